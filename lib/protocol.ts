@@ -1,0 +1,119 @@
+/**
+ * The chat's line protocol: cleaning a received line and parsing it into a
+ * command, and the table of commands that `/help` is generated from.
+ *
+ * Knows nothing of sockets or the registry.
+ *
+ * @module
+ */
+
+/** What a registered client's line asks for. */
+export type Command =
+  | { kind: "empty" }
+  | { kind: "exit" }
+  | { kind: "who" }
+  | { kind: "help" }
+  | { kind: "unknown"; word: string }
+  | { kind: "private"; target: string; text: string }
+  | { kind: "privateUsage" }
+  | { kind: "say"; text: string };
+
+/** One row of the command table. */
+export interface CommandInfo {
+  /** How it is typed, as shown by `/help`. */
+  usage: string;
+  /** What it does, as shown by `/help`. */
+  summary: string;
+  /** The command it parses to. */
+  kind: Command["kind"];
+}
+
+/** Every command a registered client can use; `/help` lists them in order. */
+export const COMMANDS: readonly CommandInfo[] = [
+  { usage: "<message>", summary: "send to everyone", kind: "say" },
+  {
+    usage: "@<client_name> <message>",
+    summary: "send to one person only",
+    kind: "private",
+  },
+  { usage: "/who", summary: "list who is online", kind: "who" },
+  { usage: "/help", summary: "show this list", kind: "help" },
+  { usage: "exit, /quit, /exit", summary: "leave the chat", kind: "exit" },
+];
+
+/** The lines `/help` answers with, generated from {@linkcode COMMANDS}. */
+export const HELP_LINES: readonly string[] = (() => {
+  const width = Math.max(...COMMANDS.map((c) => c.usage.length));
+  return [
+    "Commands:",
+    ...COMMANDS.map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`),
+  ];
+})();
+
+const SLASH_COMMANDS: ReadonlyMap<string, Command> = new Map<string, Command>([
+  ["/who", { kind: "who" }],
+  ["/help", { kind: "help" }],
+  ["/quit", { kind: "exit" }],
+  ["/exit", { kind: "exit" }],
+]);
+
+const EXIT: Command = { kind: "exit" };
+const EMPTY: Command = { kind: "empty" };
+const PRIVATE_USAGE: Command = { kind: "privateUsage" };
+
+// C0 controls except TAB, DEL and C1 controls (so ESC and CSI too): matching
+// control characters is the point here.
+// deno-lint-ignore no-control-regex
+const CONTROL_TEST = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/;
+// deno-lint-ignore no-control-regex
+const CONTROL_ALL = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g;
+const WHITESPACE = /\s/;
+
+/**
+ * Removes control characters, so that nobody can send terminal escape
+ * sequences to other people's screens. TAB is kept.
+ */
+export function stripControls(text: string): string {
+  return CONTROL_TEST.test(text) ? text.replace(CONTROL_ALL, "") : text;
+}
+
+/** Whether a trimmed line means leaving: `exit` (any case), `/quit`, `/exit`. */
+export function isExitWord(trimmed: string): boolean {
+  if (trimmed.length !== 4 && trimmed.length !== 5) return false;
+  const lower = trimmed.toLowerCase();
+  return lower === "exit" || lower === "/quit" || lower === "/exit";
+}
+
+/** Parses a registered client's line, already cleaned by {@linkcode stripControls}. */
+export function parseCommand(text: string): Command {
+  // Fast path for the common case: text that starts and ends with a visible
+  // ASCII character other than `@` and `/` is too long to be a command word.
+  const first = text.charCodeAt(0);
+  const last = text.charCodeAt(text.length - 1);
+  if (
+    text.length > 5 && first > 0x20 && first < 0x7f && first !== 0x40 &&
+    first !== 0x2f && last > 0x20 && last < 0x7f
+  ) {
+    return { kind: "say", text };
+  }
+  const trimmed = text.trim();
+  if (trimmed === "") return EMPTY;
+  if (isExitWord(trimmed)) return EXIT;
+  if (trimmed.startsWith("@")) return parsePrivate(trimmed);
+  if (trimmed.startsWith("/")) {
+    const space = trimmed.search(WHITESPACE);
+    const word = space === -1 ? trimmed : trimmed.slice(0, space);
+    return SLASH_COMMANDS.get(word.toLowerCase()) ??
+      { kind: "unknown", word };
+  }
+  return { kind: "say", text };
+}
+
+function parsePrivate(trimmed: string): Command {
+  const space = trimmed.search(WHITESPACE);
+  if (space === -1) return PRIVATE_USAGE;
+  const target = trimmed.slice(1, space);
+  const message = trimmed.slice(space + 1).trimStart();
+  if (target === "" || message === "") return PRIVATE_USAGE;
+  return { kind: "private", target, text: message };
+}

@@ -1,0 +1,110 @@
+/**
+ * Every text a person sees: the lines the server sends, the server console,
+ * the chat log's events and the client's own messages. Keeping them in one
+ * module means the client recognises the server's prompts by the same
+ * constants the server sends, and a translation touches one file.
+ *
+ * Lines are given without their `\n`.
+ *
+ * @module
+ */
+
+/** Lines the server sends to a connection. */
+export const serverText = {
+  namePrompt: "Hello client. Please enter your name:",
+  nameTaken: (name: string): string =>
+    `Name "${name}" is already taken. Please enter another name:`,
+  nameInvalid:
+    "Invalid name: use 1-32 letters, digits, '_', '-' or '.'. Please enter your name:",
+  passwordPrompt: "Password:",
+  wrongPassword: "Wrong password.",
+  tooManyAttempts: "Too many attempts.",
+  registrationTimedOut: "Registration timed out.",
+  serverFull: "Server is full. Try again later.",
+  tooManyFromAddress: "Too many connections from your address.",
+  welcome: (name: string): string[] => [
+    `Welcome ${name}!`,
+    "Use '@<client_name> <message>' for private message.",
+    "To send to all, just type your message.",
+    "To disconnect, send 'exit'.",
+    "Type '/who' to see who is online, '/help' for all commands.",
+  ],
+  welcomePrefix: "Welcome ",
+  joined: (name: string): string => `*** ${name} has joined the chat.`,
+  left: (name: string): string => `*** ${name} has left the chat.`,
+  goodbyeUnnamed: "Goodbye!",
+  goodbye: (name: string): string => `Goodbye ${name}!`,
+  broadcast: (name: string, text: string): string => `${name}: ${text}`,
+  privateMessage: (name: string, text: string): string =>
+    `Private message from ${name}: ${text}`,
+  notFound: (target: string): string => `Client "${target}" not found.`,
+  privateUsage: "Usage: @<client_name> <message>",
+  online: (names: readonly string[]): string =>
+    `Online (${names.length}): ${names.join(", ")}`,
+  unknownCommand: (word: string): string =>
+    `Unknown command "${word}". Type /help for the list of commands.`,
+  lineTooLong: (limit: number): string =>
+    `Message too long (limit ${limit} bytes); it was not delivered.`,
+  shuttingDown: "Server is shutting down. Disconnecting...",
+} as const;
+
+/** Lines the server prints on its console. */
+export const consoleText = {
+  listening: (address: string): string =>
+    `Server is listening on ${address}...`,
+  howToQuit: "Type 'Terminate server' to quit.",
+  accepted: (address: string): string => `Accepted connection from: ${address}`,
+  clientJoined: (name: string): string => `Client ${name} has joined.`,
+  clientLeft: (name: string): string => `Client ${name} disconnected.`,
+  clientCut: (name: string, reason: string): string =>
+    `Client ${name} disconnected (${reason}).`,
+  connectionClosed: (address: string, reason: string): string =>
+    `Connection from ${address} closed (${reason}).`,
+  acceptFailed: (reason: string): string =>
+    `Accepting connections failed: ${reason}; retrying.`,
+  logProblem: (path: string, reason: string): string =>
+    `Cannot write the chat log "${path}": ${reason}; keeping lines and retrying.`,
+  logRecovered: (path: string): string =>
+    `The chat log "${path}" is writable again.`,
+  logLost: (path: string, count: number): string =>
+    `${count} chat log line(s) could not be written to "${path}".`,
+  shuttingDown: "Shutting down...",
+  shutDown: "Server has been shut down.",
+  terminateCommand: "terminate server",
+} as const;
+
+/** Events written to the chat log, each after a timestamp. */
+export const logText = {
+  alive: (address: string): string =>
+    `Server is now alive and listening on ${address}`,
+  joined: (name: string, address: string): string =>
+    `Client ${name} has joined the chat room (${address})`,
+  message: (name: string, text: string): string => `${name}: ${text}`,
+  privateMessage: (name: string, target: string, text: string): string =>
+    `${name} -> ${target}: ${text}`,
+  left: (name: string): string => `${name} has left the chat`,
+  disconnected: (name: string, reason: string): string =>
+    `${name} has been disconnected (${reason})`,
+  shutdown: "Server has been shutdown",
+  finished: "Chat finished",
+} as const;
+
+/** Reasons a connection ends, as they appear in the log and on the console. */
+export const reasonText = {
+  closedByPeer: "connection closed",
+  reset: "connection reset",
+  sendQueue: "send queue exceeded",
+  registrationTimeout: "registration timed out",
+  tooManyAttempts: "too many attempts",
+  wrongPassword: "wrong password",
+  shutdown: "server shutdown",
+  exit: "left",
+} as const;
+
+/** What the client program prints itself. */
+export const clientText = {
+  connecting: (address: string): string => `Connecting to ${address}...`,
+  couldNotConnect: (address: string, reason: string): string =>
+    `Could not connect to ${address}: ${reason}`,
+  disconnected: "Disconnected from server.",
+} as const;

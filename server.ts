@@ -1,0 +1,134 @@
+/**
+ * The chat server's entry point: flags, console and signals. Everything
+ * else lives in `lib/`.
+ *
+ * @module
+ */
+
+import { parseServerFlags, SERVER_USAGE } from "./lib/cli.ts";
+import { startChatServer, type TlsOptions } from "./lib/chat_server.ts";
+import { describeError } from "./lib/errors.ts";
+import { LineReader } from "./lib/line_reader.ts";
+import { Outbox } from "./lib/outbox.ts";
+import { consoleText } from "./lib/texts.ts";
+
+const encoder = new TextEncoder();
+
+// The console is written through an outbox, so a console nobody reads (a
+// full pipe) never stalls the chat; past 4 MiB unread it is given up on.
+const stdout = new Outbox({ writer: Deno.stdout, maxQueuedBytes: 4 << 20 });
+function print(line: string): void {
+  stdout.send(encoder.encode(line + "\n"));
+}
+
+function fail(message: string): number {
+  console.error(message);
+  return 2;
+}
+
+function envPassword(): string | undefined {
+  const permission = { name: "env", variable: "CHAT_PASSWORD" } as const;
+  if (Deno.permissions.querySync(permission).state !== "granted") {
+    return undefined;
+  }
+  return Deno.env.get("CHAT_PASSWORD") || undefined;
+}
+
+async function readTls(cert: string, key: string): Promise<TlsOptions> {
+  return {
+    cert: await Deno.readTextFile(cert),
+    key: await Deno.readTextFile(key),
+  };
+}
+
+// Reads console lines until stdin ends; then the server runs on as a
+// service, stopped by a signal.
+async function watchConsole(onTerminate: () => void): Promise<void> {
+  const lines = new LineReader(Deno.stdin, { maxLineBytes: 1024 });
+  try {
+    for (let batch; (batch = await lines.next()) !== null;) {
+      for (const line of batch) {
+        if (
+          typeof line === "string" &&
+          line.trim().toLowerCase() === consoleText.terminateCommand
+        ) {
+          onTerminate();
+          return;
+        }
+        if (typeof line === "string" && line.trim() !== "") {
+          print(consoleText.howToQuit);
+        }
+      }
+    }
+  } catch {
+    // No usable console (closed or not readable): signals still work.
+  }
+}
+
+function onSignals(handler: () => void): () => void {
+  const signals: Deno.Signal[] = Deno.build.os === "windows"
+    ? ["SIGINT", "SIGBREAK", "SIGTERM"]
+    : ["SIGINT", "SIGTERM"];
+  const added: Deno.Signal[] = [];
+  for (const signal of signals) {
+    try {
+      Deno.addSignalListener(signal, handler);
+      added.push(signal);
+    } catch {
+      // Not supported on this system: the others still are.
+    }
+  }
+  return () => added.forEach((s) => Deno.removeSignalListener(s, handler));
+}
+
+async function main(): Promise<number> {
+  const parsed = parseServerFlags(Deno.args);
+  if (parsed.kind === "help") {
+    console.log(SERVER_USAGE);
+    return 0;
+  }
+  if (parsed.kind === "error") return fail(parsed.message);
+  const flags = parsed.flags;
+
+  let tls: TlsOptions | undefined;
+  if (flags.tlsCertFile !== undefined && flags.tlsKeyFile !== undefined) {
+    try {
+      tls = await readTls(flags.tlsCertFile, flags.tlsKeyFile);
+    } catch (error) {
+      return fail(`Cannot read the TLS files: ${describeError(error)}.`);
+    }
+  }
+
+  let server;
+  try {
+    server = await startChatServer({
+      hostname: flags.hostname,
+      port: flags.port,
+      logPath: flags.logPath,
+      limits: flags.limits,
+      tls,
+      password: flags.password ?? envPassword(),
+      onConsole: print,
+    });
+  } catch (error) {
+    if (error instanceof Deno.errors.AddrInUse) {
+      return fail(`Port ${flags.port} on ${flags.hostname} is already in use.`);
+    }
+    return fail(`Cannot start the server: ${describeError(error)}.`);
+  }
+  print(consoleText.howToQuit);
+
+  const terminate = () => {
+    print(consoleText.shuttingDown);
+    server.shutdown();
+  };
+  const removeSignals = onSignals(terminate);
+  watchConsole(terminate);
+  await server.finished;
+  removeSignals();
+  print(consoleText.shutDown);
+  await stdout.drain();
+  return 0;
+}
+
+Deno.exit(await main());
