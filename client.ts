@@ -1,0 +1,65 @@
+/**
+ * The chat client's entry point: flags and Ctrl+C. Everything else lives in
+ * `lib/`.
+ *
+ * @module
+ */
+
+import { runChatClient } from "./lib/chat_client.ts";
+import { CLIENT_USAGE, parseClientFlags } from "./lib/cli.ts";
+import { describeError } from "./lib/errors.ts";
+import { Outbox } from "./lib/outbox.ts";
+
+const encoder = new TextEncoder();
+
+function envPassword(): string | undefined {
+  const permission = { name: "env", variable: "CHAT_PASSWORD" } as const;
+  if (Deno.permissions.querySync(permission).state !== "granted") {
+    return undefined;
+  }
+  return Deno.env.get("CHAT_PASSWORD") || undefined;
+}
+
+async function main(): Promise<number> {
+  const parsed = parseClientFlags(Deno.args);
+  if (parsed.kind === "help") {
+    console.log(CLIENT_USAGE);
+    return 0;
+  }
+  if (parsed.kind === "error") {
+    console.error(parsed.message);
+    return 2;
+  }
+  const flags = parsed.flags;
+  let caCerts: string[] | undefined;
+  if (flags.caFile !== undefined) {
+    try {
+      caCerts = [await Deno.readTextFile(flags.caFile)];
+    } catch (error) {
+      console.error(`Cannot read the CA file: ${describeError(error)}.`);
+      return 2;
+    }
+  }
+
+  const stdout = new Outbox({ writer: Deno.stdout });
+  const interrupted = new AbortController();
+  const onInterrupt = () => interrupted.abort();
+  Deno.addSignalListener("SIGINT", onInterrupt);
+  const where = { hostname: flags.hostname, port: flags.port };
+  const code = await runChatClient({
+    address: `${flags.hostname}:${flags.port}`,
+    connect: () =>
+      flags.tls ? Deno.connectTls({ ...where, caCerts }) : Deno.connect(where),
+    input: Deno.stdin,
+    print: (line) => stdout.send(encoder.encode(line + "\n")),
+    printError: (line) => console.error(line),
+    name: flags.name,
+    password: flags.password ?? envPassword(),
+    signal: interrupted.signal,
+  });
+  Deno.removeSignalListener("SIGINT", onInterrupt);
+  await stdout.drain();
+  return code;
+}
+
+Deno.exit(await main());
