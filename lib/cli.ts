@@ -148,7 +148,7 @@ function parse<T>(
     return {
       kind: "error",
       message: fromParseArgs
-        ? message.split(". ")[0].replace(/\.$/, "") + "."
+        ? message.split(/\n|\. /)[0].replace(/\.$/, "") + "."
         : message,
     };
   }

@@ -17,8 +17,9 @@ export function describeError(error: unknown): string {
   }
   if (error instanceof Deno.errors.TimedOut) return "timed out";
   if (error instanceof Error) {
-    // Deno's messages end in ` (os error N)`, which tells a person nothing.
-    return error.message.replace(/ \(os error \d+\)$/, "") || error.name;
+    // Deno's messages go on with ` (os error N): open '/path'`, which tells
+    // a person nothing new: the caller names the path itself.
+    return error.message.replace(/ \(os error \d+\)[^]*$/, "") || error.name;
   }
   return String(error);
 }
