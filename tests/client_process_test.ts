@@ -1,0 +1,328 @@
+import assert from "node:assert/strict";
+import {
+  type LineCollector,
+  spawnProgram,
+  startTestServer,
+  type Subprocess,
+  TestClient,
+  type TestServer,
+  waitUntil,
+} from "./helpers.ts";
+
+const PROMPT = "Hello client. Please enter your name:";
+const LAST_WELCOME_LINE =
+  "Type '/who' to see who is online, '/help' for all commands.";
+const SHUTTING_DOWN = "Server is shutting down. Disconnecting...";
+const DISCONNECTED = "Disconnected from server.";
+/** A subprocess may take a while to start on a busy machine. */
+const START_MS = 15_000;
+
+const joined = (name: string) => `*** ${name} has joined the chat.`;
+const left = (name: string) => `*** ${name} has left the chat.`;
+
+/** What a test gets: a server, test clients, and client subprocesses. */
+interface Scope {
+  ts: TestServer;
+  port: number;
+  /** Registers a test client; closed at the end. */
+  join(name: string): Promise<TestClient>;
+  /** Starts `client.ts` against the server; killed at the end if need be. */
+  spawnClient(args?: string[]): Subprocess;
+  /** The log's events so far. */
+  events(): string[];
+}
+
+async function scoped(body: (scope: Scope) => Promise<void>): Promise<void> {
+  const ts = await startTestServer();
+  const clients: TestClient[] = [];
+  const processes: Subprocess[] = [];
+  try {
+    await body({
+      ts,
+      port: ts.port,
+      async join(name) {
+        const client = await TestClient.connect(ts.port);
+        clients.push(client);
+        await client.next(PROMPT);
+        await client.send(name);
+        await client.next(LAST_WELCOME_LINE);
+        return client;
+      },
+      spawnClient(args = []) {
+        const process = spawnProgram("client.ts", [
+          "--port",
+          String(ts.port),
+          ...args,
+        ]);
+        processes.push(process);
+        return process;
+      },
+      events: () =>
+        Deno.readTextFileSync(ts.logPath).split("\n").filter((l) => l !== "")
+          .map((l) => l.slice(l.indexOf(" ") + 1)),
+    });
+  } finally {
+    for (const process of processes) await process.cleanup();
+    for (const client of clients) await client.close();
+    await ts.cleanup();
+  }
+}
+
+/** Waits for `marker` and returns every line received before it. */
+async function linesBefore(
+  collector: LineCollector,
+  marker: string,
+  timeoutMs = START_MS,
+): Promise<string[]> {
+  await waitUntil(
+    () => collector.lines.includes(marker),
+    `${JSON.stringify(marker)} (got ${
+      JSON.stringify(collector.lines.slice(-5))
+    })`,
+    timeoutMs,
+  );
+  return collector.lines.slice(0, collector.lines.indexOf(marker));
+}
+
+function nonEmpty(lines: string[]): string[] {
+  return lines.filter((l) => l.trim() !== "");
+}
+
+function assertNoStackTrace(lines: string[]): void {
+  for (const line of lines) {
+    assert.ok(!line.startsWith("    at "), `stack trace: ${lines.join(" | ")}`);
+  }
+}
+
+/** Starts a client subprocess with `--name` and waits for its welcome. */
+async function spawnJoined(
+  scope: Scope,
+  name: string,
+  args: string[] = [],
+): Promise<Subprocess> {
+  const client = scope.spawnClient(["--name", name, ...args]);
+  await client.stdout.next(LAST_WELCOME_LINE, START_MS);
+  return client;
+}
+
+Deno.test("client process prints Connecting to HOST:PORT... and then the server's lines", async () => {
+  await scoped(async ({ port, spawnClient }) => {
+    const client = spawnClient();
+    await client.stdout.next(PROMPT, START_MS);
+    assert.deepEqual(client.stdout.lines.slice(0, 2), [
+      `Connecting to 127.0.0.1:${port}...`,
+      PROMPT,
+    ]);
+    await client.write("alice\n");
+    await client.stdout.next(LAST_WELCOME_LINE);
+    assert.deepEqual(client.stdout.lines.slice(2), [
+      "Welcome alice!",
+      "Use '@<client_name> <message>' for private message.",
+      "To send to all, just type your message.",
+      "To disconnect, send 'exit'.",
+      LAST_WELCOME_LINE,
+    ]);
+    await client.write("exit\n");
+    assert.equal(await client.stdout.next(/^Goodbye/), "Goodbye alice!");
+    assert.equal((await client.status()).code, 0);
+  });
+});
+
+Deno.test("client process --name answers the prompt and sends lines typed early as messages", async () => {
+  await scoped(async (scope) => {
+    const bob = await scope.join("bob");
+    const alice = scope.spawnClient(["--name", "alice"]);
+    // Typed at once, before the server even asked for a name.
+    await alice.write("typed early\nsecond early line\n");
+    await alice.stdout.next("Welcome alice!", START_MS);
+    assert.equal(await bob.next(/^\*\*\* /), joined("alice"));
+    assert.equal(await bob.next(/^alice: /), "alice: typed early");
+    assert.equal(await bob.next(/^alice: /), "alice: second early line");
+
+    await bob.send("marker");
+    const before = await linesBefore(alice.stdout, "bob: marker");
+    assert.ok(
+      !before.some((l) => l.startsWith("Invalid name") || l.includes("taken")),
+      JSON.stringify(before),
+    );
+    assert.equal(before.filter((l) => l === PROMPT).length, 1);
+    await bob.send("/who");
+    assert.equal(await bob.next(/^Online/), "Online (2): alice, bob");
+  });
+});
+
+Deno.test("client process sends typed lines to the other clients", async () => {
+  await scoped(async (scope) => {
+    const bob = await scope.join("bob");
+    const alice = await spawnJoined(scope, "alice");
+    await alice.write("hello from the terminal\n");
+    assert.equal(await bob.next(/^alice: /), "alice: hello from the terminal");
+    await alice.write("@bob a private word\n");
+    assert.equal(
+      await bob.next(/^Private/),
+      "Private message from alice: a private word",
+    );
+    await bob.send("hi alice");
+    assert.equal(await alice.stdout.next(/^bob: /), "bob: hi alice");
+  });
+});
+
+Deno.test("client process never prints its own message back", async () => {
+  await scoped(async (scope) => {
+    const bob = await scope.join("bob");
+    const alice = await spawnJoined(scope, "alice");
+    await alice.write("my own words\n");
+    await bob.next("alice: my own words");
+    await bob.send("marker");
+    const before = await linesBefore(alice.stdout, "bob: marker");
+    assert.ok(
+      !before.some((l) => l.includes("my own words")),
+      JSON.stringify(before),
+    );
+  });
+});
+
+Deno.test("client process exit leaves the chat and exits 0 within 2 seconds", async () => {
+  await scoped(async (scope) => {
+    const bob = await scope.join("bob");
+    const alice = await spawnJoined(scope, "alice");
+    const started = performance.now();
+    await alice.write("exit\n");
+    assert.equal((await alice.status(2_000)).code, 0);
+    const elapsed = performance.now() - started;
+    assert.ok(elapsed < 2_000, `took ${elapsed.toFixed(0)} ms`);
+    assert.ok(alice.stdout.lines.includes("Goodbye alice!"));
+    assert.ok(!alice.stdout.lines.includes(DISCONNECTED));
+    assert.equal(await bob.next(/has left/), left("alice"));
+    await waitUntil(
+      () => scope.events().includes("alice has left the chat"),
+      "the leave in the log",
+    );
+  });
+});
+
+Deno.test("client process sends unfinished typed text at end of input, then leaves with exit code 0", async () => {
+  await scoped(async (scope) => {
+    const bob = await scope.join("bob");
+    const alice = await spawnJoined(scope, "alice");
+    await alice.write("last words without a newline");
+    await alice.closeStdin();
+    assert.equal(
+      await bob.next(/^alice: /),
+      "alice: last words without a newline",
+    );
+    assert.equal(await bob.next(/has left/), left("alice"));
+    assert.equal((await alice.status()).code, 0);
+    await waitUntil(
+      () => scope.events().includes("alice has left the chat"),
+      "the leave (not a disconnection) in the log",
+    );
+  });
+});
+
+Deno.test("client process leaves at end of input with nothing typed", async () => {
+  await scoped(async (scope) => {
+    const bob = await scope.join("bob");
+    const alice = await spawnJoined(scope, "alice");
+    await alice.closeStdin();
+    assert.equal(await bob.next(/has left/), left("alice"));
+    assert.equal((await alice.status()).code, 0);
+    const before = await linesBefore(bob.received, left("alice"));
+    assert.ok(!before.some((l) => l.startsWith("alice: ")));
+  });
+});
+
+Deno.test("client process sends exit on SIGINT and exits 0", async () => {
+  await scoped(async (scope) => {
+    const bob = await scope.join("bob");
+    const alice = await spawnJoined(scope, "alice");
+    alice.child.kill("SIGINT");
+    assert.equal(await bob.next(/has left/), left("alice"));
+    assert.equal((await alice.status()).code, 0);
+    assert.ok(alice.stdout.lines.includes("Goodbye alice!"));
+    await waitUntil(
+      () => scope.events().includes("alice has left the chat"),
+      "the leave (not a disconnection) in the log",
+    );
+    assertNoStackTrace(alice.stderr.lines);
+  });
+});
+
+Deno.test("client process prints Disconnected from server. when the server shuts down first, and exits 0", async () => {
+  await scoped(async (scope) => {
+    const alice = await spawnJoined(scope, "alice");
+    await scope.ts.server.shutdown();
+    await alice.stdout.next(SHUTTING_DOWN);
+    await alice.stdout.next(DISCONNECTED);
+    assert.equal((await alice.status()).code, 0);
+    assert.deepEqual(alice.stdout.lines.slice(-2), [
+      SHUTTING_DOWN,
+      DISCONNECTED,
+    ]);
+    assert.deepEqual(nonEmpty(alice.stderr.lines), []);
+  });
+});
+
+Deno.test("client process reports a closed port on stderr and exits 1", async () => {
+  const ts = await startTestServer();
+  const port = ts.port;
+  await ts.cleanup();
+  const client = spawnProgram("client.ts", ["--port", String(port)]);
+  try {
+    const status = await client.status(START_MS);
+    assert.equal(status.code, 1);
+    const errors = nonEmpty(client.stderr.lines);
+    assert.equal(errors.length, 1, errors.join(" | "));
+    assert.match(
+      errors[0],
+      new RegExp(`^Could not connect to 127\\.0\\.0\\.1:${port}: \\S`),
+    );
+    assert.doesNotMatch(errors[0], /os error/);
+    assertNoStackTrace(client.stderr.lines);
+    assert.deepEqual(nonEmpty(client.stdout.lines), [
+      `Connecting to 127.0.0.1:${port}...`,
+    ]);
+  } finally {
+    await client.cleanup();
+  }
+});
+
+for (
+  const args of [
+    ["--bogus"],
+    ["--port", "abc"],
+    ["--port", "0"],
+    ["--port", "70000"],
+    ["--name"],
+  ]
+) {
+  Deno.test(`client process rejects ${args.join(" ")} with one line on stderr and exit code 2`, async () => {
+    const client = spawnProgram("client.ts", args);
+    try {
+      const status = await client.status(START_MS);
+      assert.equal(status.code, 2);
+      const errors = nonEmpty(client.stderr.lines);
+      assert.equal(errors.length, 1, errors.join(" | "));
+      assertNoStackTrace(client.stderr.lines);
+      assert.deepEqual(nonEmpty(client.stdout.lines), []);
+    } finally {
+      await client.cleanup();
+    }
+  });
+}
+
+Deno.test("client process --help prints the usage and exits 0", async () => {
+  const client = spawnProgram("client.ts", ["--help"]);
+  try {
+    const status = await client.status(START_MS);
+    assert.equal(status.code, 0);
+    const text = client.stdout.lines.join("\n");
+    assert.match(text, /^Usage: /);
+    for (const flag of ["--host", "--port", "--name", "--help"]) {
+      assert.ok(text.includes(flag), flag);
+    }
+    assert.deepEqual(nonEmpty(client.stderr.lines), []);
+  } finally {
+    await client.cleanup();
+  }
+});

@@ -1,0 +1,376 @@
+import assert from "node:assert/strict";
+import {
+  spawnProgram,
+  spawnServer,
+  type Subprocess,
+  TestClient,
+  waitUntil,
+} from "./helpers.ts";
+
+const PROMPT = "Hello client. Please enter your name:";
+const LAST_WELCOME_LINE =
+  "Type '/who' to see who is online, '/help' for all commands.";
+const SHUTTING_DOWN = "Server is shutting down. Disconnecting...";
+const SHUT_DOWN = "Server has been shut down.";
+/** A subprocess may take a while to start on a busy machine. */
+const START_MS = 15_000;
+
+type Server = Subprocess & { port: number };
+
+/** What a test gets: a temp dir, and clients closed at the end. */
+interface Scope {
+  dir: string;
+  connect(port: number): Promise<TestClient>;
+  join(port: number, name: string): Promise<TestClient>;
+  /** Keeps a subprocess to clean up at the end. */
+  track<T extends Subprocess>(process: T): T;
+}
+
+/**
+ * Runs `body` with a fresh temp dir; closes every client, kills every
+ * subprocess left and removes the dir afterwards.
+ */
+async function scoped(body: (scope: Scope) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "chat_server_process_" });
+  const clients: TestClient[] = [];
+  const processes: Subprocess[] = [];
+  const connect = async (port: number) => {
+    const client = await TestClient.connect(port);
+    clients.push(client);
+    return client;
+  };
+  try {
+    await body({
+      dir,
+      connect,
+      async join(port, name) {
+        const client = await connect(port);
+        await client.next(PROMPT);
+        await client.send(name);
+        await client.next(LAST_WELCOME_LINE);
+        return client;
+      },
+      track(process) {
+        processes.push(process);
+        return process;
+      },
+    });
+  } finally {
+    for (const client of clients) await client.close();
+    for (const process of processes) await process.cleanup();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** The log's events, without timestamps, after checking every timestamp. */
+function logEvents(path: string): string[] {
+  return Deno.readTextFileSync(path).split("\n").filter((l) => l !== "").map(
+    (line) => {
+      assert.match(line, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /);
+      return line.slice(line.indexOf(" ") + 1);
+    },
+  );
+}
+
+function nonEmpty(lines: string[]): string[] {
+  return lines.filter((l) => l.trim() !== "");
+}
+
+function assertNoStackTrace(lines: string[]): void {
+  for (const line of lines) {
+    assert.ok(!line.startsWith("    at "), `stack trace: ${lines.join(" | ")}`);
+  }
+}
+
+/**
+ * Starts a server with a log in the temp dir, registers a client and keeps
+ * an unregistered one, stops the server with `stop`, and checks that it
+ * stopped gracefully.
+ */
+async function checkGracefulStop(
+  stop: (server: Server) => Promise<void>,
+): Promise<void> {
+  await scoped(async ({ dir, join, connect, track }) => {
+    const logPath = `${dir}/chat.log`;
+    const server = track(
+      await spawnServer(["--log", logPath], { cwd: dir }),
+    );
+    const alice = await join(server.port, "alice");
+    const lurker = await connect(server.port);
+    await lurker.next(PROMPT);
+    await alice.send("hello from alice");
+    await server.stdout.next("Client alice has joined.");
+
+    await stop(server);
+    for (const client of [alice, lurker]) {
+      await client.received.closed();
+      const lines = client.received.lines;
+      assert.equal(lines[lines.length - 1], SHUTTING_DOWN);
+    }
+    await server.stdout.next(SHUT_DOWN);
+    const status = await server.status();
+    assert.equal(status.code, 0);
+    assert.deepEqual(nonEmpty(server.stderr.lines), []);
+
+    const events = logEvents(logPath);
+    assert.equal(
+      events[0],
+      `Server is now alive and listening on 127.0.0.1:${server.port}`,
+    );
+    assert.match(
+      events[1],
+      /^Client alice has joined the chat room \(127\.0\.0\.1:\d+\)$/,
+    );
+    assert.equal(events[2], "alice: hello from alice");
+    assert.deepEqual(events.slice(-2), [
+      "Server has been shutdown",
+      "Chat finished",
+    ]);
+  });
+}
+
+Deno.test("server process stops gracefully on Terminate server", async () => {
+  await checkGracefulStop((server) => server.write("Terminate server\n"));
+});
+
+Deno.test("server process stops gracefully on terminate server in any case with spaces", async () => {
+  await checkGracefulStop((server) => server.write("  terminate SERVER  \n"));
+});
+
+Deno.test("server process stops gracefully on SIGTERM", async () => {
+  await checkGracefulStop((server) => {
+    server.child.kill("SIGTERM");
+    return Promise.resolve();
+  });
+});
+
+Deno.test("server process stops gracefully on SIGINT", async () => {
+  await checkGracefulStop((server) => {
+    server.child.kill("SIGINT");
+    return Promise.resolve();
+  });
+});
+
+Deno.test("server process answers other console input with how to quit and keeps running", async () => {
+  await scoped(async ({ dir, join, track }) => {
+    const server = track(
+      await spawnServer(["--log", `${dir}/chat.log`], { cwd: dir }),
+    );
+    await server.stdout.next("Type 'Terminate server' to quit.");
+    await server.write("terminate\nhello\n");
+    await server.stdout.next("Type 'Terminate server' to quit.");
+    const alice = await join(server.port, "alice");
+    await alice.send("/who");
+    assert.equal(await alice.next(/^Online/), "Online (1): alice");
+    await server.write("Terminate server\n");
+    assert.equal((await server.status()).code, 0);
+  });
+});
+
+Deno.test("server process appends to its log across two runs", async () => {
+  await scoped(async ({ dir, join, track }) => {
+    const logPath = `${dir}/chat.log`;
+    const first = track(await spawnServer(["--log", logPath], { cwd: dir }));
+    const alice = await join(first.port, "alice");
+    await alice.send("first run message");
+    await first.write("Terminate server\n");
+    assert.equal((await first.status()).code, 0);
+    const afterFirst = await Deno.readTextFile(logPath);
+    assert.ok(afterFirst.includes(" alice: first run message\n"), afterFirst);
+
+    const second = track(await spawnServer(["--log", logPath], { cwd: dir }));
+    await second.write("Terminate server\n");
+    assert.equal((await second.status()).code, 0);
+    const afterSecond = await Deno.readTextFile(logPath);
+    assert.ok(
+      afterSecond.startsWith(afterFirst),
+      "the first run's lines are intact",
+    );
+    const events = logEvents(logPath);
+    assert.equal(
+      events.filter((e) =>
+        e.startsWith("Server is now alive and listening on ")
+      )
+        .length,
+      2,
+    );
+    assert.equal(events.filter((e) => e === "Chat finished").length, 2);
+    assert.ok(afterSecond.length > afterFirst.length);
+  });
+});
+
+Deno.test("server process logs to chat_documentation.txt in its working directory by default", async () => {
+  await scoped(async ({ dir, track }) => {
+    const server = track(await spawnServer([], { cwd: dir }));
+    await server.write("Terminate server\n");
+    assert.equal((await server.status()).code, 0);
+    const events = logEvents(`${dir}/chat_documentation.txt`);
+    assert.deepEqual(events, [
+      `Server is now alive and listening on 127.0.0.1:${server.port}`,
+      "Server has been shutdown",
+      "Chat finished",
+    ]);
+  });
+});
+
+Deno.test("server process prints accepted connections, joins and leaves on its console", async () => {
+  await scoped(async ({ dir, join, track }) => {
+    const server = track(
+      await spawnServer(["--log", `${dir}/chat.log`], { cwd: dir }),
+    );
+    const alice = await join(server.port, "alice");
+    const alicePort = (alice.conn.localAddr as Deno.NetAddr).port;
+    await server.stdout.next(
+      `Accepted connection from: 127.0.0.1:${alicePort}`,
+    );
+    await server.stdout.next("Client alice has joined.");
+    await alice.send("exit");
+    await alice.received.closed();
+    await server.stdout.next("Client alice disconnected.");
+
+    const bob = await join(server.port, "bob");
+    const bobPort = (bob.conn.localAddr as Deno.NetAddr).port;
+    await server.stdout.next(`Accepted connection from: 127.0.0.1:${bobPort}`);
+    await server.stdout.next("Client bob has joined.");
+    await bob.close();
+    await server.stdout.next("Client bob disconnected.");
+
+    server.child.kill("SIGTERM");
+    assert.equal((await server.status()).code, 0);
+  });
+});
+
+Deno.test("server process keeps running when its stdin is closed, and stops on SIGTERM", async () => {
+  await scoped(async ({ dir, join, track }) => {
+    const server = track(
+      await spawnServer(["--log", `${dir}/chat.log`], { cwd: dir }),
+    );
+    await server.closeStdin();
+    const alice = await join(server.port, "alice");
+    await alice.send("/who");
+    assert.equal(await alice.next(/^Online/), "Online (1): alice");
+    const bob = await join(server.port, "bob");
+    assert.equal(await alice.next(/joined/), "*** bob has joined the chat.");
+    server.child.kill("SIGTERM");
+    assert.equal(await alice.next(/shutting down/), SHUTTING_DOWN);
+    assert.equal(await bob.next(/shutting down/), SHUTTING_DOWN);
+    await server.stdout.next(SHUT_DOWN);
+    assert.equal((await server.status()).code, 0);
+  });
+});
+
+Deno.test("server process reports a port in use in one line without a stack trace and exits 2", async () => {
+  await scoped(async ({ dir, track }) => {
+    const blocker = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    try {
+      const port = (blocker.addr as Deno.NetAddr).port;
+      const server = track(spawnProgram("server.ts", [
+        "--host",
+        "127.0.0.1",
+        "--port",
+        String(port),
+        "--log",
+        `${dir}/chat.log`,
+      ], { cwd: dir }));
+      const status = await server.status(START_MS);
+      assert.equal(status.code, 2);
+      const errors = nonEmpty(server.stderr.lines);
+      assert.equal(errors.length, 1, errors.join(" | "));
+      assert.ok(errors[0].includes(String(port)), errors[0]);
+      assertNoStackTrace(server.stderr.lines);
+      assert.ok(
+        !server.stdout.lines.some((l) => l.startsWith("Server is listening")),
+      );
+    } finally {
+      blocker.close();
+    }
+  });
+});
+
+Deno.test("server process reports a log it cannot open in one clear line and exits 2", async () => {
+  await scoped(async ({ dir, track }) => {
+    const logPath = `${dir}/missing/dir/chat.log`;
+    const server = track(
+      spawnProgram("server.ts", ["--port", "0", "--log", logPath], {
+        cwd: dir,
+      }),
+    );
+    const status = await server.status(START_MS);
+    assert.equal(status.code, 2);
+    const errors = nonEmpty(server.stderr.lines);
+    assert.equal(errors.length, 1, errors.join(" | "));
+    assert.ok(errors[0].includes(logPath), errors[0]);
+    assert.doesNotMatch(errors[0], /os error/);
+    assertNoStackTrace(server.stderr.lines);
+  });
+});
+
+const BAD_FLAGS: { args: string[]; mentions: string }[] = [
+  { args: ["--port", "70000"], mentions: "port" },
+  { args: ["--port", "abc"], mentions: "port" },
+  { args: ["--port", "-1"], mentions: "port" },
+  { args: ["--bogus"], mentions: "bogus" },
+  { args: ["--max-line", "0"], mentions: "max-line" },
+  { args: ["--flood-rate", "-1"], mentions: "flood-rate" },
+  { args: ["--flood-rate=-1"], mentions: "flood-rate" },
+  { args: ["--max-clients", "1.5"], mentions: "max-clients" },
+  { args: ["stray"], mentions: "stray" },
+];
+
+for (const { args, mentions } of BAD_FLAGS) {
+  Deno.test(`server process rejects ${args.join(" ")} with one clear line and exit code 2`, async () => {
+    await scoped(async ({ dir, track }) => {
+      const server = track(spawnProgram("server.ts", args, { cwd: dir }));
+      const status = await server.status(START_MS);
+      assert.equal(status.code, 2);
+      const errors = nonEmpty(server.stderr.lines);
+      assert.equal(errors.length, 1, errors.join(" | "));
+      assert.ok(errors[0].includes(mentions), errors[0]);
+      assertNoStackTrace(server.stderr.lines);
+      assert.deepEqual(nonEmpty(server.stdout.lines), []);
+      // Nothing was started: no log file appeared.
+      assert.deepEqual([...Deno.readDirSync(dir)], []);
+    });
+  });
+}
+
+Deno.test("server process --help prints the usage and exits 0", async () => {
+  await scoped(async ({ dir, track }) => {
+    const server = track(spawnProgram("server.ts", ["--help"], { cwd: dir }));
+    const status = await server.status(START_MS);
+    assert.equal(status.code, 0);
+    const text = server.stdout.lines.join("\n");
+    assert.match(text, /^Usage: /);
+    for (const flag of ["--port", "--host", "--log", "--max-line", "--help"]) {
+      assert.ok(text.includes(flag), flag);
+    }
+    assert.deepEqual(nonEmpty(server.stderr.lines), []);
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
+  });
+});
+
+Deno.test("server process serves several clients that chat with each other", async () => {
+  await scoped(async ({ dir, join, track }) => {
+    const logPath = `${dir}/chat.log`;
+    const server = track(await spawnServer(["--log", logPath], { cwd: dir }));
+    const alice = await join(server.port, "alice");
+    const bob = await join(server.port, "bob");
+    await alice.next("*** bob has joined the chat.");
+    await bob.send("hi alice");
+    assert.equal(await alice.next(/^bob: /), "bob: hi alice");
+    await alice.send("@bob hi back");
+    assert.equal(
+      await bob.next(/^Private/),
+      "Private message from alice: hi back",
+    );
+    await bob.send("exit");
+    assert.equal(await alice.next(/left/), "*** bob has left the chat.");
+    await waitUntil(
+      () => logEvents(logPath).includes("bob has left the chat"),
+      "the leave in the log",
+    );
+    assert.ok(logEvents(logPath).includes("alice -> bob: hi back"));
+    server.child.kill("SIGTERM");
+    assert.equal((await server.status()).code, 0);
+  });
+});
