@@ -1,0 +1,481 @@
+/**
+ * Fault tests: clients that die, stall or misbehave, a chat log that stops
+ * being writable, and shutdown with a stuck client. Each fault must end at
+ * most the connection it belongs to, never the chat.
+ *
+ * Real TCP on 127.0.0.1; servers on port 0.
+ */
+
+import assert from "node:assert/strict";
+import {
+  readLogEvents,
+  spawnServer,
+  startTestServer,
+  TestClient,
+  waitUntil,
+} from "./helpers.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+const PROMPT = "Hello client. Please enter your name:";
+const SHUTTING_DOWN = "Server is shutting down. Disconnecting...";
+
+/** Polls an async condition until it holds, failing after `timeoutMs`. */
+async function waitUntilAsync(
+  condition: () => Promise<boolean>,
+  what: string,
+  timeoutMs = 5_000,
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await condition())) {
+    if (performance.now() > deadline) {
+      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/**
+ * Lets `ms` pass. Only for a negative check ("nothing more happened in this
+ * window"), never to wait for something to happen.
+ */
+function observationWindow(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Closes every client, even if some closes fail. */
+async function closeAll(clients: Iterable<TestClient>): Promise<void> {
+  await Promise.allSettled([...clients].map((client) => client.close()));
+}
+
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // Closed already.
+  }
+}
+
+/** Rejects after `ms` with `what`, unless `promise` settles first. */
+async function within<T>(
+  promise: Promise<T>,
+  ms: number,
+  what: string,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`${what} took more than ${ms} ms`)),
+          ms,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Reads everything left on `conn` until its end (or an error). */
+async function readToEnd(conn: Deno.Conn, maxBytes: number): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  const buffer = new Uint8Array(256 * 1024);
+  let total = 0;
+  try {
+    // Bounded by the bytes read; each read by the test's timeout.
+    while (total <= maxBytes) {
+      const n = await conn.read(buffer);
+      if (n === null) break;
+      chunks.push(buffer.slice(0, n));
+      total += n;
+    }
+  } catch {
+    // Reset: the end too.
+  }
+  const all = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return decoder.decode(all);
+}
+
+/**
+ * Sends broadcasts from `sender` in rounds of about `roundBytes`, each only
+ * after `watcher` got the previous one (so the watcher never falls behind),
+ * until `totalBytes` were sent. Returns the last line sent.
+ */
+async function chatBytes(
+  sender: TestClient,
+  senderName: string,
+  watcher: TestClient,
+  totalBytes: number,
+  roundBytes: number,
+): Promise<string> {
+  const lineBytes = 4_000;
+  const perRound = Math.max(1, Math.floor(roundBytes / lineBytes));
+  const deadline = performance.now() + 30_000;
+  let sent = 0;
+  let last = "";
+  for (let round = 0; sent < totalBytes; round++) {
+    if (performance.now() > deadline) {
+      throw new Error(`only ${sent} of ${totalBytes} bytes sent in 30 s`);
+    }
+    const lines: string[] = [];
+    for (let i = 0; i < perRound; i++) {
+      const head = `r${round} i${i} `;
+      lines.push(head + "x".repeat(lineBytes - head.length));
+    }
+    const bytes = encoder.encode(lines.join("\n") + "\n");
+    await sender.sendRaw(bytes);
+    sent += bytes.length;
+    last = lines.at(-1)!;
+    await watcher.next(`${senderName}: ${last}`, 10_000);
+  }
+  return last;
+}
+
+/** Connects a raw socket, which the test reads only when it wants to. */
+async function connectStuck(port: number, name: string): Promise<Deno.Conn> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    await conn.write(encoder.encode(`${name}\n`));
+  } catch (error) {
+    closeQuietly(conn);
+    throw error;
+  }
+  return conn;
+}
+
+Deno.test("client killed mid-line is reported as left and its half line is dropped", async () => {
+  const { port, server, cleanup } = await startTestServer();
+  const clients: TestClient[] = [];
+  try {
+    const alice = await TestClient.join(port, "alice");
+    clients.push(alice);
+    const bob = await TestClient.join(port, "bob");
+    clients.push(bob);
+    const mallory = await TestClient.join(port, "mallory");
+    clients.push(mallory);
+    await alice.next("*** mallory has joined the chat.");
+    await bob.next("*** mallory has joined the chat.");
+
+    await mallory.sendRaw(encoder.encode("this half line never ends"));
+    await mallory.close();
+    await alice.next("*** mallory has left the chat.");
+    await bob.next("*** mallory has left the chat.");
+    await waitUntil(
+      () => server.room.connectionCount === 2,
+      "mallory's connection to leave the room",
+    );
+
+    // The server goes on, and accepts (and names) new clients.
+    const dave = await TestClient.join(port, "dave");
+    clients.push(dave);
+    await alice.next("*** dave has joined the chat.");
+    await dave.send("hello");
+    assert.equal(await bob.next(/^dave:/), "dave: hello");
+    // The name is free again.
+    const mallory2 = await TestClient.join(port, "mallory");
+    clients.push(mallory2);
+    await bob.next("*** mallory has joined the chat.");
+
+    for (const client of [alice, bob, dave]) {
+      assert.deepEqual(
+        client.received.lines.filter((l) => l.includes("half line")),
+        [],
+        "the half line was delivered",
+      );
+    }
+  } finally {
+    await closeAll(clients);
+    await cleanup();
+  }
+});
+
+Deno.test("registration timeout closes connections that never register", async () => {
+  const { port, server, console: consoleLines, cleanup } =
+    await startTestServer({ limits: { registrationTimeoutMs: 200 } });
+  const clients: TestClient[] = [];
+  try {
+    const alice = await TestClient.join(port, "alice");
+    clients.push(alice);
+    // One says nothing; one sends part of a name and stalls; one never reads.
+    const silent = await TestClient.connect(port);
+    clients.push(silent);
+    const partial = await TestClient.connect(port);
+    clients.push(partial);
+    const deaf = await TestClient.connect(port, { read: false });
+    clients.push(deaf);
+    await partial.next(PROMPT);
+    await partial.sendRaw(encoder.encode("ali"));
+
+    for (const client of [silent, partial]) {
+      await client.next("Registration timed out.");
+      await client.received.closed();
+    }
+    await waitUntil(
+      () => server.room.connectionCount === 1,
+      "all three unregistered connections to be closed",
+    );
+    assert.equal(
+      consoleLines.filter((l) => /closed \(registration timed out\)\.$/.test(l))
+        .length,
+      3,
+    );
+    assert.deepEqual(server.room.names(), ["alice"]);
+    assert.equal(alice.received.ended, false);
+  } finally {
+    await closeAll(clients);
+    await cleanup();
+  }
+});
+
+Deno.test("chat log that becomes unwritable is reported once and written again later", async () => {
+  const { port, server, logPath, console: consoleLines, cleanup } =
+    await startTestServer();
+  const clients: TestClient[] = [];
+  const problems = () =>
+    consoleLines.filter((l) => l.startsWith("Cannot write the chat log"));
+  try {
+    const alice = await TestClient.join(port, "alice");
+    clients.push(alice);
+    const bob = await TestClient.join(port, "bob");
+    clients.push(bob);
+    await alice.send("before");
+    await bob.next("alice: before");
+    await waitUntilAsync(
+      async () => (await readLogEvents(logPath)).includes("alice: before"),
+      "the first message in the log",
+    );
+
+    // Root ignores file modes, so a directory in its way is what stops it.
+    await Deno.remove(logPath);
+    await Deno.mkdir(logPath);
+    await alice.send("during 1");
+    assert.equal(await bob.next(/^alice: during/), "alice: during 1");
+    await waitUntil(() => problems().length > 0, "the console to report");
+    for (const line of ["during 2", "during 3"]) {
+      await bob.send(line);
+      assert.equal(await alice.next(`bob: ${line}`), `bob: ${line}`);
+    }
+    // Several flush intervals (100 ms) of failing writes: still one report.
+    await observationWindow(500);
+    assert.equal(problems().length, 1, `reports: ${problems().join(" | ")}`);
+    assert.match(problems()[0], /^Cannot write the chat log ".*": /);
+    assert.ok(
+      !consoleLines.some((l) => /is writable again/.test(l)),
+      "recovery reported while the path was still a directory",
+    );
+
+    await Deno.remove(logPath);
+    await waitUntil(
+      () => consoleLines.some((l) => /is writable again/.test(l)),
+      "the console to report recovery",
+    );
+    await alice.send("after");
+    await bob.next("alice: after");
+    assert.equal(problems().length, 1);
+
+    await server.shutdown();
+    const events = await readLogEvents(logPath);
+    const expected = [
+      "alice: during 1",
+      "bob: during 2",
+      "bob: during 3",
+      "alice: after",
+      "Server has been shutdown",
+      "Chat finished",
+    ];
+    assert.deepEqual(
+      events.filter((e) => expected.includes(e)),
+      expected,
+      `log: ${JSON.stringify(events)}`,
+    );
+    assert.deepEqual(events.slice(-2), [
+      "Server has been shutdown",
+      "Chat finished",
+    ]);
+  } finally {
+    await closeAll(clients);
+    await cleanup();
+  }
+});
+
+Deno.test("shutdown with a stuck client ends at the shutdown timeout", async () => {
+  const shutdownTimeoutMs = 500;
+  const { port, server, logPath, cleanup } = await startTestServer({
+    limits: { maxSendqBytes: 0, floodRate: 0, shutdownTimeoutMs },
+  });
+  const clients: TestClient[] = [];
+  let stuck: Deno.Conn | undefined;
+  try {
+    const alice = await TestClient.join(port, "alice");
+    clients.push(alice);
+    const bob = await TestClient.join(port, "bob");
+    clients.push(bob);
+    stuck = await connectStuck(port, "stuck");
+    await bob.next("*** stuck has joined the chat.");
+    // Far more than socket buffers hold: output queues up for `stuck`.
+    const last = await chatBytes(alice, "alice", bob, 16 << 20, 256_000);
+
+    // The deadline plus generous slack; without a deadline it never ends.
+    await within(server.shutdown(), shutdownTimeoutMs + 4_500, "shutdown");
+
+    for (const client of [alice, bob]) {
+      await client.next(SHUTTING_DOWN);
+      await client.received.closed();
+    }
+    // What the stuck client can still read ends without the later output,
+    // which shows that output was stuck when the server shut down.
+    const stuckGot = await within(readToEnd(stuck, 64 << 20), 10_000, "read");
+    assert.ok(!stuckGot.includes(SHUTTING_DOWN), "stuck got the notice");
+    assert.ok(!stuckGot.includes(last), "stuck got all output: test invalid");
+    const events = await readLogEvents(logPath);
+    assert.deepEqual(events.slice(-2), [
+      "Server has been shutdown",
+      "Chat finished",
+    ]);
+  } finally {
+    if (stuck !== undefined) closeQuietly(stuck);
+    await closeAll(clients);
+    await cleanup();
+  }
+});
+
+Deno.test("server process with a stuck client exits 0 after --shutdown-timeout", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "chat_fault_" });
+  const logPath = `${dir}/log.txt`;
+  const server = await spawnServer([
+    "--log",
+    logPath,
+    "--shutdown-timeout",
+    "1",
+    "--max-sendq",
+    "0",
+    "--flood-rate",
+    "0",
+  ]);
+  const clients: TestClient[] = [];
+  let stuck: Deno.Conn | undefined;
+  try {
+    const alice = await TestClient.join(server.port, "alice");
+    clients.push(alice);
+    const bob = await TestClient.join(server.port, "bob");
+    clients.push(bob);
+    stuck = await connectStuck(server.port, "stuck");
+    await bob.next("*** stuck has joined the chat.");
+    await chatBytes(alice, "alice", bob, 16 << 20, 256_000);
+
+    await server.write("Terminate server\n");
+    // 1 s of shutdown timeout, and a few more before calling it hung.
+    const status = await server.status(6_000);
+    assert.equal(status.code, 0, `stderr: ${server.stderr.lines.join(" | ")}`);
+    for (const client of [alice, bob]) {
+      await client.next(SHUTTING_DOWN);
+      await client.received.closed();
+    }
+    const events = await readLogEvents(logPath);
+    assert.deepEqual(events.slice(-2), [
+      "Server has been shutdown",
+      "Chat finished",
+    ]);
+  } finally {
+    if (stuck !== undefined) closeQuietly(stuck);
+    await closeAll(clients);
+    await server.cleanup();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("connection reset ends only that connection", async () => {
+  const { port, server, console: consoleLines, cleanup } =
+    await startTestServer({ limits: { floodRate: 0 } });
+  const clients: TestClient[] = [];
+  let mallory: Deno.Conn | undefined;
+  try {
+    const alice = await TestClient.join(port, "alice");
+    clients.push(alice);
+    const bob = await TestClient.join(port, "bob");
+    clients.push(bob);
+    // Never reads: the welcome stays unread, so closing sends a reset.
+    mallory = await connectStuck(port, "mallory");
+    await bob.next("*** mallory has joined the chat.");
+    await alice.next("*** mallory has joined the chat.");
+    closeQuietly(mallory);
+    // Writes to the reset connection right away, too.
+    const burst = Array.from({ length: 20 }, (_, i) => `burst ${i}`);
+    await alice.sendRaw(encoder.encode(burst.join("\n") + "\n"));
+
+    await bob.next("*** mallory has left the chat.");
+    await alice.next("*** mallory has left the chat.");
+    await waitUntil(
+      () =>
+        consoleLines.some((l) => l.startsWith("Client mallory disconnected")),
+      "the console to report mallory",
+    );
+    await waitUntil(
+      () =>
+        bob.received.lines.filter((l) => l.startsWith("alice: ")).length >= 20,
+      "alice's burst at bob",
+    );
+    assert.deepEqual(
+      bob.received.lines.filter((l) => l.startsWith("alice: ")),
+      burst.map((l) => `alice: ${l}`),
+    );
+    assert.equal(
+      bob.received.lines.filter((l) => l === "*** mallory has left the chat.")
+        .length,
+      1,
+    );
+    await bob.send("still fine");
+    assert.equal(await alice.next(/^bob:/), "bob: still fine");
+    const carol = await TestClient.join(port, "carol");
+    clients.push(carol);
+    await waitUntil(
+      () => server.room.names().join() === "alice,bob,carol",
+      "the registry to hold exactly alice, bob and carol",
+    );
+  } finally {
+    if (mallory !== undefined) closeQuietly(mallory);
+    await closeAll(clients);
+    await cleanup();
+  }
+});
+
+Deno.test("server survives 1 MB without a newline and answers once", async () => {
+  const { port, server, cleanup } = await startTestServer();
+  const clients: TestClient[] = [];
+  try {
+    const alice = await TestClient.join(port, "alice");
+    clients.push(alice);
+    const bob = await TestClient.join(port, "bob");
+    clients.push(bob);
+    await alice.sendRaw(new Uint8Array(1 << 20).fill(0x78));
+    await alice.next(/^Message too long/);
+    await alice.sendRaw(encoder.encode("\nback to normal\n"));
+    assert.equal(await bob.next(/^alice:/), "alice: back to normal");
+    await alice.send("/who");
+    await alice.next(/^Online/);
+    const tooLong = alice.received.lines.filter((l) =>
+      l.startsWith("Message too long")
+    );
+    assert.deepEqual(tooLong, [
+      "Message too long (limit 4096 bytes); it was not delivered.",
+    ]);
+    assert.ok(
+      !bob.received.lines.some((l) => l.includes("xxxxxxxx")),
+      "part of the long line was delivered",
+    );
+    const carol = await TestClient.join(port, "carol");
+    clients.push(carol);
+    assert.equal(server.room.connectionCount, 3);
+  } finally {
+    await closeAll(clients);
+    await cleanup();
+  }
+});

@@ -1,0 +1,543 @@
+/**
+ * TLS and password tests: the server over TLS with the test CA's
+ * certificate (tests/fixtures), and the server password, in-process and
+ * with `client.ts` as a subprocess.
+ *
+ * Real TCP on 127.0.0.1 (`localhost` resolves there); servers on port 0.
+ */
+
+import assert from "node:assert/strict";
+import {
+  LineCollector,
+  spawnProgram,
+  startTestServer,
+  TestClient,
+  waitUntil,
+} from "./helpers.ts";
+
+const encoder = new TextEncoder();
+
+const PROMPT = "Hello client. Please enter your name:";
+const LAST_WELCOME_LINE =
+  "Type '/who' to see who is online, '/help' for all commands.";
+
+const FIXTURES = new URL("./fixtures/", import.meta.url);
+const CA_FILE = new URL("ca.crt", FIXTURES).pathname;
+const ca = await Deno.readTextFile(CA_FILE);
+const tls = {
+  cert: await Deno.readTextFile(new URL("localhost.crt", FIXTURES)),
+  key: await Deno.readTextFile(new URL("localhost.key", FIXTURES)),
+};
+
+/** A line client over any connection (TLS here), like `TestClient`. */
+class LineClient {
+  readonly received: LineCollector = new LineCollector();
+  readonly conn: Deno.Conn;
+  #reading: Promise<void>;
+  #closed = false;
+
+  constructor(conn: Deno.Conn) {
+    this.conn = conn;
+    this.#reading = this.#readLoop();
+  }
+
+  /** Connects with TLS to `hostname` (default `localhost`), trusting `caCerts`. */
+  static connectTls(
+    port: number,
+    options: { hostname?: string; caCerts?: string[] } = {},
+  ): Promise<LineClient> {
+    return Deno.connectTls({
+      hostname: options.hostname ?? "localhost",
+      port,
+      caCerts: options.caCerts,
+    }).then((conn) => new LineClient(conn));
+  }
+
+  /** Connects with TLS and registers `name`, waiting for the welcome. */
+  static async joinTls(
+    port: number,
+    name: string,
+    hostname = "localhost",
+  ): Promise<LineClient> {
+    const client = await LineClient.connectTls(port, {
+      hostname,
+      caCerts: [ca],
+    });
+    try {
+      await client.next(PROMPT);
+      await client.send(name);
+      await client.next(LAST_WELCOME_LINE);
+    } catch (error) {
+      await client.close();
+      throw error;
+    }
+    return client;
+  }
+
+  async #readLoop(): Promise<void> {
+    const buffer = new Uint8Array(64 * 1024);
+    try {
+      while (true) {
+        const n = await this.conn.read(buffer);
+        if (n === null) break;
+        this.received.push(buffer.subarray(0, n));
+      }
+    } catch {
+      // A failed handshake, a reset or our own close: the end.
+    } finally {
+      this.received.end();
+    }
+  }
+
+  async send(line: string): Promise<void> {
+    const bytes = encoder.encode(line + "\n");
+    let offset = 0;
+    while (offset < bytes.length) {
+      offset += await this.conn.write(bytes.subarray(offset));
+    }
+  }
+
+  next(
+    match: string | RegExp | ((line: string) => boolean),
+    timeoutMs?: number,
+  ): Promise<string> {
+    return this.received.next(match, timeoutMs);
+  }
+
+  async close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      try {
+        this.conn.close();
+      } catch {
+        // Closed already.
+      }
+    }
+    await this.#reading;
+  }
+}
+
+/** Rejects with `what` after `ms`, unless `promise` settles first. */
+async function within<T>(
+  promise: Promise<T>,
+  ms: number,
+  what: string,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`Timed out waiting for ${what}`)),
+          Math.max(0, ms),
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+interface Closable {
+  close(): Promise<void>;
+}
+
+async function closeAll(clients: Iterable<Closable>): Promise<void> {
+  await Promise.allSettled([...clients].map((client) => client.close()));
+}
+
+Deno.test("tls server serves clients that trust its CA", async () => {
+  const { port, server, cleanup } = await startTestServer({ tls });
+  const clients: Closable[] = [];
+  try {
+    // By name and by IP address: the certificate covers both.
+    const alice = await LineClient.joinTls(port, "alice", "localhost");
+    clients.push(alice);
+    const bob = await LineClient.joinTls(port, "bob", "127.0.0.1");
+    clients.push(bob);
+    await alice.next("*** bob has joined the chat.");
+    await alice.send("secret hello");
+    assert.equal(await bob.next(/^alice:/), "alice: secret hello");
+    await bob.send("@alice only you");
+    assert.equal(
+      await alice.next(/^Private/),
+      "Private message from bob: only you",
+    );
+    assert.deepEqual(server.room.names(), ["alice", "bob"]);
+  } finally {
+    await closeAll(clients);
+    await cleanup();
+  }
+});
+
+Deno.test("tls handshake without the CA fails and the server serves on", async () => {
+  const { port, server, cleanup } = await startTestServer({ tls });
+  const clients: Closable[] = [];
+  let untrusting: Deno.TlsConn | undefined;
+  let plain: Deno.Conn | undefined;
+  try {
+    const alice = await LineClient.joinTls(port, "alice");
+    clients.push(alice);
+
+    untrusting = await Deno.connectTls({ hostname: "localhost", port });
+    await assert.rejects(
+      untrusting.handshake(),
+      (error: unknown) =>
+        error instanceof Error &&
+        /certificate|UnknownIssuer/i.test(error.message),
+    );
+    untrusting.close();
+    untrusting = undefined;
+
+    // Plain TCP to the TLS port: not a handshake at all.
+    plain = await Deno.connect({ hostname: "127.0.0.1", port });
+    await plain.write(encoder.encode("mallory\nhello\n"));
+    const buffer = new Uint8Array(1024);
+    // Whatever comes back (a TLS alert or nothing), the server ends it.
+    const deadline = performance.now() + 5_000;
+    let ended = false;
+    for (let reads = 0; reads < 100 && !ended; reads++) {
+      const n = await within(
+        plain.read(buffer).catch(() => null),
+        deadline - performance.now(),
+        "the server to close a plain TCP connection",
+      );
+      ended = n === null;
+    }
+    assert.ok(ended, "the plain TCP connection was not closed");
+    plain.close();
+    plain = undefined;
+
+    await waitUntil(
+      () => server.room.connectionCount === 1,
+      "the failed connections to leave the room",
+    );
+    assert.deepEqual(server.room.names(), ["alice"]);
+    const bob = await LineClient.joinTls(port, "bob");
+    clients.push(bob);
+    await bob.send("all good");
+    assert.equal(await alice.next(/^bob:/), "bob: all good");
+  } finally {
+    try {
+      untrusting?.close();
+    } catch {
+      // Closed already.
+    }
+    try {
+      plain?.close();
+    } catch {
+      // Closed already.
+    }
+    await closeAll(clients);
+    await cleanup();
+  }
+});
+
+Deno.test("client program chats over tls with --tls --ca", async () => {
+  const { port, cleanup } = await startTestServer({ tls });
+  const clients: Closable[] = [];
+  const client = spawnProgram("client.ts", [
+    "--tls",
+    "--ca",
+    CA_FILE,
+    "--host",
+    "localhost",
+    "--port",
+    String(port),
+    "--name",
+    "carol",
+  ]);
+  try {
+    await client.stdout.next("Welcome carol!", 15_000);
+    const alice = await LineClient.joinTls(port, "alice");
+    clients.push(alice);
+    await client.stdout.next("*** alice has joined the chat.");
+    await client.write("hello over tls\n");
+    assert.equal(await alice.next(/^carol:/), "carol: hello over tls");
+    await alice.send("hi carol");
+    await client.stdout.next("alice: hi carol");
+    await client.write("exit\n");
+    await client.stdout.next("Goodbye carol!");
+    const status = await client.status(10_000);
+    assert.equal(status.code, 0, `stderr: ${client.stderr.lines.join(" | ")}`);
+    await alice.next("*** carol has left the chat.");
+  } finally {
+    await client.cleanup();
+    await closeAll(clients);
+    await cleanup();
+  }
+});
+
+Deno.test("password right registers the client", async () => {
+  const { port, server, cleanup } = await startTestServer({
+    password: "s3cret",
+  });
+  const client = await TestClient.connect(port);
+  try {
+    await client.next(PROMPT);
+    await client.send("alice");
+    await client.next("Password:");
+    assert.deepEqual(server.room.names(), [], "named before the password");
+    await client.send("s3cret");
+    await client.next("Welcome alice!");
+    await client.next(LAST_WELCOME_LINE);
+    assert.deepEqual(server.room.names(), ["alice"]);
+  } finally {
+    await client.close();
+    await cleanup();
+  }
+});
+
+Deno.test("password wrong closes the connection and leaves the name free", async () => {
+  const { port, server, cleanup } = await startTestServer({
+    password: "s3cret",
+    limits: { wrongPasswordDelayMs: 200 },
+  });
+  const clients: TestClient[] = [];
+  try {
+    const guesser = await TestClient.connect(port);
+    clients.push(guesser);
+    await guesser.next(PROMPT);
+    await guesser.send("alice");
+    await guesser.next("Password:");
+    await guesser.send("guess");
+    await guesser.next("Wrong password.");
+    await guesser.received.closed();
+    assert.equal(guesser.received.lines.at(-1), "Wrong password.");
+    assert.deepEqual(server.room.names(), []);
+
+    const alice = await TestClient.connect(port);
+    clients.push(alice);
+    await alice.next(PROMPT);
+    await alice.send("alice");
+    await alice.next("Password:");
+    await alice.send("s3cret");
+    await alice.next("Welcome alice!");
+    assert.deepEqual(server.room.names(), ["alice"]);
+  } finally {
+    await Promise.allSettled(clients.map((c) => c.close()));
+    await cleanup();
+  }
+});
+
+Deno.test("password pending does not take the name", async () => {
+  const { port, server, cleanup } = await startTestServer({
+    password: "s3cret",
+  });
+  const clients: TestClient[] = [];
+  try {
+    const first = await TestClient.connect(port);
+    clients.push(first);
+    await first.next(PROMPT);
+    await first.send("zed");
+    await first.next("Password:");
+    // The same name from another connection is not "already taken" yet.
+    const second = await TestClient.connect(port);
+    clients.push(second);
+    await second.next(PROMPT);
+    await second.send("ZED");
+    assert.equal(await second.next(() => true), "Password:");
+    await second.send("s3cret");
+    await second.next("Welcome ZED!");
+    // Now it is: the first one's right password comes too late.
+    await first.send("s3cret");
+    assert.equal(
+      await first.next(/already taken/),
+      'Name "zed" is already taken. Please enter another name:',
+    );
+    assert.deepEqual(server.room.names(), ["ZED"]);
+    await first.send("zed2");
+    await first.next("Password:");
+    await first.send("s3cret");
+    await first.next("Welcome zed2!");
+  } finally {
+    await Promise.allSettled(clients.map((c) => c.close()));
+    await cleanup();
+  }
+});
+
+Deno.test("password prompt answered with exit says goodbye", async () => {
+  const { port, server, cleanup } = await startTestServer({
+    password: "s3cret",
+  });
+  const client = await TestClient.connect(port);
+  try {
+    await client.next(PROMPT);
+    await client.send("alice");
+    await client.next("Password:");
+    await client.send("exit");
+    await client.next("Goodbye!");
+    await client.received.closed();
+    await waitUntil(
+      () => server.room.connectionCount === 0,
+      "the connection to leave the room",
+    );
+    assert.deepEqual(server.room.names(), []);
+  } finally {
+    await client.close();
+    await cleanup();
+  }
+});
+
+Deno.test("client program answers the password prompt from CHAT_PASSWORD", async () => {
+  const { port, server, cleanup } = await startTestServer({
+    password: "s3cret",
+  });
+  const alice = await TestClient.connect(port);
+  const client = spawnProgram(
+    "client.ts",
+    ["--port", String(port), "--name", "carol"],
+    { env: { CHAT_PASSWORD: "s3cret" } },
+  );
+  try {
+    await alice.next(PROMPT);
+    await alice.send("alice");
+    await alice.next("Password:");
+    await alice.send("s3cret");
+    await alice.next(LAST_WELCOME_LINE);
+
+    await client.stdout.next("Password:", 15_000);
+    await client.stdout.next("Welcome carol!");
+    await alice.next("*** carol has joined the chat.");
+    assert.deepEqual(server.room.names(), ["alice", "carol"]);
+    await client.write("typed after the password\n");
+    assert.equal(
+      await alice.next(/^carol:/),
+      "carol: typed after the password",
+    );
+    assert.ok(
+      !alice.received.lines.some((l) => l.includes("s3cret")),
+      "the password was broadcast",
+    );
+    await client.closeStdin();
+    await client.stdout.next("Goodbye carol!");
+    assert.equal((await client.status(10_000)).code, 0);
+  } finally {
+    await client.cleanup();
+    await alice.close();
+    await cleanup();
+  }
+});
+
+Deno.test("client program answers the password prompt from --password", async () => {
+  const { port, server, cleanup } = await startTestServer({
+    password: "s3cret",
+  });
+  const client = spawnProgram("client.ts", [
+    "--port",
+    String(port),
+    "--name",
+    "dave",
+    "--password",
+    "s3cret",
+  ]);
+  try {
+    await client.stdout.next("Welcome dave!", 15_000);
+    await waitUntil(
+      () => server.room.names().includes("dave"),
+      "dave in the registry",
+    );
+    await client.write("exit\n");
+    await client.stdout.next("Goodbye dave!");
+    assert.equal((await client.status(10_000)).code, 0);
+  } finally {
+    await client.cleanup();
+    await cleanup();
+  }
+});
+
+Deno.test("client program without a password lets the user answer the prompt", async () => {
+  const { port, server, cleanup } = await startTestServer({
+    password: "s3cret",
+  });
+  const client = spawnProgram(
+    "client.ts",
+    ["--port", String(port), "--name", "erin"],
+    { env: { CHAT_PASSWORD: "" } },
+  );
+  try {
+    await client.stdout.next("Password:", 15_000);
+    assert.deepEqual(server.room.names(), []);
+    await client.write("s3cret\n");
+    await client.stdout.next("Welcome erin!");
+    await waitUntil(
+      () => server.room.names().includes("erin"),
+      "erin in the registry",
+    );
+    await client.write("exit\n");
+    await client.stdout.next("Goodbye erin!");
+    assert.equal((await client.status(10_000)).code, 0);
+  } finally {
+    await client.cleanup();
+    await cleanup();
+  }
+});
+
+Deno.test("tls connection that never handshakes does not hold up shutdown", async () => {
+  const shutdownTimeoutMs = 500;
+  const { port, server, cleanup } = await startTestServer({
+    tls,
+    limits: { shutdownTimeoutMs },
+  });
+  const clients: Closable[] = [];
+  let silent: Deno.Conn | undefined;
+  try {
+    const alice = await LineClient.joinTls(port, "alice");
+    clients.push(alice);
+    // TCP only: no ClientHello ever comes.
+    silent = await Deno.connect({ hostname: "127.0.0.1", port });
+    await waitUntil(
+      () => server.room.connectionCount === 2,
+      "the server to take the silent connection",
+    );
+    await within(
+      server.shutdown(),
+      shutdownTimeoutMs + 4_500,
+      "shutdown with a silent TLS connection",
+    );
+    await alice.next("Server is shutting down. Disconnecting...");
+    await alice.received.closed();
+  } finally {
+    silent?.close();
+    await closeAll(clients);
+    await cleanup();
+  }
+});
+
+Deno.test("tls connection refused when full does not hold up shutdown", async () => {
+  const shutdownTimeoutMs = 500;
+  const { port, server, cleanup } = await startTestServer({
+    tls,
+    limits: { maxClients: 1, shutdownTimeoutMs },
+  });
+  const clients: Closable[] = [];
+  let silent: Deno.Conn | undefined;
+  try {
+    const alice = await LineClient.joinTls(port, "alice");
+    clients.push(alice);
+    // TCP only, past the limit: the refusal can never be written to it.
+    silent = await Deno.connect({ hostname: "127.0.0.1", port });
+    // Connections are taken in order: once a later one was refused, the
+    // silent one was refused too (and its refusal is waiting to be written).
+    const later = await LineClient.connectTls(port, { caCerts: [ca] });
+    clients.push(later);
+    assert.equal(
+      await later.next(() => true),
+      "Server is full. Try again later.",
+    );
+    await later.received.closed();
+
+    await within(
+      server.shutdown(),
+      shutdownTimeoutMs + 4_500,
+      "shutdown with a refused silent TLS connection",
+    );
+    await alice.next("Server is shutting down. Disconnecting...");
+  } finally {
+    // Closing it lets a stuck shutdown end, so that cleanup can finish.
+    silent?.close();
+    await closeAll(clients);
+    await cleanup();
+  }
+});
