@@ -68,6 +68,9 @@ const PRIVATE_USAGE = encodeLines(serverText.privateUsage);
 const SHUTTING_DOWN = encodeLines(serverText.shuttingDown);
 const HELP = encodeLines(...HELP_LINES);
 
+// Longest wait for a refusal notice to go out before the close.
+const REFUSAL_WRITE_MS = 1000;
+
 // Reasons after which a client is said to have left rather than been cut.
 const ORDINARY_ENDS = new Set<string>([
   reasonText.exit,
@@ -79,6 +82,8 @@ class Session {
   readonly conn: ChatConnection;
   readonly outbox: Outbox;
   name: string | null = null;
+  /** Its place in the room's list of registered sessions, or -1. */
+  index = -1;
   /** A name waiting for its password. */
   pendingName: string | null = null;
   attempts = 0;
@@ -140,6 +145,8 @@ export class ChatRoom {
   #sessions = new Set<Session>();
   #perIp = new Map<string, number>();
   #registry = new Registry<Session>();
+  // The registered sessions again, as an array: a broadcast walks it.
+  #members: Session[] = [];
   #tasks = new Set<Promise<void>>();
   #closing: Promise<void> | null = null;
   #tooLong: Uint8Array;
@@ -205,7 +212,12 @@ export class ChatRoom {
   async #serve(conn: ChatConnection): Promise<void> {
     const refusal = this.#refusal(conn.ip);
     if (refusal !== null) {
-      await conn.write(encodeLines(refusal)).catch(() => {});
+      // Bounded: a peer that never reads (or never finishes a TLS handshake)
+      // must not keep a refused connection, or shutdown, waiting.
+      await withDeadline(
+        conn.write(encodeLines(refusal)).catch(() => 0),
+        REFUSAL_WRITE_MS,
+      );
       conn.close();
       return;
     }
@@ -345,6 +357,7 @@ export class ChatRoom {
   #join(session: Session, name: string): void {
     this.#registry.claim(name, session);
     session.name = name;
+    session.index = this.#members.push(session) - 1;
     clearTimeout(session.timer);
     session.timer = undefined;
     session.outbox.send(encodeLines(...serverText.welcome(name)));
@@ -406,9 +419,21 @@ export class ChatRoom {
 
   // The same bytes go to every registered client but `except`.
   #broadcast(bytes: Uint8Array, except: Session): void {
-    for (const { member } of this.#registry.members()) {
+    const members = this.#members;
+    for (let i = 0; i < members.length; i++) {
+      const member = members[i];
       if (member !== except) member.outbox.send(bytes);
     }
+  }
+
+  #removeMember(session: Session): void {
+    const members = this.#members;
+    const last = members.pop()!;
+    if (last !== session) {
+      members[session.index] = last;
+      last.index = session.index;
+    }
+    session.index = -1;
   }
 
   // Ends a session from outside its read loop, after a last notice. Closing
@@ -432,14 +457,10 @@ export class ChatRoom {
   }
 
   #drain(session: Session): Promise<void> {
-    const ms = this.#limits.shutdownTimeoutMs;
-    const drained = session.outbox.drain();
-    if (ms === 0) return drained;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    return Promise.race([
-      drained,
-      new Promise<void>((resolve) => timer = setTimeout(resolve, ms)),
-    ]).finally(() => clearTimeout(timer));
+    return withDeadline(
+      session.outbox.drain(),
+      this.#limits.shutdownTimeoutMs,
+    );
   }
 
   async #finish(session: Session, reason: string): Promise<void> {
@@ -456,6 +477,7 @@ export class ChatRoom {
     const ordinary = ORDINARY_ENDS.has(reason);
     if (name !== null) {
       this.#registry.release(name, session);
+      this.#removeMember(session);
       if (this.#closing === null) {
         this.#broadcast(encodeLines(serverText.left(name)), session);
       }
@@ -478,6 +500,16 @@ export class ChatRoom {
     session.outbox.close();
     session.conn.close();
   }
+}
+
+// Waits for `promise`, but no longer than `ms` (0: no limit).
+function withDeadline(promise: Promise<unknown>, ms: number): Promise<void> {
+  if (ms === 0) return promise.then(() => {});
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    promise.then(() => {}),
+    new Promise<void>((resolve) => timer = setTimeout(resolve, ms)),
+  ]).finally(() => clearTimeout(timer));
 }
 
 // Compares in time that depends on the length of `expected` only.
