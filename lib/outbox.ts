@@ -6,6 +6,8 @@
  * @module
  */
 
+import { setImmediate } from "node:timers";
+
 /** Anything bytes can be written to; a write may take only part of them. */
 export interface ByteWriter {
   /** Writes some of `bytes`, resolving with how many were written. */
@@ -24,9 +26,11 @@ export interface OutboxOptions {
   onError?: (error: unknown) => void;
 }
 
-// Outboxes with bytes queued and no write in flight; one microtask starts
-// their writers, so that everything queued while handling a batch of input
-// goes out in one write per connection.
+// Outboxes with bytes queued and no write in flight. One `setImmediate`
+// starts all their writes after the event loop has handed out every read
+// that was ready, so that everything queued meanwhile (from all senders)
+// goes out in one write per connection: a write costs microseconds whatever
+// its size, so fewer and fuller writes are what makes a broadcast cheap.
 let due: Outbox[] = [];
 let scheduled = false;
 
@@ -35,6 +39,15 @@ function startDue(): void {
   due = [];
   scheduled = false;
   for (const outbox of outboxes) outbox.flushNow();
+  lastParts = lastJoined = null;
+}
+
+function schedule(outbox: Outbox): void {
+  due.push(outbox);
+  if (!scheduled) {
+    scheduled = true;
+    setImmediate(startDue);
+  }
 }
 
 /**
@@ -99,11 +112,7 @@ export class Outbox {
     this.#queue.push(bytes);
     if (!this.#busy) {
       this.#busy = true;
-      due.push(this);
-      if (!scheduled) {
-        scheduled = true;
-        queueMicrotask(startDue);
-      }
+      schedule(this);
     }
   }
 
@@ -119,9 +128,22 @@ export class Outbox {
     this.#fail();
   }
 
-  /** Starts the writer; for the scheduler in this module only. */
+  /** Writes everything queued; for the scheduler in this module only. */
   flushNow(): void {
-    this.#write().catch((error) => {
+    if (this.#closed || this.#queue.length === 0) {
+      this.#idle();
+      return;
+    }
+    const bytes = join(this.#queue);
+    this.#queue = [];
+    this.#writeAll(bytes).then(() => {
+      if (this.#closed) return;
+      this.#unsent -= bytes.length;
+      // What came while the write was in flight waits for the next round, so
+      // that it joins whatever else that round brings.
+      if (this.#queue.length > 0) schedule(this);
+      else this.#idle();
+    }, (error) => {
       // A write failing after close() is the close's own doing: not reported.
       if (this.#closed) return;
       this.#fail();
@@ -129,25 +151,18 @@ export class Outbox {
     });
   }
 
-  async #write(): Promise<void> {
-    try {
-      while (this.#queue.length > 0 && !this.#closed) {
-        const bytes = takeAll(this.#queue);
-        let offset = 0;
-        while (offset < bytes.length) {
-          offset += await this.#writer.write(
-            offset === 0 ? bytes : bytes.subarray(offset),
-          );
-          if (this.#closed) return;
-        }
-        this.#unsent -= bytes.length;
-      }
-    } finally {
-      this.#busy = false;
-      if (this.#drained !== null) {
-        this.#drained.resolve();
-        this.#drained = null;
-      }
+  async #writeAll(bytes: Uint8Array): Promise<void> {
+    let offset = await this.#writer.write(bytes);
+    while (offset < bytes.length && !this.#closed) {
+      offset += await this.#writer.write(bytes.subarray(offset));
+    }
+  }
+
+  #idle(): void {
+    this.#busy = false;
+    if (this.#drained !== null) {
+      this.#drained.resolve();
+      this.#drained = null;
     }
   }
 
@@ -162,21 +177,35 @@ export class Outbox {
   }
 }
 
-// Empties `queue` into one buffer (or hands over its only element).
-function takeAll(queue: Uint8Array[]): Uint8Array {
-  if (queue.length === 1) {
-    const only = queue[0];
-    queue.length = 0;
-    return only;
+// The last queue joined and its bytes. Recipients of the same broadcasts
+// hold the same chunks in the same order, so most of a round's outboxes
+// share one joined buffer instead of each copying its own.
+let lastParts: Uint8Array[] | null = null;
+let lastJoined: Uint8Array | null = null;
+
+// Joins `parts` into one buffer (or hands over its only element).
+function join(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const last = lastParts;
+  if (last !== null && last.length === parts.length) {
+    let same = true;
+    for (let i = 0; i < parts.length; i++) {
+      if (last[i] !== parts[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return lastJoined!;
   }
   let total = 0;
-  for (const chunk of queue) total += chunk.length;
+  for (const part of parts) total += part.length;
   const bytes = new Uint8Array(total);
   let offset = 0;
-  for (const chunk of queue) {
-    bytes.set(chunk, offset);
-    offset += chunk.length;
+  for (const part of parts) {
+    bytes.set(part, offset);
+    offset += part.length;
   }
-  queue.length = 0;
+  lastParts = parts;
+  lastJoined = bytes;
   return bytes;
 }
