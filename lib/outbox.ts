@@ -26,27 +26,44 @@ export interface OutboxOptions {
   onError?: (error: unknown) => void;
 }
 
-// Outboxes with bytes queued and no write in flight. One `setImmediate`
-// starts all their writes after the event loop has handed out every read
-// that was ready, so that everything queued meanwhile (from all senders)
-// goes out in one write per connection: a write costs microseconds whatever
-// its size, so fewer and fuller writes are what makes a broadcast cheap.
+// Outboxes with bytes queued and no write in flight. One round starts all
+// their writes, after the event loop has handed out every read that was
+// ready, so that everything queued meanwhile (from all senders) goes out in
+// one write per connection. A write costs microseconds (mostly the kernel's)
+// whatever its size, so fewer and fuller writes make a broadcast cheap.
+//
+// Rounds pace themselves. A short round (under PACE_AFTER_MS) is followed
+// by the next one as soon as there is something to write: light load, low
+// latency. After a longer round the next waits ROUND_PAUSE times as long as
+// it took, so that under heavy load rounds grow fuller instead of more
+// frequent. The pause is a multiple because the round's own time is only the
+// write calls; their completions, the kernel's work and the event loop's cost
+// about as much again, after the round.
 let due: Outbox[] = [];
 let scheduled = false;
+let nextRoundAt = 0;
+const ROUND_PAUSE = 5;
+const PACE_AFTER_MS = 1;
 
 function startDue(): void {
+  const started = performance.now();
   const outboxes = due;
   due = [];
   scheduled = false;
   for (const outbox of outboxes) outbox.flushNow();
   lastParts = lastJoined = null;
+  const finished = performance.now();
+  const took = finished - started;
+  nextRoundAt = took < PACE_AFTER_MS ? 0 : finished + took * ROUND_PAUSE;
 }
 
 function schedule(outbox: Outbox): void {
   due.push(outbox);
   if (!scheduled) {
     scheduled = true;
-    setImmediate(startDue);
+    const wait = nextRoundAt - performance.now();
+    if (wait < 1) setImmediate(startDue);
+    else setTimeout(startDue, wait);
   }
 }
 
