@@ -29,8 +29,8 @@ export interface ChatConnection extends ByteWriter {
   /** The peer's IP address, for the per-address limit. */
   readonly ip: string;
   /**
-   * Resolves with the next lines (one at least), or null at the end of input
-   * or once `close()` was called; rejects on a transport error.
+   * Resolves with the next lines (one at least), or null at the end of input;
+   * rejects on a transport error, and may reject once `close()` was called.
    */
   readLines(): Promise<Line[] | null>;
   /** Closes the connection; safe to call more than once. */
@@ -147,7 +147,9 @@ export class ChatRoom {
   #registry = new Registry<Session>();
   // The registered sessions again, as an array: a broadcast walks it.
   #members: Session[] = [];
-  #tasks = new Set<Promise<void>>();
+  // Connections being served, and who waits for there to be none.
+  #active = 0;
+  #allDone: PromiseWithResolvers<void> | null = null;
   #closing: Promise<void> | null = null;
   #tooLong: Uint8Array;
 
@@ -182,17 +184,72 @@ export class ChatRoom {
    * Serves one connection until it ends. Never rejects: whatever happens on
    * the connection ends that connection only.
    */
-  serve(conn: ChatConnection): Promise<void> {
-    const task = this.#serve(conn).catch((error) => {
+  async serve(conn: ChatConnection): Promise<void> {
+    this.#active++;
+    try {
+      const refusal = this.#refusal(conn.ip);
+      if (refusal !== null) {
+        await this.#refuse(conn, refusal);
+        return;
+      }
+      const limits = this.#limits;
+      const session: Session = new Session(
+        conn,
+        new Outbox({
+          writer: conn,
+          maxQueuedBytes: limits.maxSendqBytes,
+          onOverflow: () => this.#cut(session, reasonText.sendQueue),
+          onError: (error) => this.#cut(session, describeError(error)),
+        }),
+        Math.max(1, limits.floodBurst),
+        this.#now(),
+      );
+      this.#sessions.add(session);
+      this.#perIp.set(conn.ip, (this.#perIp.get(conn.ip) ?? 0) + 1);
+      this.#console(consoleText.accepted(conn.address));
+      if (limits.registrationTimeoutMs > 0) {
+        session.timer = setTimeout(() => {
+          if (session.name === null) {
+            this.#end(
+              session,
+              reasonText.registrationTimeout,
+              REGISTRATION_TIMED_OUT,
+            );
+          }
+        }, limits.registrationTimeoutMs);
+      }
+      session.outbox.send(NAME_PROMPT);
+
+      let reason: string = reasonText.closedByPeer;
+      try {
+        reading: while (session.ending === null) {
+          const lines = await conn.readLines();
+          if (lines === null) break;
+          for (const line of lines) {
+            if (session.ending !== null) break reading;
+            if (limits.floodRate > 0) {
+              const wait = this.#takeToken(session);
+              // Fake lag: the line waits, and so does reading this connection,
+              // so a flooder's bytes stay in its own socket buffers.
+              if (wait > 0) await session.sleep(wait);
+              if (session.ending !== null) break reading;
+            }
+            this.#handle(session, line);
+          }
+        }
+      } catch (error) {
+        reason = describeError(error);
+      }
+      await this.#finish(session, session.ending ?? reason);
+    } catch (error) {
       // A bug, not a client's doing; still, it must not take the room down.
       this.#console(
         consoleText.connectionClosed(conn.address, describeError(error)),
       );
       conn.close();
-    });
-    this.#tasks.add(task);
-    task.finally(() => this.#tasks.delete(task));
-    return task;
+    } finally {
+      if (--this.#active === 0) this.#allDone?.resolve();
+    }
   }
 
   /**
@@ -204,72 +261,22 @@ export class ChatRoom {
       for (const session of this.#sessions) {
         this.#end(session, reasonText.shutdown, SHUTTING_DOWN);
       }
-      while (this.#tasks.size > 0) await Promise.all(this.#tasks);
+      if (this.#active > 0) {
+        this.#allDone = Promise.withResolvers();
+        await this.#allDone.promise;
+      }
     })();
     return this.#closing;
   }
 
-  async #serve(conn: ChatConnection): Promise<void> {
-    const refusal = this.#refusal(conn.ip);
-    if (refusal !== null) {
-      // Bounded: a peer that never reads (or never finishes a TLS handshake)
-      // must not keep a refused connection, or shutdown, waiting.
-      await withDeadline(
-        conn.write(encodeLines(refusal)).catch(() => 0),
-        REFUSAL_WRITE_MS,
-      );
-      conn.close();
-      return;
-    }
-    const limits = this.#limits;
-    const session: Session = new Session(
-      conn,
-      new Outbox({
-        writer: conn,
-        maxQueuedBytes: limits.maxSendqBytes,
-        onOverflow: () => this.#cut(session, reasonText.sendQueue),
-        onError: (error) => this.#cut(session, describeError(error)),
-      }),
-      Math.max(1, limits.floodBurst),
-      this.#now(),
+  async #refuse(conn: ChatConnection, refusal: string): Promise<void> {
+    // Bounded: a peer that never reads (or never finishes a TLS handshake)
+    // must not keep a refused connection, or shutdown, waiting.
+    await withDeadline(
+      conn.write(encodeLines(refusal)).catch(() => 0),
+      REFUSAL_WRITE_MS,
     );
-    this.#sessions.add(session);
-    this.#perIp.set(conn.ip, (this.#perIp.get(conn.ip) ?? 0) + 1);
-    this.#console(consoleText.accepted(conn.address));
-    if (limits.registrationTimeoutMs > 0) {
-      session.timer = setTimeout(() => {
-        if (session.name === null) {
-          this.#end(
-            session,
-            reasonText.registrationTimeout,
-            REGISTRATION_TIMED_OUT,
-          );
-        }
-      }, limits.registrationTimeoutMs);
-    }
-    session.outbox.send(NAME_PROMPT);
-
-    let reason: string = reasonText.closedByPeer;
-    try {
-      reading: while (session.ending === null) {
-        const lines = await conn.readLines();
-        if (lines === null) break;
-        for (const line of lines) {
-          if (session.ending !== null) break reading;
-          if (limits.floodRate > 0) {
-            const wait = this.#takeToken(session);
-            // Fake lag: the line waits, and so does reading this connection,
-            // so a flooder's bytes stay in its own socket buffers.
-            if (wait > 0) await session.sleep(wait);
-            if (session.ending !== null) break reading;
-          }
-          this.#handle(session, line);
-        }
-      }
-    } catch (error) {
-      reason = describeError(error);
-    }
-    await this.#finish(session, session.ending ?? reason);
+    conn.close();
   }
 
   #refusal(ip: string): string | null {

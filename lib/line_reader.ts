@@ -141,7 +141,7 @@ export class LineSplitter {
 
 /** Options of {@linkcode LineReader}. */
 export interface LineReaderOptions extends LineSplitterOptions {
-  /** Smallest read buffer, kept while the peer is quiet. Default 256. */
+  /** Smallest read buffer, kept while the peer is quiet. Default 128. */
   minReadBytes?: number;
   /** Largest read buffer, reached while the peer sends a lot. Default 64 KiB. */
   maxReadBytes?: number;
@@ -169,7 +169,7 @@ export class LineReader {
   constructor(reader: ByteReader, options: LineReaderOptions) {
     this.#reader = reader;
     this.#splitter = new LineSplitter(options);
-    this.#min = options.minReadBytes ?? 256;
+    this.#min = options.minReadBytes ?? 128;
     this.#max = Math.max(this.#min, options.maxReadBytes ?? 64 * 1024);
     this.#buffer = new Uint8Array(this.#min);
   }
@@ -178,22 +178,26 @@ export class LineReader {
    * Resolves with the next lines (one at least), or null at the end of input.
    * An unfinished last line is then left in {@linkcode LineReader.rest}.
    */
-  async next(): Promise<Line[] | null> {
-    const out: Line[] = [];
-    while (true) {
-      const buffer = this.#buffer;
-      const count = await this.#reader.read(buffer);
-      if (count === null) return null;
-      this.#splitter.push(buffer.subarray(0, count), out);
-      // The splitter copied what it keeps, so the buffer may be swapped now.
-      if (count === buffer.length && buffer.length < this.#max) {
-        this.#buffer = new Uint8Array(buffer.length * 2);
-      } else if (count <= buffer.length >> 3 && buffer.length > this.#min) {
-        this.#buffer = new Uint8Array(buffer.length >> 1);
-      }
-      if (out.length > 0) return out;
-    }
+  next(): Promise<Line[] | null> {
+    // Promise chaining rather than an async function: a connection waits
+    // here most of its life, and a suspended async frame costs hundreds of
+    // bytes per connection where a pending `then` costs a few dozen.
+    return this.#reader.read(this.#buffer).then(this.#onRead);
   }
+
+  #onRead = (count: number | null): Line[] | null | Promise<Line[] | null> => {
+    if (count === null) return null;
+    const buffer = this.#buffer;
+    const out: Line[] = [];
+    this.#splitter.push(buffer.subarray(0, count), out);
+    // The splitter copied what it keeps, so the buffer may be swapped now.
+    if (count === buffer.length && buffer.length < this.#max) {
+      this.#buffer = new Uint8Array(buffer.length * 2);
+    } else if (count <= buffer.length >> 3 && buffer.length > this.#min) {
+      this.#buffer = new Uint8Array(buffer.length >> 1);
+    }
+    return out.length > 0 ? out : this.next();
+  };
 
   /** The unfinished last line at the end of input, or null if there is none. */
   rest(): string | null {
