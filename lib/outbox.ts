@@ -32,38 +32,71 @@ export interface OutboxOptions {
 // one write per connection. A write costs microseconds (mostly the kernel's)
 // whatever its size, so fewer and fuller writes make a broadcast cheap.
 //
-// Rounds pace themselves. A short round (under PACE_AFTER_MS) is followed
-// by the next one as soon as there is something to write: light load, low
-// latency. After a longer round the next waits ROUND_PAUSE times as long as
-// it took, so that under heavy load rounds grow fuller instead of more
-// frequent. The pause is a multiple because the round's own time is only the
-// write calls; their completions, the kernel's work and the event loop's cost
-// about as much again, after the round.
-let due: Outbox[] = [];
-let scheduled = false;
-let nextRoundAt = 0;
-const ROUND_PAUSE = 5;
+// Busy connections are paced. After a round that took PACE_AFTER_MS or
+// more, each of its connections waits ROUND_PAUSE times as long before its
+// next write; a connection that was not in such a round writes in the next
+// round at once. So under heavy fan-out the same connections get fewer,
+// fuller writes and reading keeps up, while a newcomer's welcome or a quiet
+// chat's line goes out straight away. The pause is a multiple because the
+// round's own time is only the write calls; their completions, the kernel's
+// work and the event loop's cost about as much again, after the round.
+const ROUND_PAUSE = 3;
 const PACE_AFTER_MS = 1;
 
-function startDue(): void {
+let due: Outbox[] = [];
+let dueScheduled = false;
+let paced: Outbox[] = [];
+let pacedTimer: ReturnType<typeof setTimeout> | undefined;
+
+function runRound(outboxes: Outbox[]): void {
   const started = performance.now();
-  const outboxes = due;
-  due = [];
-  scheduled = false;
   for (const outbox of outboxes) outbox.flushNow();
   lastParts = lastJoined = null;
   const finished = performance.now();
   const took = finished - started;
-  nextRoundAt = took < PACE_AFTER_MS ? 0 : finished + took * ROUND_PAUSE;
+  if (took >= PACE_AFTER_MS) {
+    const until = finished + took * ROUND_PAUSE;
+    for (const outbox of outboxes) outbox.pacedUntil = until;
+  }
+}
+
+function runDue(): void {
+  const outboxes = due;
+  due = [];
+  dueScheduled = false;
+  runRound(outboxes);
+}
+
+function runPaced(): void {
+  pacedTimer = undefined;
+  const now = performance.now();
+  const ready: Outbox[] = [];
+  const waiting: Outbox[] = [];
+  let next = Infinity;
+  for (const outbox of paced) {
+    if (outbox.pacedUntil <= now) {
+      ready.push(outbox);
+    } else {
+      waiting.push(outbox);
+      next = Math.min(next, outbox.pacedUntil);
+    }
+  }
+  paced = waiting;
+  if (waiting.length > 0) pacedTimer = setTimeout(runPaced, next - now);
+  runRound(ready);
 }
 
 function schedule(outbox: Outbox): void {
-  due.push(outbox);
-  if (!scheduled) {
-    scheduled = true;
-    const wait = nextRoundAt - performance.now();
-    if (wait < 1) setImmediate(startDue);
-    else setTimeout(startDue, wait);
+  const wait = outbox.pacedUntil - performance.now();
+  if (wait >= 1) {
+    paced.push(outbox);
+    pacedTimer ??= setTimeout(runPaced, wait);
+  } else {
+    due.push(outbox);
+    if (!dueScheduled) {
+      dueScheduled = true;
+      setImmediate(runDue);
+    }
   }
 }
 
@@ -98,6 +131,8 @@ export class Outbox {
   #busy = false;
   #closed = false;
   #drained: PromiseWithResolvers<void> | null = null;
+  /** No write before this time (ms); for the scheduler in this module only. */
+  pacedUntil = 0;
 
   /** Creates an empty outbox writing to `options.writer`. */
   constructor(options: OutboxOptions) {
