@@ -40,7 +40,7 @@ export interface OutboxOptions {
 // chat's line goes out straight away. The pause is a multiple because the
 // round's own time is only the write calls; their completions, the kernel's
 // work and the event loop's cost about as much again, after the round.
-const ROUND_PAUSE = 3;
+const ROUND_PAUSE = 10;
 const PACE_AFTER_MS = 1;
 
 let due: Outbox[] = [];
