@@ -1,0 +1,515 @@
+/**
+ * Process helpers: /proc readers, CPU pinning, and starting/stopping the
+ * chat server under test.
+ *
+ * @module
+ */
+
+import { raceTimeout } from "./stats.ts";
+
+/** CPU time and memory of a process at one instant. */
+export interface ProcSample {
+  /** utime + stime in seconds. */
+  cpuSec: number;
+  /** Resident set size in KiB. */
+  rssKiB: number;
+  /** Wall clock (performance.now()) when sampled. */
+  at: number;
+}
+
+let useCat = false;
+
+/**
+ * Reads small /proc files. Deno only allows reading /proc with --allow-all,
+ * so without it this runs `sh`/`cat` (needs --allow-run; a few ms, only used
+ * at phase boundaries). Null if a file cannot be read (process gone).
+ */
+async function readProcTexts(paths: string[]): Promise<string[] | null> {
+  if (!useCat) {
+    try {
+      return await Promise.all(paths.map((p) => Deno.readTextFile(p)));
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotCapable)) return null;
+      useCat = true;
+    }
+  }
+  try {
+    const out = await new Deno.Command("sh", {
+      args: [
+        "-c",
+        'for f; do cat "$f" || exit 1; printf "\\0"; done',
+        "sh",
+        ...paths,
+      ],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    if (!out.success) return null;
+    return new TextDecoder().decode(out.stdout).split("\0").slice(
+      0,
+      paths.length,
+    );
+  } catch {
+    return null;
+  }
+}
+
+async function readProcFiles(
+  pid: number,
+): Promise<{ stat: string; status: string } | null> {
+  const texts = await readProcTexts([
+    `/proc/${pid}/stat`,
+    `/proc/${pid}/status`,
+  ]);
+  return texts === null ? null : { stat: texts[0], status: texts[1] };
+}
+
+/** Busy CPU time of the whole machine (user + nice + system), at an instant. */
+export interface SystemSample {
+  busySec: number;
+  at: number;
+}
+
+/** Samples the machine's busy CPU seconds from /proc/stat. */
+export async function sampleSystem(): Promise<SystemSample | null> {
+  const t0 = performance.now();
+  const texts = await readProcTexts(["/proc/stat"]);
+  const t1 = performance.now();
+  if (texts === null) return null;
+  const f = texts[0].slice(0, texts[0].indexOf("\n")).trim().split(/\s+/);
+  if (f[0] !== "cpu") return null;
+  const ticks = Number(f[1]) + Number(f[2]) + Number(f[3]);
+  return { busySec: ticks / await clockTicksPerSecond(), at: (t0 + t1) / 2 };
+}
+
+/**
+ * CPU used by processes other than the server and the generator between
+ * two points, in percent of one core: a check that nothing else disturbed
+ * the measurement. Null if something is unknown.
+ */
+export function otherCpuPct(
+  system: [SystemSample | null, SystemSample | null],
+  ours: (CpuUse | null)[],
+): number | null {
+  const [a, b] = system;
+  if (a === null || b === null || ours.some((c) => c === null)) return null;
+  const own = ours.reduce((sum, c) => sum + (c?.cpuSec ?? 0), 0);
+  const wall = (b.at - a.at) / 1000;
+  return wall > 0
+    ? Math.max(0, (100 * (b.busySec - a.busySec - own)) / wall)
+    : null;
+}
+
+/** utime + stime (clock ticks) from the text of /proc/PID/stat. */
+export function parseCpuTicks(stat: string): number {
+  // The command name may contain spaces: fields start after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // fields[0] is field 3 (state); utime is field 14, stime field 15.
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/** A `Vm*` value (KiB) from the text of /proc/PID/status, or null. */
+export function parseStatusKiB(status: string, key = "VmRSS"): number | null {
+  const m = status.match(new RegExp(`^${key}:\\s+(\\d+) kB`, "m"));
+  return m ? Number(m[1]) : null;
+}
+
+/** Samples CPU ticks and RSS of `pid`; null when the process is unknown. */
+export async function sampleProc(
+  pid: number | null,
+): Promise<ProcSample | null> {
+  if (pid === null) return null;
+  const t0 = performance.now();
+  const files = await readProcFiles(pid);
+  const t1 = performance.now();
+  if (files === null) return null;
+  const rss = parseStatusKiB(files.status);
+  if (rss === null) return null;
+  return {
+    cpuSec: parseCpuTicks(files.stat) / await clockTicksPerSecond(),
+    rssKiB: rss,
+    at: (t0 + t1) / 2,
+  };
+}
+
+let ticksPerSecond: number | null = null;
+
+/** Clock ticks per second from `getconf CLK_TCK` (100 if unavailable). */
+export async function clockTicksPerSecond(): Promise<number> {
+  ticksPerSecond ??= await readClockTicks();
+  return ticksPerSecond;
+}
+
+async function readClockTicks(): Promise<number> {
+  try {
+    const out = await new Deno.Command("getconf", {
+      args: ["CLK_TCK"],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    const n = Number(new TextDecoder().decode(out.stdout).trim());
+    return Number.isFinite(n) && n > 0 ? n : 100;
+  } catch {
+    return 100;
+  }
+}
+
+/** True if the `taskset` binary can be run. */
+export async function hasTaskset(): Promise<boolean> {
+  try {
+    const out = await new Deno.Command("taskset", {
+      args: ["--version"],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return out.success;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Pins every thread of `pid` to `core` with `taskset -a -p -c`. Threads
+ * created later inherit the mask. Returns true on success.
+ */
+export async function pinProcess(pid: number, core: number): Promise<boolean> {
+  try {
+    const out = await new Deno.Command("taskset", {
+      args: ["-a", "-p", "-c", String(core), String(pid)],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return out.success;
+  } catch {
+    return false;
+  }
+}
+
+/** Soft and hard limit of open file descriptors (via `sh -c ulimit`). */
+export async function fileLimits(): Promise<
+  { soft: number; hard: number } | null
+> {
+  try {
+    const out = await new Deno.Command("sh", {
+      args: ["-c", "ulimit -Sn; ulimit -Hn"],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    const [soft, hard] = new TextDecoder().decode(out.stdout).trim().split(
+      /\s+/,
+    );
+    const num = (v: string) => v === "unlimited" ? Infinity : Number(v);
+    const r = { soft: num(soft), hard: num(hard) };
+    return Number.isNaN(r.soft) || Number.isNaN(r.hard) ? null : r;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Creates the server's temp log file. Uses Deno.makeTempFile when this
+ * process may write, else `mktemp` (so `--allow-write` is not required).
+ */
+async function makeTempLog(): Promise<string> {
+  try {
+    return await Deno.makeTempFile({ prefix: "chat_bench_log_" });
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotCapable)) throw err;
+  }
+  const out = await new Deno.Command("mktemp", {
+    args: ["-t", "chat_bench_log_XXXXXXXX"],
+    stdout: "piped",
+  }).output();
+  if (!out.success) throw new Error("mktemp failed");
+  return new TextDecoder().decode(out.stdout).trim();
+}
+
+async function removeTempLog(path: string): Promise<void> {
+  try {
+    await Deno.remove(path);
+    return;
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotCapable)) return;
+  }
+  try {
+    await new Deno.Command("rm", { args: ["-f", "--", path] }).output();
+  } catch {
+    // best effort
+  }
+}
+
+/** Options for {@linkcode startServer}. */
+export interface StartServerOptions {
+  /** Directory holding server.ts (the repository root). */
+  repoDir: string;
+  /** Address to listen on (loopback). */
+  host: string;
+  /** Core to pin the server to with taskset, or null for no pinning. */
+  pinCore: number | null;
+  /** Give up if the listening line has not appeared after this long. */
+  startTimeoutMs: number;
+}
+
+/** Outcome of stopping the server. */
+export interface StopResult {
+  code: number;
+  signal: string | null;
+  /** Exit code 0 and "Server has been shut down." was printed. */
+  graceful: boolean;
+  /** How it was stopped: SIGTERM, stdin command, or SIGKILL. */
+  via: "SIGTERM" | "stdin" | "SIGKILL" | "already-exited";
+  ms: number;
+  /** Last lines of stderr (for diagnostics). */
+  stderrTail: string[];
+}
+
+/** A running server started by the load generator. */
+export interface ServerHandle {
+  host: string;
+  port: number;
+  pid: number;
+  /** True once the process has exited. */
+  readonly exited: boolean;
+  /** Last lines the server wrote to stdout/stderr. */
+  tail(): { stdout: string[]; stderr: string[] };
+  /** Stops the server gracefully (SIGTERM, then stdin, then SIGKILL). */
+  stop(): Promise<StopResult>;
+}
+
+const TAIL_LINES = 40;
+
+async function pumpLines(
+  stream: ReadableStream<Uint8Array>,
+  onLine: (line: string) => void,
+): Promise<void> {
+  const dec = new TextDecoder();
+  let rest = "";
+  try {
+    for await (const chunk of stream) {
+      rest += dec.decode(chunk, { stream: true });
+      let i: number;
+      while ((i = rest.indexOf("\n")) >= 0) {
+        onLine(rest.slice(0, i));
+        rest = rest.slice(i + 1);
+      }
+      if (rest.length > 65536) rest = rest.slice(-65536);
+    }
+  } catch {
+    // stream closed
+  }
+  if (rest) onLine(rest);
+}
+
+function pushTail(tail: string[], line: string): void {
+  tail.push(line.length > 500 ? line.slice(0, 500) + "…" : line);
+  if (tail.length > TAIL_LINES) tail.shift();
+}
+
+/**
+ * Starts `deno run ... server.ts --port 0` (pinned with `taskset -c CORE`
+ * when requested), waits for `Server is listening on HOST:PORT...` and
+ * returns a handle. stdout/stderr are drained continuously so the server
+ * never blocks on a full pipe. The log goes to a temp file that is removed
+ * when the server is stopped.
+ */
+export async function startServer(
+  opts: StartServerOptions,
+): Promise<ServerHandle> {
+  const logPath = await makeTempLog();
+  const serverArgs = [
+    "run",
+    "--allow-net",
+    "--allow-read",
+    "--allow-write",
+    "--allow-env",
+    "server.ts",
+    "--port",
+    "0",
+    "--host",
+    opts.host,
+    "--log",
+    logPath,
+    "--flood-rate",
+    "0",
+    "--max-per-ip",
+    "0",
+    "--max-clients",
+    "0",
+    "--max-sendq",
+    "0",
+  ];
+  const deno = Deno.execPath();
+  const [cmd, args] = opts.pinCore === null
+    ? [deno, serverArgs]
+    : ["taskset", ["-c", String(opts.pinCore), deno, ...serverArgs]];
+  const child = new Deno.Command(cmd, {
+    args,
+    cwd: opts.repoDir,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stdin = child.stdin.getWriter();
+
+  const stdoutTail: string[] = [];
+  const stderrTail: string[] = [];
+  let sawShutdown = false;
+  let exited = false;
+  const listening = Promise.withResolvers<{ host: string; port: number }>();
+  const pumps = Promise.all([
+    pumpLines(child.stdout, (line) => {
+      pushTail(stdoutTail, line);
+      const m = line.match(/Server is listening on (\S+):(\d+)/);
+      if (m) listening.resolve({ host: m[1], port: Number(m[2]) });
+      if (line.includes("Server has been shut down.")) sawShutdown = true;
+    }),
+    pumpLines(child.stderr, (line) => pushTail(stderrTail, line)),
+  ]);
+  const status = child.status.then((s) => {
+    exited = true;
+    return s;
+  });
+
+  const cleanup = async () => {
+    try {
+      await stdin.close();
+    } catch {
+      // already closed
+    }
+    await raceTimeout(pumps, 2000);
+    await removeTempLog(logPath);
+  };
+
+  const first = await raceTimeout(
+    Promise.race([
+      listening.promise,
+      status.then((s) => ({ exitedEarly: s })),
+    ]),
+    opts.startTimeoutMs,
+  );
+  if (first === undefined || "exitedEarly" in first) {
+    if (first === undefined) {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // gone
+      }
+      await status;
+    }
+    await cleanup();
+    const why = first === undefined
+      ? `did not print "Server is listening on HOST:PORT..." within ${opts.startTimeoutMs} ms`
+      : `exited with code ${first.exitedEarly.code} before listening`;
+    throw new Error(
+      `server ${why}\n--- stdout ---\n${
+        stdoutTail.join("\n")
+      }\n--- stderr ---\n${stderrTail.join("\n")}`,
+    );
+  }
+
+  const handle: ServerHandle = {
+    host: first.host,
+    port: first.port,
+    pid: child.pid,
+    get exited() {
+      return exited;
+    },
+    tail: () => ({ stdout: [...stdoutTail], stderr: [...stderrTail] }),
+    async stop(): Promise<StopResult> {
+      const t0 = performance.now();
+      let via: StopResult["via"] = "already-exited";
+      let st: Deno.CommandStatus | undefined;
+      if (!exited) {
+        via = "SIGTERM";
+        try {
+          child.kill("SIGTERM");
+        } catch {
+          // exited meanwhile
+        }
+        st = await raceTimeout(status, 15_000);
+        if (st === undefined) {
+          via = "stdin";
+          try {
+            await raceTimeout(
+              stdin.write(new TextEncoder().encode("Terminate server\n")),
+              1000,
+            );
+          } catch {
+            // stdin closed
+          }
+          st = await raceTimeout(status, 5000);
+        }
+        if (st === undefined) {
+          via = "SIGKILL";
+          try {
+            child.kill("SIGKILL");
+          } catch {
+            // exited meanwhile
+          }
+        }
+      }
+      st = await status;
+      await cleanup();
+      return {
+        code: st.code,
+        signal: st.signal,
+        graceful: st.code === 0 && sawShutdown && via !== "SIGKILL",
+        via,
+        ms: performance.now() - t0,
+        stderrTail: [...stderrTail],
+      };
+    },
+  };
+  return handle;
+}
+
+/** Where the scenarios connect, and the server process if known. */
+export interface Target {
+  host: string;
+  port: number;
+  /** Server PID for CPU/RSS readings, or null if unknown. */
+  pid: number | null;
+}
+
+/** CPU used by a process between two samples. */
+export interface CpuUse {
+  /** CPU seconds (user + system). */
+  cpuSec: number;
+  /** Percent of one core over the interval. */
+  cpuPct: number;
+}
+
+/** CPU seconds and utilisation between samples `a` and `b`. */
+export function cpuBetween(
+  a: ProcSample | null,
+  b: ProcSample | null,
+): CpuUse | null {
+  if (a === null || b === null) return null;
+  const cpuSec = b.cpuSec - a.cpuSec;
+  const wallSec = (b.at - a.at) / 1000;
+  return { cpuSec, cpuPct: wallSec > 0 ? (100 * cpuSec) / wallSec : 0 };
+}
+
+/**
+ * Waits (bounded) until the CPU time of `pid` stops increasing for
+ * `quietMs`, e.g. after mass disconnects; returns the final sample and when
+ * the process last used CPU (performance.now()).
+ */
+export async function waitQuiet(
+  pid: number | null,
+  opts: { quietMs: number; timeoutMs: number },
+): Promise<{ sample: ProcSample; busyUntil: number } | null> {
+  let last = await sampleProc(pid);
+  if (last === null) return null;
+  const start = performance.now();
+  let quietSince = performance.now();
+  while (performance.now() - start < opts.timeoutMs) {
+    await new Promise((r) => setTimeout(r, 100));
+    const s = await sampleProc(pid);
+    if (s === null) break;
+    if (s.cpuSec !== last.cpuSec) quietSince = s.at;
+    last = s;
+    if (s.at - quietSince >= opts.quietMs) break;
+  }
+  return { sample: last, busyUntil: quietSince };
+}

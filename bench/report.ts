@@ -1,0 +1,228 @@
+/**
+ * Text tables and medians for load generator results.
+ *
+ * @module
+ */
+
+import type { ConnectResult } from "./connect.ts";
+import type { FanoutResult } from "./fanout.ts";
+import type { RunRecord } from "./load.ts";
+import type { PmResult } from "./pm.ts";
+import { median } from "./stats.ts";
+
+type AnyResult = FanoutResult | ConnectResult | PmResult;
+
+interface Column<R> {
+  title: string;
+  get: (r: R) => number | string | null;
+  /** Decimal places for numbers (default 0). */
+  digits?: number;
+}
+
+const MiB = (kib: number | null) => kib === null ? null : kib / 1024;
+
+const FANOUT_COLUMNS: Column<FanoutResult>[] = [
+  { title: "mode", get: (r) => r.mode },
+  { title: "clients", get: (r) => r.clients },
+  { title: "senders", get: (r) => r.senders },
+  {
+    title: "window/rate",
+    get: (r) => r.window !== null ? `w=${r.window}` : `${r.targetRate}/s`,
+  },
+  { title: "msg/s", get: (r) => r.messagesPerSec },
+  { title: "deliveries/s", get: (r) => r.deliveriesPerSec },
+  { title: "p50 ms", get: (r) => r.latencyMs.p50, digits: 2 },
+  { title: "p90 ms", get: (r) => r.latencyMs.p90, digits: 2 },
+  { title: "p99 ms", get: (r) => r.latencyMs.p99, digits: 2 },
+  { title: "max ms", get: (r) => r.latencyMs.max, digits: 2 },
+  {
+    title: "probe p50 lo-hi ms",
+    get: (r) => {
+      const p50s = r.latencyByProbe.map((p) => p.p50);
+      if (p50s.length === 0) return null;
+      const f = (v: number) => v < 10 ? v.toFixed(1) : v.toFixed(0);
+      return `${f(Math.min(...p50s))}-${f(Math.max(...p50s))}`;
+    },
+  },
+  { title: "srv CPU %", get: (r) => r.server.cpu?.cpuPct ?? null },
+  {
+    title: "deliv/srv-CPU-s",
+    get: (r) => r.server.deliveriesPerCpuSec,
+  },
+  { title: "srv µs/deliv", get: (r) => r.server.usPerDelivery, digits: 2 },
+  { title: "gen CPU %", get: (r) => r.generator.cpu?.cpuPct ?? null },
+  { title: "gen µs/deliv", get: (r) => r.generator.usPerDelivery, digits: 2 },
+  {
+    title: "gen lag p99 ms",
+    get: (r) => r.generator.loopLagMs.p99,
+    digits: 1,
+  },
+  {
+    title: "deliv/read",
+    get: (r) => r.generator.deliveriesPerRead,
+    digits: 1,
+  },
+  { title: "other CPU %", get: (r) => r.otherCpuPct },
+  { title: "RSS idle MiB", get: (r) => MiB(r.server.rssIdleKiB), digits: 1 },
+  {
+    title: "RSS reg MiB",
+    get: (r) => MiB(r.server.rssRegisteredKiB),
+    digits: 1,
+  },
+  { title: "RSS end MiB", get: (r) => MiB(r.server.rssAfterKiB), digits: 1 },
+  {
+    title: "ok",
+    get: (r) => r.ok ? (r.overloaded ? "overload" : "ok") : "FAIL",
+  },
+];
+
+const CONNECT_COLUMNS: Column<ConnectResult>[] = [
+  { title: "clients", get: (r) => r.clients },
+  { title: "register s", get: (r) => r.registerMs / 1000, digits: 2 },
+  { title: "reg/s", get: (r) => r.registrationsPerSec },
+  { title: "reg p50 ms", get: (r) => r.registerLatencyMs.p50, digits: 2 },
+  { title: "reg p99 ms", get: (r) => r.registerLatencyMs.p99, digits: 2 },
+  {
+    title: "all joins s",
+    get: (r) => r.settleMs === null ? null : r.settleMs / 1000,
+    digits: 2,
+  },
+  { title: "srv CPU s", get: (r) => r.server.cpu?.cpuSec ?? null, digits: 2 },
+  {
+    title: "gen CPU s",
+    get: (r) => r.generator.cpu?.cpuSec ?? null,
+    digits: 2,
+  },
+  { title: "RSS idle MiB", get: (r) => MiB(r.server.rssIdleKiB), digits: 1 },
+  {
+    title: "RSS conn MiB",
+    get: (r) => MiB(r.server.rssConnectedKiB),
+    digits: 1,
+  },
+  { title: "KiB/conn", get: (r) => r.server.kibPerConnection, digits: 1 },
+  {
+    title: "close settle s",
+    get: (r) => r.closeSettleMs === null ? null : r.closeSettleMs / 1000,
+    digits: 2,
+  },
+  {
+    title: "RSS closed MiB",
+    get: (r) => MiB(r.server.rssAfterCloseKiB),
+    digits: 1,
+  },
+  { title: "ok", get: (r) => r.ok ? "ok" : "FAIL" },
+];
+
+const PM_COLUMNS: Column<PmResult>[] = [
+  { title: "pairs", get: (r) => r.pairs },
+  { title: "round trips/s", get: (r) => r.roundTripsPerSec },
+  { title: "RTT p50 ms", get: (r) => r.rttMs.p50, digits: 3 },
+  { title: "RTT p99 ms", get: (r) => r.rttMs.p99, digits: 3 },
+  { title: "RTT max ms", get: (r) => r.rttMs.max, digits: 3 },
+  { title: "srv CPU %", get: (r) => r.server.cpu?.cpuPct ?? null },
+  { title: "srv µs/RT", get: (r) => r.server.usPerRoundTrip, digits: 2 },
+  { title: "gen CPU %", get: (r) => r.generator.cpu?.cpuPct ?? null },
+  { title: "other CPU %", get: (r) => r.otherCpuPct },
+  { title: "ok", get: (r) => r.ok ? "ok" : "FAIL" },
+];
+
+function fmt(v: number | string | null, digits: number): string {
+  if (v === null) return "-";
+  if (typeof v === "string") return v;
+  if (!Number.isFinite(v)) return "-";
+  return v.toLocaleString("en-US", {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  });
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) =>
+    Math.max(h.length, ...rows.map((r) => r[i].length))
+  );
+  const line = (cells: string[]) =>
+    cells.map((c, i) => i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))
+      .join("  ");
+  return [
+    line(header),
+    widths.map((w) => "-".repeat(w)).join("  "),
+    ...rows.map(line),
+  ].join("\n");
+}
+
+function section<R extends AnyResult>(
+  name: string,
+  columns: Column<R>[],
+  runs: { run: string; r: R; group: string }[],
+  repeat: number,
+  medians: Record<string, Record<string, number | string | null>>,
+): string {
+  if (runs.length === 0) return "";
+  const header = ["run", ...columns.map((c) => c.title)];
+  const rows: string[][] = [];
+  const groups = [...new Set(runs.map((x) => x.group))];
+  for (const g of groups) {
+    const inGroup = runs.filter((x) => x.group === g);
+    for (const x of inGroup) {
+      rows.push([x.run, ...columns.map((c) => fmt(c.get(x.r), c.digits ?? 0))]);
+    }
+    if (repeat > 1) {
+      const med: Record<string, number | string | null> = {};
+      const cells = columns.map((c) => {
+        const vals = inGroup.map((x) => c.get(x.r));
+        const nums = vals.filter((v): v is number => typeof v === "number");
+        let v: number | string | null;
+        if (nums.length > 0) v = median(nums);
+        else if (vals.every((s) => s === vals[0])) v = vals[0];
+        else v = vals.join("/");
+        med[c.title] = v;
+        return fmt(v, c.digits ?? 0);
+      });
+      medians[g] = med;
+      rows.push([`median(${inGroup.length})`, ...cells]);
+    }
+  }
+  return `== ${name} ==\n${table(header, rows)}`;
+}
+
+/** Renders one table per scenario; with repeats, adds median rows. */
+export function renderTables(
+  records: RunRecord[],
+  repeat: number,
+): {
+  text: string;
+  medians: Record<string, Record<string, number | string | null>>;
+} {
+  const fan: { run: string; r: FanoutResult; group: string }[] = [];
+  const con: { run: string; r: ConnectResult; group: string }[] = [];
+  const pm: { run: string; r: PmResult; group: string }[] = [];
+  for (const rec of records) {
+    for (const r of rec.results) {
+      const run = `#${rec.repeat}`;
+      if (r.scenario === "fanout") {
+        fan.push({ run, r, group: `fanout/${r.mode}` });
+      } else if (r.scenario === "connect") {
+        con.push({ run, r, group: "connect" });
+      } else {
+        pm.push({ run, r, group: "pm" });
+      }
+    }
+  }
+  const medians: Record<string, Record<string, number | string | null>> = {};
+  const parts = [
+    section("fanout", FANOUT_COLUMNS, fan, repeat, medians),
+    section("connect", CONNECT_COLUMNS, con, repeat, medians),
+    section("pm", PM_COLUMNS, pm, repeat, medians),
+  ].filter((s) => s !== "");
+  if (fan.length > 0) {
+    const f = fan[0].r;
+    parts.push([
+      `fanout: ${f.msgBytes}-byte delivered lines (incl. "NAME: " and \\n;`,
+      `the sender writes ${f.msgBytes - 10}). Saturation: the window closes`,
+      `when all ${f.clients - 1} receivers got a message. Latency = send to`,
+      `receive in the generator, parsed on ${f.latencyProbes} probe`,
+      "receivers only.",
+    ].join(" "));
+  }
+  return { text: parts.join("\n\n") + "\n", medians };
+}
