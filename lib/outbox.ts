@@ -32,16 +32,16 @@ export interface OutboxOptions {
 // one write per connection. A write costs microseconds (mostly the kernel's)
 // whatever its size, so fewer and fuller writes make a broadcast cheap.
 //
-// Busy connections are paced. After a round that took PACE_AFTER_MS or
-// more, each of its connections waits ROUND_PAUSE times as long before its
-// next write; a connection that was not in such a round writes in the next
+// Busy connections are paced. After a round of PACE_AFTER_WRITES writes or
+// more, each of its connections waits ROUND_PAUSE times as long as the round
+// took before its next write; a connection that was not in such a round writes in the next
 // round at once. So under heavy fan-out the same connections get fewer,
 // fuller writes and reading keeps up, while a newcomer's welcome or a quiet
 // chat's line goes out straight away. The pause is a multiple because the
 // round's own time is only the write calls; their completions, the kernel's
 // work and the event loop's cost about as much again, after the round.
 const ROUND_PAUSE = 10;
-const PACE_AFTER_MS = 1;
+const PACE_AFTER_WRITES = 256;
 
 let due: Outbox[] = [];
 let dueScheduled = false;
@@ -54,7 +54,7 @@ function runRound(outboxes: Outbox[]): void {
   lastParts = lastJoined = null;
   const finished = performance.now();
   const took = finished - started;
-  if (took >= PACE_AFTER_MS) {
+  if (outboxes.length >= PACE_AFTER_WRITES) {
     const until = finished + took * ROUND_PAUSE;
     for (const outbox of outboxes) outbox.pacedUntil = until;
   }
