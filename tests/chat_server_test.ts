@@ -2,27 +2,29 @@ import assert from "node:assert/strict";
 import type { ChatServerOptions } from "../lib/chat_server.ts";
 import { HELP_LINES } from "../lib/protocol.ts";
 import {
+  INVALID_NAME,
+  joined,
+  LAST_WELCOME_LINE,
+  left,
   type LineCollector,
+  linesBefore,
+  NAME_PROMPT,
+  readLogEventsSync,
+  SHUTTING_DOWN,
   startTestServer,
   TestClient,
   type TestServer,
   waitUntil,
 } from "./helpers.ts";
 
-const PROMPT = "Hello client. Please enter your name:";
-const LAST_WELCOME_LINE =
-  "Type '/who' to see who is online, '/help' for all commands.";
-const INVALID_NAME =
-  "Invalid name: use 1-32 letters, digits, '_', '-' or '.'. Please enter your name:";
-const SHUTTING_DOWN = "Server is shutting down. Disconnecting...";
+// The protocol's texts come from helpers.ts, where they are written out as
+// the spec gives them (not taken from lib/texts.ts).
 const USAGE = "Usage: @<client_name> <message>";
 
 const encoder = new TextEncoder();
 // deno-lint-ignore no-control-regex
 const ANY_CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/;
 
-const joined = (name: string) => `*** ${name} has joined the chat.`;
-const left = (name: string) => `*** ${name} has left the chat.`;
 const taken = (name: string) =>
   `Name "${name}" is already taken. Please enter another name:`;
 const tooLong = (limit: number) =>
@@ -61,13 +63,10 @@ async function withServer(
     connect,
     async join(name) {
       const client = await connect();
-      await client.next(PROMPT);
-      await client.send(name);
-      await client.next(`Welcome ${name}!`);
-      await client.next(LAST_WELCOME_LINE);
+      await client.register(name);
       return client;
     },
-    events: () => logEvents(ts.logPath),
+    events: () => readLogEventsSync(ts.logPath),
   };
   try {
     await body(room);
@@ -75,26 +74,6 @@ async function withServer(
     for (const client of clients) await client.close();
     await ts.cleanup();
   }
-}
-
-function logEvents(path: string): string[] {
-  return Deno.readTextFileSync(path).split("\n").filter((l) => l !== "").map(
-    (line) => line.slice(line.indexOf(" ") + 1),
-  );
-}
-
-/** Waits for `marker` and returns every line received before it. */
-async function linesBefore(
-  collector: LineCollector,
-  marker: string,
-): Promise<string[]> {
-  await waitUntil(
-    () => collector.lines.includes(marker),
-    `${JSON.stringify(marker)} (got ${
-      JSON.stringify(collector.lines.slice(-5))
-    })`,
-  );
-  return collector.lines.slice(0, collector.lines.indexOf(marker));
 }
 
 /** The lines received after `from` (exclusive) and before `to`. */
@@ -139,11 +118,11 @@ Deno.test("chat server tells every other client of each join", async () => {
 Deno.test("chat server sends the whole welcome to a client that joins", async () => {
   await withServer({}, async ({ connect }) => {
     const client = await connect();
-    await client.next(PROMPT);
+    await client.next(NAME_PROMPT);
     await client.send("Zoë");
     await client.next(LAST_WELCOME_LINE);
     assert.deepEqual(client.received.lines, [
-      PROMPT,
+      NAME_PROMPT,
       "Welcome Zoë!",
       "Use '@<client_name> <message>' for private message.",
       "To send to all, just type your message.",
@@ -275,7 +254,7 @@ Deno.test("chat server refuses a taken name in any case, then accepts another", 
   await withServer({}, async ({ join, connect }) => {
     const alice = await join("alice");
     const other = await connect();
-    await other.next(PROMPT);
+    await other.next(NAME_PROMPT);
     await other.send("alice");
     assert.equal(await other.next(/taken/), taken("alice"));
     await other.send("ALICE");
@@ -301,7 +280,7 @@ Deno.test("chat server refuses an invalid name, then accepts a valid one", async
   await withServer({}, async ({ join, connect }) => {
     const watcher = await join("watcher");
     const client = await connect();
-    await client.next(PROMPT);
+    await client.next(NAME_PROMPT);
     const invalid = [
       "two words",
       "bad*",
@@ -334,7 +313,7 @@ Deno.test("chat server stores a name in NFC, so the decomposed form is taken", a
   await withServer({}, async ({ join, connect }) => {
     await join("Ren\u00e9e");
     const client = await connect();
-    await client.next(PROMPT);
+    await client.next(NAME_PROMPT);
     await client.send("rene\u0301e");
     assert.equal(await client.next(/taken/), taken("ren\u00e9e"));
   });
@@ -345,11 +324,11 @@ Deno.test("chat server says Goodbye! to exit at the name prompt, closes, and tel
     const watcher = await join("watcher");
     for (const word of ["exit", "  EXIT  ", "Exit", "/quit", "/exit"]) {
       const client = await connect();
-      await client.next(PROMPT);
+      await client.next(NAME_PROMPT);
       await client.send(word);
       assert.equal(await client.next(/Goodbye/), "Goodbye!", word);
       await client.received.closed();
-      assert.deepEqual(client.received.lines, [PROMPT, "Goodbye!"], word);
+      assert.deepEqual(client.received.lines, [NAME_PROMPT, "Goodbye!"], word);
     }
     await join("later");
     const before = await linesBefore(watcher.received, joined("later"));
@@ -453,7 +432,7 @@ Deno.test("chat server reads CRLF line endings without the CR", async () => {
   await withServer({}, async ({ join, connect }) => {
     const ben = await join("ben");
     const carl = await connect();
-    await carl.next(PROMPT);
+    await carl.next(NAME_PROMPT);
     await carl.sendRaw(encoder.encode("carl\r\n"));
     assert.equal(await carl.next(/^Welcome/), "Welcome carl!");
     await carl.sendRaw(encoder.encode("hello over CRLF\r\n"));
@@ -549,7 +528,7 @@ Deno.test("over-long line sent in pieces gets one notice and the next line is in
 Deno.test("over-long line at the name prompt gets the notice and registration goes on", async () => {
   await withServer({ limits: { maxLineBytes: 16 } }, async ({ connect }) => {
     const client = await connect();
-    await client.next(PROMPT);
+    await client.next(NAME_PROMPT);
     await client.send("n".repeat(40));
     assert.equal(await client.next(/^Message too long/), tooLong(16));
     await client.send("neo");
@@ -591,7 +570,7 @@ Deno.test("escape sequences and control characters are stripped before relay", a
 Deno.test("empty and whitespace-only lines are ignored, at the prompt and after", async () => {
   await withServer({}, async ({ connect, join }) => {
     const ann = await connect();
-    await ann.next(PROMPT);
+    await ann.next(NAME_PROMPT);
     await ann.sendRaw(encoder.encode("\n   \n\t\n\r\nann\n"));
     await ann.next(LAST_WELCOME_LINE);
     assert.equal(ann.received.lines[1], "Welcome ann!");
@@ -734,7 +713,7 @@ Deno.test("unregistered connections get no chat lines", async () => {
     const ann = await join("ann");
     const ben = await join("ben");
     const lurker = await connect();
-    await lurker.next(PROMPT);
+    await lurker.next(NAME_PROMPT);
     await join("cat");
     await ann.send("hello everyone");
     await ann.send("@ben psst");
@@ -745,7 +724,7 @@ Deno.test("unregistered connections get no chat lines", async () => {
 
     await lurker.send("late");
     const before = await linesBefore(lurker.received, "Welcome late!");
-    assert.deepEqual(before, [PROMPT]);
+    assert.deepEqual(before, [NAME_PROMPT]);
     await ann.send("after registering");
     assert.equal(await lurker.next(/^ann: /), "ann: after registering");
   });
@@ -756,7 +735,7 @@ Deno.test("shutdown tells every connection, closes them and completes the log", 
     const ann = await join("ann");
     const bob = await join("bob");
     const lurker = await connect();
-    await lurker.next(PROMPT);
+    await lurker.next(NAME_PROMPT);
     await ann.send("hello everyone");
     await bob.next("ann: hello everyone");
     await ann.send("@bob just for you");
@@ -822,7 +801,7 @@ Deno.test("chat server lets no user line start with the *** of a notice", async 
   await withServer({}, async ({ join, connect }) => {
     const bob = await join("bob");
     const mallory = await connect();
-    await mallory.next(PROMPT);
+    await mallory.next(NAME_PROMPT);
     for (const name of ["***", "* x", "*** x", "***bob", "*"]) {
       await mallory.send(name);
       assert.equal(await mallory.next(/^Invalid name/), INVALID_NAME, name);

@@ -1,7 +1,16 @@
 import assert from "node:assert/strict";
 import {
-  type LineCollector,
+  assertNoStackTrace,
+  joined,
+  LAST_WELCOME_LINE,
+  left,
+  linesBefore,
+  NAME_PROMPT,
+  nonEmpty,
+  readLogEventsSync,
+  SHUTTING_DOWN,
   spawnProgram,
+  START_MS,
   startTestServer,
   type Subprocess,
   TestClient,
@@ -9,16 +18,7 @@ import {
   waitUntil,
 } from "./helpers.ts";
 
-const PROMPT = "Hello client. Please enter your name:";
-const LAST_WELCOME_LINE =
-  "Type '/who' to see who is online, '/help' for all commands.";
-const SHUTTING_DOWN = "Server is shutting down. Disconnecting...";
 const DISCONNECTED = "Disconnected from server.";
-/** A subprocess may take a while to start on a busy machine. */
-const START_MS = 15_000;
-
-const joined = (name: string) => `*** ${name} has joined the chat.`;
-const left = (name: string) => `*** ${name} has left the chat.`;
 
 /** What a test gets: a server, test clients, and client subprocesses. */
 interface Scope {
@@ -43,9 +43,7 @@ async function scoped(body: (scope: Scope) => Promise<void>): Promise<void> {
       async join(name) {
         const client = await TestClient.connect(ts.port);
         clients.push(client);
-        await client.next(PROMPT);
-        await client.send(name);
-        await client.next(LAST_WELCOME_LINE);
+        await client.register(name);
         return client;
       },
       spawnClient(args = []) {
@@ -57,40 +55,12 @@ async function scoped(body: (scope: Scope) => Promise<void>): Promise<void> {
         processes.push(process);
         return process;
       },
-      events: () =>
-        Deno.readTextFileSync(ts.logPath).split("\n").filter((l) => l !== "")
-          .map((l) => l.slice(l.indexOf(" ") + 1)),
+      events: () => readLogEventsSync(ts.logPath),
     });
   } finally {
     for (const process of processes) await process.cleanup();
     for (const client of clients) await client.close();
     await ts.cleanup();
-  }
-}
-
-/** Waits for `marker` and returns every line received before it. */
-async function linesBefore(
-  collector: LineCollector,
-  marker: string,
-  timeoutMs = START_MS,
-): Promise<string[]> {
-  await waitUntil(
-    () => collector.lines.includes(marker),
-    `${JSON.stringify(marker)} (got ${
-      JSON.stringify(collector.lines.slice(-5))
-    })`,
-    timeoutMs,
-  );
-  return collector.lines.slice(0, collector.lines.indexOf(marker));
-}
-
-function nonEmpty(lines: string[]): string[] {
-  return lines.filter((l) => l.trim() !== "");
-}
-
-function assertNoStackTrace(lines: string[]): void {
-  for (const line of lines) {
-    assert.ok(!line.startsWith("    at "), `stack trace: ${lines.join(" | ")}`);
   }
 }
 
@@ -108,10 +78,10 @@ async function spawnJoined(
 Deno.test("client process prints Connecting to HOST:PORT... and then the server's lines", async () => {
   await scoped(async ({ port, spawnClient }) => {
     const client = spawnClient();
-    await client.stdout.next(PROMPT, START_MS);
+    await client.stdout.next(NAME_PROMPT, START_MS);
     assert.deepEqual(client.stdout.lines.slice(0, 2), [
       `Connecting to 127.0.0.1:${port}...`,
-      PROMPT,
+      NAME_PROMPT,
     ]);
     await client.write("alice\n");
     await client.stdout.next(LAST_WELCOME_LINE);
@@ -140,12 +110,12 @@ Deno.test("client process --name answers the prompt and sends lines typed early 
     assert.equal(await bob.next(/^alice: /), "alice: second early line");
 
     await bob.send("marker");
-    const before = await linesBefore(alice.stdout, "bob: marker");
+    const before = await linesBefore(alice.stdout, "bob: marker", START_MS);
     assert.ok(
       !before.some((l) => l.startsWith("Invalid name") || l.includes("taken")),
       JSON.stringify(before),
     );
-    assert.equal(before.filter((l) => l === PROMPT).length, 1);
+    assert.equal(before.filter((l) => l === NAME_PROMPT).length, 1);
     await bob.send("/who");
     assert.equal(await bob.next(/^Online/), "Online (2): alice, bob");
   });
@@ -174,7 +144,7 @@ Deno.test("client process never prints its own message back", async () => {
     await alice.write("my own words\n");
     await bob.next("alice: my own words");
     await bob.send("marker");
-    const before = await linesBefore(alice.stdout, "bob: marker");
+    const before = await linesBefore(alice.stdout, "bob: marker", START_MS);
     assert.ok(
       !before.some((l) => l.includes("my own words")),
       JSON.stringify(before),
@@ -227,7 +197,7 @@ Deno.test("client process leaves at end of input with nothing typed", async () =
     await alice.closeStdin();
     assert.equal(await bob.next(/has left/), left("alice"));
     assert.equal((await alice.status()).code, 0);
-    const before = await linesBefore(bob.received, left("alice"));
+    const before = await linesBefore(bob.received, left("alice"), START_MS);
     assert.ok(!before.some((l) => l.startsWith("alice: ")));
   });
 });

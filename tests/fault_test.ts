@@ -8,33 +8,24 @@
 
 import assert from "node:assert/strict";
 import {
+  chatInRounds,
+  closeAll,
+  closeQuietly,
+  concat,
+  LOG_ENDING,
+  NAME_PROMPT,
   readLogEvents,
+  SHUTTING_DOWN,
   spawnServer,
   startTestServer,
   TestClient,
   waitUntil,
+  waitUntilAsync,
+  within,
 } from "./helpers.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-const PROMPT = "Hello client. Please enter your name:";
-const SHUTTING_DOWN = "Server is shutting down. Disconnecting...";
-
-/** Polls an async condition until it holds, failing after `timeoutMs`. */
-async function waitUntilAsync(
-  condition: () => Promise<boolean>,
-  what: string,
-  timeoutMs = 5_000,
-): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await condition())) {
-    if (performance.now() > deadline) {
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /**
  * Lets `ms` pass. Only for a negative check ("nothing more happened in this
@@ -42,41 +33,6 @@ async function waitUntilAsync(
  */
 function observationWindow(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Closes every client, even if some closes fail. */
-async function closeAll(clients: Iterable<TestClient>): Promise<void> {
-  await Promise.allSettled([...clients].map((client) => client.close()));
-}
-
-function closeQuietly(conn: Deno.Conn): void {
-  try {
-    conn.close();
-  } catch {
-    // Closed already.
-  }
-}
-
-/** Rejects after `ms` with `what`, unless `promise` settles first. */
-async function within<T>(
-  promise: Promise<T>,
-  ms: number,
-  what: string,
-): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`${what} took more than ${ms} ms`)),
-          ms,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Reads everything left on `conn` until its end (or an error). */
@@ -95,13 +51,7 @@ async function readToEnd(conn: Deno.Conn, maxBytes: number): Promise<string> {
   } catch {
     // Reset: the end too.
   }
-  const all = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return decoder.decode(all);
+  return decoder.decode(concat(chunks));
 }
 
 /**
@@ -116,27 +66,12 @@ async function chatBytes(
   totalBytes: number,
   roundBytes: number,
 ): Promise<string> {
-  const lineBytes = 4_000;
-  const perRound = Math.max(1, Math.floor(roundBytes / lineBytes));
-  const deadline = performance.now() + 30_000;
-  let sent = 0;
-  let last = "";
-  for (let round = 0; sent < totalBytes; round++) {
-    if (performance.now() > deadline) {
-      throw new Error(`only ${sent} of ${totalBytes} bytes sent in 30 s`);
-    }
-    const lines: string[] = [];
-    for (let i = 0; i < perRound; i++) {
-      const head = `r${round} i${i} `;
-      lines.push(head + "x".repeat(lineBytes - head.length));
-    }
-    const bytes = encoder.encode(lines.join("\n") + "\n");
-    await sender.sendRaw(bytes);
-    sent += bytes.length;
-    last = lines.at(-1)!;
-    await watcher.next(`${senderName}: ${last}`, 10_000);
-  }
-  return last;
+  const { lastLine } = await chatInRounds(sender, senderName, watcher, {
+    done: (sentBytes) => sentBytes >= totalBytes,
+    roundBytes,
+    timeoutMs: 30_000,
+  });
+  return lastLine;
 }
 
 /** Connects a raw socket, which the test reads only when it wants to. */
@@ -211,7 +146,7 @@ Deno.test("registration timeout closes connections that never register", async (
     clients.push(partial);
     const deaf = await TestClient.connect(port, { read: false });
     clients.push(deaf);
-    await partial.next(PROMPT);
+    await partial.next(NAME_PROMPT);
     await partial.sendRaw(encoder.encode("ali"));
 
     for (const client of [silent, partial]) {
@@ -296,10 +231,7 @@ Deno.test("chat log that becomes unwritable is reported once and written again l
       expected,
       `log: ${JSON.stringify(events)}`,
     );
-    assert.deepEqual(events.slice(-2), [
-      "Server has been shutdown",
-      "Chat finished",
-    ]);
+    assert.deepEqual(events.slice(-2), LOG_ENDING);
   } finally {
     await closeAll(clients);
     await cleanup();
@@ -336,12 +268,9 @@ Deno.test("shutdown with a stuck client ends at the shutdown timeout", async () 
     assert.ok(!stuckGot.includes(SHUTTING_DOWN), "stuck got the notice");
     assert.ok(!stuckGot.includes(last), "stuck got all output: test invalid");
     const events = await readLogEvents(logPath);
-    assert.deepEqual(events.slice(-2), [
-      "Server has been shutdown",
-      "Chat finished",
-    ]);
+    assert.deepEqual(events.slice(-2), LOG_ENDING);
   } finally {
-    if (stuck !== undefined) closeQuietly(stuck);
+    closeQuietly(stuck);
     await closeAll(clients);
     await cleanup();
   }
@@ -380,12 +309,9 @@ Deno.test("server process with a stuck client exits 0 after --shutdown-timeout",
       await client.received.closed();
     }
     const events = await readLogEvents(logPath);
-    assert.deepEqual(events.slice(-2), [
-      "Server has been shutdown",
-      "Chat finished",
-    ]);
+    assert.deepEqual(events.slice(-2), LOG_ENDING);
   } finally {
-    if (stuck !== undefined) closeQuietly(stuck);
+    closeQuietly(stuck);
     await closeAll(clients);
     await server.cleanup();
     await Deno.remove(dir, { recursive: true });
@@ -441,7 +367,7 @@ Deno.test("connection reset ends only that connection", async () => {
       "the registry to hold exactly alice, bob and carol",
     );
   } finally {
-    if (mallory !== undefined) closeQuietly(mallory);
+    closeQuietly(mallory);
     await closeAll(clients);
     await cleanup();
   }

@@ -8,7 +8,16 @@
  */
 
 import assert from "node:assert/strict";
-import { startTestServer, TestClient, waitUntil } from "./helpers.ts";
+import {
+  closeAll,
+  closeQuietly,
+  concat,
+  startTestServer,
+  TestClient,
+  waitUntil,
+  writeAll,
+} from "./helpers.ts";
+import { Random } from "./random.ts";
 
 const DEFAULT_SEED = 0xc0ffee;
 const SEED = (() => {
@@ -31,52 +40,18 @@ const CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/;
 
 const encoder = new TextEncoder();
 
-/** mulberry32: a small seeded PRNG giving floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-class Random {
-  #next: () => number;
-  constructor(seed: number) {
-    this.#next = mulberry32(seed);
+/** `length` random bytes; without `allowNewline`, `\n` becomes `\v`. */
+function randomBytes(
+  random: Random,
+  length: number,
+  allowNewline: boolean,
+): Uint8Array {
+  const bytes = new Uint8Array(length);
+  for (let i = 0; i < length; i++) {
+    const b = random.int(256);
+    bytes[i] = !allowNewline && b === 10 ? 11 : b;
   }
-  int(n: number): number {
-    return Math.floor(this.#next() * n);
-  }
-  chance(p: number): boolean {
-    return this.#next() < p;
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)];
-  }
-  bytes(length: number, allowNewline: boolean): Uint8Array {
-    const bytes = new Uint8Array(length);
-    for (let i = 0; i < length; i++) {
-      const b = this.int(256);
-      bytes[i] = !allowNewline && b === 10 ? 11 : b;
-    }
-    return bytes;
-  }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const part of parts) total += part.length;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  return bytes;
 }
 
 const INVALID_UTF8: readonly number[][] = [
@@ -130,7 +105,7 @@ function randomPiece(random: Random): Uint8Array {
   const nl = random.chance(0.85) ? "\n" : "";
   switch (random.int(15)) {
     case 0:
-      return random.bytes(1 + random.int(64), true);
+      return randomBytes(random, 1 + random.int(64), true);
     case 1:
       return concat([
         encoder.encode("bad "),
@@ -145,7 +120,7 @@ function randomPiece(random: Random): Uint8Array {
       // Over the 4096-byte limit, sometimes much more.
       const length = 4_097 + random.int(random.chance(0.2) ? 60_000 : 8_000);
       const body = random.chance(0.5)
-        ? random.bytes(length, false)
+        ? randomBytes(random, length, false)
         : encoder.encode("L".repeat(length));
       return concat([body, encoder.encode(nl)]);
     }
@@ -208,13 +183,6 @@ function randomSplit(random: Random, bytes: Uint8Array): Uint8Array[] {
     start += size;
   }
   return pieces;
-}
-
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  let offset = 0;
-  while (offset < bytes.length) {
-    offset += await conn.write(bytes.subarray(offset));
-  }
 }
 
 /** Reads and drops everything until the end of `conn`. */
@@ -293,11 +261,7 @@ async function fuzzer(
     } catch {
       // The server ended it (an exit word, too many attempts): fine.
     } finally {
-      try {
-        conn.close();
-      } catch {
-        // Closed already.
-      }
+      closeQuietly(conn);
       await reading;
     }
   }
@@ -405,7 +369,7 @@ Deno.test("fuzzed connections leave the chat of others exact and clean", async (
       { cause: error },
     );
   } finally {
-    await Promise.allSettled(normals.map((client) => client.close()));
+    await closeAll(normals);
     await cleanup();
   }
 });

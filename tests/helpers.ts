@@ -1,10 +1,12 @@
 /**
- * Test helpers: a line-oriented test client on a real socket, servers
- * in-process and as subprocesses, and waits with named timeouts.
+ * Test helpers: a line-oriented test client on a real socket (TCP or TLS),
+ * servers in-process and as subprocesses, waits with named timeouts, and
+ * the protocol's texts as the spec gives them.
  *
  * @module
  */
 
+import assert from "node:assert/strict";
 import {
   type ChatServer,
   type ChatServerOptions,
@@ -16,6 +18,43 @@ const decoder = new TextDecoder();
 
 /** The default time a wait may take before the test fails. */
 export const WAIT_MS = 5_000;
+
+/** How long a subprocess may take to start on a busy machine. */
+export const START_MS = 15_000;
+
+// The protocol's texts, written out as the spec gives them. They are not
+// imported from lib/texts.ts on purpose: a test must fail if the server's
+// text changes.
+
+/** The first line the server sends: it asks for a name. */
+export const NAME_PROMPT = "Hello client. Please enter your name:";
+
+/** The last line of the welcome after a name was accepted. */
+export const LAST_WELCOME_LINE =
+  "Type '/who' to see who is online, '/help' for all commands.";
+
+/** The answer to a name that breaks the rules; it asks again. */
+export const INVALID_NAME =
+  "Invalid name: use 1-32 letters, digits, '_', '-' or '.'. Please enter your name:";
+
+/** The line every client gets when the server shuts down. */
+export const SHUTTING_DOWN = "Server is shutting down. Disconnecting...";
+
+/** The chat log's last two events after a server shut down cleanly. */
+export const LOG_ENDING: readonly string[] = [
+  "Server has been shutdown",
+  "Chat finished",
+];
+
+/** The notice to the others that `name` joined. */
+export function joined(name: string): string {
+  return `*** ${name} has joined the chat.`;
+}
+
+/** The notice to the others that `name` left. */
+export function left(name: string): string {
+  return `*** ${name} has left the chat.`;
+}
 
 /** Polls `condition` until it is true, failing after `timeoutMs` with `what`. */
 export async function waitUntil(
@@ -30,6 +69,86 @@ export async function waitUntil(
     }
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+}
+
+/**
+ * Polls an async `condition` until it is true, failing after `timeoutMs`
+ * with `what`.
+ */
+export async function waitUntilAsync(
+  condition: () => Promise<boolean>,
+  what: string,
+  timeoutMs = WAIT_MS,
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await condition())) {
+    if (performance.now() > deadline) {
+      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Rejects after `ms` with `what`, unless `promise` settles first. */
+export async function within<T>(
+  promise: Promise<T>,
+  ms: number,
+  what: string,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`${what} took more than ${ms} ms`)),
+          Math.max(0, ms),
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Closes every client (anything with an async `close`), even if some fail. */
+export async function closeAll(
+  clients: Iterable<{ close(): Promise<void> }>,
+): Promise<void> {
+  await Promise.allSettled([...clients].map((client) => client.close()));
+}
+
+/** Closes `conn` if there is one, ignoring that it may be closed already. */
+export function closeQuietly(conn: { close(): void } | undefined): void {
+  try {
+    conn?.close();
+  } catch {
+    // Closed already.
+  }
+}
+
+/** Writes all of `bytes` to `conn`, looping on partial writes. */
+export async function writeAll(
+  conn: { write(bytes: Uint8Array): Promise<number> },
+  bytes: Uint8Array,
+): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) {
+    offset += await conn.write(bytes.subarray(offset));
+  }
+}
+
+/** The byte arrays `parts` joined into one. */
+export function concat(parts: readonly Uint8Array[]): Uint8Array {
+  let total = 0;
+  for (const part of parts) total += part.length;
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
 }
 
 /** Collects the lines of a byte stream as they arrive, for waiting on. */
@@ -100,7 +219,23 @@ export class LineCollector {
   }
 }
 
-/** A chat client on a real TCP socket, for tests. */
+/** Waits for `marker` and returns every line `collector` got before it. */
+export async function linesBefore(
+  collector: LineCollector,
+  marker: string,
+  timeoutMs = WAIT_MS,
+): Promise<string[]> {
+  await waitUntil(
+    () => collector.lines.includes(marker),
+    `${JSON.stringify(marker)} (got ${
+      JSON.stringify(collector.lines.slice(-5))
+    })`,
+    timeoutMs,
+  );
+  return collector.lines.slice(0, collector.lines.indexOf(marker));
+}
+
+/** A chat client on a real socket (TCP, or TLS), for tests. */
 export class TestClient {
   /** What the server sent. */
   readonly received: LineCollector = new LineCollector();
@@ -126,15 +261,64 @@ export class TestClient {
     return new TestClient(conn, { read: options.read ?? true });
   }
 
+  /**
+   * Connects with TLS to `port` on `hostname` (default `localhost`),
+   * trusting `caCerts`. The handshake happens on the first read or write: if
+   * it fails, the received stream just ends.
+   */
+  static async connectTls(
+    port: number,
+    options: { hostname?: string; caCerts?: string[] } = {},
+  ): Promise<TestClient> {
+    const conn: Deno.TlsConn = await Deno.connectTls({
+      hostname: options.hostname ?? "localhost",
+      port,
+      caCerts: options.caCerts,
+    });
+    return new TestClient(conn, { read: true });
+  }
+
   /** Connects and registers `name`, waiting for the whole welcome. */
   static async join(port: number, name: string): Promise<TestClient> {
-    const client = await TestClient.connect(port);
-    await client.received.next("Hello client. Please enter your name:");
-    await client.send(name);
-    await client.received.next(
-      "Type '/who' to see who is online, '/help' for all commands.",
-    );
+    return await TestClient.#registered(await TestClient.connect(port), name);
+  }
+
+  /**
+   * Connects with TLS (see {@linkcode TestClient.connectTls}) and registers
+   * `name`, waiting for the whole welcome.
+   */
+  static async joinTls(
+    port: number,
+    name: string,
+    options: { hostname?: string; caCerts?: string[] } = {},
+  ): Promise<TestClient> {
+    const client = await TestClient.connectTls(port, options);
+    return await TestClient.#registered(client, name);
+  }
+
+  /** Registers `client` as `name`, closing it if that fails. */
+  static async #registered(
+    client: TestClient,
+    name: string,
+  ): Promise<TestClient> {
+    try {
+      await client.register(name);
+    } catch (error) {
+      await client.close();
+      throw error;
+    }
     return client;
+  }
+
+  /**
+   * Answers the name prompt with `name` and waits for the whole welcome:
+   * `Welcome <name>!` and then its last line.
+   */
+  async register(name: string): Promise<void> {
+    await this.next(NAME_PROMPT);
+    await this.send(name);
+    await this.next(`Welcome ${name}!`);
+    await this.next(LAST_WELCOME_LINE);
   }
 
   async #readLoop(): Promise<void> {
@@ -146,7 +330,7 @@ export class TestClient {
         this.received.push(buffer.subarray(0, n));
       }
     } catch {
-      // Reset or closed by us: the stream has ended either way.
+      // A failed TLS handshake, a reset or our own close: the end either way.
     } finally {
       this.received.end();
     }
@@ -158,11 +342,8 @@ export class TestClient {
   }
 
   /** Sends bytes as they are, in one write call (looping on partial writes). */
-  async sendRaw(bytes: Uint8Array): Promise<void> {
-    let offset = 0;
-    while (offset < bytes.length) {
-      offset += await this.conn.write(bytes.subarray(offset));
-    }
+  sendRaw(bytes: Uint8Array): Promise<void> {
+    return writeAll(this.conn, bytes);
   }
 
   /** Waits for the next line that matches. */
@@ -230,13 +411,77 @@ export async function startTestServer(
   };
 }
 
-/** Reads the log's lines without their timestamps. */
-export async function readLogEvents(path: string): Promise<string[]> {
-  const text = await Deno.readTextFile(path);
+/** The lines of a chat log's text without their timestamps. */
+function logEventsOf(text: string): string[] {
   return text.split("\n").filter((l) => l !== "").map((line) => {
     const space = line.indexOf(" ");
     return line.slice(space + 1);
   });
+}
+
+/** Reads the log's lines without their timestamps. */
+export async function readLogEvents(path: string): Promise<string[]> {
+  return logEventsOf(await Deno.readTextFile(path));
+}
+
+/** Reads the log's lines without their timestamps, synchronously. */
+export function readLogEventsSync(path: string): string[] {
+  return logEventsOf(Deno.readTextFileSync(path));
+}
+
+/**
+ * Sends broadcasts from `sender` in rounds of about `roundBytes` (lines of
+ * 4000 bytes), each round only after `watcher` got the previous one, so that
+ * the watcher never falls behind, until `done(sentBytes)`. Fails past
+ * `maxBytes` or `timeoutMs`. Returns the bytes and the last line sent.
+ */
+export async function chatInRounds(
+  sender: TestClient,
+  senderName: string,
+  watcher: TestClient,
+  options: {
+    done: (sentBytes: number) => boolean;
+    roundBytes: number;
+    maxBytes?: number;
+    timeoutMs: number;
+  },
+): Promise<{ sentBytes: number; lastLine: string }> {
+  const lineBytes = 4_000;
+  const perRound = Math.max(1, Math.floor(options.roundBytes / lineBytes));
+  const maxBytes = options.maxBytes ?? Infinity;
+  const deadline = performance.now() + options.timeoutMs;
+  let sent = 0;
+  let last = "";
+  for (let round = 0; !options.done(sent); round++) {
+    if (sent >= maxBytes || performance.now() > deadline) {
+      throw new Error(
+        `gave up after sending ${sent} bytes in ${options.timeoutMs} ms`,
+      );
+    }
+    const lines: string[] = [];
+    for (let i = 0; i < perRound; i++) {
+      const head = `r${round} i${i} `;
+      lines.push(head + "x".repeat(lineBytes - head.length));
+    }
+    const bytes = encoder.encode(lines.join("\n") + "\n");
+    await sender.sendRaw(bytes);
+    sent += bytes.length;
+    last = lines.at(-1)!;
+    await watcher.next(`${senderName}: ${last}`, 10_000);
+  }
+  return { sentBytes: sent, lastLine: last };
+}
+
+/** The lines that hold more than white space. */
+export function nonEmpty(lines: string[]): string[] {
+  return lines.filter((l) => l.trim() !== "");
+}
+
+/** Fails if any of `lines` (a program's stderr, say) is a stack trace's. */
+export function assertNoStackTrace(lines: string[]): void {
+  for (const line of lines) {
+    assert.ok(!line.startsWith("    at "), `stack trace: ${lines.join(" | ")}`);
+  }
 }
 
 /** A program of this project run as a subprocess. */

@@ -8,38 +8,18 @@
 
 import assert from "node:assert/strict";
 import {
+  chatInRounds,
+  closeAll,
+  INVALID_NAME,
+  LAST_WELCOME_LINE,
+  NAME_PROMPT,
   readLogEvents,
   spawnProgram,
   startTestServer,
   TestClient,
   waitUntil,
+  waitUntilAsync,
 } from "./helpers.ts";
-
-const PROMPT = "Hello client. Please enter your name:";
-const LAST_WELCOME_LINE =
-  "Type '/who' to see who is online, '/help' for all commands.";
-const INVALID_NAME =
-  "Invalid name: use 1-32 letters, digits, '_', '-' or '.'. Please enter your name:";
-
-/** Polls an async condition until it holds, failing after `timeoutMs`. */
-async function waitUntilAsync(
-  condition: () => Promise<boolean>,
-  what: string,
-  timeoutMs = 5_000,
-): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await condition())) {
-    if (performance.now() > deadline) {
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-/** Closes every client, even if some closes fail. */
-async function closeAll(clients: Iterable<TestClient>): Promise<void> {
-  await Promise.allSettled([...clients].map((client) => client.close()));
-}
 
 /** The lines `client` received from `name`'s broadcasts, without the prefix. */
 function saidBy(client: TestClient, name: string): string[] {
@@ -54,7 +34,7 @@ Deno.test("registration timeout closes a connection that chose no name", async (
   const alice = await TestClient.join(port, "alice");
   const idle = await TestClient.connect(port);
   try {
-    await idle.next(PROMPT);
+    await idle.next(NAME_PROMPT);
     await idle.next("Registration timed out.");
     await idle.received.closed();
     await waitUntil(
@@ -80,7 +60,7 @@ Deno.test("name attempts past the limit end the connection", async () => {
   const { port, server, cleanup } = await startTestServer();
   const client = await TestClient.connect(port);
   try {
-    await client.next(PROMPT);
+    await client.next(NAME_PROMPT);
     const names = Array.from({ length: 11 }, (_, i) => `bad name ${i}`);
     await client.sendRaw(new TextEncoder().encode(names.join("\n") + "\n"));
     await client.next("Too many attempts.");
@@ -157,7 +137,7 @@ Deno.test("max per ip refuses connections 51 to 60 from one address", async () =
       // One at a time, so connection i is the i-th the server counts.
       const first = await client.next(() => true);
       if (i < 50) {
-        assert.equal(first, PROMPT, `connection ${i + 1} was refused`);
+        assert.equal(first, NAME_PROMPT, `connection ${i + 1} was refused`);
       } else {
         assert.equal(
           first,
@@ -193,7 +173,7 @@ Deno.test("max per ip refuses connections 51 to 60 from one address", async () =
     );
     const again = await TestClient.connect(port);
     clients.push(again);
-    assert.equal(await again.next(() => true), PROMPT);
+    assert.equal(await again.next(() => true), NAME_PROMPT);
   } finally {
     await closeAll(clients);
     await cleanup();
@@ -295,39 +275,6 @@ Deno.test("flood control slows the flooder only, not the others", async () => {
   }
 });
 
-/**
- * Sends broadcasts from `sender` in rounds of `roundBytes` until `done()`,
- * each round only after `watcher` got the previous one, so that the watcher
- * never falls behind. Returns the bytes sent.
- */
-async function chatUntil(
-  sender: TestClient,
-  senderName: string,
-  watcher: TestClient,
-  done: () => boolean,
-  options: { roundBytes: number; maxBytes: number; timeoutMs: number },
-): Promise<number> {
-  const lineBytes = 4_000;
-  const perRound = Math.max(1, Math.floor(options.roundBytes / lineBytes));
-  const deadline = performance.now() + options.timeoutMs;
-  let sent = 0;
-  for (let round = 0; !done(); round++) {
-    if (sent >= options.maxBytes || performance.now() > deadline) {
-      throw new Error(`gave up after sending ${sent} bytes`);
-    }
-    const lines: string[] = [];
-    for (let i = 0; i < perRound; i++) {
-      const head = `r${round} i${i} `;
-      lines.push(head + "x".repeat(lineBytes - head.length));
-    }
-    const bytes = new TextEncoder().encode(lines.join("\n") + "\n");
-    await sender.sendRaw(bytes);
-    sent += bytes.length;
-    await watcher.next(`${senderName}: ${lines.at(-1)}`, 10_000);
-  }
-  return sent;
-}
-
 Deno.test("send queue limit cuts a client that never reads", async () => {
   const { port, server, logPath, console: consoleLines, cleanup } =
     await startTestServer({
@@ -345,7 +292,8 @@ Deno.test("send queue limit cuts a client that never reads", async () => {
     await bob.next("*** stuck has joined the chat.");
     const cutLine = "Client stuck disconnected (send queue exceeded).";
     // Rounds well under the limit, so that bob, who reads, is never cut.
-    await chatUntil(alice, "alice", bob, () => consoleLines.includes(cutLine), {
+    await chatInRounds(alice, "alice", bob, {
+      done: () => consoleLines.includes(cutLine),
       roundBytes: 40_000,
       maxBytes: 64 * 1024 * 1024,
       timeoutMs: 30_000,

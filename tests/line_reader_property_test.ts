@@ -16,38 +16,10 @@ import {
   LineReader,
   LineSplitter,
 } from "../lib/line_reader.ts";
+import { Random } from "./random.ts";
 
 const BASE_SEED = Number(Deno.env.get("PROPERTY_SEED") ?? 0x5eed1e) >>> 0;
 const CASES = 4_000;
-
-/** mulberry32: a small, fast, seeded PRNG giving floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-class Random {
-  #next: () => number;
-  constructor(seed: number) {
-    this.#next = mulberry32(seed);
-  }
-  /** A whole number in [0, n). */
-  int(n: number): number {
-    return Math.floor(this.#next() * n);
-  }
-  chance(p: number): boolean {
-    return this.#next() < p;
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)];
-  }
-}
 
 const encoder = new TextEncoder();
 

@@ -1,19 +1,19 @@
 import assert from "node:assert/strict";
 import {
+  assertNoStackTrace,
+  LOG_ENDING,
+  NAME_PROMPT,
+  nonEmpty,
+  SHUTTING_DOWN,
   spawnProgram,
   spawnServer,
+  START_MS,
   type Subprocess,
   TestClient,
   waitUntil,
 } from "./helpers.ts";
 
-const PROMPT = "Hello client. Please enter your name:";
-const LAST_WELCOME_LINE =
-  "Type '/who' to see who is online, '/help' for all commands.";
-const SHUTTING_DOWN = "Server is shutting down. Disconnecting...";
 const SHUT_DOWN = "Server has been shut down.";
-/** A subprocess may take a while to start on a busy machine. */
-const START_MS = 15_000;
 
 type Server = Subprocess & { port: number };
 
@@ -45,9 +45,7 @@ async function scoped(body: (scope: Scope) => Promise<void>): Promise<void> {
       connect,
       async join(port, name) {
         const client = await connect(port);
-        await client.next(PROMPT);
-        await client.send(name);
-        await client.next(LAST_WELCOME_LINE);
+        await client.register(name);
         return client;
       },
       track(process) {
@@ -72,16 +70,6 @@ function logEvents(path: string): string[] {
   );
 }
 
-function nonEmpty(lines: string[]): string[] {
-  return lines.filter((l) => l.trim() !== "");
-}
-
-function assertNoStackTrace(lines: string[]): void {
-  for (const line of lines) {
-    assert.ok(!line.startsWith("    at "), `stack trace: ${lines.join(" | ")}`);
-  }
-}
-
 /**
  * Starts a server with a log in the temp dir, registers a client and keeps
  * an unregistered one, stops the server with `stop`, and checks that it
@@ -97,7 +85,7 @@ async function checkGracefulStop(
     );
     const alice = await join(server.port, "alice");
     const lurker = await connect(server.port);
-    await lurker.next(PROMPT);
+    await lurker.next(NAME_PROMPT);
     await alice.send("hello from alice");
     await server.stdout.next("Client alice has joined.");
 
@@ -122,10 +110,7 @@ async function checkGracefulStop(
       /^Client alice has joined the chat room \(127\.0\.0\.1:\d+\)$/,
     );
     assert.equal(events[2], "alice: hello from alice");
-    assert.deepEqual(events.slice(-2), [
-      "Server has been shutdown",
-      "Chat finished",
-    ]);
+    assert.deepEqual(events.slice(-2), LOG_ENDING);
   });
 }
 

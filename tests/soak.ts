@@ -15,6 +15,8 @@ import { parseArgs } from "node:util";
 import v8 from "node:v8";
 import vm from "node:vm";
 import { startChatServer } from "../lib/chat_server.ts";
+import { closeQuietly, LAST_WELCOME_LINE, writeAll } from "./helpers.ts";
+import { Random } from "./random.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -35,21 +37,6 @@ if (!(SECONDS > 0) || !Number.isInteger(LANES) || LANES < 1) {
 
 const encoder = new TextEncoder();
 const WAIT_MS = 10_000;
-const LAST_WELCOME_LINE =
-  "Type '/who' to see who is online, '/help' for all commands.";
-
-/** mulberry32: a small seeded PRNG giving floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 // A collector is only needed where `gc` is not exposed (no --expose-gc):
 // V8 exposes it to a new context once the flag is set at run time.
 function findGc(): (() => void) | null {
@@ -213,20 +200,12 @@ class SoakClient {
     });
   }
 
-  async send(text: string): Promise<void> {
-    const bytes = encoder.encode(text);
-    let offset = 0;
-    while (offset < bytes.length) {
-      offset += await this.conn.write(bytes.subarray(offset));
-    }
+  send(text: string): Promise<void> {
+    return writeAll(this.conn, encoder.encode(text));
   }
 
   async close(): Promise<void> {
-    try {
-      this.conn.close();
-    } catch {
-      // Closed already.
-    }
+    closeQuietly(this.conn);
     await this.reading;
   }
 }
@@ -234,8 +213,7 @@ class SoakClient {
 const online = new Set<string>();
 
 async function lane(port: number, index: number, deadline: number) {
-  const random = mulberry32(SEED * 1000 + index);
-  const int = (n: number) => Math.floor(random() * n);
+  const random = new Random(SEED * 1000 + index);
   for (let round = 0; performance.now() < deadline; round++) {
     const name = `c${index}_${round}`;
     let client: SoakClient;
@@ -249,7 +227,7 @@ async function lane(port: number, index: number, deadline: number) {
       continue;
     }
     stats.connections++;
-    const how = int(100);
+    const how = random.int(100);
     try {
       if (how < 8) {
         // Never registers: half a name, or nothing, then gone.
@@ -265,22 +243,22 @@ async function lane(port: number, index: number, deadline: number) {
       }
       stats.served++;
       online.add(name);
-      const messages = 1 + int(30);
+      const messages = 1 + random.int(30);
       for (let i = 0; i < messages && performance.now() < deadline; i++) {
         const others = [...online];
-        const target = others[int(others.length)];
-        if (int(10) === 0 && target !== undefined && target !== name) {
+        const target = others[random.int(others.length)];
+        if (random.int(10) === 0 && target !== undefined && target !== name) {
           await client.send(`@${target} psst ${i}\n`);
           stats.privateMessages++;
-        } else if (int(20) === 0) {
+        } else if (random.int(20) === 0) {
           await client.send("/who\n");
         } else {
           await client.send(
-            `message ${i} from ${name} ${"z".repeat(int(200))}\n`,
+            `message ${i} from ${name} ${"z".repeat(random.int(200))}\n`,
           );
           stats.messages++;
         }
-        await sleep(10 + int(90));
+        await sleep(10 + random.int(90));
       }
       online.delete(name);
       if (how < 60) {

@@ -7,19 +7,22 @@
  */
 
 import assert from "node:assert/strict";
+import type { ChatServer } from "../lib/chat_server.ts";
 import {
-  LineCollector,
+  closeAll,
+  closeQuietly,
+  LAST_WELCOME_LINE,
+  NAME_PROMPT,
+  SHUTTING_DOWN,
   spawnProgram,
   startTestServer,
+  type Subprocess,
   TestClient,
   waitUntil,
+  within,
 } from "./helpers.ts";
 
 const encoder = new TextEncoder();
-
-const PROMPT = "Hello client. Please enter your name:";
-const LAST_WELCOME_LINE =
-  "Type '/who' to see who is online, '/help' for all commands.";
 
 const FIXTURES = new URL("./fixtures/", import.meta.url);
 const CA_FILE = new URL("ca.crt", FIXTURES).pathname;
@@ -29,132 +32,48 @@ const tls = {
   key: await Deno.readTextFile(new URL("localhost.key", FIXTURES)),
 };
 
-/** A line client over any connection (TLS here), like `TestClient`. */
-class LineClient {
-  readonly received: LineCollector = new LineCollector();
-  readonly conn: Deno.Conn;
-  #reading: Promise<void>;
-  #closed = false;
-
-  constructor(conn: Deno.Conn) {
-    this.conn = conn;
-    this.#reading = this.#readLoop();
-  }
-
-  /** Connects with TLS to `hostname` (default `localhost`), trusting `caCerts`. */
-  static connectTls(
-    port: number,
-    options: { hostname?: string; caCerts?: string[] } = {},
-  ): Promise<LineClient> {
-    return Deno.connectTls({
-      hostname: options.hostname ?? "localhost",
-      port,
-      caCerts: options.caCerts,
-    }).then((conn) => new LineClient(conn));
-  }
-
-  /** Connects with TLS and registers `name`, waiting for the welcome. */
-  static async joinTls(
-    port: number,
-    name: string,
-    hostname = "localhost",
-  ): Promise<LineClient> {
-    const client = await LineClient.connectTls(port, {
-      hostname,
-      caCerts: [ca],
-    });
-    try {
-      await client.next(PROMPT);
-      await client.send(name);
-      await client.next(LAST_WELCOME_LINE);
-    } catch (error) {
-      await client.close();
-      throw error;
-    }
-    return client;
-  }
-
-  async #readLoop(): Promise<void> {
-    const buffer = new Uint8Array(64 * 1024);
-    try {
-      while (true) {
-        const n = await this.conn.read(buffer);
-        if (n === null) break;
-        this.received.push(buffer.subarray(0, n));
-      }
-    } catch {
-      // A failed handshake, a reset or our own close: the end.
-    } finally {
-      this.received.end();
-    }
-  }
-
-  async send(line: string): Promise<void> {
-    const bytes = encoder.encode(line + "\n");
-    let offset = 0;
-    while (offset < bytes.length) {
-      offset += await this.conn.write(bytes.subarray(offset));
-    }
-  }
-
-  next(
-    match: string | RegExp | ((line: string) => boolean),
-    timeoutMs?: number,
-  ): Promise<string> {
-    return this.received.next(match, timeoutMs);
-  }
-
-  async close(): Promise<void> {
-    if (!this.#closed) {
-      this.#closed = true;
-      try {
-        this.conn.close();
-      } catch {
-        // Closed already.
-      }
-    }
-    await this.#reading;
-  }
+/** Connects with TLS trusting the test CA, and registers `name`. */
+function joinTls(
+  port: number,
+  name: string,
+  hostname = "localhost",
+): Promise<TestClient> {
+  return TestClient.joinTls(port, name, { hostname, caCerts: [ca] });
 }
 
-/** Rejects with `what` after `ms`, unless `promise` settles first. */
-async function within<T>(
-  promise: Promise<T>,
-  ms: number,
-  what: string,
-): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`Timed out waiting for ${what}`)),
-          Math.max(0, ms),
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+/** Answers the name prompt with `name` and waits for the password prompt. */
+async function enterName(client: TestClient, name: string): Promise<void> {
+  await client.next(NAME_PROMPT);
+  await client.send(name);
+  await client.next("Password:");
 }
 
-interface Closable {
-  close(): Promise<void>;
-}
-
-async function closeAll(clients: Iterable<Closable>): Promise<void> {
-  await Promise.allSettled([...clients].map((client) => client.close()));
+/**
+ * Waits for `name` in the registry, then has the client program leave with
+ * `exit`: it must say goodbye and exit 0.
+ */
+async function registeredThenExit(
+  server: ChatServer,
+  client: Subprocess,
+  name: string,
+): Promise<void> {
+  await waitUntil(
+    () => server.room.names().includes(name),
+    `${name} in the registry`,
+  );
+  await client.write("exit\n");
+  await client.stdout.next(`Goodbye ${name}!`);
+  assert.equal((await client.status(10_000)).code, 0);
 }
 
 Deno.test("tls server serves clients that trust its CA", async () => {
   const { port, server, cleanup } = await startTestServer({ tls });
-  const clients: Closable[] = [];
+  const clients: TestClient[] = [];
   try {
     // By name and by IP address: the certificate covers both.
-    const alice = await LineClient.joinTls(port, "alice", "localhost");
+    const alice = await joinTls(port, "alice", "localhost");
     clients.push(alice);
-    const bob = await LineClient.joinTls(port, "bob", "127.0.0.1");
+    const bob = await joinTls(port, "bob", "127.0.0.1");
     clients.push(bob);
     await alice.next("*** bob has joined the chat.");
     await alice.send("secret hello");
@@ -173,11 +92,11 @@ Deno.test("tls server serves clients that trust its CA", async () => {
 
 Deno.test("tls handshake without the CA fails and the server serves on", async () => {
   const { port, server, cleanup } = await startTestServer({ tls });
-  const clients: Closable[] = [];
+  const clients: TestClient[] = [];
   let untrusting: Deno.TlsConn | undefined;
   let plain: Deno.Conn | undefined;
   try {
-    const alice = await LineClient.joinTls(port, "alice");
+    const alice = await joinTls(port, "alice");
     clients.push(alice);
 
     untrusting = await Deno.connectTls({ hostname: "localhost", port });
@@ -214,21 +133,13 @@ Deno.test("tls handshake without the CA fails and the server serves on", async (
       "the failed connections to leave the room",
     );
     assert.deepEqual(server.room.names(), ["alice"]);
-    const bob = await LineClient.joinTls(port, "bob");
+    const bob = await joinTls(port, "bob");
     clients.push(bob);
     await bob.send("all good");
     assert.equal(await alice.next(/^bob:/), "bob: all good");
   } finally {
-    try {
-      untrusting?.close();
-    } catch {
-      // Closed already.
-    }
-    try {
-      plain?.close();
-    } catch {
-      // Closed already.
-    }
+    closeQuietly(untrusting);
+    closeQuietly(plain);
     await closeAll(clients);
     await cleanup();
   }
@@ -236,7 +147,7 @@ Deno.test("tls handshake without the CA fails and the server serves on", async (
 
 Deno.test("client program chats over tls with --tls --ca", async () => {
   const { port, cleanup } = await startTestServer({ tls });
-  const clients: Closable[] = [];
+  const clients: TestClient[] = [];
   const client = spawnProgram("client.ts", [
     "--tls",
     "--ca",
@@ -250,7 +161,7 @@ Deno.test("client program chats over tls with --tls --ca", async () => {
   ]);
   try {
     await client.stdout.next("Welcome carol!", 15_000);
-    const alice = await LineClient.joinTls(port, "alice");
+    const alice = await joinTls(port, "alice");
     clients.push(alice);
     await client.stdout.next("*** alice has joined the chat.");
     await client.write("hello over tls\n");
@@ -275,9 +186,7 @@ Deno.test("password right registers the client", async () => {
   });
   const client = await TestClient.connect(port);
   try {
-    await client.next(PROMPT);
-    await client.send("alice");
-    await client.next("Password:");
+    await enterName(client, "alice");
     assert.deepEqual(server.room.names(), [], "named before the password");
     await client.send("s3cret");
     await client.next("Welcome alice!");
@@ -298,9 +207,7 @@ Deno.test("password wrong closes the connection and leaves the name free", async
   try {
     const guesser = await TestClient.connect(port);
     clients.push(guesser);
-    await guesser.next(PROMPT);
-    await guesser.send("alice");
-    await guesser.next("Password:");
+    await enterName(guesser, "alice");
     await guesser.send("guess");
     await guesser.next("Wrong password.");
     await guesser.received.closed();
@@ -309,14 +216,12 @@ Deno.test("password wrong closes the connection and leaves the name free", async
 
     const alice = await TestClient.connect(port);
     clients.push(alice);
-    await alice.next(PROMPT);
-    await alice.send("alice");
-    await alice.next("Password:");
+    await enterName(alice, "alice");
     await alice.send("s3cret");
     await alice.next("Welcome alice!");
     assert.deepEqual(server.room.names(), ["alice"]);
   } finally {
-    await Promise.allSettled(clients.map((c) => c.close()));
+    await closeAll(clients);
     await cleanup();
   }
 });
@@ -329,13 +234,11 @@ Deno.test("password pending does not take the name", async () => {
   try {
     const first = await TestClient.connect(port);
     clients.push(first);
-    await first.next(PROMPT);
-    await first.send("zed");
-    await first.next("Password:");
+    await enterName(first, "zed");
     // The same name from another connection is not "already taken" yet.
     const second = await TestClient.connect(port);
     clients.push(second);
-    await second.next(PROMPT);
+    await second.next(NAME_PROMPT);
     await second.send("ZED");
     assert.equal(await second.next(() => true), "Password:");
     await second.send("s3cret");
@@ -352,7 +255,7 @@ Deno.test("password pending does not take the name", async () => {
     await first.send("s3cret");
     await first.next("Welcome zed2!");
   } finally {
-    await Promise.allSettled(clients.map((c) => c.close()));
+    await closeAll(clients);
     await cleanup();
   }
 });
@@ -363,9 +266,7 @@ Deno.test("password prompt answered with exit says goodbye", async () => {
   });
   const client = await TestClient.connect(port);
   try {
-    await client.next(PROMPT);
-    await client.send("alice");
-    await client.next("Password:");
+    await enterName(client, "alice");
     await client.send("exit");
     await client.next("Goodbye!");
     await client.received.closed();
@@ -391,9 +292,7 @@ Deno.test("client program answers the password prompt from CHAT_PASSWORD", async
     { env: { CHAT_PASSWORD: "s3cret" } },
   );
   try {
-    await alice.next(PROMPT);
-    await alice.send("alice");
-    await alice.next("Password:");
+    await enterName(alice, "alice");
     await alice.send("s3cret");
     await alice.next(LAST_WELCOME_LINE);
 
@@ -434,13 +333,7 @@ Deno.test("client program answers the password prompt from --password", async ()
   ]);
   try {
     await client.stdout.next("Welcome dave!", 15_000);
-    await waitUntil(
-      () => server.room.names().includes("dave"),
-      "dave in the registry",
-    );
-    await client.write("exit\n");
-    await client.stdout.next("Goodbye dave!");
-    assert.equal((await client.status(10_000)).code, 0);
+    await registeredThenExit(server, client, "dave");
   } finally {
     await client.cleanup();
     await cleanup();
@@ -461,13 +354,7 @@ Deno.test("client program without a password lets the user answer the prompt", a
     assert.deepEqual(server.room.names(), []);
     await client.write("s3cret\n");
     await client.stdout.next("Welcome erin!");
-    await waitUntil(
-      () => server.room.names().includes("erin"),
-      "erin in the registry",
-    );
-    await client.write("exit\n");
-    await client.stdout.next("Goodbye erin!");
-    assert.equal((await client.status(10_000)).code, 0);
+    await registeredThenExit(server, client, "erin");
   } finally {
     await client.cleanup();
     await cleanup();
@@ -480,10 +367,10 @@ Deno.test("tls connection that never handshakes does not hold up shutdown", asyn
     tls,
     limits: { shutdownTimeoutMs },
   });
-  const clients: Closable[] = [];
+  const clients: TestClient[] = [];
   let silent: Deno.Conn | undefined;
   try {
-    const alice = await LineClient.joinTls(port, "alice");
+    const alice = await joinTls(port, "alice");
     clients.push(alice);
     // TCP only: no ClientHello ever comes.
     silent = await Deno.connect({ hostname: "127.0.0.1", port });
@@ -496,7 +383,7 @@ Deno.test("tls connection that never handshakes does not hold up shutdown", asyn
       shutdownTimeoutMs + 4_500,
       "shutdown with a silent TLS connection",
     );
-    await alice.next("Server is shutting down. Disconnecting...");
+    await alice.next(SHUTTING_DOWN);
     await alice.received.closed();
   } finally {
     silent?.close();
@@ -511,16 +398,16 @@ Deno.test("tls connection refused when full does not hold up shutdown", async ()
     tls,
     limits: { maxClients: 1, shutdownTimeoutMs },
   });
-  const clients: Closable[] = [];
+  const clients: TestClient[] = [];
   let silent: Deno.Conn | undefined;
   try {
-    const alice = await LineClient.joinTls(port, "alice");
+    const alice = await joinTls(port, "alice");
     clients.push(alice);
     // TCP only, past the limit: the refusal can never be written to it.
     silent = await Deno.connect({ hostname: "127.0.0.1", port });
     // Connections are taken in order: once a later one was refused, the
     // silent one was refused too (and its refusal is waiting to be written).
-    const later = await LineClient.connectTls(port, { caCerts: [ca] });
+    const later = await TestClient.connectTls(port, { caCerts: [ca] });
     clients.push(later);
     assert.equal(
       await later.next(() => true),
@@ -533,7 +420,7 @@ Deno.test("tls connection refused when full does not hold up shutdown", async ()
       shutdownTimeoutMs + 4_500,
       "shutdown with a refused silent TLS connection",
     );
-    await alice.next("Server is shutting down. Disconnecting...");
+    await alice.next(SHUTTING_DOWN);
   } finally {
     // Closing it lets a stuck shutdown end, so that cleanup can finish.
     silent?.close();
