@@ -405,3 +405,65 @@ Deno.test("server survives 1 MB without a newline and answers once", async () =>
     await cleanup();
   }
 });
+
+// Seconds of CPU a process has used (user and system), from /proc.
+async function cpuSeconds(pid: number): Promise<number> {
+  const { stdout } = await new Deno.Command("cat", {
+    args: [`/proc/${pid}/stat`],
+  }).output();
+  const fields = decoder.decode(stdout).split(") ")[1].split(" ");
+  // utime and stime are fields 14 and 15 of the line, in clock ticks of
+  // (on Linux, always) 1/100 s.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+Deno.test({
+  name: "accept loop survives running out of file descriptors",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const server = await spawnServer(["--log", `${dir}/log.txt`], {
+      fdLimit: 48,
+    });
+    const clients: Deno.Conn[] = [];
+    const failures = () =>
+      server.stdout.lines.filter((l) =>
+        l.startsWith("Accepting connections failed: ")
+      ).length;
+    try {
+      // More connections than the server has descriptors left for: the
+      // kernel queues them, and accepting one fails with EMFILE.
+      for (let i = 0; i < 80; i++) {
+        clients.push(
+          await Deno.connect({ hostname: "127.0.0.1", port: server.port }),
+        );
+      }
+      await server.stdout.next(/^Accepting connections failed: /, 10_000);
+
+      // While it stays out of descriptors it backs off: said once, and no
+      // spinning (a spinning loop would use the whole second).
+      const before = await cpuSeconds(server.child.pid);
+      await observationWindow(1_000);
+      const used = await cpuSeconds(server.child.pid) - before;
+      assert.ok(used < 0.5, `server used ${used} s of CPU in 1 s while stuck`);
+      assert.equal(failures(), 1, "the failure is reported once");
+
+      // Descriptors free again: a newcomer is served.
+      for (const conn of clients) closeQuietly(conn);
+      clients.length = 0;
+      const newcomer = await TestClient.connect(server.port);
+      try {
+        await newcomer.next(NAME_PROMPT, 10_000);
+      } finally {
+        await newcomer.close();
+      }
+
+      server.child.kill("SIGTERM");
+      assert.equal((await server.status(10_000)).code, 0);
+    } finally {
+      for (const conn of clients) closeQuietly(conn);
+      await server.cleanup();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

@@ -504,6 +504,16 @@ export interface Subprocess {
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
+/** Options of {@linkcode spawnProgram}. */
+export interface SpawnOptions {
+  /** Working directory of the program. */
+  cwd?: string;
+  /** Its environment. */
+  env?: Record<string, string>;
+  /** Open file descriptors it may have (Unix only). */
+  fdLimit?: number;
+}
+
 /**
  * Starts `server.ts` or `client.ts` with `deno run` and the permissions its
  * task gives, with piped stdin, stdout and stderr.
@@ -511,7 +521,7 @@ const ROOT = new URL("../", import.meta.url).pathname;
 export function spawnProgram(
   program: "server.ts" | "client.ts",
   args: string[],
-  options: { cwd?: string; env?: Record<string, string> } = {},
+  options: SpawnOptions = {},
 ): Subprocess {
   const permissions = program === "server.ts"
     ? [
@@ -521,8 +531,21 @@ export function spawnProgram(
       "--allow-env=CHAT_PASSWORD",
     ]
     : ["--allow-net", "--allow-read", "--allow-env=CHAT_PASSWORD"];
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", ...permissions, `${ROOT}${program}`, ...args],
+  const deno = [
+    Deno.execPath(),
+    "run",
+    "--quiet",
+    ...permissions,
+    `${ROOT}${program}`,
+    ...args,
+  ];
+  // With a descriptor limit, a shell sets it (soft and hard, so that Deno
+  // cannot raise it again) and then becomes the program.
+  const [command, ...commandArgs] = options.fdLimit === undefined
+    ? deno
+    : ["sh", "-c", `ulimit -n ${options.fdLimit} && exec "$@"`, "sh", ...deno];
+  const child = new Deno.Command(command, {
+    args: commandArgs,
     cwd: options.cwd,
     env: options.env,
     stdin: "piped",
@@ -585,7 +608,7 @@ export function spawnProgram(
 /** Starts `server.ts` on port 0 and waits for its listening line. */
 export async function spawnServer(
   args: string[],
-  options: { cwd?: string; env?: Record<string, string> } = {},
+  options: SpawnOptions = {},
 ): Promise<Subprocess & { port: number }> {
   const process = spawnProgram("server.ts", [
     "--port",
