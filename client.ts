@@ -6,19 +6,11 @@
  */
 
 import { runChatClient } from "./lib/chat_client.ts";
-import { CLIENT_USAGE, parseClientFlags } from "./lib/cli.ts";
+import { CLIENT_USAGE, parseClientFlags, passwordFromEnv } from "./lib/cli.ts";
 import { describeError } from "./lib/errors.ts";
 import { Outbox } from "./lib/outbox.ts";
 
 const encoder = new TextEncoder();
-
-function envPassword(): string | undefined {
-  const permission = { name: "env", variable: "CHAT_PASSWORD" } as const;
-  if (Deno.permissions.querySync(permission).state !== "granted") {
-    return undefined;
-  }
-  return Deno.env.get("CHAT_PASSWORD") || undefined;
-}
 
 async function main(): Promise<number> {
   const parsed = parseClientFlags(Deno.args);
@@ -54,7 +46,7 @@ async function main(): Promise<number> {
     print: (line) => stdout.send(encoder.encode(line + "\n")),
     printError: (line) => console.error(line),
     name: flags.name,
-    password: flags.password ?? envPassword(),
+    password: flags.password ?? passwordFromEnv(),
     signal: interrupted.signal,
   });
   Deno.removeSignalListener("SIGINT", onInterrupt);

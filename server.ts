@@ -5,7 +5,7 @@
  * @module
  */
 
-import { parseServerFlags, SERVER_USAGE } from "./lib/cli.ts";
+import { parseServerFlags, passwordFromEnv, SERVER_USAGE } from "./lib/cli.ts";
 import { startChatServer, type TlsOptions } from "./lib/chat_server.ts";
 import { describeError } from "./lib/errors.ts";
 import { LineReader } from "./lib/line_reader.ts";
@@ -24,14 +24,6 @@ function print(line: string): void {
 function fail(message: string): number {
   console.error(message);
   return 2;
-}
-
-function envPassword(): string | undefined {
-  const permission = { name: "env", variable: "CHAT_PASSWORD" } as const;
-  if (Deno.permissions.querySync(permission).state !== "granted") {
-    return undefined;
-  }
-  return Deno.env.get("CHAT_PASSWORD") || undefined;
 }
 
 async function readTls(cert: string, key: string): Promise<TlsOptions> {
@@ -107,7 +99,7 @@ async function main(): Promise<number> {
       logPath: flags.logPath,
       limits: flags.limits,
       tls,
-      password: flags.password ?? envPassword(),
+      password: flags.password ?? passwordFromEnv(),
       onConsole: print,
     });
   } catch (error) {

@@ -234,3 +234,16 @@ export function parseClientFlags(args: string[]): Parsed<ClientFlags> {
     password: v.password as string | undefined,
   }));
 }
+
+/**
+ * The password in the environment variable `CHAT_PASSWORD` (preferred to
+ * `--password`, which shows in the process list), or undefined if it is unset
+ * or the program may not read it.
+ */
+export function passwordFromEnv(): string | undefined {
+  const permission = { name: "env", variable: "CHAT_PASSWORD" } as const;
+  if (Deno.permissions.querySync(permission).state !== "granted") {
+    return undefined;
+  }
+  return Deno.env.get("CHAT_PASSWORD") || undefined;
+}
