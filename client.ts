@@ -5,10 +5,14 @@
  * @module
  */
 
-import { runChatClient } from "./lib/chat_client.ts";
-import { CLIENT_USAGE, parseClientFlags, passwordFromEnv } from "./lib/cli.ts";
-import { describeError } from "./lib/errors.ts";
-import { Outbox } from "./lib/outbox.ts";
+import { runChatClient } from "./lib/client/chat_client.ts";
+import {
+  CLIENT_USAGE,
+  parseClientFlags,
+  passwordFromEnv,
+} from "./lib/app/cli.ts";
+import { describeError } from "./lib/io/errors.ts";
+import { Outbox } from "./lib/io/outbox.ts";
 
 const encoder = new TextEncoder();
 

@@ -5,12 +5,16 @@
  * @module
  */
 
-import { parseServerFlags, passwordFromEnv, SERVER_USAGE } from "./lib/cli.ts";
-import { startChatServer, type TlsOptions } from "./lib/chat_server.ts";
-import { describeError } from "./lib/errors.ts";
-import { LineReader } from "./lib/line_reader.ts";
-import { Outbox } from "./lib/outbox.ts";
-import { consoleText } from "./lib/texts.ts";
+import {
+  parseServerFlags,
+  passwordFromEnv,
+  SERVER_USAGE,
+} from "./lib/app/cli.ts";
+import { startChatServer, type TlsOptions } from "./lib/transports/tcp.ts";
+import { describeError } from "./lib/io/errors.ts";
+import { LineReader } from "./lib/io/line_reader.ts";
+import { Outbox } from "./lib/io/outbox.ts";
+import { consoleText } from "./lib/room/texts.ts";
 
 const encoder = new TextEncoder();
 

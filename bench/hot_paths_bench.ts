@@ -4,11 +4,15 @@
  * @module
  */
 
-import { type Line, LINE_TOO_LONG, LineSplitter } from "../lib/line_reader.ts";
-import { Outbox } from "../lib/outbox.ts";
-import { parseCommand, stripControls } from "../lib/protocol.ts";
-import { Registry } from "../lib/registry.ts";
-import { serverText } from "../lib/texts.ts";
+import {
+  type Line,
+  LINE_TOO_LONG,
+  LineSplitter,
+} from "../lib/io/line_reader.ts";
+import { Outbox } from "../lib/io/outbox.ts";
+import { parseCommand, stripControls } from "../lib/room/protocol.ts";
+import { Registry } from "../lib/room/registry.ts";
+import { serverText } from "../lib/room/texts.ts";
 
 const encoder = new TextEncoder();
 const message = "0123456789 the quick brown fox jumps over the lazy dog ok";

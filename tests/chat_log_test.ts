@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ChatLog } from "../lib/chat_log.ts";
+import { ChatLog } from "../lib/io/chat_log.ts";
 import { waitUntil } from "./helpers.ts";
 
 const ISO_LINE = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z) (.*)$/;

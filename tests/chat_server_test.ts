@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import type { ChatServerOptions } from "../lib/chat_server.ts";
-import { HELP_LINES } from "../lib/protocol.ts";
+import type { ChatServerOptions } from "../lib/transports/tcp.ts";
+import { HELP_LINES } from "../lib/room/protocol.ts";
 import {
   INVALID_NAME,
   joined,

@@ -11,7 +11,7 @@ import {
   type ChatServer,
   type ChatServerOptions,
   startChatServer,
-} from "../lib/chat_server.ts";
+} from "../lib/transports/tcp.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

@@ -15,7 +15,7 @@ import {
   LINE_TOO_LONG,
   LineReader,
   LineSplitter,
-} from "../lib/line_reader.ts";
+} from "../lib/io/line_reader.ts";
 import { Random } from "./random.ts";
 
 const BASE_SEED = Number(Deno.env.get("PROPERTY_SEED") ?? 0x5eed1e) >>> 0;

@@ -5,7 +5,7 @@ import {
   LINE_TOO_LONG,
   LineReader,
   LineSplitter,
-} from "../lib/line_reader.ts";
+} from "../lib/io/line_reader.ts";
 
 const encoder = new TextEncoder();
 

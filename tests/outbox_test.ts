@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type ByteWriter, Outbox } from "../lib/outbox.ts";
+import { type ByteWriter, Outbox } from "../lib/io/outbox.ts";
 import { waitUntil } from "./helpers.ts";
 
 const encoder = new TextEncoder();

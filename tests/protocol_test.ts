@@ -6,7 +6,7 @@ import {
   isExitWord,
   parseCommand,
   stripControls,
-} from "../lib/protocol.ts";
+} from "../lib/room/protocol.ts";
 
 // deno-lint-ignore no-control-regex
 const ANY_CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/;

@@ -4,7 +4,7 @@ import {
   nameKey,
   normalizeName,
   Registry,
-} from "../lib/registry.ts";
+} from "../lib/room/registry.ts";
 
 // U+1D49C MATHEMATICAL SCRIPT CAPITAL A: a letter outside the BMP, so two
 // UTF-16 units for one character.

@@ -5,12 +5,12 @@
  * @module
  */
 
-import { ChatLog } from "./chat_log.ts";
-import { type ChatConnection, ChatRoom } from "./chat_room.ts";
-import { describeError } from "./errors.ts";
-import { type Limits, resolveLimits } from "./limits.ts";
-import { type Line, LineReader } from "./line_reader.ts";
-import { consoleText, logText } from "./texts.ts";
+import { ChatLog } from "../io/chat_log.ts";
+import { type ChatConnection, ChatRoom } from "../room/chat_room.ts";
+import { describeError } from "../io/errors.ts";
+import { type Limits, resolveLimits } from "../room/limits.ts";
+import { type Line, LineReader } from "../io/line_reader.ts";
+import { consoleText, logText } from "../room/texts.ts";
 
 /** TLS material, in PEM. */
 export interface TlsOptions {

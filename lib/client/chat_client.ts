@@ -5,11 +5,11 @@
  * @module
  */
 
-import { describeError } from "./errors.ts";
-import { type ByteReader, LineReader } from "./line_reader.ts";
-import { type ByteWriter, Outbox } from "./outbox.ts";
-import { isExitWord } from "./protocol.ts";
-import { clientText, serverText } from "./texts.ts";
+import { describeError } from "../io/errors.ts";
+import { type ByteReader, LineReader } from "../io/line_reader.ts";
+import { type ByteWriter, Outbox } from "../io/outbox.ts";
+import { isExitWord } from "../room/protocol.ts";
+import { clientText, serverText } from "../room/texts.ts";
 
 /** A connection to the server: bytes both ways. */
 export interface ClientConnection extends ByteReader, ByteWriter {

@@ -8,11 +8,11 @@
  * @module
  */
 
-import type { EventLog } from "./chat_log.ts";
-import { describeError } from "./errors.ts";
+import type { EventLog } from "../io/chat_log.ts";
+import { describeError } from "../io/errors.ts";
 import { type Limits, resolveLimits } from "./limits.ts";
-import { type Line, LINE_TOO_LONG } from "./line_reader.ts";
-import { type ByteWriter, Outbox } from "./outbox.ts";
+import { type Line, LINE_TOO_LONG } from "../io/line_reader.ts";
+import { type ByteWriter, Outbox } from "../io/outbox.ts";
 import {
   HELP_LINES,
   isExitWord,

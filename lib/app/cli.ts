@@ -6,7 +6,7 @@
  */
 
 import { parseArgs } from "node:util";
-import type { Limits } from "./limits.ts";
+import type { Limits } from "../room/limits.ts";
 
 /** What the server was asked to do. */
 export interface ServerFlags {

@@ -27,7 +27,7 @@ export interface ChatLogOptions {
 }
 
 import { describeError } from "./errors.ts";
-import { consoleText } from "./texts.ts";
+import { consoleText } from "../room/texts.ts";
 
 const encoder = new TextEncoder();
 
