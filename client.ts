@@ -6,11 +6,8 @@
  */
 
 import { runChatClient } from "./lib/client/chat_client.ts";
-import {
-  CLIENT_USAGE,
-  parseClientFlags,
-  passwordFromEnv,
-} from "./lib/app/cli.ts";
+import { passwordFromEnv } from "./lib/app/flags.ts";
+import { CLIENT_USAGE, parseClientFlags } from "./lib/client/client_flags.ts";
 import { describeError } from "./lib/io/errors.ts";
 import { Outbox } from "./lib/io/outbox.ts";
 

@@ -5,11 +5,8 @@
  * @module
  */
 
-import {
-  parseServerFlags,
-  passwordFromEnv,
-  SERVER_USAGE,
-} from "./lib/app/cli.ts";
+import { passwordFromEnv } from "./lib/app/flags.ts";
+import { parseServerFlags, SERVER_USAGE } from "./lib/app/server_flags.ts";
 import { startChatServer, type TlsOptions } from "./lib/transports/tcp.ts";
 import { describeError } from "./lib/io/errors.ts";
 import { LineReader } from "./lib/io/line_reader.ts";

@@ -9,7 +9,8 @@ import { describeError } from "../io/errors.ts";
 import { type ByteReader, LineReader } from "../io/line_reader.ts";
 import { type ByteWriter, Outbox } from "../io/outbox.ts";
 import { isExitWord } from "../room/protocol.ts";
-import { clientText, serverText } from "../room/texts.ts";
+import { serverText } from "../room/texts.ts";
+import { clientText } from "./texts.ts";
 
 /** A connection to the server: bytes both ways. */
 export interface ClientConnection extends ByteReader, ByteWriter {

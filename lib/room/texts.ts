@@ -100,11 +100,3 @@ export const reasonText = {
   shutdown: "server shutdown",
   exit: "left",
 } as const;
-
-/** What the client program prints itself. */
-export const clientText = {
-  connecting: (address: string): string => `Connecting to ${address}...`,
-  couldNotConnect: (address: string, reason: string): string =>
-    `Could not connect to ${address}: ${reason}`,
-  disconnected: "Disconnected from server.",
-} as const;

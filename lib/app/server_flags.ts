@@ -1,0 +1,106 @@
+/**
+ * The server's flags: parsing, checking every value, and the usage text.
+ *
+ * @module
+ */
+
+import type { Limits } from "../room/limits.ts";
+import { number, parse, type Parsed, seconds } from "./flags.ts";
+
+/** What the server was asked to do. */
+export interface ServerFlags {
+  /** Address to listen on. */
+  hostname: string;
+  /** Port to listen on; 0 picks a free one. */
+  port: number;
+  /** The chat log file. */
+  logPath: string;
+  /** Limits given on the command line. */
+  limits: Partial<Limits>;
+  /** TLS certificate and key files, if both were given. */
+  tlsCertFile?: string;
+  /** See `tlsCertFile`. */
+  tlsKeyFile?: string;
+  /** The password given with `--password`, if any. */
+  password?: string;
+}
+
+/** Usage of the server, printed by `--help`. */
+export const SERVER_USAGE = `Usage: deno task server [flags]
+
+A chat server over TCP. Type 'Terminate server' on its console (or send
+SIGINT/SIGTERM) to shut it down gracefully.
+
+Flags (0 turns a limit off, except --max-line):
+  --host H                   address to listen on (default 0.0.0.0)
+  --port P                   port, 0 picks a free one (default 2025)
+  --log PATH                 chat log, appended to (default chat_documentation.txt)
+  --max-line N               longest line in bytes (default 4096)
+  --registration-timeout S   seconds to choose a name (default 30)
+  --max-clients N            connections at once (default 10000)
+  --max-per-ip N             connections at once from one address (default 50)
+  --flood-rate N             lines per second per connection (default 10)
+  --flood-burst N            lines at once before --flood-rate applies (default 20)
+  --max-sendq N              unsent bytes per connection before it is cut (default 1048576)
+  --shutdown-timeout S       seconds shutdown waits for output to go out (default 5)
+  --tls-cert FILE            listen with TLS, with this certificate (PEM)...
+  --tls-key FILE             ...and this private key (PEM)
+  --password P               require a password (better: env CHAT_PASSWORD)
+  --help                     show this text`;
+
+/** Parses the server's flags. */
+export function parseServerFlags(args: string[]): Parsed<ServerFlags> {
+  const s = { type: "string" } as const;
+  return parse(args, {
+    host: s,
+    port: s,
+    log: s,
+    "max-line": s,
+    "registration-timeout": s,
+    "max-clients": s,
+    "max-per-ip": s,
+    "flood-rate": s,
+    "flood-burst": s,
+    "max-sendq": s,
+    "shutdown-timeout": s,
+    "tls-cert": s,
+    "tls-key": s,
+    password: s,
+  }, (v) => {
+    const str = (key: string) => v[key] as string | undefined;
+    const whole = (key: string) => number(key, str(key), { whole: true });
+    const certFile = str("tls-cert");
+    const keyFile = str("tls-key");
+    if ((certFile === undefined) !== (keyFile === undefined)) {
+      throw new Error("--tls-cert and --tls-key go together.");
+    }
+    const limits: Partial<Limits> = {
+      maxLineBytes: number("max-line", str("max-line"), {
+        whole: true,
+        min: 1,
+      }),
+      registrationTimeoutMs: seconds(
+        "registration-timeout",
+        str("registration-timeout"),
+      ),
+      maxClients: whole("max-clients"),
+      maxPerIp: whole("max-per-ip"),
+      floodRate: number("flood-rate", str("flood-rate"), { whole: false }),
+      floodBurst: whole("flood-burst"),
+      maxSendqBytes: whole("max-sendq"),
+      shutdownTimeoutMs: seconds("shutdown-timeout", str("shutdown-timeout")),
+    };
+    for (const key of Object.keys(limits) as (keyof Limits)[]) {
+      if (limits[key] === undefined) delete limits[key];
+    }
+    return {
+      hostname: str("host") ?? "0.0.0.0",
+      port: number("port", str("port"), { whole: true, max: 65535 }) ?? 2025,
+      logPath: str("log") ?? "chat_documentation.txt",
+      limits,
+      tlsCertFile: certFile,
+      tlsKeyFile: keyFile,
+      password: str("password"),
+    };
+  });
+}
