@@ -1,7 +1,8 @@
 /**
- * The chat core: registration, routing, limits and the log, for connections
- * of any transport. A connection here is something that yields lines and
- * accepts bytes; TCP (see `chat_server.ts`) is its first kind.
+ * The chat core: registration, the command language, routing, limits,
+ * history and the log, for connections of any transport. A connection here
+ * yields lines and takes events; how they look on the wire is the
+ * connection's renderer's business.
  *
  * No `Deno.*` here: tests drive it with fake connections.
  *
@@ -10,31 +11,59 @@
 
 import type { EventLog } from "../io/chat_log.ts";
 import { describeError } from "../io/errors.ts";
-import { type Limits, resolveLimits } from "./limits.ts";
 import { type Line, LINE_TOO_LONG } from "../io/line_reader.ts";
-import { type ByteWriter, Outbox } from "../io/outbox.ts";
-import {
-  HELP_LINES,
-  isExitWord,
-  parseCommand,
-  stripControls,
-} from "./protocol.ts";
+import type {
+  HistoryEntry,
+  Refusal,
+  Rendered,
+  Renderer,
+  RoomEvent,
+} from "./events.ts";
+import { History } from "./history.ts";
+import { type Limits, resolveLimits } from "./limits.ts";
+import { isExitWord, parseCommand, stripControls } from "./protocol.ts";
 import { normalizeName, Registry } from "./registry.ts";
-import { consoleText, logText, reasonText, serverText } from "./texts.ts";
+import { consoleText, logText, reasonText } from "./texts.ts";
 
-/** A client connection of any transport: it yields lines and takes bytes. */
-export interface ChatConnection extends ByteWriter {
+/**
+ * A client connection of any transport: it yields lines, takes rendered
+ * events and reports when it had to be cut.
+ */
+export interface ChatConnection {
   /** The peer as `IP:PORT`, for the console and the log. */
   readonly address: string;
   /** The peer's IP address, for the per-address limit. */
   readonly ip: string;
+  /** The transport's name, for the console (`tcp`, `web`, `irc`). */
+  readonly transport: string;
+  /** Turns the room's events into what this connection sends. */
+  readonly renderer: Renderer;
   /**
    * Resolves with the next lines (one at least), or null at the end of input;
    * rejects on a transport error, and may reject once `close()` was called.
    */
   readLines(): Promise<Line[] | null>;
+  /** Queues rendered output; never awaits, never throws. */
+  deliver(output: Rendered): void;
+  /** Resolves once queued output is out (or can never be). */
+  drain(): Promise<void>;
   /** Closes the connection; safe to call more than once. */
   close(): void;
+  /**
+   * Set by the room: the connection calls it when it must end at once (its
+   * send queue overflowed, a write failed, its peer broke a rule).
+   */
+  onCut: ((reason: string) => void) | null;
+}
+
+/** One registered member, as the console sees it. */
+export interface MemberInfo {
+  /** The name. */
+  name: string;
+  /** The peer's address. */
+  address: string;
+  /** The transport's name. */
+  transport: string;
 }
 
 /** Options of {@linkcode ChatRoom}. */
@@ -49,24 +78,13 @@ export interface ChatRoomOptions {
   onConsole?: (line: string) => void;
   /** Monotonic clock in ms, for flood control. Default `performance.now`. */
   now?: () => number;
+  /** Wall clock in ms since the epoch, for events. Default `Date.now`. */
+  clock?: () => number;
+  /** Messages said before this room started (from the log), oldest first. */
+  history?: readonly HistoryEntry[];
 }
 
 const encoder = new TextEncoder();
-
-function encodeLines(...lines: string[]): Uint8Array {
-  return encoder.encode(lines.join("\n") + "\n");
-}
-
-const NAME_PROMPT = encodeLines(serverText.namePrompt);
-const NAME_INVALID = encodeLines(serverText.nameInvalid);
-const PASSWORD_PROMPT = encodeLines(serverText.passwordPrompt);
-const WRONG_PASSWORD = encodeLines(serverText.wrongPassword);
-const TOO_MANY_ATTEMPTS = encodeLines(serverText.tooManyAttempts);
-const REGISTRATION_TIMED_OUT = encodeLines(serverText.registrationTimedOut);
-const GOODBYE_UNNAMED = encodeLines(serverText.goodbyeUnnamed);
-const PRIVATE_USAGE = encodeLines(serverText.privateUsage);
-const SHUTTING_DOWN = encodeLines(serverText.shuttingDown);
-const HELP = encodeLines(...HELP_LINES);
 
 // Longest wait for a refusal notice to go out before the close.
 const REFUSAL_WRITE_MS = 1000;
@@ -77,10 +95,23 @@ const ORDINARY_ENDS = new Set<string>([
   reasonText.closedByPeer,
 ]);
 
+const NAME_PROMPT: RoomEvent = { type: "namePrompt" };
+const PASSWORD_PROMPT: RoomEvent = { type: "passwordPrompt" };
+const NAME_INVALID: RoomEvent = { type: "nameInvalid", retry: true };
+const NAME_INVALID_PLAIN: RoomEvent = { type: "nameInvalid", retry: false };
+const WRONG_PASSWORD: RoomEvent = { type: "wrongPassword" };
+const TOO_MANY_ATTEMPTS: RoomEvent = { type: "tooManyAttempts" };
+const REGISTRATION_TIMED_OUT: RoomEvent = { type: "registrationTimedOut" };
+const SHUTDOWN: RoomEvent = { type: "shutdown" };
+const HELP: RoomEvent = { type: "help" };
+const PRIVATE_USAGE: RoomEvent = { type: "usage", command: "private" };
+const ME_USAGE: RoomEvent = { type: "usage", command: "me" };
+const NICK_USAGE: RoomEvent = { type: "usage", command: "nick" };
+const GOODBYE_UNNAMED: RoomEvent = { type: "goodbye", name: null };
+
 /** One connection's state in the room. */
 class Session {
   readonly conn: ChatConnection;
-  readonly outbox: Outbox;
   name: string | null = null;
   /** Its place in the room's list of registered sessions, or -1. */
   index = -1;
@@ -91,21 +122,23 @@ class Session {
   refilledAt: number;
   /** Why the session is ending, once something decided it is. */
   ending: string | null = null;
+  /** The console's reason when it was removed. */
+  removedFor = "";
   /** Time to wait before closing, so a password guesser is slowed. */
   lingerMs = 0;
   timer: ReturnType<typeof setTimeout> | undefined;
   wake: (() => void) | null = null;
 
-  constructor(
-    conn: ChatConnection,
-    outbox: Outbox,
-    tokens: number,
-    now: number,
-  ) {
+  constructor(conn: ChatConnection, tokens: number, now: number) {
     this.conn = conn;
-    this.outbox = outbox;
     this.tokens = tokens;
     this.refilledAt = now;
+  }
+
+  /** Renders `event` in this connection's format and queues it. */
+  send(event: RoomEvent): void {
+    const output = this.conn.renderer.render(event);
+    if (output !== null) this.conn.deliver(output);
   }
 
   /** Waits `ms`, or less if the session ends meanwhile. */
@@ -142,6 +175,8 @@ export class ChatRoom {
   #password: Uint8Array | null;
   #console: (line: string) => void;
   #now: () => number;
+  #clock: () => number;
+  #history: History;
   #sessions = new Set<Session>();
   #perIp = new Map<string, number>();
   #registry = new Registry<Session>();
@@ -151,7 +186,7 @@ export class ChatRoom {
   #active = 0;
   #allDone: PromiseWithResolvers<void> | null = null;
   #closing: Promise<void> | null = null;
-  #tooLong: Uint8Array;
+  #tooLong: RoomEvent;
 
   /** Creates an empty room; throws a `RangeError` for a bad limit. */
   constructor(options: ChatRoomOptions = {}) {
@@ -160,9 +195,13 @@ export class ChatRoom {
     this.#password = options.password ? encoder.encode(options.password) : null;
     this.#console = options.onConsole ?? (() => {});
     this.#now = options.now ?? (() => performance.now());
-    this.#tooLong = encodeLines(
-      serverText.lineTooLong(this.#limits.maxLineBytes),
-    );
+    this.#clock = options.clock ?? Date.now;
+    this.#history = new History({ limit: this.#limits.historyMessages });
+    for (const entry of options.history ?? []) this.#history.add(entry);
+    this.#tooLong = {
+      type: "lineTooLong",
+      limit: this.#limits.maxLineBytes,
+    };
   }
 
   /** The limits in force. */
@@ -175,9 +214,54 @@ export class ChatRoom {
     return this.#sessions.size;
   }
 
+  /** Registered members. */
+  get memberCount(): number {
+    return this.#members.length;
+  }
+
   /** Every registered name, sorted without regard to case. */
   names(): string[] {
     return this.#registry.names();
+  }
+
+  /** Who is online, sorted by name, with address and transport. */
+  members(): MemberInfo[] {
+    return this.#registry.names().map((name) => {
+      const conn = this.#registry.find(name)!.member.conn;
+      return { name, address: conn.address, transport: conn.transport };
+    });
+  }
+
+  /** Whether new connections are still taken (not shutting down). */
+  get accepting(): boolean {
+    return this.#closing === null;
+  }
+
+  /** Sends `*** Announcement: TEXT` to everyone and logs it. */
+  announce(text: string): void {
+    const clean = stripControls(text).trim();
+    if (clean === "") return;
+    this.#broadcast(
+      { type: "announcement", time: this.#clock(), text: clean },
+      null,
+    );
+    this.#log.record(logText.announcement(clean));
+  }
+
+  /**
+   * Disconnects the member called `name` (any case) with the reason; false
+   * if no one is called so.
+   */
+  kick(name: string, reason = ""): boolean {
+    const found = this.#registry.find(name);
+    if (found === undefined) return false;
+    const session = found.member;
+    session.removedFor = stripControls(reason).trim();
+    this.#end(session, reasonText.removed, {
+      type: "kicked",
+      reason: session.removedFor,
+    });
+    return true;
   }
 
   /**
@@ -193,17 +277,12 @@ export class ChatRoom {
         return;
       }
       const limits = this.#limits;
-      const session: Session = new Session(
+      const session = new Session(
         conn,
-        new Outbox({
-          writer: conn,
-          maxQueuedBytes: limits.maxSendqBytes,
-          onOverflow: () => this.#cut(session, reasonText.sendQueue),
-          onError: (error) => this.#cut(session, describeError(error)),
-        }),
         Math.max(1, limits.floodBurst),
         this.#now(),
       );
+      conn.onCut = (reason) => this.#cut(session, reason);
       this.#sessions.add(session);
       this.#perIp.set(conn.ip, (this.#perIp.get(conn.ip) ?? 0) + 1);
       this.#console(consoleText.accepted(conn.address));
@@ -218,7 +297,7 @@ export class ChatRoom {
           }
         }, limits.registrationTimeoutMs);
       }
-      session.outbox.send(NAME_PROMPT);
+      session.send(NAME_PROMPT);
 
       let reason: string = reasonText.closedByPeer;
       try {
@@ -259,7 +338,7 @@ export class ChatRoom {
   shutdown(): Promise<void> {
     this.#closing ??= (async () => {
       for (const session of this.#sessions) {
-        this.#end(session, reasonText.shutdown, SHUTTING_DOWN);
+        this.#end(session, reasonText.shutdown, SHUTDOWN);
       }
       if (this.#active > 0) {
         this.#allDone = Promise.withResolvers();
@@ -269,24 +348,21 @@ export class ChatRoom {
     return this.#closing;
   }
 
-  async #refuse(conn: ChatConnection, refusal: string): Promise<void> {
+  async #refuse(conn: ChatConnection, refusal: Refusal): Promise<void> {
+    const output = conn.renderer.render({ type: "refused", reason: refusal });
+    if (output !== null) conn.deliver(output);
     // Bounded: a peer that never reads (or never finishes a TLS handshake)
     // must not keep a refused connection, or shutdown, waiting.
-    await withDeadline(
-      conn.write(encodeLines(refusal)).catch(() => 0),
-      REFUSAL_WRITE_MS,
-    );
+    await withDeadline(conn.drain(), REFUSAL_WRITE_MS);
     conn.close();
   }
 
-  #refusal(ip: string): string | null {
+  #refusal(ip: string): Refusal | null {
     const { maxClients, maxPerIp } = this.#limits;
-    if (this.#closing !== null) return serverText.shuttingDown;
-    if (maxClients > 0 && this.#sessions.size >= maxClients) {
-      return serverText.serverFull;
-    }
+    if (this.#closing !== null) return "shuttingDown";
+    if (maxClients > 0 && this.#sessions.size >= maxClients) return "full";
     if (maxPerIp > 0 && (this.#perIp.get(ip) ?? 0) >= maxPerIp) {
-      return serverText.tooManyFromAddress;
+      return "perIp";
     }
     return null;
   }
@@ -306,7 +382,7 @@ export class ChatRoom {
 
   #handle(session: Session, line: Line): void {
     if (line === LINE_TOO_LONG) {
-      session.outbox.send(this.#tooLong);
+      session.send(this.#tooLong);
     } else if (session.name === null) {
       this.#register(session, stripControls(line).trim());
     } else {
@@ -317,7 +393,7 @@ export class ChatRoom {
   #register(session: Session, text: string): void {
     if (text === "") return;
     if (isExitWord(text)) {
-      session.outbox.send(GOODBYE_UNNAMED);
+      session.send(GOODBYE_UNNAMED);
       session.ending = reasonText.exit;
       return;
     }
@@ -328,18 +404,18 @@ export class ChatRoom {
     const name = normalizeName(text);
     if (name === null || this.#registry.has(name)) {
       if (++session.attempts > this.#limits.maxNameAttempts) {
-        session.outbox.send(TOO_MANY_ATTEMPTS);
+        session.send(TOO_MANY_ATTEMPTS);
         session.ending = reasonText.tooManyAttempts;
         return;
       }
-      session.outbox.send(
-        name === null ? NAME_INVALID : encodeLines(serverText.nameTaken(name)),
+      session.send(
+        name === null ? NAME_INVALID : { type: "nameTaken", name, retry: true },
       );
       return;
     }
     if (this.#password !== null) {
       session.pendingName = name;
-      session.outbox.send(PASSWORD_PROMPT);
+      session.send(PASSWORD_PROMPT);
       return;
     }
     this.#join(session, name);
@@ -348,14 +424,14 @@ export class ChatRoom {
   #checkPassword(session: Session, name: string, given: string): void {
     session.pendingName = null;
     if (!sameBytes(this.#password!, encoder.encode(given))) {
-      session.outbox.send(WRONG_PASSWORD);
+      session.send(WRONG_PASSWORD);
       session.lingerMs = this.#limits.wrongPasswordDelayMs;
       session.ending = reasonText.wrongPassword;
       return;
     }
     // The name was free when asked for; someone may have taken it since.
     if (this.#registry.has(name)) {
-      session.outbox.send(encodeLines(serverText.nameTaken(name)));
+      session.send({ type: "nameTaken", name, retry: true });
       return;
     }
     this.#join(session, name);
@@ -367,8 +443,11 @@ export class ChatRoom {
     session.index = this.#members.push(session) - 1;
     clearTimeout(session.timer);
     session.timer = undefined;
-    session.outbox.send(encodeLines(...serverText.welcome(name)));
-    this.#broadcast(encodeLines(serverText.joined(name)), session);
+    session.send({ type: "welcome", name });
+    if (this.#history.size > 0) {
+      session.send({ type: "history", entries: this.#history.entries() });
+    }
+    this.#broadcast({ type: "join", time: this.#clock(), name }, session);
     this.#log.record(logText.joined(name, session.conn.address));
     this.#console(consoleText.clientJoined(name));
   }
@@ -377,46 +456,70 @@ export class ChatRoom {
     const command = parseCommand(text);
     switch (command.kind) {
       case "say":
-        this.#broadcast(
-          encoder.encode(`${serverText.broadcast(name, command.text)}\n`),
-          session,
+      case "action": {
+        const time = this.#clock();
+        const action = command.kind === "action";
+        const event = {
+          type: action ? "action" as const : "message" as const,
+          time,
+          from: name,
+          text: command.text,
+          own: false,
+        };
+        this.#broadcast(event, session);
+        session.send({ ...event, own: true });
+        this.#history.add({ time, from: name, text: command.text, action });
+        this.#log.record(
+          action
+            ? logText.action(name, command.text)
+            : logText.message(name, command.text),
         );
-        this.#log.record(logText.message(name, command.text));
         return;
+      }
       case "private": {
         const target = this.#registry.find(command.target);
         if (target === undefined) {
-          session.outbox.send(
-            encodeLines(serverText.notFound(command.target)),
-          );
+          session.send({ type: "notFound", target: command.target });
           return;
         }
-        target.member.outbox.send(
-          encodeLines(serverText.privateMessage(name, command.text)),
-        );
+        const event = {
+          type: "private" as const,
+          time: this.#clock(),
+          from: name,
+          to: target.name,
+          text: command.text,
+          own: false,
+        };
+        target.member.send(event);
+        session.send({ ...event, own: true });
         this.#log.record(
           logText.privateMessage(name, target.name, command.text),
         );
         return;
       }
+      case "nick":
+        this.#rename(session, name, command.name);
+        return;
       case "privateUsage":
-        session.outbox.send(PRIVATE_USAGE);
+        session.send(PRIVATE_USAGE);
+        return;
+      case "actionUsage":
+        session.send(ME_USAGE);
+        return;
+      case "nickUsage":
+        session.send(NICK_USAGE);
         return;
       case "who":
-        session.outbox.send(
-          encodeLines(serverText.online(this.#registry.names())),
-        );
+        session.send({ type: "who", names: this.#registry.names() });
         return;
       case "help":
-        session.outbox.send(HELP);
+        session.send(HELP);
         return;
       case "unknown":
-        session.outbox.send(
-          encodeLines(serverText.unknownCommand(command.word)),
-        );
+        session.send({ type: "unknownCommand", word: command.word });
         return;
       case "exit":
-        session.outbox.send(encodeLines(serverText.goodbye(name)));
+        session.send({ type: "goodbye", name });
         session.ending = reasonText.exit;
         return;
       case "empty":
@@ -424,12 +527,45 @@ export class ChatRoom {
     }
   }
 
-  // The same bytes go to every registered client but `except`.
-  #broadcast(bytes: Uint8Array, except: Session): void {
+  #rename(session: Session, from: string, wanted: string): void {
+    const to = normalizeName(wanted);
+    if (to === null) {
+      session.send(NAME_INVALID_PLAIN);
+      return;
+    }
+    if (to === from) {
+      session.send({ type: "renamed", name: to });
+      return;
+    }
+    if (!this.#registry.rename(from, to, session)) {
+      session.send({ type: "nameTaken", name: to, retry: false });
+      return;
+    }
+    session.name = to;
+    session.send({ type: "renamed", name: to });
+    this.#broadcast({ type: "rename", time: this.#clock(), from, to }, session);
+    this.#log.record(logText.renamed(from, to));
+    this.#console(consoleText.clientRenamed(from, to));
+  }
+
+  // Renders `event` once per format and queues the same output to every
+  // registered member but `except`.
+  #broadcast(event: RoomEvent, except: Session | null): void {
     const members = this.#members;
+    // A room has a handful of formats at most: a short list beats a Map.
+    const renderers: Renderer[] = [];
+    const outputs: (Rendered | null)[] = [];
     for (let i = 0; i < members.length; i++) {
       const member = members[i];
-      if (member !== except) member.outbox.send(bytes);
+      if (member === except) continue;
+      const renderer = member.conn.renderer;
+      let at = renderers.indexOf(renderer);
+      if (at === -1) {
+        at = renderers.push(renderer) - 1;
+        outputs.push(renderer.render(event));
+      }
+      const output = outputs[at];
+      if (output !== null) member.conn.deliver(output);
     }
   }
 
@@ -446,26 +582,24 @@ export class ChatRoom {
   // Ends a session from outside its read loop, after a last notice. Closing
   // the connection (once the notice is out) ends the loop, which then
   // finishes the session.
-  #end(session: Session, reason: string, notice: Uint8Array): void {
+  #end(session: Session, reason: string, notice: RoomEvent): void {
     if (session.ending !== null) return;
     session.ending = reason;
-    session.outbox.send(notice);
+    session.send(notice);
     session.wake?.();
     this.#drain(session).then(() => session.conn.close());
   }
 
   // Ends a session at once: nothing more can reach it.
   #cut(session: Session, reason: string): void {
-    if (session.ending !== null && session.outbox.closed) return;
     session.ending ??= reason;
-    session.outbox.close();
     session.wake?.();
     session.conn.close();
   }
 
   #drain(session: Session): Promise<void> {
     return withDeadline(
-      session.outbox.drain(),
+      session.conn.drain(),
       this.#limits.shutdownTimeoutMs,
     );
   }
@@ -485,26 +619,37 @@ export class ChatRoom {
     if (name !== null) {
       this.#registry.release(name, session);
       this.#removeMember(session);
+      const removed = reason === reasonText.removed;
       if (this.#closing === null) {
-        this.#broadcast(encodeLines(serverText.left(name)), session);
+        const time = this.#clock();
+        this.#broadcast(
+          removed
+            ? { type: "removed", time, name }
+            : { type: "leave", time, name },
+          session,
+        );
       }
-      this.#log.record(
-        reason === reasonText.exit
-          ? logText.left(name)
-          : logText.disconnected(name, reason),
-      );
-      this.#console(
-        ordinary
-          ? consoleText.clientLeft(name)
-          : consoleText.clientCut(name, reason),
-      );
+      if (removed) {
+        this.#log.record(logText.removed(name, session.removedFor));
+        this.#console(consoleText.clientRemoved(name, session.removedFor));
+      } else {
+        this.#log.record(
+          reason === reasonText.exit
+            ? logText.left(name)
+            : logText.disconnected(name, reason),
+        );
+        this.#console(
+          ordinary
+            ? consoleText.clientLeft(name)
+            : consoleText.clientCut(name, reason),
+        );
+      }
     } else if (!ordinary) {
       this.#console(consoleText.connectionClosed(session.conn.address, reason));
     }
 
     if (session.lingerMs > 0) await session.sleep(session.lingerMs);
     await this.#drain(session);
-    session.outbox.close();
     session.conn.close();
   }
 }

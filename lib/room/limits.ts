@@ -27,6 +27,8 @@ export interface Limits {
   shutdownTimeoutMs: number;
   /** Time before a connection that gave a wrong password is closed. */
   wrongPasswordDelayMs: number;
+  /** Public messages replayed to a newcomer. */
+  historyMessages: number;
 }
 
 /** The defaults: they suit a class or an office out of the box. */
@@ -41,6 +43,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxSendqBytes: 1024 * 1024,
   shutdownTimeoutMs: 5_000,
   wrongPasswordDelayMs: 1_000,
+  historyMessages: 20,
 });
 
 /**

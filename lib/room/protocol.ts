@@ -16,6 +16,10 @@ export type Command =
   | { kind: "unknown"; word: string }
   | { kind: "private"; target: string; text: string }
   | { kind: "privateUsage" }
+  | { kind: "action"; text: string }
+  | { kind: "actionUsage" }
+  | { kind: "nick"; name: string }
+  | { kind: "nickUsage" }
   | { kind: "say"; text: string };
 
 /** One row of the command table. */
@@ -36,6 +40,13 @@ export const COMMANDS: readonly CommandInfo[] = [
     summary: "send to one person only",
     kind: "private",
   },
+  {
+    usage: "/msg <client_name> <message>",
+    summary: "the same as @<client_name>",
+    kind: "private",
+  },
+  { usage: "/me <action>", summary: "say what you are doing", kind: "action" },
+  { usage: "/nick <new_name>", summary: "change your name", kind: "nick" },
   { usage: "/who", summary: "list who is online", kind: "who" },
   { usage: "/help", summary: "show this list", kind: "help" },
   { usage: "exit, /quit, /exit", summary: "leave the chat", kind: "exit" },
@@ -60,6 +71,8 @@ const SLASH_COMMANDS: ReadonlyMap<string, Command> = new Map<string, Command>([
 const EXIT: Command = { kind: "exit" };
 const EMPTY: Command = { kind: "empty" };
 const PRIVATE_USAGE: Command = { kind: "privateUsage" };
+const ACTION_USAGE: Command = { kind: "actionUsage" };
+const NICK_USAGE: Command = { kind: "nickUsage" };
 
 // C0 controls except TAB, DEL and C1 controls (so ESC and CSI too): matching
 // control characters is the point here.
@@ -103,8 +116,17 @@ export function parseCommand(text: string): Command {
   if (trimmed.startsWith("/")) {
     const space = trimmed.search(WHITESPACE);
     const word = space === -1 ? trimmed : trimmed.slice(0, space);
-    return SLASH_COMMANDS.get(word.toLowerCase()) ??
-      { kind: "unknown", word };
+    const lower = word.toLowerCase();
+    const rest = space === -1 ? "" : trimmed.slice(space + 1).trimStart();
+    switch (lower) {
+      case "/msg":
+        return rest === "" ? PRIVATE_USAGE : parsePrivate("@" + rest);
+      case "/me":
+        return rest === "" ? ACTION_USAGE : { kind: "action", text: rest };
+      case "/nick":
+        return rest === "" ? NICK_USAGE : { kind: "nick", name: rest };
+    }
+    return SLASH_COMMANDS.get(lower) ?? { kind: "unknown", word };
   }
   return { kind: "say", text };
 }

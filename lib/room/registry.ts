@@ -72,6 +72,22 @@ export class Registry<T> {
     if (this.#byKey.get(key)?.member === member) this.#byKey.delete(key);
   }
 
+  /**
+   * Moves `member` from `from` to `to` (which may differ from `from` in case
+   * only); false if `to` is held by someone else.
+   */
+  rename(from: string, to: string, member: T): boolean {
+    const fromKey = nameKey(from);
+    const toKey = nameKey(to);
+    const holder = this.#byKey.get(toKey);
+    if (holder !== undefined && holder.member !== member) return false;
+    if (this.#byKey.get(fromKey)?.member === member) {
+      this.#byKey.delete(fromKey);
+    }
+    this.#byKey.set(toKey, { name: to, member });
+    return true;
+  }
+
   /** Finds who holds a name, without regard to case. */
   find(name: string): { name: string; member: T } | undefined {
     return this.#byKey.get(nameKey(name));

@@ -13,9 +13,11 @@
 export const serverText = {
   namePrompt: "Hello client. Please enter your name:",
   nameTaken: (name: string): string =>
-    `Name "${name}" is already taken. Please enter another name:`,
+    `${serverText.nameTakenPlain(name)} Please enter another name:`,
+  nameTakenPlain: (name: string): string => `Name "${name}" is already taken.`,
   nameInvalid:
     "Invalid name: use 1-32 letters, digits, '_', '-' or '.'. Please enter your name:",
+  nameInvalidPlain: "Invalid name: use 1-32 letters, digits, '_', '-' or '.'.",
   passwordPrompt: "Password:",
   wrongPassword: "Wrong password.",
   tooManyAttempts: "Too many attempts.",
@@ -39,6 +41,21 @@ export const serverText = {
     `Private message from ${name}: ${text}`,
   notFound: (target: string): string => `Client "${target}" not found.`,
   privateUsage: "Usage: @<client_name> <message>",
+  meUsage: "Usage: /me <action>",
+  nickUsage: "Usage: /nick <new_name>",
+  action: (name: string, text: string): string => `* ${name} ${text}`,
+  renamedNotice: (from: string, to: string): string =>
+    `*** ${from} is now known as ${to}.`,
+  renamed: (name: string): string => `You are now known as ${name}.`,
+  historyLine: (stamp: string, line: string): string => `[${stamp}] ${line}`,
+  historyEnd: (count: number): string =>
+    `*** End of history (${count} ${count === 1 ? "message" : "messages"}).`,
+  announcement: (text: string): string => `*** Announcement: ${text}`,
+  kicked: (reason: string): string =>
+    reason === ""
+      ? "You were removed from the chat."
+      : `You were removed from the chat (${reason}).`,
+  removed: (name: string): string => `*** ${name} was removed from the chat.`,
   online: (names: readonly string[]): string =>
     `Online (${names.length}): ${names.join(", ")}`,
   unknownCommand: (word: string): string =>
@@ -46,10 +63,31 @@ export const serverText = {
   lineTooLong: (limit: number): string =>
     `Message too long (limit ${limit} bytes); it was not delivered.`,
   shuttingDown: "Server is shutting down. Disconnecting...",
+  binaryRefused: "Binary messages are not accepted; send text.",
 } as const;
 
 /** Lines the server prints on its console. */
 export const consoleText = {
+  webAt: (url: string): string => `Web chat at ${url}`,
+  clientRenamed: (from: string, to: string): string =>
+    `Client ${from} is now known as ${to}.`,
+  clientRemoved: (name: string, reason: string): string =>
+    reason === ""
+      ? `Client ${name} was removed from the chat.`
+      : `Client ${name} was removed from the chat (${reason}).`,
+  whoHeader: (count: number): string => `Online (${count}):`,
+  whoLine: (name: string, address: string, transport: string): string =>
+    `  ${name}  ${address}  ${transport}`,
+  notOnline: (name: string): string => `No one called "${name}" is online.`,
+  consoleUsage: (usage: string): string => `Usage: ${usage}`,
+  consoleHelp: [
+    "Console commands:",
+    "  who                  list who is online, with address and transport",
+    "  say TEXT             announce TEXT to everyone",
+    "  kick NAME [reason]   disconnect NAME",
+    "  help                 show this list",
+    "  Terminate server     shut the server down",
+  ],
   listening: (address: string): string =>
     `Server is listening on ${address}...`,
   howToQuit: "Type 'Terminate server' to quit.",
@@ -85,6 +123,14 @@ export const logText = {
   left: (name: string): string => `${name} has left the chat`,
   disconnected: (name: string, reason: string): string =>
     `${name} has been disconnected (${reason})`,
+  renamed: (from: string, to: string): string =>
+    `${from} is now known as ${to}`,
+  action: (name: string, text: string): string => `* ${name} ${text}`,
+  announcement: (text: string): string => `Announcement: ${text}`,
+  removed: (name: string, reason: string): string =>
+    reason === ""
+      ? `${name} was removed from the chat`
+      : `${name} was removed from the chat (${reason})`,
   shutdown: "Server has been shutdown",
   finished: "Chat finished",
 } as const;
@@ -99,4 +145,8 @@ export const reasonText = {
   wrongPassword: "wrong password",
   shutdown: "server shutdown",
   exit: "left",
+  removed: "removed",
+  binaryFrame: "binary frame",
+  frameTooLarge: "frame too large",
+  floodQueue: "flood queue exceeded",
 } as const;

@@ -1,0 +1,181 @@
+/**
+ * A whole chat server: the log, the room (with history read back from the
+ * log), and its doors (TCP, and the web when asked), with one graceful
+ * shutdown for all of them.
+ *
+ * @module
+ */
+
+import { ChatLog } from "../io/chat_log.ts";
+import { readLogTail } from "../io/log_tail.ts";
+import { ChatRoom } from "../room/chat_room.ts";
+import { type Limits, resolveLimits } from "../room/limits.ts";
+import { consoleText, logText } from "../room/texts.ts";
+import { acceptLoop, TcpConnection } from "../transports/tcp.ts";
+
+/** TLS material, in PEM. */
+export interface TlsOptions {
+  /** The certificate chain. */
+  cert: string;
+  /** The private key. */
+  key: string;
+}
+
+/** Options of {@linkcode startChatServer}. */
+export interface ChatServerOptions {
+  /** Address to listen on. Default `0.0.0.0`. */
+  hostname?: string;
+  /** Port to listen on; 0 picks a free one. Default 2025. */
+  port?: number;
+  /** The chat log file. Default `chat_documentation.txt` (working directory). */
+  logPath?: string;
+  /** Listen with TLS instead of plain TCP. */
+  tls?: TlsOptions;
+  /** The server password; none when empty or left out. */
+  password?: string;
+  /** Limits; anything left out takes its default. */
+  limits?: Partial<Limits>;
+  /** Prints one line on the server console. Default: nothing. */
+  onConsole?: (line: string) => void;
+}
+
+/** The address a server listens on. */
+export interface ServerAddress {
+  /** The host name or IP it was bound to. */
+  hostname: string;
+  /** The real port, also when 0 was asked for. */
+  port: number;
+}
+
+// Bytes a history line may take in the log beyond the line itself: the
+// timestamp, the name and the separators.
+const LOG_LINE_OVERHEAD = 200;
+
+/**
+ * A running chat server: its listeners, the connections they accepted, the
+ * room and the log. `shutdown()` stops all of them.
+ */
+export class ChatServer {
+  /** The chat (TCP) address, with the real port. */
+  readonly addr: ServerAddress;
+  /** The room, for the console and for tests that look inside. */
+  readonly room: ChatRoom;
+  /** Settles once the server has shut down. */
+  readonly finished: Promise<void>;
+  #listener: Deno.Listener;
+  #log: ChatLog;
+  #console: (line: string) => void;
+  #stopping = new AbortController();
+  #shutdown: Promise<void> | null = null;
+  #accepting: Promise<void>;
+  #finished: PromiseWithResolvers<void> = Promise.withResolvers();
+
+  /** Use {@linkcode startChatServer}. */
+  constructor(
+    listener: Deno.Listener,
+    log: ChatLog,
+    room: ChatRoom,
+    onConsole: (line: string) => void,
+  ) {
+    this.#listener = listener;
+    this.#log = log;
+    this.room = room;
+    this.#console = onConsole;
+    const local = listener.addr as Deno.NetAddr;
+    this.addr = { hostname: local.hostname, port: local.port };
+    this.finished = this.#finished.promise;
+    const { maxLineBytes, maxSendqBytes } = room.limits;
+    this.#accepting = acceptLoop({
+      listener,
+      signal: this.#stopping.signal,
+      onConsole,
+      onConnection: (conn) =>
+        room.serve(
+          new TcpConnection(conn, { maxLineBytes, maxSendqBytes }),
+        ),
+    });
+  }
+
+  /**
+   * Stops accepting, tells everyone, flushes their output (up to the
+   * shutdown timeout), closes every connection and the log. Safe to call
+   * twice; resolves with the count of log lines that could not be written.
+   */
+  async shutdown(): Promise<number> {
+    this.#shutdown ??= (async () => {
+      this.#stopping.abort();
+      try {
+        this.#listener.close();
+      } catch {
+        // Closed already.
+      }
+      await this.#accepting;
+      await this.room.shutdown();
+      this.#log.record(logText.shutdown);
+      this.#log.record(logText.finished);
+    })();
+    await this.#shutdown;
+    const lost = await this.#log.close();
+    if (lost > 0) this.#console(consoleText.logLost(this.#log.path, lost));
+    this.#finished.resolve();
+    return lost;
+  }
+}
+
+/**
+ * Opens the log (failing before any port is bound if it cannot be written),
+ * reads the history back from its end, listens, and serves the chat until
+ * `shutdown()`.
+ *
+ * @example
+ * ```ts
+ * const server = await startChatServer({ port: 0, onConsole: console.log });
+ * console.log(server.addr.port);
+ * await server.shutdown();
+ * ```
+ */
+export async function startChatServer(
+  options: ChatServerOptions = {},
+): Promise<ChatServer> {
+  const onConsole = options.onConsole ?? (() => {});
+  // Bad limits stop the start before anything is opened.
+  const limits = resolveLimits(options.limits);
+  const logPath = options.logPath ?? "chat_documentation.txt";
+  const log = await ChatLog.open({ path: logPath, onProblem: onConsole });
+  let listener: Deno.Listener;
+  let room: ChatRoom;
+  try {
+    const { entries } = await readLogTail({
+      path: logPath,
+      limit: limits.historyMessages,
+      maxBytes: limits.historyMessages *
+        (limits.maxLineBytes + LOG_LINE_OVERHEAD),
+    });
+    room = new ChatRoom({
+      limits,
+      log,
+      password: options.password,
+      onConsole,
+      history: entries,
+    });
+    const where = {
+      hostname: options.hostname ?? "0.0.0.0",
+      port: options.port ?? 2025,
+    };
+    listener = options.tls
+      ? Deno.listenTls({
+        ...where,
+        cert: options.tls.cert,
+        key: options.tls.key,
+      })
+      : Deno.listen(where);
+  } catch (error) {
+    await log.close();
+    throw error;
+  }
+  const server = new ChatServer(listener, log, room, onConsole);
+  const address = `${server.addr.hostname}:${server.addr.port}`;
+  log.record(logText.alive(address));
+  onConsole(consoleText.listening(address));
+  return server;
+}

@@ -1,0 +1,81 @@
+/**
+ * What the room tells its members: one union of events, and the renderer
+ * each transport supplies to turn them into its own bytes or frames.
+ *
+ * No `Deno.*` and no wire format here.
+ *
+ * @module
+ */
+
+/** One public message kept for newcomers. */
+export interface HistoryEntry {
+  /** When it was said, in ms since the epoch. */
+  time: number;
+  /** Who said it. */
+  from: string;
+  /** What was said. */
+  text: string;
+  /** Whether it was a `/me` action. */
+  action: boolean;
+}
+
+/** Why a connection was refused before it got a session. */
+export type Refusal = "full" | "perIp" | "shuttingDown";
+
+/** Everything the room sends to a member, whatever its transport. */
+export type RoomEvent =
+  | { type: "namePrompt" }
+  | { type: "nameTaken"; name: string; retry: boolean }
+  | { type: "nameInvalid"; retry: boolean }
+  | { type: "passwordPrompt" }
+  | { type: "wrongPassword" }
+  | { type: "tooManyAttempts" }
+  | { type: "registrationTimedOut" }
+  | { type: "refused"; reason: Refusal }
+  | { type: "welcome"; name: string }
+  | { type: "history"; entries: readonly HistoryEntry[] }
+  | { type: "join"; time: number; name: string }
+  | { type: "leave"; time: number; name: string }
+  | { type: "removed"; time: number; name: string }
+  | { type: "rename"; time: number; from: string; to: string }
+  | { type: "renamed"; name: string }
+  | {
+    type: "message";
+    time: number;
+    from: string;
+    text: string;
+    own: boolean;
+  }
+  | { type: "action"; time: number; from: string; text: string; own: boolean }
+  | {
+    type: "private";
+    time: number;
+    from: string;
+    to: string;
+    text: string;
+    own: boolean;
+  }
+  | { type: "notFound"; target: string }
+  | { type: "usage"; command: "private" | "me" | "nick" }
+  | { type: "unknownCommand"; word: string }
+  | { type: "lineTooLong"; limit: number }
+  | { type: "who"; names: readonly string[] }
+  | { type: "help" }
+  | { type: "announcement"; time: number; text: string }
+  | { type: "kicked"; reason: string }
+  | { type: "goodbye"; name: string | null }
+  | { type: "shutdown" };
+
+/** What a renderer makes of an event: bytes, a text frame, or several. */
+export type Rendered = Uint8Array | string | readonly string[];
+
+/**
+ * A transport's format. `render` returns null for an event the format does
+ * not show (a TCP sender gets no copy of its own message). For an event that
+ * goes to many members it is called once per format, so it must not depend
+ * on the recipient.
+ */
+export interface Renderer {
+  /** Renders one event. */
+  render(event: RoomEvent): Rendered | null;
+}
