@@ -22,7 +22,7 @@ import type {
 import { History } from "./history.ts";
 import { type Limits, resolveLimits } from "./limits.ts";
 import { isExitWord, parseCommand, stripControls } from "./protocol.ts";
-import { normalizeName, Registry } from "./registry.ts";
+import { nameKey, normalizeName, Registry } from "./registry.ts";
 import { consoleText, logText, reasonText } from "./texts.ts";
 
 /**
@@ -54,6 +54,53 @@ export interface ChatConnection {
    * send queue overflowed, a write failed, its peer broke a rule).
    */
   onCut: ((reason: string) => void) | null;
+  /** The transport's own language; the room's line language if absent. */
+  readonly interpreter?: Interpreter;
+}
+
+/** What a claim of a name (or a rename) came to. */
+export type ClaimResult = "ok" | "taken" | "invalid";
+
+/**
+ * The room as a transport with a command language of its own (IRC) sees
+ * one of its sessions: its interpreter calls these instead of the room's
+ * line language. Texts and numerics for failures are the transport's own.
+ */
+export interface MemberSession {
+  /** The name held, or null before a claim succeeded. */
+  readonly name: string | null;
+  /** Whether the session is in the room (announced, in `/who`). */
+  readonly present: boolean;
+  /** Whether `given` is the server's password (true when there is none). */
+  checkPassword(given: string): boolean;
+  /** Whether the server asks for a password. */
+  readonly needsPassword: boolean;
+  /** Holds `name` (rules and uniqueness of the room) without entering. */
+  claim(name: string): ClaimResult;
+  /** Enters the room: history to this session, a join notice to the others. */
+  enter(): void;
+  /** Leaves the room (announced and logged) but keeps the name. */
+  leave(): void;
+  /** Says `text` to everyone present. */
+  say(text: string): void;
+  /** A `/me` action. */
+  act(text: string): void;
+  /** A private message; the holder's name, or null if no one holds it. */
+  tell(target: string, text: string): string | null;
+  /** Renames. */
+  rename(to: string): ClaimResult;
+  /** Who is present, sorted. */
+  who(): MemberInfo[];
+  /** Finds who holds `name` (present or not). */
+  find(name: string): MemberInfo | undefined;
+  /** Ends the session after `notice` (if any) went out. */
+  end(reason: string, notice?: RoomEvent): void;
+}
+
+/** Reads the lines of a connection whose transport has its own language. */
+export interface Interpreter {
+  /** Handles one line (after flood control), or the too-long marker. */
+  handle(line: Line, session: MemberSession): void;
 }
 
 /** One registered member, as the console sees it. */
@@ -64,6 +111,10 @@ export interface MemberInfo {
   address: string;
   /** The transport's name. */
   transport: string;
+  /** Whether the member is in the room (not only holding its name). */
+  present: boolean;
+  /** The member's connection, for a transport that looks at its own. */
+  connection: ChatConnection;
 }
 
 /** Options of {@linkcode ChatRoom}. */
@@ -113,8 +164,10 @@ const GOODBYE_UNNAMED: RoomEvent = { type: "goodbye", name: null };
 class Session {
   readonly conn: ChatConnection;
   name: string | null = null;
-  /** Its place in the room's list of registered sessions, or -1. */
+  /** Its place in the room's list of present members, or -1. */
   index = -1;
+  /** The interpreter's view of it, for a transport with its own language. */
+  handle: MemberSession | null = null;
   /** A name waiting for its password. */
   pendingName: string | null = null;
   attempts = 0;
@@ -219,17 +272,16 @@ export class ChatRoom {
     return this.#members.length;
   }
 
-  /** Every registered name, sorted without regard to case. */
+  /** Every name present, sorted without regard to case. */
   names(): string[] {
-    return this.#registry.names();
+    return this.#presentNames();
   }
 
-  /** Who is online, sorted by name, with address and transport. */
+  /** Who is present, sorted by name, with address and transport. */
   members(): MemberInfo[] {
-    return this.#registry.names().map((name) => {
-      const conn = this.#registry.find(name)!.member.conn;
-      return { name, address: conn.address, transport: conn.transport };
-    });
+    return this.#presentNames().map((name) =>
+      info(this.#registry.find(name)!.member)
+    );
   }
 
   /** Whether new connections are still taken (not shutting down). */
@@ -381,7 +433,11 @@ export class ChatRoom {
   }
 
   #handle(session: Session, line: Line): void {
-    if (line === LINE_TOO_LONG) {
+    const interpreter = session.conn.interpreter;
+    if (interpreter !== undefined) {
+      session.handle ??= this.#memberSession(session);
+      interpreter.handle(line, session.handle);
+    } else if (line === LINE_TOO_LONG) {
       session.send(this.#tooLong);
     } else if (session.name === null) {
       this.#register(session, stripControls(line).trim());
@@ -438,11 +494,21 @@ export class ChatRoom {
   }
 
   #join(session: Session, name: string): void {
+    this.#claim(session, name);
+    this.#enter(session);
+  }
+
+  #claim(session: Session, name: string): void {
     this.#registry.claim(name, session);
     session.name = name;
-    session.index = this.#members.push(session) - 1;
     clearTimeout(session.timer);
     session.timer = undefined;
+  }
+
+  #enter(session: Session): void {
+    const name = session.name;
+    if (name === null || session.index !== -1) return;
+    session.index = this.#members.push(session) - 1;
     session.send({ type: "welcome", name });
     if (this.#history.size > 0) {
       session.send({ type: "history", entries: this.#history.entries() });
@@ -452,54 +518,151 @@ export class ChatRoom {
     this.#console(consoleText.clientJoined(name));
   }
 
+  // Leaves the room, keeping the name: announced, logged, on the console.
+  #leave(session: Session, reason: string): void {
+    const name = session.name;
+    if (name === null || session.index === -1) return;
+    this.#removeMember(session);
+    const removed = reason === reasonText.removed;
+    if (this.#closing === null) {
+      const time = this.#clock();
+      this.#broadcast(
+        removed
+          ? { type: "removed", time, name }
+          : { type: "leave", time, name },
+        session,
+      );
+    }
+    if (removed) {
+      this.#log.record(logText.removed(name, session.removedFor));
+      this.#console(consoleText.clientRemoved(name, session.removedFor));
+    } else {
+      this.#log.record(
+        reason === reasonText.exit
+          ? logText.left(name)
+          : logText.disconnected(name, reason),
+      );
+      this.#console(
+        ORDINARY_ENDS.has(reason)
+          ? consoleText.clientLeft(name)
+          : consoleText.clientCut(name, reason),
+      );
+    }
+  }
+
+  #presentNames(): string[] {
+    const names = this.#members.map((member) => member.name!);
+    const keys = new Map(names.map((name) => [name, nameKey(name)]));
+    return names.sort((a, b) => {
+      const x = keys.get(a)!, y = keys.get(b)!;
+      return x < y ? -1 : x > y ? 1 : 0;
+    });
+  }
+
+  #say(session: Session, name: string, text: string, action: boolean): void {
+    const time = this.#clock();
+    const event = {
+      type: action ? "action" as const : "message" as const,
+      time,
+      from: name,
+      text,
+      own: false,
+    };
+    this.#broadcast(event, session);
+    session.send({ ...event, own: true });
+    this.#history.add({ time, from: name, text, action });
+    this.#log.record(
+      action ? logText.action(name, text) : logText.message(name, text),
+    );
+  }
+
+  #tell(session: Session, name: string, target: string, text: string) {
+    const found = this.#registry.find(target);
+    if (found === undefined) return null;
+    const event = {
+      type: "private" as const,
+      time: this.#clock(),
+      from: name,
+      to: found.name,
+      text,
+      own: false,
+    };
+    found.member.send(event);
+    session.send({ ...event, own: true });
+    this.#log.record(logText.privateMessage(name, found.name, text));
+    return found.name;
+  }
+
+  #memberSession(session: Session): MemberSession {
+    const named = () => {
+      if (session.name === null) throw new Error("No name claimed yet");
+      return session.name;
+    };
+    return {
+      get name() {
+        return session.name;
+      },
+      get present() {
+        return session.index !== -1;
+      },
+      needsPassword: this.#password !== null,
+      checkPassword: (given) =>
+        this.#password === null ||
+        sameBytes(this.#password, encoder.encode(given)),
+      claim: (wanted) => {
+        if (session.name !== null) return "taken";
+        const name = normalizeName(wanted);
+        if (name === null) return "invalid";
+        if (this.#registry.has(name)) return "taken";
+        this.#claim(session, name);
+        return "ok";
+      },
+      enter: () => this.#enter(session),
+      leave: () => this.#leave(session, reasonText.exit),
+      say: (text) => {
+        if (session.index !== -1) this.#say(session, named(), text, false);
+      },
+      act: (text) => {
+        if (session.index !== -1) this.#say(session, named(), text, true);
+      },
+      tell: (target, text) => this.#tell(session, named(), target, text),
+      rename: (to) => this.#rename(session, named(), to),
+      who: () => this.members(),
+      find: (name) => {
+        const found = this.#registry.find(name);
+        return found === undefined ? undefined : info(found.member);
+      },
+      end: (reason, notice) => {
+        if (notice === undefined) this.#cut(session, reason);
+        else this.#end(session, reason, notice);
+      },
+    };
+  }
+
   #command(session: Session, name: string, text: string): void {
     const command = parseCommand(text);
     switch (command.kind) {
       case "say":
-      case "action": {
-        const time = this.#clock();
-        const action = command.kind === "action";
-        const event = {
-          type: action ? "action" as const : "message" as const,
-          time,
-          from: name,
-          text: command.text,
-          own: false,
-        };
-        this.#broadcast(event, session);
-        session.send({ ...event, own: true });
-        this.#history.add({ time, from: name, text: command.text, action });
-        this.#log.record(
-          action
-            ? logText.action(name, command.text)
-            : logText.message(name, command.text),
-        );
+      case "action":
+        this.#say(session, name, command.text, command.kind === "action");
         return;
-      }
-      case "private": {
-        const target = this.#registry.find(command.target);
-        if (target === undefined) {
+      case "private":
+        if (this.#tell(session, name, command.target, command.text) === null) {
           session.send({ type: "notFound", target: command.target });
-          return;
         }
-        const event = {
-          type: "private" as const,
-          time: this.#clock(),
-          from: name,
-          to: target.name,
-          text: command.text,
-          own: false,
-        };
-        target.member.send(event);
-        session.send({ ...event, own: true });
-        this.#log.record(
-          logText.privateMessage(name, target.name, command.text),
-        );
+        return;
+      case "nick": {
+        const result = this.#rename(session, name, command.name);
+        if (result === "invalid") session.send(NAME_INVALID_PLAIN);
+        else if (result === "taken") {
+          session.send({
+            type: "nameTaken",
+            name: normalizeName(command.name)!,
+            retry: false,
+          });
+        }
         return;
       }
-      case "nick":
-        this.#rename(session, name, command.name);
-        return;
       case "privateUsage":
         session.send(PRIVATE_USAGE);
         return;
@@ -510,7 +673,7 @@ export class ChatRoom {
         session.send(NICK_USAGE);
         return;
       case "who":
-        session.send({ type: "who", names: this.#registry.names() });
+        session.send({ type: "who", names: this.#presentNames() });
         return;
       case "help":
         session.send(HELP);
@@ -527,25 +690,26 @@ export class ChatRoom {
     }
   }
 
-  #rename(session: Session, from: string, wanted: string): void {
+  // Renames; the renamed session is told, the others only if it is present.
+  #rename(session: Session, from: string, wanted: string): ClaimResult {
     const to = normalizeName(wanted);
-    if (to === null) {
-      session.send(NAME_INVALID_PLAIN);
-      return;
-    }
+    if (to === null) return "invalid";
     if (to === from) {
       session.send({ type: "renamed", name: to });
-      return;
+      return "ok";
     }
-    if (!this.#registry.rename(from, to, session)) {
-      session.send({ type: "nameTaken", name: to, retry: false });
-      return;
-    }
+    if (!this.#registry.rename(from, to, session)) return "taken";
     session.name = to;
     session.send({ type: "renamed", name: to });
-    this.#broadcast({ type: "rename", time: this.#clock(), from, to }, session);
+    if (session.index !== -1) {
+      this.#broadcast(
+        { type: "rename", time: this.#clock(), from, to },
+        session,
+      );
+    }
     this.#log.record(logText.renamed(from, to));
     this.#console(consoleText.clientRenamed(from, to));
+    return "ok";
   }
 
   // Renders `event` once per format and queues the same output to every
@@ -617,33 +781,8 @@ export class ChatRoom {
     const name = session.name;
     const ordinary = ORDINARY_ENDS.has(reason);
     if (name !== null) {
+      this.#leave(session, reason);
       this.#registry.release(name, session);
-      this.#removeMember(session);
-      const removed = reason === reasonText.removed;
-      if (this.#closing === null) {
-        const time = this.#clock();
-        this.#broadcast(
-          removed
-            ? { type: "removed", time, name }
-            : { type: "leave", time, name },
-          session,
-        );
-      }
-      if (removed) {
-        this.#log.record(logText.removed(name, session.removedFor));
-        this.#console(consoleText.clientRemoved(name, session.removedFor));
-      } else {
-        this.#log.record(
-          reason === reasonText.exit
-            ? logText.left(name)
-            : logText.disconnected(name, reason),
-        );
-        this.#console(
-          ordinary
-            ? consoleText.clientLeft(name)
-            : consoleText.clientCut(name, reason),
-        );
-      }
     } else if (!ordinary) {
       this.#console(consoleText.connectionClosed(session.conn.address, reason));
     }
@@ -652,6 +791,17 @@ export class ChatRoom {
     await this.#drain(session);
     session.conn.close();
   }
+}
+
+function info(session: Session): MemberInfo {
+  const conn = session.conn;
+  return {
+    name: session.name!,
+    address: conn.address,
+    transport: conn.transport,
+    present: session.index !== -1,
+    connection: conn,
+  };
 }
 
 // Waits for `promise`, but no longer than `ms` (0: no limit).
