@@ -513,7 +513,12 @@ export class ChatRoom {
     if (this.#history.size > 0) {
       session.send({ type: "history", entries: this.#history.entries() });
     }
-    this.#broadcast({ type: "join", time: this.#clock(), name }, session);
+    this.#broadcast({
+      type: "join",
+      time: this.#clock(),
+      name,
+      via: session.conn.transport,
+    }, session);
     this.#log.record(logText.joined(name, session.conn.address));
     this.#console(consoleText.clientJoined(name));
   }
@@ -526,10 +531,11 @@ export class ChatRoom {
     const removed = reason === reasonText.removed;
     if (this.#closing === null) {
       const time = this.#clock();
+      const via = session.conn.transport;
       this.#broadcast(
         removed
-          ? { type: "removed", time, name }
-          : { type: "leave", time, name },
+          ? { type: "removed", time, name, via }
+          : { type: "leave", time, name, via },
         session,
       );
     }
@@ -567,6 +573,7 @@ export class ChatRoom {
       from: name,
       text,
       own: false,
+      via: session.conn.transport,
     };
     this.#broadcast(event, session);
     session.send({ ...event, own: true });
@@ -586,6 +593,7 @@ export class ChatRoom {
       to: found.name,
       text,
       own: false,
+      via: session.conn.transport,
     };
     found.member.send(event);
     session.send({ ...event, own: true });
@@ -703,7 +711,13 @@ export class ChatRoom {
     session.send({ type: "renamed", name: to });
     if (session.index !== -1) {
       this.#broadcast(
-        { type: "rename", time: this.#clock(), from, to },
+        {
+          type: "rename",
+          time: this.#clock(),
+          from,
+          to,
+          via: session.conn.transport,
+        },
         session,
       );
     }

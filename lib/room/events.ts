@@ -22,7 +22,11 @@ export interface HistoryEntry {
 /** Why a connection was refused before it got a session. */
 export type Refusal = "full" | "perIp" | "shuttingDown";
 
-/** Everything the room sends to a member, whatever its transport. */
+/**
+ * Everything the room sends to a member, whatever its transport. `via` is
+ * the transport of the member an event is about (`tcp`, `web`, `irc`), for
+ * formats that show it; `own` marks the copy a sender gets of its own line.
+ */
 export type RoomEvent =
   | { type: "namePrompt" }
   | { type: "nameTaken"; name: string; retry: boolean }
@@ -34,10 +38,10 @@ export type RoomEvent =
   | { type: "refused"; reason: Refusal }
   | { type: "welcome"; name: string }
   | { type: "history"; entries: readonly HistoryEntry[] }
-  | { type: "join"; time: number; name: string }
-  | { type: "leave"; time: number; name: string }
-  | { type: "removed"; time: number; name: string }
-  | { type: "rename"; time: number; from: string; to: string }
+  | { type: "join"; time: number; name: string; via: string }
+  | { type: "leave"; time: number; name: string; via: string }
+  | { type: "removed"; time: number; name: string; via: string }
+  | { type: "rename"; time: number; from: string; to: string; via: string }
   | { type: "renamed"; name: string }
   | {
     type: "message";
@@ -45,8 +49,16 @@ export type RoomEvent =
     from: string;
     text: string;
     own: boolean;
+    via: string;
   }
-  | { type: "action"; time: number; from: string; text: string; own: boolean }
+  | {
+    type: "action";
+    time: number;
+    from: string;
+    text: string;
+    own: boolean;
+    via: string;
+  }
   | {
     type: "private";
     time: number;
@@ -54,6 +66,7 @@ export type RoomEvent =
     to: string;
     text: string;
     own: boolean;
+    via: string;
   }
   | { type: "notFound"; target: string }
   | { type: "usage"; command: "private" | "me" | "nick" }
