@@ -61,6 +61,28 @@ Deno.test("encodeCommand writes an array of bulk strings", () => {
   );
 });
 
+Deno.test("encodeCommand counts UTF-8 bytes as TextEncoder writes them", () => {
+  const texts = [
+    "ascii",
+    "é",
+    "€",
+    "😀 pair",
+    "lone \ud800 high",
+    "lone \udc00",
+    "end \ud83d",
+  ];
+  for (const text of texts) {
+    const utf8 = encoder.encode(text);
+    const expected = new Uint8Array([
+      ...bytes(`*1\r\n$${utf8.length}\r\n`),
+      ...utf8,
+      13,
+      10,
+    ]);
+    assert.deepEqual(encodeCommand([text]), expected, JSON.stringify(text));
+  }
+});
+
 Deno.test("encodeCommand output parses back to the same strings", () => {
   const args = ["", "a", "x".repeat(9), "y".repeat(10), "z".repeat(1000)];
   assert.deepEqual(parseAll(encodeCommand(args)), [args]);

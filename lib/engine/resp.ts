@@ -68,7 +68,6 @@ export type RespArg = string | number | bigint | Uint8Array;
 const encoder = new TextEncoder();
 const CR = 13;
 const LF = 10;
-const ASCII_DIGITS = [48, 49, 50, 51, 52, 53, 54, 55, 56, 57];
 
 /**
  * Encodes one command as a RESP array of bulk strings, the form every Redis
@@ -81,31 +80,77 @@ const ASCII_DIGITS = [48, 49, 50, 51, 52, 53, 54, 55, 56, 57];
  * ```
  */
 export function encodeCommand(args: readonly RespArg[]): Uint8Array {
-  const parts: Uint8Array[] = new Array(args.length);
+  // Two passes, sizes then bytes, so that a command is one allocation. Most
+  // arguments are short ASCII, written byte by byte: cheaper than a call to
+  // TextEncoder for each.
+  const texts: (string | Uint8Array)[] = new Array(args.length);
+  const lengths: number[] = new Array(args.length);
   let size = headerSize(args.length);
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
-    const bytes = arg instanceof Uint8Array
+    const text = arg instanceof Uint8Array
       ? arg
-      : encoder.encode(typeof arg === "string" ? arg : String(arg));
-    parts[i] = bytes;
-    size += headerSize(bytes.length) + bytes.length + 2;
+      : typeof arg === "string"
+      ? arg
+      : String(arg);
+    const length = typeof text === "string" ? utf8Length(text) : text.length;
+    texts[i] = text;
+    lengths[i] = length;
+    size += headerSize(length) + length + 2;
   }
   const out = new Uint8Array(size);
   let at = writeHeader(out, 0, 42, /* * */ args.length);
-  for (const bytes of parts) {
-    at = writeHeader(out, at, 36, /* $ */ bytes.length);
-    out.set(bytes, at);
-    at += bytes.length;
+  for (let i = 0; i < texts.length; i++) {
+    const text = texts[i];
+    const length = lengths[i];
+    at = writeHeader(out, at, 36, /* $ */ length);
+    if (typeof text !== "string") {
+      out.set(text, at);
+    } else if (length === text.length) {
+      for (let j = 0; j < length; j++) out[at + j] = text.charCodeAt(j);
+    } else {
+      encoder.encodeInto(text, out.subarray(at, at + length));
+    }
+    at += length;
     out[at++] = CR;
     out[at++] = LF;
   }
   return out;
 }
 
+// Bytes of `text` in UTF-8 (a lone surrogate counts as U+FFFD, 3 bytes, as
+// TextEncoder writes it).
+function utf8Length(text: string): number {
+  let length = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) continue;
+    if (code < 0x800) {
+      length += 1;
+    } else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        // A pair: 2 UTF-16 units, 4 bytes.
+        length += 2;
+        i++;
+      } else {
+        length += 2;
+      }
+    } else {
+      length += 2;
+    }
+  }
+  return length;
+}
+
 // Bytes of `<type><count>\r\n`.
 function headerSize(count: number): number {
-  return 3 + (count < 10 ? 1 : Math.floor(Math.log10(count)) + 1);
+  let digits = 1;
+  while (count >= 10) {
+    count = Math.floor(count / 10);
+    digits++;
+  }
+  return 3 + digits;
 }
 
 function writeHeader(
@@ -115,9 +160,11 @@ function writeHeader(
   count: number,
 ): number {
   out[at++] = type;
-  const digits = String(count);
-  for (let i = 0; i < digits.length; i++) {
-    out[at++] = ASCII_DIGITS[digits.charCodeAt(i) - 48];
+  if (count < 10) {
+    out[at++] = 48 + count;
+  } else {
+    const digits = String(count);
+    for (let i = 0; i < digits.length; i++) out[at++] = digits.charCodeAt(i);
   }
   out[at++] = CR;
   out[at++] = LF;
