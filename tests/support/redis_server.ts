@@ -1,0 +1,194 @@
+/**
+ * A real `redis-server` for tests: on a free loopback port, in a temporary
+ * directory, with nothing saved to disk, stopped with `await using`.
+ *
+ * @module
+ */
+
+/** Options of {@linkcode RedisServer.start}. */
+export interface RedisServerOptions {
+  /** Makes the server ask for this password (`--requirepass`). */
+  password?: string;
+  /** More `redis-server` arguments, such as `["--maxmemory", "10mb"]`. */
+  args?: string[];
+  /** The program. Default Debian's `/usr/bin/redis-server`. */
+  program?: string;
+  /** Longest wait for the server to answer PING. Default 10000. */
+  startTimeoutMs?: number;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** A port that was free a moment ago: bound with port 0, then released. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+/**
+ * One `redis-server` process. `kill()` stops it (as a crash would, with
+ * SIGKILL by default), `restart()` starts it again on the same port, and
+ * `stop()` (or `await using`) ends it for good and removes its directory.
+ *
+ * @example
+ * ```ts
+ * await using redis = await RedisServer.start();
+ * const client = await RedisClient.connect({ url: redis.url });
+ * ```
+ */
+export class RedisServer implements AsyncDisposable {
+  /** The port it listens on, on 127.0.0.1. */
+  readonly port: number;
+  /** The password it asks for, if any. */
+  readonly password: string | undefined;
+  #program: string;
+  #args: string[];
+  #dir: string;
+  #startTimeout: number;
+  #child: Deno.ChildProcess | null = null;
+  #stopped = false;
+
+  private constructor(
+    port: number,
+    dir: string,
+    options: RedisServerOptions,
+  ) {
+    this.port = port;
+    this.password = options.password;
+    this.#dir = dir;
+    this.#program = options.program ?? "/usr/bin/redis-server";
+    this.#startTimeout = options.startTimeoutMs ?? 10_000;
+    this.#args = [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--dir",
+      dir,
+      "--logfile",
+      `${dir}/redis.log`,
+      "--daemonize",
+      "no",
+      ...(options.password === undefined
+        ? []
+        : ["--requirepass", options.password]),
+      ...(options.args ?? []),
+    ];
+  }
+
+  /** Starts a server and waits until it answers PING. */
+  static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
+    const dir = await Deno.makeTempDir({ prefix: "redis_test_" });
+    const server = new RedisServer(freePort(), dir, options);
+    try {
+      await server.#spawn();
+    } catch (error) {
+      await server.stop();
+      throw error;
+    }
+    return server;
+  }
+
+  /** `redis://[:PASSWORD@]127.0.0.1:PORT`, for the client. */
+  get url(): string {
+    const auth = this.password === undefined
+      ? ""
+      : `:${encodeURIComponent(this.password)}@`;
+    return `redis://${auth}127.0.0.1:${this.port}`;
+  }
+
+  /** Whether the process is running. */
+  get running(): boolean {
+    return this.#child !== null;
+  }
+
+  /** Ends the process with `signal` and waits until it has exited. */
+  async kill(signal: Deno.Signal = "SIGKILL"): Promise<void> {
+    const child = this.#child;
+    if (child === null) return;
+    this.#child = null;
+    try {
+      child.kill(signal);
+    } catch {
+      // It had exited already.
+    }
+    await child.status;
+  }
+
+  /** Starts it again on the same port (killing it first if it runs). */
+  async restart(): Promise<void> {
+    if (this.#stopped) throw new Error("The Redis server was stopped");
+    await this.kill();
+    await this.#spawn();
+  }
+
+  /** Ends the process and removes its directory; harmless to repeat. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.kill();
+    await Deno.remove(this.#dir, { recursive: true }).catch(() => {});
+  }
+
+  /** Same as {@linkcode RedisServer.stop}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+
+  async #spawn(): Promise<void> {
+    const child = new Deno.Command(this.#program, {
+      args: this.#args,
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    this.#child = child;
+    let exited = false;
+    child.status.then(() => exited = true);
+    const deadline = performance.now() + this.#startTimeout;
+    while (!(await this.#answersPing())) {
+      if (exited || performance.now() > deadline) {
+        const log = await Deno.readTextFile(`${this.#dir}/redis.log`)
+          .catch(() => "");
+        await this.kill();
+        throw new Error(
+          `redis-server on port "${this.port}" ${
+            exited
+              ? "exited"
+              : `did not answer PING within ${this.#startTimeout} ms`
+          }; its log:\n${log.split("\n").slice(-10).join("\n")}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  // One PING on a fresh connection. A server that wants a password answers
+  // NOAUTH: it is up all the same.
+  async #answersPing(): Promise<boolean> {
+    let conn: Deno.Conn;
+    try {
+      conn = await Deno.connect({ hostname: "127.0.0.1", port: this.port });
+    } catch {
+      return false;
+    }
+    try {
+      await conn.write(encoder.encode("PING\r\n"));
+      const buffer = new Uint8Array(256);
+      const count = await conn.read(buffer);
+      if (count === null) return false;
+      const reply = decoder.decode(buffer.subarray(0, count));
+      return reply.startsWith("+PONG") || reply.startsWith("-NOAUTH");
+    } catch {
+      return false;
+    } finally {
+      conn.close();
+    }
+  }
+}
