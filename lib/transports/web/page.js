@@ -453,6 +453,7 @@ function closed() {
     return;
   }
   if (state.attempt === 0) addNotice("Connection lost.", undefined, "system");
+  ui.people.classList.add("stale");
   scheduleReconnect();
 }
 
@@ -512,6 +513,7 @@ function onWelcome(event) {
   state.attempt = 0;
   state.takenInRow = 0;
   state.online.clear();
+  ui.people.classList.remove("stale");
   showChat();
   setStatus(`Connected as ${state.name}`, "ok");
   if (rejoin) {
@@ -537,20 +539,22 @@ function onWho(event) {
 }
 
 function onEnd(event, stopped) {
-  state.stopped = stopped;
   const text = String(event.text ?? "");
+  if (stopped) {
+    // The session is over: no reconnect, and a new try gets a new socket.
+    state.stopped = true;
+    dropSocket();
+    setStatus("Disconnected", "bad");
+    state.online.clear();
+    renderPeople();
+  }
   if (!state.inChat) {
-    setStatus("Not connected", "bad");
-    showJoin({ password: state.awaiting === "password", error: text });
+    showJoin({ error: text });
     return;
   }
   addNotice(text, event.time, `${event.type} system`);
-  if (stopped) {
-    setStatus("Disconnected", "bad");
-    showEnded(text);
-  } else {
-    setStatus(text, "bad");
-  }
+  if (stopped) showEnded(text);
+  else setStatus(text, "bad");
 }
 
 /** Handles one event from the server. */
