@@ -304,6 +304,26 @@ Deno.test("a subscribe while Redis is down completes once it is back", async () 
   await waitUntil(() => got.length === 1, "the message");
 });
 
+Deno.test("rediss://: commands and pub/sub over TLS; an unknown CA is one clear error", async () => {
+  await using server = await RedisServer.start({ tls: true, password: "pw" });
+  assert.match(server.url, /^rediss:\/\/:pw@127\.0\.0\.1:\d+$/);
+  const caCerts = [server.caCert!];
+  await using client = await RedisClient.connect({ url: server.url, caCerts });
+  await using subscriber = await RedisSubscriber.connect({
+    url: server.url,
+    caCerts,
+  });
+  const got: string[] = [];
+  await subscriber.subscribe("secure", (message) => got.push(message));
+  assert.equal(await client.command(["PUBLISH", "secure", "sealed"]), 1);
+  await waitUntil(() => got.length === 1, "the message over TLS");
+  assert.deepEqual(got, ["sealed"]);
+  await assertConnectionError(
+    RedisClient.connect({ url: server.url }),
+    /^Cannot connect to Redis at "127\.0\.0\.1:\d+": .*certificate.*UnknownIssuer/,
+  );
+});
+
 Deno.test("a bad host is one clear error and leaves nothing open", async () => {
   await assertConnectionError(
     RedisClient.connect({ url: "redis://nohost.invalid:6379" }),

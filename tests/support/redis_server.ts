@@ -1,6 +1,7 @@
 /**
  * A real `redis-server` for tests: on a free loopback port, in a temporary
  * directory, with nothing saved to disk, stopped with `await using`.
+ * Optionally over TLS, with a throwaway CA made by `openssl`.
  *
  * @module
  */
@@ -9,6 +10,11 @@
 export interface RedisServerOptions {
   /** Makes the server ask for this password (`--requirepass`). */
   password?: string;
+  /**
+   * Serves TLS only (`rediss://`), with a certificate for 127.0.0.1 signed
+   * by a CA made for this server; see {@linkcode RedisServer.caCert}.
+   */
+  tls?: boolean;
   /** More `redis-server` arguments, such as `["--maxmemory", "10mb"]`. */
   args?: string[];
   /** The program. Default Debian's `/usr/bin/redis-server`. */
@@ -44,6 +50,8 @@ export class RedisServer implements AsyncDisposable {
   readonly port: number;
   /** The password it asks for, if any. */
   readonly password: string | undefined;
+  /** The CA certificate (PEM) to trust, when it serves TLS. */
+  readonly caCert: string | undefined;
   #program: string;
   #args: string[];
   #dir: string;
@@ -54,16 +62,31 @@ export class RedisServer implements AsyncDisposable {
   private constructor(
     port: number,
     dir: string,
+    caCert: string | undefined,
     options: RedisServerOptions,
   ) {
     this.port = port;
     this.password = options.password;
+    this.caCert = caCert;
     this.#dir = dir;
     this.#program = options.program ?? "/usr/bin/redis-server";
     this.#startTimeout = options.startTimeoutMs ?? 10_000;
-    this.#args = [
+    const listen = caCert === undefined ? ["--port", String(port)] : [
       "--port",
+      "0",
+      "--tls-port",
       String(port),
+      "--tls-cert-file",
+      `${dir}/server.pem`,
+      "--tls-key-file",
+      `${dir}/server.key`,
+      "--tls-ca-cert-file",
+      `${dir}/ca.pem`,
+      "--tls-auth-clients",
+      "no",
+    ];
+    this.#args = [
+      ...listen,
       "--bind",
       "127.0.0.1",
       "--save",
@@ -86,22 +109,29 @@ export class RedisServer implements AsyncDisposable {
   /** Starts a server and waits until it answers PING. */
   static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
     const dir = await Deno.makeTempDir({ prefix: "redis_test_" });
-    const server = new RedisServer(freePort(), dir, options);
+    let server: RedisServer | undefined;
     try {
+      const caCert = options.tls ? await makeCertificates(dir) : undefined;
+      server = new RedisServer(freePort(), dir, caCert, options);
       await server.#spawn();
     } catch (error) {
-      await server.stop();
+      if (server === undefined) {
+        await Deno.remove(dir, { recursive: true }).catch(() => {});
+      } else {
+        await server.stop();
+      }
       throw error;
     }
     return server;
   }
 
-  /** `redis://[:PASSWORD@]127.0.0.1:PORT`, for the client. */
+  /** `redis[s]://[:PASSWORD@]127.0.0.1:PORT`, for the client. */
   get url(): string {
     const auth = this.password === undefined
       ? ""
       : `:${encodeURIComponent(this.password)}@`;
-    return `redis://${auth}127.0.0.1:${this.port}`;
+    const scheme = this.caCert === undefined ? "redis" : "rediss";
+    return `${scheme}://${auth}127.0.0.1:${this.port}`;
   }
 
   /** Whether the process is running. */
@@ -174,7 +204,13 @@ export class RedisServer implements AsyncDisposable {
   async #answersPing(): Promise<boolean> {
     let conn: Deno.Conn;
     try {
-      conn = await Deno.connect({ hostname: "127.0.0.1", port: this.port });
+      conn = this.caCert === undefined
+        ? await Deno.connect({ hostname: "127.0.0.1", port: this.port })
+        : await Deno.connectTls({
+          hostname: "127.0.0.1",
+          port: this.port,
+          caCerts: [this.caCert],
+        });
     } catch {
       return false;
     }
@@ -191,4 +227,42 @@ export class RedisServer implements AsyncDisposable {
       conn.close();
     }
   }
+}
+
+// A CA and a server certificate for 127.0.0.1 signed by it, in `dir`, as
+// `ca.pem`, `server.pem` and `server.key`; returns the CA certificate. A
+// self-signed server certificate would not do: rustls refuses a CA
+// certificate as the server's own.
+async function makeCertificates(dir: string): Promise<string> {
+  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"];
+  await Deno.writeTextFile(
+    `${dir}/server.ext`,
+    "subjectAltName=IP:127.0.0.1,DNS:localhost\n" +
+      "basicConstraints=CA:FALSE\n" +
+      "extendedKeyUsage=serverAuth\n",
+  );
+  const steps = [
+    ["req", "-x509", ...ec, "-nodes", "-days", "1", "-subj", "/CN=Test CA"]
+      .concat(["-keyout", `${dir}/ca.key`, "-out", `${dir}/ca.pem`]),
+    ["req", ...ec, "-nodes", "-subj", "/CN=127.0.0.1"]
+      .concat(["-keyout", `${dir}/server.key`, "-out", `${dir}/server.csr`]),
+    ["x509", "-req", "-days", "1", "-in", `${dir}/server.csr`]
+      .concat(["-CA", `${dir}/ca.pem`, "-CAkey", `${dir}/ca.key`])
+      .concat(["-CAcreateserial", "-CAserial", `${dir}/ca.srl`])
+      .concat(["-extfile", `${dir}/server.ext`, "-out", `${dir}/server.pem`]),
+  ];
+  for (const args of steps) {
+    const { success, stderr } = await new Deno.Command("openssl", {
+      args,
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (!success) {
+      throw new Error(
+        `"openssl ${args[0]}" failed: ${new TextDecoder().decode(stderr)}`,
+      );
+    }
+  }
+  return await Deno.readTextFile(`${dir}/ca.pem`);
 }
