@@ -283,6 +283,30 @@ Deno.test("CLIENT KILL TYPE pubsub: the subscriber reconnects and subscribes aga
   assert.deepEqual(got, ["again"]);
 });
 
+Deno.test("a frozen Redis: replies time out, down, then up once it thaws", async () => {
+  await using server = await RedisServer.start();
+  await using client = await RedisClient.connect({
+    url: server.url,
+    ...FAST,
+    replyTimeoutMs: 300,
+  });
+  const events: string[] = [];
+  client.on("down", () => events.push("down"));
+  client.on("up", () => events.push("up"));
+  assert.equal(await client.command(["PING"]), "PONG");
+  await server.kill("SIGSTOP");
+  const started = performance.now();
+  await assertConnectionError(
+    client.command(["PING"]),
+    /^Lost the connection to Redis at "[^"]+" \(no reply within 300 ms\)/,
+  );
+  assert.ok(performance.now() - started >= 290, "not before the timeout");
+  assert.deepEqual(events, ["down"]);
+  await server.kill("SIGCONT");
+  await waitUntil(() => events.includes("up"), "the up event after SIGCONT");
+  assert.equal(await client.command(["PING"]), "PONG");
+});
+
 Deno.test("a subscribe while Redis is down completes once it is back", async () => {
   await using server = await RedisServer.start();
   await using client = await RedisClient.connect({ url: server.url, ...FAST });

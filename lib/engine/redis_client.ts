@@ -132,6 +132,13 @@ export interface RedisOptions {
   retryMaxMs?: number;
   /** Extra root certificates (PEM) trusted for `rediss://`. */
   caCerts?: string[];
+  /**
+   * Longest wait for a reply before the connection counts as lost, so that
+   * a frozen or unreachable server is noticed (TCP alone may take hours).
+   * 0 for no limit, the default: blocking commands such as `BLPOP` wait on
+   * purpose.
+   */
+  replyTimeoutMs?: number;
 }
 
 /** What {@linkcode RedisClient.on} and {@linkcode RedisSubscriber.on} tell. */
@@ -150,6 +157,8 @@ type Listeners = { [E in keyof RedisEvents]: Set<RedisEvents[E]> };
 interface Pending {
   resolve(value: RespValue): void;
   reject(error: Error): void;
+  // When it was sent (performance.now()), with a reply timeout.
+  sentAt?: number;
 }
 
 // What a client or subscriber adds to the one connection they each have.
@@ -173,6 +182,10 @@ class Fifo<T> {
 
   push(item: T): void {
     this.#items.push(item);
+  }
+
+  peek(): T | undefined {
+    return this.#items[this.#head];
   }
 
   shift(): T | undefined {
@@ -212,6 +225,8 @@ class Link {
   #retryInitial: number;
   #retryMax: number;
   #caCerts: string[] | undefined;
+  #replyTimeout: number;
+  #replyTimer: ReturnType<typeof setTimeout> | undefined;
   #state: LinkState = "connecting";
   #conn: Deno.Conn | null = null;
   #pending = new Fifo<Pending>();
@@ -233,6 +248,7 @@ class Link {
     this.#retryInitial = options.retryInitialMs ?? 1000;
     this.#retryMax = Math.max(this.#retryInitial, options.retryMaxMs ?? 30000);
     this.#caCerts = options.caCerts;
+    this.#replyTimeout = options.replyTimeoutMs ?? 0;
   }
 
   get state(): LinkState {
@@ -283,10 +299,35 @@ class Link {
       return Promise.reject(error);
     }
     return new Promise<RespValue>((resolve, reject) => {
-      this.#pending.push({ resolve, reject });
+      if (this.#replyTimeout > 0) {
+        this.#pending.push({ resolve, reject, sentAt: performance.now() });
+        this.#replyTimer ??= setTimeout(
+          () => this.#checkReplies(),
+          this.#replyTimeout,
+        );
+      } else {
+        this.#pending.push({ resolve, reject });
+      }
       this.#queued.push(bytes);
       this.#scheduleFlush();
     });
+  }
+
+  // Runs only while replies are awaited: drops the connection if the oldest
+  // has waited too long, or looks again when it would have.
+  #checkReplies(): void {
+    this.#replyTimer = undefined;
+    const oldest = this.#pending.peek();
+    if (oldest === undefined || this.#conn === null) return;
+    const waited = performance.now() - (oldest.sentAt ?? 0);
+    if (waited >= this.#replyTimeout) {
+      this.#lost(this.#conn, `no reply within ${this.#replyTimeout} ms`);
+      return;
+    }
+    this.#replyTimer = setTimeout(
+      () => this.#checkReplies(),
+      this.#replyTimeout - waited,
+    );
   }
 
   close(): Promise<void> {
@@ -404,6 +445,8 @@ class Link {
       // Already closed by Deno after an error.
     }
     this.#queued = [];
+    clearTimeout(this.#replyTimer);
+    this.#replyTimer = undefined;
     const closed = this.#state === "closed";
     const error = closed ? this.#closedError() : new RedisConnectionError(
       `Lost the connection to Redis at "${this.label}" (${reason}); ` +

@@ -139,11 +139,26 @@ export class RedisServer implements AsyncDisposable {
     return this.#child !== null;
   }
 
-  /** Ends the process with `signal` and waits until it has exited. */
+  /**
+   * Sends `signal` and waits until the process has exited; `SIGSTOP` and
+   * `SIGCONT` only freeze and thaw it (a hung server), so they do not wait.
+   */
   async kill(signal: Deno.Signal = "SIGKILL"): Promise<void> {
     const child = this.#child;
     if (child === null) return;
+    if (signal === "SIGSTOP" || signal === "SIGCONT") {
+      child.kill(signal);
+      return;
+    }
     this.#child = null;
+    // A frozen process would not act on a signal that can be handled.
+    if (signal !== "SIGKILL") {
+      try {
+        child.kill("SIGCONT");
+      } catch {
+        // It had exited already.
+      }
+    }
     try {
       child.kill(signal);
     } catch {
