@@ -795,6 +795,7 @@ export class RedisSubscriber implements AsyncDisposable {
   #listeners: Listeners = { down: new Set(), up: new Set() };
   #handlers = new Map<string, MessageHandler>();
   #upWaiters: Pending[] = [];
+  #resubscribed: string[] = [];
 
   private constructor(options: RedisOptions) {
     this.#link = new Link(options, {
@@ -802,14 +803,22 @@ export class RedisSubscriber implements AsyncDisposable {
         logIn(
           this.#link,
           options,
-          () =>
-            [...this.#handlers.keys()].map((channel) =>
+          () => {
+            this.#resubscribed = [...this.#handlers.keys()];
+            return this.#resubscribed.map((channel) =>
               this.#link.request(["SUBSCRIBE", channel])
-            ),
+            );
+          },
         ),
       takeUnasked: (value) => this.#deliver(value),
       onDown: (error) => emit(this.#listeners, "down", error),
       onUp: () => {
+        // Unsubscribed from while the reconnect was subscribing again.
+        for (const channel of this.#resubscribed.splice(0)) {
+          if (!this.#handlers.has(channel)) {
+            this.#link.request(["UNSUBSCRIBE", channel]).catch(() => {});
+          }
+        }
         for (const waiter of this.#upWaiters.splice(0)) waiter.resolve(null);
         emit(this.#listeners, "up");
       },
