@@ -7,7 +7,13 @@
 
 import { passwordFromEnv } from "./lib/app/flags.ts";
 import { parseServerFlags, SERVER_USAGE } from "./lib/app/server_flags.ts";
-import { startChatServer, type TlsOptions } from "./lib/transports/tcp.ts";
+import {
+  DoorError,
+  startChatServer,
+  type TlsOptions,
+} from "./lib/app/chat_server.ts";
+import { runConsoleLine } from "./lib/app/server_console.ts";
+import type { ChatRoom } from "./lib/room/chat_room.ts";
 import { describeError } from "./lib/io/errors.ts";
 import { LineReader } from "./lib/io/line_reader.ts";
 import { Outbox } from "./lib/io/outbox.ts";
@@ -36,20 +42,18 @@ async function readTls(cert: string, key: string): Promise<TlsOptions> {
 
 // Reads console lines until stdin ends; then the server runs on as a
 // service, stopped by a signal.
-async function watchConsole(onTerminate: () => void): Promise<void> {
-  const lines = new LineReader(Deno.stdin, { maxLineBytes: 1024 });
+async function watchConsole(
+  room: ChatRoom,
+  onTerminate: () => void,
+): Promise<void> {
+  const lines = new LineReader(Deno.stdin, { maxLineBytes: 4096 });
   try {
     for (let batch; (batch = await lines.next()) !== null;) {
       for (const line of batch) {
-        if (
-          typeof line === "string" &&
-          line.trim().toLowerCase() === consoleText.terminateCommand
-        ) {
+        if (typeof line !== "string") continue;
+        if (runConsoleLine(line, { room, print })) {
           onTerminate();
           return;
-        }
-        if (typeof line === "string" && line.trim() !== "") {
-          print(consoleText.howToQuit);
         }
       }
     }
@@ -102,12 +106,20 @@ async function main(): Promise<number> {
       tls,
       password: flags.password ?? passwordFromEnv(),
       onConsole: print,
+      web: flags.webPort === null ? undefined : {
+        port: flags.webPort,
+        hosts: flags.webHosts,
+        origins: flags.webOrigins,
+        trustProxy: flags.trustProxy,
+      },
     });
   } catch (error) {
-    if (error instanceof Deno.errors.AddrInUse) {
-      return fail(`Port ${flags.port} on ${flags.hostname} is already in use.`);
+    const cause = error instanceof DoorError ? error.cause : error;
+    const port = error instanceof DoorError ? error.port : flags.port;
+    if (cause instanceof Deno.errors.AddrInUse) {
+      return fail(`Port ${port} on ${flags.hostname} is already in use.`);
     }
-    return fail(`Cannot start the server: ${describeError(error)}.`);
+    return fail(`Cannot start the server: ${describeError(cause)}.`);
   }
   print(consoleText.howToQuit);
 
@@ -116,7 +128,7 @@ async function main(): Promise<number> {
     server.shutdown();
   };
   const removeSignals = onSignals(terminate);
-  watchConsole(terminate);
+  watchConsole(server.room, terminate);
   await server.finished;
   removeSignals();
   print(consoleText.shutDown);

@@ -11,7 +11,7 @@ import {
   type ChatServer,
   type ChatServerOptions,
   startChatServer,
-} from "../lib/transports/tcp.ts";
+} from "../lib/app/chat_server.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -374,6 +374,8 @@ export interface TestServer {
   server: ChatServer;
   /** Its port. */
   port: number;
+  /** Its web door's port, if it was asked for one. */
+  webPort: number | null;
   /** Its log file (a temp file, removed by `cleanup`). */
   logPath: string;
   /** Every console line so far. */
@@ -382,9 +384,12 @@ export interface TestServer {
   cleanup(): Promise<void>;
 }
 
-/** Starts a server in-process on 127.0.0.1, port 0, with a temp log. */
+/**
+ * Starts a server in-process on 127.0.0.1, port 0, with a temp log; with
+ * `webPort` (0 for a free one) the web door too.
+ */
 export async function startTestServer(
-  options: ChatServerOptions = {},
+  options: ChatServerOptions & { webPort?: number } = {},
 ): Promise<TestServer> {
   const dir = await Deno.makeTempDir({ prefix: "chat_test_" });
   const logPath = options.logPath ?? `${dir}/chat_documentation.txt`;
@@ -393,6 +398,8 @@ export async function startTestServer(
     hostname: "127.0.0.1",
     port: 0,
     ...options,
+    web: options.web ??
+      (options.webPort === undefined ? undefined : { port: options.webPort }),
     logPath,
     onConsole: (line) => {
       consoleLines.push(line);
@@ -402,6 +409,7 @@ export async function startTestServer(
   return {
     server,
     port: server.addr.port,
+    webPort: server.webAddr?.port ?? null,
     logPath,
     console: consoleLines,
     async cleanup() {
@@ -529,6 +537,7 @@ export function spawnProgram(
       "--allow-read",
       "--allow-write",
       "--allow-env=CHAT_PASSWORD",
+      "--allow-sys=hostname,networkInterfaces",
     ]
     : ["--allow-net", "--allow-read", "--allow-env=CHAT_PASSWORD"];
   const deno = [
@@ -610,11 +619,16 @@ export async function spawnServer(
   args: string[],
   options: SpawnOptions = {},
 ): Promise<Subprocess & { port: number }> {
+  // The web door takes a free port too, unless the test chose one or none.
+  const web = args.includes("--web-port") || args.includes("--no-web")
+    ? []
+    : ["--web-port", "0"];
   const process = spawnProgram("server.ts", [
     "--port",
     "0",
     "--host",
     "127.0.0.1",
+    ...web,
     ...args,
   ], options);
   const line = await process.stdout.next(/^Server is listening on /, 15_000)

@@ -12,6 +12,8 @@ import { ChatRoom } from "../room/chat_room.ts";
 import { type Limits, resolveLimits } from "../room/limits.ts";
 import { consoleText, logText } from "../room/texts.ts";
 import { acceptLoop, TcpConnection } from "../transports/tcp.ts";
+import { startWebDoor, type WebDoor } from "../transports/web.ts";
+import { metricsText } from "./metrics_text.ts";
 
 /** TLS material, in PEM. */
 export interface TlsOptions {
@@ -37,6 +39,34 @@ export interface ChatServerOptions {
   limits?: Partial<Limits>;
   /** Prints one line on the server console. Default: nothing. */
   onConsole?: (line: string) => void;
+  /** The web door; none when left out. */
+  web?: WebOptions;
+}
+
+/** Options of the web door. */
+export interface WebOptions {
+  /** Port; 0 picks a free one. */
+  port: number;
+  /** Host names, besides the machine's own, that browsers may use. */
+  hosts?: readonly string[];
+  /** Origins, besides the page's own, allowed to open the socket. */
+  origins?: readonly string[];
+  /** Proxies whose `X-Forwarded-For` is believed. */
+  trustProxy?: readonly string[];
+}
+
+/** Which door could not be opened, for a clear line on the console. */
+export class DoorError extends Error {
+  /** The door: `chat` or `web`. */
+  readonly door: string;
+  /** The port asked for. */
+  readonly port: number;
+  /** Creates the error around the listener's own. */
+  constructor(door: string, port: number, cause: unknown) {
+    super(`Cannot open the ${door} port ${port}`, { cause });
+    this.door = door;
+    this.port = port;
+  }
 }
 
 /** The address a server listens on. */
@@ -58,11 +88,16 @@ const LOG_LINE_OVERHEAD = 200;
 export class ChatServer {
   /** The chat (TCP) address, with the real port. */
   readonly addr: ServerAddress;
+  /** The web door's address, if it has one. */
+  readonly webAddr: ServerAddress | null;
+  /** What a person can open in a browser, if the web door is open. */
+  readonly webUrls: string[];
   /** The room, for the console and for tests that look inside. */
   readonly room: ChatRoom;
   /** Settles once the server has shut down. */
   readonly finished: Promise<void>;
   #listener: Deno.Listener;
+  #web: WebDoor | null;
   #log: ChatLog;
   #console: (line: string) => void;
   #stopping = new AbortController();
@@ -72,12 +107,16 @@ export class ChatServer {
 
   /** Use {@linkcode startChatServer}. */
   constructor(
-    listener: Deno.Listener,
+    doors: { listener: Deno.Listener; web: WebDoor | null },
     log: ChatLog,
     room: ChatRoom,
     onConsole: (line: string) => void,
   ) {
+    const listener = doors.listener;
     this.#listener = listener;
+    this.#web = doors.web;
+    this.webAddr = doors.web?.addr ?? null;
+    this.webUrls = doors.web?.urls ?? [];
     this.#log = log;
     this.room = room;
     this.#console = onConsole;
@@ -91,7 +130,11 @@ export class ChatServer {
       onConsole,
       onConnection: (conn) =>
         room.serve(
-          new TcpConnection(conn, { maxLineBytes, maxSendqBytes }),
+          new TcpConnection(conn, {
+            maxLineBytes,
+            maxSendqBytes,
+            metrics: room.metrics,
+          }),
         ),
     });
   }
@@ -109,8 +152,10 @@ export class ChatServer {
       } catch {
         // Closed already.
       }
+      const web = this.#web?.close();
       await this.#accepting;
       await this.room.shutdown();
+      await web;
       this.#log.record(logText.shutdown);
       this.#log.record(logText.finished);
     })();
@@ -142,7 +187,8 @@ export async function startChatServer(
   const limits = resolveLimits(options.limits);
   const logPath = options.logPath ?? "chat_documentation.txt";
   const log = await ChatLog.open({ path: logPath, onProblem: onConsole });
-  let listener: Deno.Listener;
+  let listener: Deno.Listener | undefined;
+  let web: WebDoor | null = null;
   let room: ChatRoom;
   try {
     const { entries } = await readLogTail({
@@ -158,24 +204,45 @@ export async function startChatServer(
       onConsole,
       history: entries,
     });
-    const where = {
-      hostname: options.hostname ?? "0.0.0.0",
-      port: options.port ?? 2025,
-    };
-    listener = options.tls
-      ? Deno.listenTls({
-        ...where,
-        cert: options.tls.cert,
-        key: options.tls.key,
-      })
-      : Deno.listen(where);
+    const hostname = options.hostname ?? "0.0.0.0";
+    const where = { hostname, port: options.port ?? 2025 };
+    try {
+      listener = options.tls
+        ? Deno.listenTls({
+          ...where,
+          cert: options.tls.cert,
+          key: options.tls.key,
+        })
+        : Deno.listen(where);
+    } catch (error) {
+      throw new DoorError("chat", where.port, error);
+    }
+    if (options.web !== undefined) {
+      const chatRoom = room;
+      try {
+        web = startWebDoor({
+          room,
+          hostname,
+          port: options.web.port,
+          tls: options.tls,
+          hosts: options.web.hosts,
+          origins: options.web.origins,
+          trustProxy: options.web.trustProxy,
+          metricsText: () => metricsText(chatRoom, log),
+        });
+      } catch (error) {
+        throw new DoorError("web", options.web.port, error);
+      }
+    }
   } catch (error) {
+    listener?.close();
     await log.close();
     throw error;
   }
-  const server = new ChatServer(listener, log, room, onConsole);
+  const server = new ChatServer({ listener, web }, log, room, onConsole);
   const address = `${server.addr.hostname}:${server.addr.port}`;
   log.record(logText.alive(address));
   onConsole(consoleText.listening(address));
+  for (const url of server.webUrls) onConsole(consoleText.webAt(url));
   return server;
 }

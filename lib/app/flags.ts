@@ -55,8 +55,10 @@ export function seconds(
 /** Parses `args` with `options` (and `--help`) and builds the flags from the values. */
 export function parse<T>(
   args: string[],
-  options: Record<string, { type: "string" | "boolean" }>,
-  build: (values: Record<string, string | boolean | undefined>) => T,
+  options: Record<string, { type: "string" | "boolean"; multiple?: boolean }>,
+  build: (
+    values: Record<string, string | boolean | string[] | undefined>,
+  ) => T,
 ): Parsed<T> {
   try {
     const { values, positionals } = parseArgs({

@@ -23,6 +23,14 @@ export interface ServerFlags {
   tlsKeyFile?: string;
   /** The password given with `--password`, if any. */
   password?: string;
+  /** The web door's port, or null with `--no-web`. */
+  webPort: number | null;
+  /** Extra host names the web door answers to (`--web-host`). */
+  webHosts: string[];
+  /** Extra origins allowed to open the socket (`--web-origin`). */
+  webOrigins: string[];
+  /** Proxies whose client address headers are believed. */
+  trustProxy: string[];
 }
 
 /** Usage of the server, printed by `--help`. */
@@ -46,6 +54,12 @@ Flags (0 turns a limit off, except --max-line):
   --tls-cert FILE            listen with TLS, with this certificate (PEM)...
   --tls-key FILE             ...and this private key (PEM)
   --password P               require a password (better: env CHAT_PASSWORD)
+  --history N                messages replayed to newcomers (default 20)
+  --web-port P               web chat port, 0 picks a free one (default 8025)
+  --no-web                   no web chat
+  --web-host NAME            another host name browsers use (repeatable)
+  --web-origin ORIGIN        another origin allowed to open the socket (repeatable)
+  --trust-proxy IP           believe X-Forwarded-For from IP (repeatable)
   --help                     show this text`;
 
 /** Parses the server's flags. */
@@ -66,8 +80,15 @@ export function parseServerFlags(args: string[]): Parsed<ServerFlags> {
     "tls-cert": s,
     "tls-key": s,
     password: s,
+    history: s,
+    "web-port": s,
+    "no-web": { type: "boolean" },
+    "web-host": { type: "string", multiple: true },
+    "web-origin": { type: "string", multiple: true },
+    "trust-proxy": { type: "string", multiple: true },
   }, (v) => {
     const str = (key: string) => v[key] as string | undefined;
+    const list = (key: string) => (v[key] as string[] | undefined) ?? [];
     const whole = (key: string) => number(key, str(key), { whole: true });
     const certFile = str("tls-cert");
     const keyFile = str("tls-key");
@@ -89,6 +110,10 @@ export function parseServerFlags(args: string[]): Parsed<ServerFlags> {
       floodBurst: whole("flood-burst"),
       maxSendqBytes: whole("max-sendq"),
       shutdownTimeoutMs: seconds("shutdown-timeout", str("shutdown-timeout")),
+      historyMessages: number("history", str("history"), {
+        whole: true,
+        max: 10_000,
+      }),
     };
     for (const key of Object.keys(limits) as (keyof Limits)[]) {
       if (limits[key] === undefined) delete limits[key];
@@ -101,6 +126,32 @@ export function parseServerFlags(args: string[]): Parsed<ServerFlags> {
       tlsCertFile: certFile,
       tlsKeyFile: keyFile,
       password: str("password"),
+      webPort: v["no-web"] === true
+        ? null
+        : number("web-port", str("web-port"), {
+          whole: true,
+          max: 65535,
+        }) ?? 8025,
+      webHosts: list("web-host"),
+      webOrigins: list("web-origin").map((origin) => checkOrigin(origin)),
+      trustProxy: list("trust-proxy"),
     };
   });
+}
+
+// An origin is a scheme, a host and maybe a port, with nothing after it.
+function checkOrigin(origin: string): string {
+  const trimmed = origin.replace(/\/$/, "");
+  let url: URL | null = null;
+  try {
+    url = new URL(trimmed);
+  } catch {
+    // Reported below.
+  }
+  if (url === null || url.origin !== trimmed.toLowerCase()) {
+    throw new Error(
+      `Invalid value for --web-origin: "${origin}" (expected an origin such as "https://chat.example.org").`,
+    );
+  }
+  return trimmed.toLowerCase();
 }

@@ -97,6 +97,11 @@ export class ChatLog implements EventLog {
     return this.#path;
   }
 
+  /** Events recorded and not yet written. */
+  get pending(): number {
+    return this.#lines.length;
+  }
+
   /** Events dropped because the file could not be written in time. */
   get lost(): number {
     return this.#lost;

@@ -20,6 +20,7 @@ import type {
   RoomEvent,
 } from "./events.ts";
 import { History } from "./history.ts";
+import { Metrics } from "./metrics.ts";
 import { type Limits, resolveLimits } from "./limits.ts";
 import { isExitWord, parseCommand, stripControls } from "./protocol.ts";
 import { nameKey, normalizeName, Registry } from "./registry.ts";
@@ -240,6 +241,8 @@ export class ChatRoom {
   #allDone: PromiseWithResolvers<void> | null = null;
   #closing: Promise<void> | null = null;
   #tooLong: RoomEvent;
+  /** Counters for `/metrics`; transports add their bytes. */
+  readonly metrics: Metrics = new Metrics();
 
   /** Creates an empty room; throws a `RangeError` for a bad limit. */
   constructor(options: ChatRoomOptions = {}) {
@@ -267,7 +270,17 @@ export class ChatRoom {
     return this.#sessions.size;
   }
 
-  /** Registered members. */
+  /** Open connections by transport, registered or not. */
+  connectionsByTransport(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const session of this.#sessions) {
+      const transport = session.conn.transport;
+      counts.set(transport, (counts.get(transport) ?? 0) + 1);
+    }
+    return counts;
+  }
+
+  /** Members present in the room. */
   get memberCount(): number {
     return this.#members.length;
   }
@@ -356,13 +369,17 @@ export class ChatRoom {
         reading: while (session.ending === null) {
           const lines = await conn.readLines();
           if (lines === null) break;
+          this.metrics.linesIn += lines.length;
           for (const line of lines) {
             if (session.ending !== null) break reading;
             if (limits.floodRate > 0) {
               const wait = this.#takeToken(session);
               // Fake lag: the line waits, and so does reading this connection,
               // so a flooder's bytes stay in its own socket buffers.
-              if (wait > 0) await session.sleep(wait);
+              if (wait > 0) {
+                this.metrics.floodDelays++;
+                await session.sleep(wait);
+              }
               if (session.ending !== null) break reading;
             }
             this.#handle(session, line);
@@ -745,6 +762,7 @@ export class ChatRoom {
       const output = outputs[at];
       if (output !== null) member.conn.deliver(output);
     }
+    this.metrics.eventsOut += members.length;
   }
 
   #removeMember(session: Session): void {
@@ -770,6 +788,9 @@ export class ChatRoom {
 
   // Ends a session at once: nothing more can reach it.
   #cut(session: Session, reason: string): void {
+    if (reason === reasonText.sendQueue && session.ending === null) {
+      this.metrics.sendqCuts++;
+    }
     session.ending ??= reason;
     session.wake?.();
     session.conn.close();

@@ -10,6 +10,7 @@ import { type Line, LineReader } from "../io/line_reader.ts";
 import { Outbox } from "../io/outbox.ts";
 import type { Rendered, Renderer } from "../room/events.ts";
 import type { ChatConnection } from "../room/chat_room.ts";
+import { Metrics } from "../room/metrics.ts";
 import { consoleText, reasonText } from "../room/texts.ts";
 import { lineFormat } from "./line_format.ts";
 
@@ -23,6 +24,8 @@ export interface TcpConnectionOptions {
   renderer?: Renderer;
   /** The transport's name for the console. Default `tcp`. */
   transport?: string;
+  /** Counters the connection adds its bytes out to. */
+  metrics?: Metrics;
 }
 
 /** The `IP:PORT` (with brackets for IPv6) of a connection's peer. */
@@ -48,6 +51,7 @@ export class TcpConnection implements ChatConnection {
   #lines: LineReader;
   #outbox: Outbox;
   #closed = false;
+  #metrics: Metrics;
 
   /** Wraps an accepted connection. */
   constructor(conn: Deno.Conn, options: TcpConnectionOptions) {
@@ -57,6 +61,7 @@ export class TcpConnection implements ChatConnection {
     this.address = address;
     this.transport = options.transport ?? "tcp";
     this.renderer = options.renderer ?? lineFormat;
+    this.#metrics = options.metrics ?? new Metrics();
     this.#lines = new LineReader(conn, { maxLineBytes: options.maxLineBytes });
     this.#outbox = new Outbox({
       writer: conn,
@@ -78,7 +83,10 @@ export class TcpConnection implements ChatConnection {
   }
 
   deliver(output: Rendered): void {
-    if (output instanceof Uint8Array) this.#outbox.send(output);
+    if (output instanceof Uint8Array) {
+      this.#metrics.bytesOut += output.length;
+      this.#outbox.send(output);
+    }
   }
 
   drain(): Promise<void> {
