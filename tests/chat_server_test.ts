@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { ChatServerOptions } from "../lib/transports/tcp.ts";
+import type { ChatServerOptions } from "../lib/app/chat_server.ts";
 import { HELP_LINES } from "../lib/room/protocol.ts";
 import {
   INVALID_NAME,

@@ -14,7 +14,7 @@
 import { parseArgs } from "node:util";
 import v8 from "node:v8";
 import vm from "node:vm";
-import { startChatServer } from "../lib/transports/tcp.ts";
+import { startChatServer } from "../lib/app/chat_server.ts";
 import { closeQuietly, LAST_WELCOME_LINE, writeAll } from "./helpers.ts";
 import { Random } from "./random.ts";
 

@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import type { ChatServer } from "../lib/transports/tcp.ts";
+import type { ChatServer } from "../lib/app/chat_server.ts";
 import {
   closeAll,
   closeQuietly,
