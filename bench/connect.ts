@@ -8,10 +8,11 @@
 
 import { clientName } from "./codec.ts";
 import {
+  type BenchClient,
   connectAll,
+  type Dialer,
   JoinCounter,
   type LineHandler,
-  type LoadClient,
   type RunContext,
 } from "./load_client.ts";
 import {
@@ -38,6 +39,8 @@ export interface ConnectOptions {
   readBufSize: number;
   /** Seconds to idle after everything settled (RSS is sampled at the end). */
   idleSeconds: number;
+  /** Opens one client (default: TCP line protocol). */
+  dial?: Dialer;
 }
 
 /** Result of the connect scenario. */
@@ -76,7 +79,7 @@ class CountingHandler implements LineHandler {
     this.#ctx = ctx;
   }
   onLine(
-    client: LoadClient,
+    client: BenchClient,
     buf: Uint8Array,
     start: number,
     end: number,
@@ -110,6 +113,7 @@ export async function runConnect(
     readBufSize: opts.readBufSize,
     handler,
     ctx,
+    dial: opts.dial,
     nameOf: (i) => clientName(opts.tag, i),
     timeoutMs: 300_000,
   });

@@ -26,11 +26,12 @@
 
 import { clientName, DigitField, encoder, NAME_LEN, TAG_LEN } from "./codec.ts";
 import {
+  type BenchClient,
   connectAll,
+  type Dialer,
   type FrameHint,
   JoinCounter,
   type LineHandler,
-  type LoadClient,
   type RunContext,
   totalReads,
 } from "./load_client.ts";
@@ -78,6 +79,8 @@ export interface FanoutOptions {
   probes: number;
   /** Clients connecting at the same time during registration. */
   concurrency: number;
+  /** Opens one client (default: TCP line protocol). */
+  dial?: Dialer;
 }
 
 /** Result of one fan-out mode. */
@@ -147,7 +150,7 @@ class FanoutRun implements LineHandler {
   readonly joins: JoinCounter;
   readonly frameHint: FrameHint | null;
   readonly hist: Histogram = new Histogram();
-  clients: LoadClient[] = [];
+  clients: BenchClient[] = [];
   delivered = 0;
   sentTotal = 0;
   completed = 0;
@@ -240,7 +243,7 @@ class FanoutRun implements LineHandler {
   }
 
   onLine(
-    client: LoadClient,
+    client: BenchClient,
     buf: Uint8Array,
     start: number,
     end: number,
@@ -288,7 +291,7 @@ class FanoutRun implements LineHandler {
   }
 
   #badMessage(
-    client: LoadClient,
+    client: BenchClient,
     buf: Uint8Array,
     start: number,
     end: number,
@@ -399,6 +402,7 @@ export async function runFanout(opts: FanoutOptions): Promise<FanoutResult[]> {
     readBufSize: opts.readBufSize,
     handler: run,
     ctx,
+    dial: opts.dial,
     nameOf: (i) => clientName(opts.tag, i),
     timeoutMs: 120_000,
   });

@@ -57,6 +57,45 @@ export interface FrameHint {
   last: number;
 }
 
+/**
+ * What a scenario sees of one simulated client, whatever its transport
+ * (TCP line protocol, WebSocket, IRC, ncat's chat). Every client turns
+ * what it receives into the TCP protocol's lines (`NAME: text`,
+ * `Private message from NAME: text`, `*** NAME has joined the chat.`)
+ * before the scenario's {@linkcode LineHandler} sees them, and turns the
+ * TCP protocol's lines it is given (`text`, `@NAME text`) into its own.
+ */
+export interface BenchClient {
+  /** Client index (also encoded in the name). */
+  readonly index: number;
+  /** Registered name. */
+  readonly name: string;
+  /** performance.now() when the connection was started. */
+  readonly connectStartedAt: number;
+  /** performance.now() when registration completed (0 before). */
+  readonly registeredAt: number;
+  /** True once the server acknowledged leaving (goodbye or close). */
+  readonly saidGoodbye: boolean;
+  /** Resolves when registration completed; rejects if it failed. */
+  readonly registered: Promise<void>;
+  /** Resolves when the read loop has ended (EOF, error or close). */
+  readonly done: Promise<void>;
+  /** Bytes queued but not yet handed to the socket. */
+  readonly queuedBytes: number;
+  /**
+   * Sends one line of the TCP protocol (ending in `\n`; `@NAME text` is a
+   * private message). The bytes may be reused as soon as this returns.
+   */
+  send(line: Uint8Array): void;
+  /** Leaves (bounded); closes the connection if the server does not. */
+  quit(timeoutMs: number): Promise<void>;
+  /** Closes the connection (idempotent). */
+  close(): void;
+}
+
+/** Opens one client of some transport (see {@linkcode LoadClient.open}). */
+export type Dialer = (opts: ClientOptions) => Promise<BenchClient>;
+
 /** Receives every complete line after registration. */
 export interface LineHandler {
   /**
@@ -71,7 +110,7 @@ export interface LineHandler {
    * bytes are only valid during the call.
    */
   onLine(
-    client: LoadClient,
+    client: BenchClient,
     buf: Uint8Array,
     start: number,
     end: number,
@@ -80,6 +119,11 @@ export interface LineHandler {
 }
 
 let readCount = 0;
+
+/** Counts one socket read of a client of another transport. */
+export function noteRead(): void {
+  readCount++;
+}
 
 /** Socket reads done by all clients so far (to report lines per read). */
 export function totalReads(): number {
@@ -113,8 +157,8 @@ const State = {
 } as const;
 type State = typeof State[keyof typeof State];
 
-/** A chat client connection driven by the load generator. */
-export class LoadClient {
+/** A TCP line-protocol chat client driven by the load generator. */
+export class LoadClient implements BenchClient {
   /** Client index (also encoded in the name). */
   readonly index: number;
   /** Registered name. */
@@ -408,6 +452,8 @@ export interface ConnectAllOptions {
   readBufSize: number;
   handler: LineHandler;
   ctx: RunContext;
+  /** Opens one client (default: {@linkcode LoadClient.open}, TCP). */
+  dial?: Dialer;
   /** Name for index `i`. */
   nameOf: (index: number) => string;
   /** Overall deadline for connecting and registering everyone. */
@@ -416,7 +462,7 @@ export interface ConnectAllOptions {
 
 /** Result of {@linkcode connectAll}. */
 export interface ConnectAllResult {
-  clients: LoadClient[];
+  clients: BenchClient[];
   /** Wall time from the first connect to the last welcome. */
   elapsedMs: number;
   /** True if every client registered before the deadline. */
@@ -431,7 +477,8 @@ export async function connectAll(
   opts: ConnectAllOptions,
 ): Promise<ConnectAllResult> {
   const first = opts.firstIndex ?? 0;
-  const clients: LoadClient[] = [];
+  const clients: BenchClient[] = [];
+  const dial: Dialer = opts.dial ?? ((o) => LoadClient.open(o));
   const t0 = performance.now();
   const deadline = t0 + opts.timeoutMs;
   let next = 0;
@@ -444,7 +491,7 @@ export async function connectAll(
       const index = first + i;
       const name = opts.nameOf(index);
       try {
-        const client = await LoadClient.open({
+        const client = await dial({
           host: opts.host,
           port: opts.port,
           index,

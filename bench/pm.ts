@@ -9,10 +9,11 @@
 
 import { clientName, DigitField, encoder, NAME_LEN, TAG_LEN } from "./codec.ts";
 import {
+  type BenchClient,
   connectAll,
+  type Dialer,
   JoinCounter,
   type LineHandler,
-  type LoadClient,
   type RunContext,
 } from "./load_client.ts";
 import {
@@ -35,6 +36,8 @@ export interface PmOptions {
   warmupSeconds: number;
   readBufSize: number;
   concurrency: number;
+  /** Opens one client (default: TCP line protocol). */
+  dial?: Dialer;
 }
 
 /** Result of the private-message scenario. */
@@ -71,7 +74,7 @@ const TS_IN = new DigitField(HDR + 11, TS_OUT.width);
 class PmRun implements LineHandler {
   readonly joins: JoinCounter;
   readonly hist: Histogram = new Histogram();
-  clients: LoadClient[] = [];
+  clients: BenchClient[] = [];
   /** Per pair: sequence number in flight (A side) / expected next (B side). */
   readonly seqA: Int32Array;
   readonly expB: Int32Array;
@@ -111,7 +114,7 @@ class PmRun implements LineHandler {
   }
 
   onLine(
-    client: LoadClient,
+    client: BenchClient,
     buf: Uint8Array,
     start: number,
     end: number,
@@ -188,6 +191,7 @@ export async function runPm(opts: PmOptions): Promise<PmResult | null> {
     readBufSize: opts.readBufSize,
     handler: run,
     ctx,
+    dial: opts.dial,
     nameOf: (i) => clientName(opts.tag, i),
     timeoutMs: 60_000,
   });
