@@ -1,0 +1,283 @@
+/**
+ * WebSocket load client for the server's web door (`ws://HOST:PORT/chat`,
+ * see docs/web_protocol.md). It does the HTTP upgrade itself over
+ * `Deno.connect` (so it can send the page's own `Origin`, which Deno's
+ * WebSocket cannot, and keep one small buffer per connection), sends each
+ * line as one masked text frame, and turns the server's JSON objects back
+ * into the TCP protocol's lines for the scenarios:
+ *
+ * | frame received                              | the scenario sees                 |
+ * | ------------------------------------------- | --------------------------------- |
+ * | `{"type":"message","from":F,"text":T}`      | `F: T`                            |
+ * | `{"type":"private","from":F,"text":T}`      | `Private message from F: T`       |
+ * | `{"type":"join","name":N}`                  | `*** N has joined the chat.`      |
+ * | `{"type":"leave","name":N}`                 | `*** N has left the chat.`        |
+ * | `own: true` (echo of what we sent)          | nothing; counted in `ownEchoes`   |
+ *
+ * Registration: answers the `prompt` for a name, registered at `welcome`.
+ *
+ * @module
+ */
+
+import { decoder, encoder } from "./codec.ts";
+import { quoteLine, StreamClient } from "./client_base.ts";
+import { type ClientOptions, noteRead } from "./load_client.ts";
+import {
+  clientFrameSize,
+  FrameParser,
+  type FrameSink,
+  MaskSource,
+  Opcode,
+  writeClientFrame,
+  wsHandshake,
+} from "./ws_frames.ts";
+
+/** Path of the chat socket. */
+export const WS_PATH = "/chat";
+const MAX_MESSAGE = 16 * 1024 * 1024;
+const masks = new MaskSource();
+
+interface ServerEvent {
+  type?: unknown;
+  from?: unknown;
+  to?: unknown;
+  text?: unknown;
+  name?: unknown;
+  own?: unknown;
+  prompt?: unknown;
+  error?: unknown;
+}
+
+let scratch = new Uint8Array(1024);
+
+/** One simulated browser on the WebSocket door. */
+export class WsLoadClient extends StreamClient implements FrameSink {
+  /** Our own broadcasts and private messages echoed with `own: true`. */
+  ownEchoes = 0;
+  /** `history` objects received before the welcome's end. */
+  historyItems = 0;
+  #sentName = false;
+  #closeSent = false;
+  #now = 0;
+  readonly #parser: FrameParser;
+
+  private constructor(
+    conn: Deno.TcpConn,
+    opts: ClientOptions,
+    startedAt: number,
+  ) {
+    super(conn, opts, startedAt);
+    this.#parser = new FrameParser({ sink: this, maxMessage: MAX_MESSAGE });
+  }
+
+  /** Connects, upgrades (with `Origin: http://HOST:PORT`) and starts reading. */
+  static async open(opts: ClientOptions): Promise<WsLoadClient> {
+    const { conn, startedAt } = await StreamClient.dialTcp(opts);
+    const buf = new Uint8Array(Math.max(4096, opts.readBufSize));
+    let rest: number;
+    try {
+      rest = await wsHandshake({
+        conn,
+        host: opts.host,
+        port: opts.port,
+        path: WS_PATH,
+        origin: `http://${opts.host}:${opts.port}`,
+        buf,
+      });
+    } catch (err) {
+      try {
+        conn.close();
+      } catch {
+        // closed
+      }
+      throw err;
+    }
+    const c = new WsLoadClient(conn, opts, startedAt);
+    c.#buf = buf;
+    c.start(buf.subarray(0, rest));
+    return c;
+  }
+
+  #buf: Uint8Array | null = null;
+
+  /** Sends one line as a text frame (without its `\n`). */
+  send(line: Uint8Array): void {
+    if (this.closing) return;
+    let end = line.length;
+    if (end > 0 && line[end - 1] === 10) end--;
+    this.#frame(Opcode.Text, line.subarray(0, end));
+  }
+
+  #frame(opcode: Opcode, payload: Uint8Array): void {
+    const { buf, offset } = this.reserve(clientFrameSize(payload.length));
+    this.commit(
+      writeClientFrame({
+        out: buf,
+        offset,
+        opcode,
+        payload,
+        mask: masks.next(),
+      }),
+    );
+  }
+
+  /** Sends `exit`, waits (bounded) for `goodbye` and the close. */
+  async quit(timeoutMs: number): Promise<void> {
+    if (this.closing) return;
+    this.quitting = true;
+    this.#frame(Opcode.Text, encoder.encode("exit"));
+    await this.awaitEnd(timeoutMs);
+  }
+
+  /** Reads frames until EOF. */
+  protected async readLoop(first?: Uint8Array): Promise<void> {
+    let buf = this.#buf ?? new Uint8Array(this.readBufSize);
+    this.#buf = null;
+    let len = first?.length ?? 0;
+    while (!this.closing) {
+      if (len > 0) {
+        this.#now = performance.now();
+        const used = this.#parser.parse(buf, len);
+        if (used > 0) {
+          buf.copyWithin(0, used, len);
+          len -= used;
+        }
+        if (this.closing) return;
+        const need = Math.max(this.#parser.needed, len + 1);
+        if (need > buf.length) {
+          const grown = new Uint8Array(Math.max(need, buf.length * 2));
+          grown.set(buf.subarray(0, len));
+          buf = grown;
+        }
+      }
+      let n: number | null;
+      try {
+        n = await this.conn.read(buf.subarray(len));
+      } catch (err) {
+        if (this.closing || this.quitting) {
+          this.saidGoodbye ||= this.quitting;
+          return;
+        }
+        throw err;
+      }
+      if (n === null) {
+        this.onEof();
+        return;
+      }
+      noteRead();
+      len += n;
+    }
+  }
+
+  /** A control frame: answer pings, answer and end on close. */
+  onControl(opcode: Opcode, payload: Uint8Array): void {
+    if (opcode === Opcode.Ping) {
+      this.#frame(Opcode.Pong, payload);
+    } else if (opcode === Opcode.Close) {
+      if (!this.quitting) {
+        const code = payload.length >= 2 ? (payload[0] << 8) | payload[1] : 0;
+        this.ctx.fail(
+          `client ${this.name}: server closed the WebSocket (code ${code}${
+            payload.length > 2
+              ? ` ${quoteLine(decoder.decode(payload.subarray(2)))}`
+              : ""
+          })`,
+        );
+      } else {
+        this.saidGoodbye = true;
+      }
+      if (!this.#closeSent) {
+        this.#closeSent = true;
+        this.quitting = true;
+        this.#frame(Opcode.Close, payload.subarray(0, 2));
+      }
+    }
+  }
+
+  /** A data message: one JSON event. */
+  onMessage(
+    opcode: typeof Opcode.Text | typeof Opcode.Binary,
+    payload: Uint8Array,
+    start: number,
+    end: number,
+  ): void {
+    const text = decoder.decode(payload.subarray(start, end));
+    if (opcode !== Opcode.Text) {
+      this.ctx.fail(`client ${this.name}: binary frame from the server`);
+      return;
+    }
+    let ev: ServerEvent;
+    try {
+      ev = JSON.parse(text);
+    } catch {
+      this.ctx.fail(
+        `client ${this.name}: frame is not JSON: ${quoteLine(text)}`,
+      );
+      return;
+    }
+    this.#event(ev, text);
+  }
+
+  #line(s: string): void {
+    const need = s.length * 3;
+    if (scratch.length < need) scratch = new Uint8Array(need * 2);
+    const { written } = encoder.encodeInto(s, scratch);
+    this.handler.onLine(this, scratch, 0, written, this.#now);
+  }
+
+  #event(ev: ServerEvent, raw: string): void {
+    switch (ev.type) {
+      case "message":
+        if (ev.own === true) this.ownEchoes++;
+        else this.#line(`${ev.from}: ${ev.text}`);
+        return;
+      case "private":
+        if (ev.own === true) this.ownEchoes++;
+        else this.#line(`Private message from ${ev.from}: ${ev.text}`);
+        return;
+      case "join":
+        if (ev.name !== this.name) {
+          this.#line(`*** ${ev.name} has joined the chat.`);
+        }
+        return;
+      case "leave":
+        this.#line(`*** ${ev.name} has left the chat.`);
+        return;
+      case "prompt":
+        if (this.isRegistered) break;
+        if (ev.prompt !== "name" || this.#sentName) {
+          this.registrationFailed(`prompt ${quoteLine(raw)}`);
+          return;
+        }
+        this.#sentName = true;
+        this.send(encoder.encode(this.name));
+        return;
+      case "welcome":
+        if (ev.name !== this.name) {
+          this.registrationFailed(`welcomed as ${quoteLine(raw)}`);
+          return;
+        }
+        this.markRegistered(this.#now);
+        return;
+      case "history":
+        this.historyItems++;
+        return;
+      case "historyEnd":
+      case "who":
+        return;
+      case "goodbye":
+        this.saidGoodbye = true;
+        return;
+      case "error":
+      case "shutdown":
+        if (!this.quitting) {
+          if (!this.isRegistered) this.registrationFailed(quoteLine(raw));
+          else this.ctx.fail(`client ${this.name}: ${quoteLine(raw)}`);
+        }
+        return;
+    }
+    // Anything else (notice, action, rename...) goes to the scenario as
+    // its text line, where it is reported as unexpected.
+    this.#line(typeof ev.text === "string" ? ev.text : raw);
+  }
+}
