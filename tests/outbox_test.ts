@@ -162,13 +162,16 @@ Deno.test("outbox partial writes under load still keep one write in flight", asy
   assert.equal(writer.maxInFlight, 1);
 });
 
-Deno.test("outbox calls onOverflow once past the cap and then ignores send", async () => {
+Deno.test("outbox overflows once it stays over the cap for the stall time, then ignores send", async () => {
   const writer = new FakeWriter();
   writer.manual = true;
   let overflows = 0;
+  let now = 0;
   const outbox = new Outbox({
     writer,
     maxQueuedBytes: 10,
+    stallMs: 100,
+    now: () => now,
     onOverflow: () => overflows++,
   });
   try {
@@ -177,9 +180,17 @@ Deno.test("outbox calls onOverflow once past the cap and then ignores send", asy
     // Bytes in flight count too: 6 + 4 is exactly the cap, still fine.
     outbox.send(bytes("7890"));
     assert.equal(outbox.unsentBytes, 10);
-    assert.equal(outbox.closed, false);
-    assert.equal(overflows, 0);
+    // Over the cap, but only just now.
+    now = 1;
     outbox.send(bytes("x"));
+    assert.equal(overflows, 0);
+    now = 100;
+    outbox.send(bytes("y"));
+    assert.equal(overflows, 0);
+    assert.equal(outbox.closed, false);
+    // Over the cap for the whole stall time: that is what counts.
+    now = 101;
+    outbox.send(bytes("z"));
     assert.equal(overflows, 1);
     assert.equal(outbox.closed, true);
     assert.equal(outbox.unsentBytes, 0);
@@ -201,7 +212,23 @@ Deno.test("outbox calls onOverflow once past the cap and then ignores send", asy
   }
 });
 
-Deno.test("outbox overflowing in one send never writes", async () => {
+Deno.test("outbox takes a burst far over the cap when the peer keeps reading", async () => {
+  const writer = new FakeWriter();
+  writer.chunkLimit = 1000;
+  let overflows = 0;
+  const outbox = new Outbox({
+    writer,
+    maxQueuedBytes: 100,
+    onOverflow: () => overflows++,
+  });
+  // 64 lines of 40 bytes in one go: 25 times the cap, before any write.
+  for (let i = 0; i < 64; i++) outbox.send(bytes("x".repeat(39) + "\n"));
+  await outbox.drain();
+  assert.equal(overflows, 0);
+  assert.equal(writer.takenBytes, 64 * 40);
+});
+
+Deno.test("outbox overflows at once past 64 times the cap", async () => {
   const writer = new FakeWriter();
   let overflows = 0;
   const outbox = new Outbox({
@@ -209,7 +236,9 @@ Deno.test("outbox overflowing in one send never writes", async () => {
     maxQueuedBytes: 4,
     onOverflow: () => overflows++,
   });
-  outbox.send(bytes("12345"));
+  outbox.send(new Uint8Array(256));
+  assert.equal(overflows, 0, "256 bytes is 64 times the cap: still taken");
+  outbox.send(bytes("5"));
   assert.equal(overflows, 1);
   assert.equal(outbox.closed, true);
   await outbox.drain();

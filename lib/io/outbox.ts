@@ -22,6 +22,13 @@ export interface OutboxOptions {
   maxQueuedBytes?: number;
   /** Called once when the unsent bytes pass `maxQueuedBytes`. */
   onOverflow?: () => void;
+  /**
+   * How long unsent bytes may stay over the cap before they count as not
+   * taken, in ms. Default 250.
+   */
+  stallMs?: number;
+  /** Monotonic clock in ms. Default `performance.now`. */
+  now?: () => number;
   /** Called once when a write fails. */
   onError?: (error: unknown) => void;
 }
@@ -41,6 +48,9 @@ export interface OutboxOptions {
 // round's own time is only the write calls; their completions, the kernel's
 // work and the event loop's cost about as much again, after the round.
 const ROUND_PAUSE = 10;
+// Unsent bytes past this many times the cap overflow at once, however
+// briefly: the memory a connection may hold stays bounded.
+const HARD_CAP_FACTOR = 64;
 const PACE_AFTER_WRITES = 256;
 
 let due: Outbox[] = [];
@@ -108,9 +118,12 @@ function schedule(outbox: Outbox): void {
  * 2. One write is in flight at most, and the outbox is the only writer.
  * 3. Everything queued since the last write goes out in the next one
  *    (coalescing), looping until every byte is out.
- * 4. Unsent bytes, those of the write in flight included, count against
- *    `maxQueuedBytes`; passing it drops the queue, closes the outbox and calls
- *    `onOverflow` once. A slow reader so only ever delays itself.
+ * 4. The cap counts what the peer has not taken: unsent bytes (those of the
+ *    write in flight included) that stay over `maxQueuedBytes` for
+ *    `stallMs`, or pass 64 times the cap at any time, drop the queue, close
+ *    the outbox and call `onOverflow` once. A burst to a peer that keeps
+ *    reading is under the cap again at once and never overflows; a slow
+ *    reader only ever delays itself.
  * 5. A failed write drops the queue, closes the outbox and calls `onError`.
  * 6. After `close()`, `send()` does nothing; `close()` twice is fine.
  *
@@ -131,6 +144,10 @@ export class Outbox {
   #busy = false;
   #closed = false;
   #drained: PromiseWithResolvers<void> | null = null;
+  #stallMs: number;
+  #now: () => number;
+  // Since when the unsent bytes have been over the cap (0: they are not).
+  #overSince = 0;
   /** No write before this time (ms); for the scheduler in this module only. */
   pacedUntil = 0;
 
@@ -140,6 +157,8 @@ export class Outbox {
     this.#max = options.maxQueuedBytes ?? 0;
     this.#onOverflow = options.onOverflow;
     this.#onError = options.onError;
+    this.#stallMs = options.stallMs ?? 250;
+    this.#now = options.now ?? (() => performance.now());
   }
 
   /** Bytes queued or in flight. */
@@ -156,7 +175,7 @@ export class Outbox {
   send(bytes: Uint8Array): void {
     if (this.#closed) return;
     this.#unsent += bytes.length;
-    if (this.#max > 0 && this.#unsent > this.#max) {
+    if (this.#max > 0 && this.#unsent > this.#max && this.#overflowing()) {
       this.#fail();
       this.#onOverflow?.();
       return;
@@ -180,6 +199,23 @@ export class Outbox {
     this.#fail();
   }
 
+  // Over the cap: is it what the peer did not take?
+  #overflowing(): boolean {
+    if (this.#unsent > this.#max * HARD_CAP_FACTOR) return true;
+    const now = this.#now();
+    if (this.#overSince === 0) {
+      this.#overSince = now;
+      return false;
+    }
+    return now - this.#overSince >= this.#stallMs;
+  }
+
+  // The peer took `count` bytes.
+  #took(count: number): void {
+    this.#unsent -= count;
+    if (this.#unsent <= this.#max) this.#overSince = 0;
+  }
+
   /** Writes everything queued; for the scheduler in this module only. */
   flushNow(): void {
     if (this.#closed || this.#queue.length === 0) {
@@ -190,7 +226,6 @@ export class Outbox {
     this.#queue = [];
     this.#writeAll(bytes).then(() => {
       if (this.#closed) return;
-      this.#unsent -= bytes.length;
       // What came while the write was in flight waits for the next round, so
       // that it joins whatever else that round brings.
       if (this.#queue.length > 0) schedule(this);
@@ -204,9 +239,11 @@ export class Outbox {
   }
 
   async #writeAll(bytes: Uint8Array): Promise<void> {
-    let offset = await this.#writer.write(bytes);
+    let offset = 0;
     while (offset < bytes.length && !this.#closed) {
-      offset += await this.#writer.write(bytes.subarray(offset));
+      const count = await this.#writer.write(bytes.subarray(offset));
+      offset += count;
+      if (!this.#closed) this.#took(count);
     }
   }
 
