@@ -1,0 +1,211 @@
+/**
+ * The IRC door: a listener (plain or TLS) whose connections speak IRC and
+ * are members of the same room as everyone else. The room runs them (flood
+ * control, caps, registration timeout, shutdown); the door only accepts.
+ *
+ * @module
+ */
+
+import type { ChatConnection, ChatRoom } from "../../room/chat_room.ts";
+import type { Rendered, Renderer } from "../../room/events.ts";
+import type { Line } from "../../io/line_reader.ts";
+import { stripControls } from "../../room/protocol.ts";
+import { acceptLoop, TcpConnection } from "../tcp.ts";
+import { IRC_TRANSPORT, IrcFormat } from "./irc_format.ts";
+import { type IrcContext, IrcInterpreter } from "./irc_interpreter.ts";
+import { MAX_LINE_BYTES } from "./irc_message.ts";
+import { ircText } from "./irc_texts.ts";
+
+/** Ergo's defaults: PING after 90 s of silence, drop after 150 s. */
+export const DEFAULT_PING_INTERVAL_MS = 90_000;
+/** See {@linkcode DEFAULT_PING_INTERVAL_MS}. */
+export const DEFAULT_PING_TIMEOUT_MS = 150_000;
+
+/** Options of {@linkcode startIrcDoor}. */
+export interface IrcDoorOptions {
+  /** The room the door's users join. */
+  room: ChatRoom;
+  /** Address to listen on. */
+  hostname: string;
+  /** Port to listen on; 0 picks a free one. */
+  port: number;
+  /** TLS material (PEM); plain TCP without it. */
+  tls?: { cert: string; key: string };
+  /** The one channel, with its `#` (`#chat`). */
+  channel: string;
+  /** The server's IRC name (the machine's host name, usually). */
+  serverName: string;
+  /** The channel's topic; none if left out or empty. */
+  topic?: string;
+  /** Lines of the message of the day; 422 if left out. */
+  motd?: string[];
+  /** The network's name for 001 and 005. Default `DenoChat`. */
+  network?: string;
+  /** Silence before the server PINGs a client. Default 90 s. */
+  pingIntervalMs?: number;
+  /** Silence before a client is dropped. Default 150 s. */
+  pingTimeoutMs?: number;
+  /** Prints one line on the server console. */
+  onConsole: (line: string) => void;
+}
+
+/** A running IRC door. */
+export interface IrcDoor {
+  /** The address it listens on, with the real port. */
+  readonly addr: { hostname: string; port: number };
+  /** Stops accepting; the room's `shutdown()` ends the sessions. */
+  close(): Promise<void>;
+}
+
+/** Options of {@linkcode IrcConnection}. */
+export interface IrcConnectionOptions {
+  /** The door's format, shared by all its connections. */
+  format: Renderer;
+  /** The door's settings. */
+  context: IrcContext;
+  /** Unsent bytes before the connection is cut; 0 for no limit. */
+  maxSendqBytes: number;
+}
+
+/**
+ * One IRC client as the room sees it: a byte-stream connection with
+ * 510-byte lines, the IRC format and the IRC interpreter.
+ */
+export class IrcConnection implements ChatConnection {
+  readonly address: string;
+  readonly ip: string;
+  readonly transport = IRC_TRANSPORT;
+  readonly renderer: Renderer;
+  readonly interpreter: IrcInterpreter;
+  onCut: ((reason: string) => void) | null = null;
+  #stream: TcpConnection;
+
+  /** Wraps an accepted connection. */
+  constructor(conn: Deno.Conn, options: IrcConnectionOptions) {
+    this.renderer = options.format;
+    this.#stream = new TcpConnection(conn, {
+      maxLineBytes: MAX_LINE_BYTES,
+      maxSendqBytes: options.maxSendqBytes,
+      renderer: options.format,
+      transport: IRC_TRANSPORT,
+    });
+    this.address = this.#stream.address;
+    this.ip = this.#stream.ip;
+    this.#stream.onCut = (reason) => this.onCut?.(reason);
+    this.interpreter = new IrcInterpreter({
+      context: options.context,
+      deliver: (bytes) => this.#stream.deliver(bytes),
+      cut: (reason) => this.onCut?.(reason),
+    });
+  }
+
+  readLines(): Promise<Line[] | null> {
+    return this.#stream.readLines();
+  }
+
+  deliver(output: Rendered): void {
+    this.#stream.deliver(output);
+  }
+
+  drain(): Promise<void> {
+    return this.#stream.drain();
+  }
+
+  close(): void {
+    this.interpreter.dispose();
+    this.#stream.close();
+  }
+}
+
+// A channel name clients accept: `#`, then no space, comma, colon, BELL or
+// other control character.
+// deno-lint-ignore no-control-regex
+const CHANNEL = /^#[^\s,:\x00-\x1f\x7f]{1,49}$/;
+// A server name: one token, without the characters of a nick mask.
+// deno-lint-ignore no-control-regex
+const SERVER_NAME = /^[^\s:!@,*\x00-\x1f\x7f]{1,63}$/;
+
+/**
+ * Listens for IRC clients and serves them in `room`. Throws a `RangeError`
+ * for a bad channel or server name, and what `Deno.listen` throws for a
+ * port in use.
+ *
+ * @example
+ * ```ts
+ * const door = startIrcDoor({
+ *   room, hostname: "0.0.0.0", port: 6667, channel: "#chat",
+ *   serverName: Deno.hostname(), onConsole: console.log,
+ * });
+ * // Later:
+ * await door.close();
+ * ```
+ */
+export function startIrcDoor(options: IrcDoorOptions): IrcDoor {
+  const { room, channel, serverName } = options;
+  if (!CHANNEL.test(channel)) {
+    throw new RangeError(
+      `IRC channel "${channel}" must be "#" and 1-49 characters without spaces, commas or colons`,
+    );
+  }
+  if (!SERVER_NAME.test(serverName)) {
+    throw new RangeError(
+      `IRC server name "${serverName}" must be one word of 1-63 characters`,
+    );
+  }
+  const topic = stripControls(options.topic ?? "").trim();
+  const network = (options.network ?? "DenoChat").replace(
+    // deno-lint-ignore no-control-regex
+    /[\s\x00-\x1f]+/g,
+    "-",
+  );
+  const context: IrcContext = {
+    serverName,
+    channel,
+    topic: topic === "" ? null : topic,
+    motd: options.motd ?? null,
+    network: network === "" ? "DenoChat" : network,
+    startedAt: Date.now(),
+    pingIntervalMs: options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS,
+    pingTimeoutMs: options.pingTimeoutMs ?? DEFAULT_PING_TIMEOUT_MS,
+  };
+  const format = new IrcFormat({ serverName, channel });
+  const where = { hostname: options.hostname, port: options.port };
+  const listener = options.tls
+    ? Deno.listenTls({ ...where, cert: options.tls.cert, key: options.tls.key })
+    : Deno.listen(where);
+  const local = listener.addr as Deno.NetAddr;
+  const addr = { hostname: local.hostname, port: local.port };
+  const stopping = new AbortController();
+  const accepting = acceptLoop({
+    listener,
+    signal: stopping.signal,
+    onConsole: options.onConsole,
+    onConnection: (conn) =>
+      room.serve(
+        new IrcConnection(conn, {
+          format,
+          context,
+          maxSendqBytes: room.limits.maxSendqBytes,
+        }),
+      ),
+  });
+  options.onConsole(
+    ircText.consoleListening(`${addr.hostname}:${addr.port}`, channel),
+  );
+  let closing: Promise<void> | null = null;
+  return {
+    addr,
+    close() {
+      closing ??= (async () => {
+        stopping.abort();
+        try {
+          listener.close();
+        } catch {
+          // Closed already.
+        }
+        await accepting;
+      })();
+      return closing;
+    },
+  };
+}
