@@ -618,7 +618,9 @@ const LEAVE = /^\s*(exit|\/quit|\/exit)\s*$/iu;
 
 /** Sends what was typed: one message a line, in one frame. */
 function sendTyped() {
-  const lines = ui.text.value.split(/\r?\n/u).filter((l) => l.trim() !== "");
+  // Trailing blanks (a completed name leaves one) are not worth sending.
+  const lines = ui.text.value.split(/\r?\n/u).map((l) => l.trimEnd())
+    .filter((l) => l.trim() !== "");
   if (lines.length === 0) return;
   if (!isOpen() || !state.inChat || state.awaiting !== null) {
     setStatus("Not connected: your message was kept.", "bad");
