@@ -14,7 +14,7 @@ import type {
   RoomEvent,
 } from "../../room/events.ts";
 import { historyStamp } from "../line_format.ts";
-import { encodeLines, fitLines, ircLine } from "./irc_message.ts";
+import { encodeLines, fitLines, ircLine, ircTextLine } from "./irc_message.ts";
 import { ircText } from "./irc_texts.ts";
 
 /** The transport name of IRC connections, and their user part. */
@@ -95,11 +95,15 @@ export class IrcFormat implements Renderer {
         ]);
       case "leave":
         return encodeLines([
-          ircLine(memberMask(event.name, event.via), "QUIT", ircText.leftQuit),
+          ircTextLine(
+            memberMask(event.name, event.via),
+            "QUIT",
+            ircText.leftQuit,
+          ),
         ]);
       case "removed":
         return encodeLines([
-          ircLine(
+          ircTextLine(
             memberMask(event.name, event.via),
             "QUIT",
             ircText.removedQuit,
@@ -193,5 +197,5 @@ export class IrcFormat implements Renderer {
 }
 
 function error(reason: string): Uint8Array {
-  return encodeLines([ircLine(null, "ERROR", ircText.closingLink(reason))]);
+  return encodeLines([ircTextLine(null, "ERROR", ircText.closingLink(reason))]);
 }

@@ -27,6 +27,7 @@ import {
   byteLength,
   encodeLines,
   ircLine,
+  ircTextLine,
   MAX_LINE_BYTES,
   parseMessage,
   splitText,
@@ -74,6 +75,15 @@ const CHANNEL_LENGTH = 50;
 // ERROR line first, then ends the session with this as its last notice.
 const QUIET_END: RoomEvent = { type: "goodbye", name: null };
 const WRONG_PASSWORD: RoomEvent = { type: "wrongPassword" };
+
+// Numerics whose last parameter is a token, not a text: written without
+// the trailing `:` (the rest always have it, as clients expect).
+const TOKEN_NUMERICS: ReadonlySet<string> = new Set([
+  NUMERICS.myInfo.code,
+  NUMERICS.umodeIs.code,
+  NUMERICS.channelModeIs.code,
+  NUMERICS.creationTime.code,
+]);
 
 // Commands allowed before registration; the rest get 451.
 const BEFORE_REGISTRATION = new Set([
@@ -251,7 +261,8 @@ export class IrcInterpreter implements Interpreter {
 
   // A numeric reply to this client: `:server CODE nick params...`.
   #numeric(numeric: { code: string }, ...params: string[]): string {
-    return ircLine(this.#context.serverName, numeric.code, this.#me, ...params);
+    const write = TOKEN_NUMERICS.has(numeric.code) ? ircLine : ircTextLine;
+    return write(this.#context.serverName, numeric.code, this.#me, ...params);
   }
 
   // Queues lines, each cut to the limit if a client's long parameter (a
@@ -300,12 +311,14 @@ export class IrcInterpreter implements Interpreter {
       case "LIST":
         // No capabilities: an empty list, and registration waits for END.
         if (sub === "LS" && !registered) this.#negotiating = true;
-        this.#send(ircLine(this.#context.serverName, "CAP", this.#me, sub, ""));
+        this.#send(
+          ircTextLine(this.#context.serverName, "CAP", this.#me, sub, ""),
+        );
         return;
       case "REQ":
         if (!registered) this.#negotiating = true;
         this.#send(
-          ircLine(
+          ircTextLine(
             this.#context.serverName,
             "CAP",
             this.#me,
@@ -517,10 +530,17 @@ export class IrcInterpreter implements Interpreter {
         ),
       );
     }
-    lines.push(...this.#motd());
+    // The hint before the MOTD: clients take the MOTD's end as the end of
+    // registration, and scripts often wait for it.
     lines.push(
-      ircLine(server, "NOTICE", this.#me, ircText.joinHint(context.channel)),
+      ircTextLine(
+        server,
+        "NOTICE",
+        this.#me,
+        ircText.joinHint(context.channel),
+      ),
     );
+    lines.push(...this.#motd());
     return lines;
   }
 
@@ -554,7 +574,7 @@ export class IrcInterpreter implements Interpreter {
       return;
     }
     const server = this.#context.serverName;
-    this.#send(ircLine(server, "PONG", server, token));
+    this.#send(ircTextLine(server, "PONG", server, token));
   }
 
   #schedule(ms: number): void {
@@ -574,7 +594,7 @@ export class IrcInterpreter implements Interpreter {
         return;
       }
       this.#send(
-        ircLine(
+        ircTextLine(
           null,
           "ERROR",
           ircText.closingLink(
@@ -599,7 +619,11 @@ export class IrcInterpreter implements Interpreter {
   #quit(message: string): void {
     const reason = ircText.quitReason(plainText(message));
     this.#send(
-      ircLine(null, "ERROR", ircText.closingLink(`${this.#me} (${reason})`)),
+      ircTextLine(
+        null,
+        "ERROR",
+        ircText.closingLink(`${this.#me} (${reason})`),
+      ),
     );
     this.#session!.end(reasonText.exit, QUIET_END);
   }
@@ -700,8 +724,8 @@ export class IrcInterpreter implements Interpreter {
     const channel = this.#context.channel;
     this.#send(
       reason === ""
-        ? ircLine(this.#mask, "PART", channel)
-        : ircLine(this.#mask, "PART", channel, reason),
+        ? ircTextLine(this.#mask, "PART", channel)
+        : ircTextLine(this.#mask, "PART", channel, reason),
     );
     session.leave();
   }
@@ -768,7 +792,7 @@ export class IrcInterpreter implements Interpreter {
     // Other CTCPs are client machinery: only the channel's IRC users see them.
     const bytes = encodeLines([
       clampLine(
-        ircLine(this.#mask, command, this.#context.channel, ctcpText(ctcp)),
+        ircTextLine(this.#mask, command, this.#context.channel, ctcpText(ctcp)),
       ),
     ]);
     for (const member of session.who()) {
@@ -823,7 +847,9 @@ export class IrcInterpreter implements Interpreter {
     if (peer !== null) {
       found.connection.deliver(
         encodeLines([
-          clampLine(ircLine(this.#mask, command, found.name, ctcpText(ctcp))),
+          clampLine(
+            ircTextLine(this.#mask, command, found.name, ctcpText(ctcp)),
+          ),
         ]),
       );
       return;
@@ -833,7 +859,7 @@ export class IrcInterpreter implements Interpreter {
     const source = memberMask(found.name, found.transport);
     if (ctcp.command === "VERSION") {
       this.#send(
-        ircLine(
+        ircTextLine(
           source,
           "NOTICE",
           this.#me,
@@ -844,10 +870,10 @@ export class IrcInterpreter implements Interpreter {
         ),
       );
     } else if (ctcp.command === "PING") {
-      this.#send(ircLine(source, "NOTICE", this.#me, ctcpText(ctcp)));
+      this.#send(ircTextLine(source, "NOTICE", this.#me, ctcpText(ctcp)));
     } else {
       this.#send(
-        ircLine(
+        ircTextLine(
           this.#context.serverName,
           "NOTICE",
           this.#me,

@@ -90,6 +90,21 @@ export function ircLine(
   return out;
 }
 
+/**
+ * One IRC line whose last parameter is always written as trailing (` :`):
+ * for texts (messages, reasons, tokens), which clients read that way.
+ */
+export function ircTextLine(
+  prefix: string | null,
+  command: string,
+  ...params: string[]
+): string {
+  const last = params.length - 1;
+  if (last < 0) return ircLine(prefix, command);
+  const head = ircLine(prefix, command, ...params.slice(0, last), "x");
+  return `${head.slice(0, -1)}:${params[last].replace(LINE_BREAKERS, " ")}`;
+}
+
 /** The UTF-8 length of `text` in bytes. */
 export function byteLength(text: string): number {
   // Short ASCII texts are the common case; counting beats encoding.

@@ -1,0 +1,838 @@
+/**
+ * IRC door tests over real sockets: registration as real clients do it,
+ * the channel, messages both ways with TCP members, queries, keep-alive,
+ * limits and the wire rules (CRLF, 512 bytes, UTF-8), with exact numerics.
+ *
+ * Real TCP on 127.0.0.1; the room from `startTestServer`, the door on it,
+ * both on port 0.
+ */
+
+import assert from "node:assert/strict";
+import type { ChatServerOptions } from "../lib/app/chat_server.ts";
+import {
+  type IrcDoor,
+  type IrcDoorOptions,
+  startIrcDoor,
+} from "../lib/transports/irc/irc_door.ts";
+import {
+  INVALID_NAME,
+  joined,
+  left,
+  NAME_PROMPT,
+  readLogEvents,
+  startTestServer,
+  TestClient,
+  type TestServer,
+  waitUntilAsync,
+} from "./helpers.ts";
+import { IrcLineClient } from "./support/irc_line_client.ts";
+
+const S = "irc.test";
+const RULES = "Invalid name: use 1-32 letters, digits, '_', '-' or '.'.";
+const encoder = new TextEncoder();
+
+/** What a test gets: the room's server, the door, and client makers. */
+interface Setup {
+  server: TestServer;
+  door: IrcDoor;
+  ircPort: number;
+  consoleLines: string[];
+  /** Registers an IRC client (tracked: closed at the end). */
+  irc(nick: string, options?: { join?: boolean }): Promise<IrcLineClient>;
+  /** Connects a raw IRC client (tracked). */
+  raw(): Promise<IrcLineClient>;
+  /** Joins a TCP client (tracked). */
+  tcp(name: string): Promise<TestClient>;
+}
+
+async function withIrc(
+  options: {
+    server?: ChatServerOptions;
+    door?: Partial<IrcDoorOptions>;
+  },
+  body: (setup: Setup) => Promise<void>,
+): Promise<void> {
+  const server = await startTestServer(options.server);
+  const consoleLines: string[] = [];
+  const clients: { close(): Promise<void> }[] = [];
+  let door: IrcDoor | undefined;
+  try {
+    door = startIrcDoor({
+      room: server.server.room,
+      hostname: "127.0.0.1",
+      port: 0,
+      channel: "#chat",
+      serverName: S,
+      onConsole: (line) => consoleLines.push(line),
+      ...options.door,
+    });
+    const ircPort = door.addr.port;
+    await body({
+      server,
+      door,
+      ircPort,
+      consoleLines,
+      async irc(nick, { join = true } = {}) {
+        const client = join
+          ? await IrcLineClient.joined(ircPort, nick)
+          : await IrcLineClient.register(ircPort, nick);
+        clients.push(client);
+        return client;
+      },
+      async raw() {
+        const client = await IrcLineClient.connect(ircPort);
+        clients.push(client);
+        return client;
+      },
+      async tcp(name) {
+        const client = await TestClient.join(server.port, name);
+        clients.push(client);
+        return client;
+      },
+    });
+    for (const client of clients) {
+      if (client instanceof IrcLineClient) {
+        assert.deepEqual(client.violations, [], "wire rules");
+      }
+    }
+  } finally {
+    await door?.close();
+    await server.cleanup();
+    await Promise.allSettled(clients.map((client) => client.close()));
+  }
+}
+
+Deno.test("irc: the console names the door's address and channel", async () => {
+  await withIrc({}, ({ consoleLines, ircPort }) => {
+    assert.deepEqual(consoleLines, [
+      `IRC at 127.0.0.1:${ircPort}, channel #chat`,
+    ]);
+    return Promise.resolve();
+  });
+});
+
+Deno.test("irc: CAP LS holds registration until CAP END; LIST, REQ, 410", async () => {
+  await withIrc({}, async (setup) => {
+    const c = await setup.raw();
+    await c.send("CAP LS 302");
+    await c.next(`:${S} CAP * LS :`);
+    await c.send("NICK ann");
+    await c.send("USER ann 0 * :Ann Example");
+    await c.send("CAP LIST");
+    await c.next(`:${S} CAP * LIST :`);
+    await c.send("CAP REQ :multi-prefix sasl");
+    await c.next(`:${S} CAP * NAK :multi-prefix sasl`);
+    await c.send("CAP FROB");
+    await c.next(`:${S} 410 * FROB :Invalid CAP command`);
+    await c.send("PING :still-waiting");
+    await c.next(`:${S} PONG ${S} :still-waiting`);
+    assert.ok(!c.lines.some((line) => / 001 /.test(line)), "no 001 before END");
+    await c.send("CAP END");
+    const burst = await c.until(/ 422 /);
+    assert.equal(
+      burst[0],
+      `:${S} 001 ann :Welcome to the DenoChat IRC network, ann!irc@chat`,
+    );
+    assert.match(burst[1], new RegExp(`^:${S} 002 ann :Your host is ${S}, `));
+    assert.match(
+      burst[2],
+      new RegExp(`^:${S} 003 ann :This server was created `),
+    );
+    assert.match(burst[3], new RegExp(`^:${S} 004 ann ${S} \\S+ i bnt$`));
+    const isupport = burst.filter((line) => / 005 /.test(line));
+    assert.ok(isupport.length >= 1);
+    const tokens: string[] = [];
+    for (const line of isupport) {
+      assert.ok(line.endsWith(" :are supported by this server"), line);
+      const middle = line.split(" ").slice(3, -5);
+      assert.ok(middle.length <= 13, `${middle.length} tokens: ${line}`);
+      tokens.push(...middle);
+    }
+    for (
+      const token of [
+        "CASEMAPPING=ascii",
+        "CHANTYPES=#",
+        "NICKLEN=32",
+        "CHANNELLEN=50",
+        "NETWORK=DenoChat",
+        "PREFIX=",
+        "CHANMODES=b,,,nt",
+      ]
+    ) {
+      assert.ok(tokens.includes(token), `${token} in ${tokens.join(" ")}`);
+    }
+    assert.equal(burst.at(-1), `:${S} 422 ann :MOTD File is missing`);
+    // After registration, CAP LIST names the nick.
+    await c.send("CAP LIST");
+    await c.next(`:${S} CAP ann LIST :`);
+  });
+});
+
+Deno.test("irc: USER before NICK, 431, 432 with the rules, 433 across transports", async () => {
+  await withIrc({}, async (setup) => {
+    const bob = await setup.tcp("Bob");
+    const c = await setup.raw();
+    await c.send("USER x 0 * :Someone");
+    await c.send("NICK");
+    await c.next(`:${S} 431 * :No nickname given`);
+    await c.send("NICK [foo]");
+    await c.next(`:${S} 432 * [foo] :${RULES}`);
+    await c.send("NICK " + "a".repeat(33));
+    await c.next(new RegExp(`^:${S} 432 \\* a{33} :Invalid name`));
+    // Taken without regard to case, by a TCP member.
+    await c.send("NICK bob");
+    await c.next(`:${S} 433 * bob :Nickname is already in use`);
+    await c.send("NICK dana");
+    await c.next(
+      `:${S} 001 dana :Welcome to the DenoChat IRC network, dana!irc@chat`,
+    );
+    // Held from registration: the TCP side cannot take it either.
+    const eve = await TestClient.connect(setup.server.port);
+    try {
+      await eve.next(NAME_PROMPT);
+      await eve.send("DANA");
+      await eve.next(
+        'Name "DANA" is already taken. Please enter another name:',
+      );
+      await eve.send("[x]");
+      await eve.next(INVALID_NAME);
+    } finally {
+      await eve.close();
+    }
+    // Not present before JOIN: no join notice, not in /who.
+    await bob.send("/who");
+    await bob.next("Online (1): Bob");
+  });
+});
+
+Deno.test("irc: 451 before registration, also for irssi's `JOIN :` probe", async () => {
+  await withIrc({}, async (setup) => {
+    const c = await setup.raw();
+    await c.send("JOIN :");
+    await c.next(`:${S} 451 * :You have not registered`);
+    await c.send("PRIVMSG #chat :hi");
+    await c.next(`:${S} 451 * :You have not registered`);
+    await c.send("PING 123");
+    await c.next(`:${S} PONG ${S} :123`);
+  });
+});
+
+Deno.test("irc: JOIN echo, 353 with every transport, 366; joins announced", async () => {
+  await withIrc({}, async (setup) => {
+    const bob = await setup.tcp("bob");
+    const zed = await setup.irc("zed");
+    const c = await setup.irc("ann", { join: false });
+    await c.send("JOIN #chat");
+    const lines = await c.until(/ 366 /);
+    assert.deepEqual(lines, [
+      ":ann!irc@chat JOIN #chat",
+      `:${S} 353 ann = #chat :bob zed ann`,
+      `:${S} 366 ann #chat :End of /NAMES list`,
+    ]);
+    await bob.next(joined("ann"));
+    await zed.next(":ann!irc@chat JOIN #chat");
+    await bob.send("/who");
+    await bob.next("Online (3): ann, bob, zed");
+    // Another channel: 403; joining again: nothing.
+    await c.send("JOIN #other");
+    await c.next(`:${S} 403 ann #other :No such channel`);
+    await c.send("JOIN #CHAT");
+    await c.send("PING :after");
+    const after = await c.until(`:${S} PONG ${S} :after`);
+    assert.deepEqual(after, [`:${S} PONG ${S} :after`]);
+  });
+});
+
+Deno.test("irc: 332 only with a topic; TOPIC 331/332, setting it 482; MOTD", async () => {
+  await withIrc({
+    door: { topic: "Lab chat", motd: ["Be kind.", "Have fun."] },
+  }, async (setup) => {
+    const c = await setup.raw();
+    await c.send("NICK ann");
+    await c.send("USER ann 0 * :Ann");
+    const motd = await c.until(/ 376 /);
+    assert.deepEqual(motd.slice(-4), [
+      `:${S} 375 ann :- ${S} Message of the day -`,
+      `:${S} 372 ann :- Be kind.`,
+      `:${S} 372 ann :- Have fun.`,
+      `:${S} 376 ann :End of /MOTD command`,
+    ]);
+    await c.send("JOIN #chat");
+    const lines = await c.until(/ 366 /);
+    assert.deepEqual(lines.slice(0, 2), [
+      ":ann!irc@chat JOIN #chat",
+      `:${S} 332 ann #chat :Lab chat`,
+    ]);
+    await c.send("TOPIC #chat");
+    await c.next(`:${S} 332 ann #chat :Lab chat`);
+    await c.send("TOPIC #chat :new topic");
+    await c.next(
+      new RegExp(`^:${S} 482 ann #chat :You're not channel operator`),
+    );
+  });
+  await withIrc({}, async (setup) => {
+    const c = await setup.irc("ann");
+    assert.ok(!c.lines.some((line) => / 332 /.test(line)));
+    await c.send("TOPIC #chat");
+    await c.next(`:${S} 331 ann #chat :No topic is set`);
+    await c.send("TOPIC #nope");
+    await c.next(`:${S} 403 ann #nope :No such channel`);
+  });
+});
+
+Deno.test("irc: PART and JOIN 0 leave the channel but keep the nick", async () => {
+  await withIrc({}, async (setup) => {
+    const bob = await setup.tcp("bob");
+    const c = await setup.irc("ann");
+    await bob.next(joined("ann"));
+    await c.send("PART #chat :lunch");
+    await c.next(":ann!irc@chat PART #chat :lunch");
+    await bob.next(left("ann"));
+    await c.send("PART #chat");
+    await c.next(`:${S} 442 ann #chat :You're not on that channel`);
+    await c.send("PRIVMSG #chat :anyone?");
+    await c.next(`:${S} 404 ann #chat :Cannot send to channel (join it first)`);
+    // Still holds the nick and gets private messages.
+    await bob.send("@ann still there?");
+    await c.next(":bob!tcp@chat PRIVMSG ann :still there?");
+    await c.send("PRIVMSG bob :yes");
+    await bob.next("Private message from ann: yes");
+    await c.send("JOIN #chat");
+    await c.next(/ 366 ann /);
+    await bob.next(joined("ann"));
+    await c.send("JOIN 0");
+    await c.next(":ann!irc@chat PART #chat :Left the channel");
+    await bob.next(left("ann"));
+    assert.ok(setup.server.server.room.names().every((n) => n !== "ann"));
+    await waitUntilAsync(
+      async () =>
+        (await readLogEvents(setup.server.logPath)).filter((e) =>
+          e === "ann has left the chat"
+        ).length === 2,
+      "two leaves of ann in the log",
+    );
+  });
+});
+
+async function waitForLog(setup: Setup, event: string): Promise<string[]> {
+  let events: string[] = [];
+  const deadline = performance.now() + 5_000;
+  while (
+    !(events = await readLogEvents(setup.server.logPath)).includes(event)
+  ) {
+    if (performance.now() > deadline) {
+      throw new Error(
+        `Timed out waiting for "${event}" in ${events.join(" | ")}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return events;
+}
+
+Deno.test("irc: channel and private messages both ways with TCP, 401, 411, 412", async () => {
+  await withIrc({}, async (setup) => {
+    const bob = await setup.tcp("bob");
+    const c = await setup.irc("ann");
+    await bob.next(joined("ann"));
+    await c.send("PRIVMSG #chat :hello bob");
+    await bob.next("ann: hello bob");
+    await c.send("NOTICE #CHAT :a notice reads the same");
+    await bob.next("ann: a notice reads the same");
+    await bob.send("hi ann");
+    await c.next(":bob!tcp@chat PRIVMSG #chat :hi ann");
+    await bob.send("@ann psst");
+    await c.next(":bob!tcp@chat PRIVMSG ann :psst");
+    await c.send("PRIVMSG BOB :psst back");
+    await bob.next("Private message from ann: psst back");
+    await c.send("PRIVMSG nobody :hello?");
+    await c.next(`:${S} 401 ann nobody :No such nick/channel`);
+    await c.send("PRIVMSG");
+    await c.next(`:${S} 411 ann :No recipient given (PRIVMSG)`);
+    await c.send("PRIVMSG #chat");
+    await c.next(`:${S} 412 ann :No text to send`);
+    // Formatting and control codes never reach the others.
+    await c.send("PRIVMSG #chat :\x02bold\x02 \x0304,01red\x03 \x1b[31mplain");
+    await bob.next("ann: bold red [31mplain");
+    // The sender gets no echo of its own lines.
+    await c.send("PING :end");
+    const tail = await c.until(`:${S} PONG ${S} :end`);
+    assert.ok(!tail.some((line) => line.includes("PRIVMSG #chat :hello bob")));
+    const log = await waitForLog(setup, "ann -> bob: psst back");
+    assert.ok(log.includes("ann: hello bob"));
+  });
+});
+
+Deno.test("irc: CTCP ACTION is /me both ways; other CTCPs stay on IRC, VERSION answered", async () => {
+  await withIrc({}, async (setup) => {
+    const bob = await setup.tcp("bob");
+    const zed = await setup.irc("zed");
+    const c = await setup.irc("ann");
+    await bob.next(joined("ann"));
+    await c.send("PRIVMSG #chat :\x01ACTION waves\x01");
+    await bob.next("* ann waves");
+    await zed.next(":ann!irc@chat PRIVMSG #chat :\x01ACTION waves\x01");
+    await bob.send("/me nods");
+    await c.next(":bob!tcp@chat PRIVMSG #chat :\x01ACTION nods\x01");
+    // A private action reads as one to the TCP member.
+    await c.send("PRIVMSG bob :\x01ACTION pokes you\x01");
+    await bob.next("Private message from ann: * ann pokes you");
+    // CTCP PING to the channel: the IRC user sees it, the TCP one never.
+    await c.send("PRIVMSG #chat :\x01PING 12345\x01");
+    await zed.next(":ann!irc@chat PRIVMSG #chat :\x01PING 12345\x01");
+    await c.send("PRIVMSG #chat :marker");
+    assert.equal(await bob.next(/^ann:/), "ann: marker");
+    // CTCP to a TCP member: the server answers VERSION and PING for it.
+    await c.send("PRIVMSG bob :\x01VERSION\x01");
+    await c.next(
+      // deno-lint-ignore no-control-regex
+      /^:bob!tcp@chat NOTICE ann :\x01VERSION deno-chat-\S+ \(tcp member, answered by the server\)\x01$/,
+    );
+    await c.send("PRIVMSG bob :\x01PING 42\x01");
+    await c.next(":bob!tcp@chat NOTICE ann :\x01PING 42\x01");
+    await c.send("PRIVMSG bob :\x01FINGER\x01");
+    await c.next(
+      `:${S} NOTICE ann :bob is not on IRC: CTCP FINGER was not delivered.`,
+    );
+    // Between IRC users a CTCP passes as it is.
+    await c.send("PRIVMSG zed :\x01VERSION\x01");
+    await zed.next(":ann!irc@chat PRIVMSG zed :\x01VERSION\x01");
+    await zed.send("NOTICE ann :\x01VERSION irssi 1.4\x01");
+    await c.next(":zed!irc@chat NOTICE ann :\x01VERSION irssi 1.4\x01");
+    await bob.send("/who");
+    await bob.next("Online (3): ann, bob, zed");
+    assert.ok(!bob.received.lines.some((line) => line.includes("PING")));
+    assert.ok(!bob.received.lines.some((line) => line.includes("VERSION")));
+  });
+});
+
+Deno.test("irc: a long message from TCP is split into PRIVMSGs that each fit", async () => {
+  await withIrc({}, async (setup) => {
+    const bob = await setup.tcp("bob");
+    const c = await setup.irc("ann");
+    await bob.next(joined("ann"));
+    // Multi-byte characters without spaces: every cut is at a boundary.
+    const text = "é日本🎉x".repeat(300);
+    await bob.send(text);
+    let got = "";
+    while (got.length < text.length) {
+      const line = await c.next(/^:bob!tcp@chat PRIVMSG #chat :/);
+      assert.ok(encoder.encode(line).length + 2 <= 512, `${line.length}`);
+      got += line.slice(":bob!tcp@chat PRIVMSG #chat :".length);
+    }
+    assert.equal(got, text);
+    // With spaces, the cuts are at spaces and drop them.
+    const words = Array.from({ length: 300 }, (_, i) => `word${i}`).join(" ");
+    await bob.send(words);
+    const pieces: string[] = [];
+    while (pieces.join(" ").length < words.length) {
+      const line = await c.next(/^:bob!tcp@chat PRIVMSG #chat :/);
+      pieces.push(line.slice(":bob!tcp@chat PRIVMSG #chat :".length));
+    }
+    assert.ok(pieces.length >= 4);
+    assert.equal(pieces.join(" "), words);
+    // An action too: each piece is a whole CTCP ACTION.
+    await bob.send("/me " + "z".repeat(1500));
+    const first = await c.next(
+      // deno-lint-ignore no-control-regex
+      /^:bob!tcp@chat PRIVMSG #chat :\x01ACTION z+\x01$/,
+    );
+    assert.ok(encoder.encode(first).length <= 510);
+    assert.deepEqual(c.violations, []);
+  });
+});
+
+Deno.test("irc: a line over 512 bytes gets 417 and is dropped; the connection goes on", async () => {
+  await withIrc({}, async (setup) => {
+    const bob = await setup.tcp("bob");
+    const c = await setup.irc("ann");
+    await bob.next(joined("ann"));
+    // 510 bytes of line and CRLF: the longest allowed.
+    const head = "PRIVMSG #chat :";
+    await c.send(head + "a".repeat(510 - head.length));
+    await bob.next(`ann: ${"a".repeat(510 - head.length)}`);
+    await c.send(head + "b".repeat(511 - head.length));
+    await c.next(`:${S} 417 ann :Input line was too long`);
+    await c.send(head + "after");
+    await bob.next("ann: after");
+    assert.ok(!bob.received.lines.some((line) => line.includes("bbbb")));
+  });
+});
+
+Deno.test("irc: byte-by-byte writes and CRLF/LF mixes", async () => {
+  await withIrc({}, async (setup) => {
+    const bob = await setup.tcp("bob");
+    const c = await setup.raw();
+    const bytes = encoder.encode(
+      "CAP LS 302\nNICK ann\r\nUSER ann 0 * :Ann\nCAP END\r\nJOIN #chat\nPRIVMSG #chat :h\u00e9llo \u65e5\u672c\r\n",
+    );
+    for (const byte of bytes) await c.sendRaw(Uint8Array.of(byte));
+    await c.next(/ 366 ann /);
+    await bob.next("ann: h\u00e9llo \u65e5\u672c");
+    // Invalid UTF-8 becomes U+FFFD, never a broken line elsewhere.
+    await c.sendRaw(
+      Uint8Array.of(
+        ...encoder.encode("PRIVMSG #chat :x"),
+        0xff,
+        0xfe,
+        0x0d,
+        0x0a,
+      ),
+    );
+    await bob.next("ann: x\ufffd\ufffd");
+  });
+});
+
+Deno.test("irc: NICK changes are /nick both ways; 433 and 432 after registration", async () => {
+  await withIrc({}, async (setup) => {
+    const bob = await setup.tcp("bob");
+    const zed = await setup.irc("zed");
+    const c = await setup.irc("ann");
+    await bob.next(joined("ann"));
+    await c.send("NICK anna");
+    await c.next(":ann!irc@chat NICK anna");
+    await bob.next("*** ann is now known as anna.");
+    await zed.next(":ann!irc@chat NICK anna");
+    await c.send("NICK BOB");
+    await c.next(`:${S} 433 anna BOB :Nickname is already in use`);
+    await c.send("NICK a:b");
+    await c.next(`:${S} 432 anna a:b :${RULES}`);
+    await bob.send("/nick bobby");
+    await c.next(":bob!tcp@chat NICK bobby");
+    await c.send("PRIVMSG #chat :hi bobby");
+    await bob.next("anna: hi bobby");
+  });
+});
+
+Deno.test("irc: QUIT gets ERROR and a close; the others see the leave", async () => {
+  await withIrc({}, async (setup) => {
+    const bob = await setup.tcp("bob");
+    const zed = await setup.irc("zed");
+    const c = await setup.irc("ann");
+    await bob.next(joined("ann"));
+    await c.send("QUIT :bye all");
+    await c.next("ERROR :Closing link: ann (Quit: bye all)");
+    await c.closed();
+    await bob.next(left("ann"));
+    await zed.next(":ann!irc@chat QUIT :Left the chat");
+    await waitForLog(setup, "ann has left the chat");
+    // A TCP member leaving is a QUIT on IRC too.
+    await bob.send("exit");
+    await zed.next(":bob!tcp@chat QUIT :Left the chat");
+  });
+});
+
+Deno.test("irc: MODE queries: 324, 368, 482, 221, +i, 501, 502", async () => {
+  await withIrc({}, async (setup) => {
+    await setup.tcp("bob");
+    const c = await setup.irc("ann");
+    await c.send("MODE #chat");
+    await c.next(`:${S} 324 ann #chat +nt`);
+    await c.next(new RegExp(`^:${S} 329 ann #chat \\d+$`));
+    await c.send("MODE #chat b");
+    await c.next(`:${S} 368 ann #chat :End of channel ban list`);
+    await c.send("MODE #chat +b");
+    await c.next(`:${S} 368 ann #chat :End of channel ban list`);
+    await c.send("MODE #chat +o bob");
+    await c.next(new RegExp(`^:${S} 482 ann #chat :`));
+    await c.send("MODE ann");
+    await c.next(`:${S} 221 ann +`);
+    await c.send("MODE ann +i");
+    await c.next(":ann MODE ann +i");
+    await c.send("MODE ann");
+    await c.next(`:${S} 221 ann +i`);
+    await c.send("MODE ann +x");
+    await c.next(`:${S} 501 ann :Unknown MODE flag`);
+    await c.send("MODE bob +i");
+    await c.next(`:${S} 502 ann :Cannot change mode for other users`);
+    await c.send("MODE #other");
+    await c.next(`:${S} 403 ann #other :No such channel`);
+  });
+});
+
+Deno.test("irc: WHO, WHOIS (both forms), NAMES, LIST, ISON, USERHOST, 421", async () => {
+  await withIrc({}, async (setup) => {
+    await setup.tcp("bob");
+    const c = await setup.irc("ann");
+    await c.send("WHO #chat");
+    assert.deepEqual(await c.until(/ 315 /), [
+      `:${S} 352 ann #chat irc chat ${S} ann H :0 ann Test`,
+      `:${S} 352 ann #chat tcp chat ${S} bob H :0 bob`,
+      `:${S} 315 ann #chat :End of /WHO list`,
+    ]);
+    await c.send("WHO bob");
+    assert.deepEqual(await c.until(/ 315 /), [
+      `:${S} 352 ann #chat tcp chat ${S} bob H :0 bob`,
+      `:${S} 315 ann bob :End of /WHO list`,
+    ]);
+    await c.send("WHOIS bob");
+    assert.deepEqual(await c.until(/ 318 /), [
+      `:${S} 311 ann bob tcp chat * :bob`,
+      `:${S} 319 ann bob :#chat`,
+      `:${S} 312 ann bob ${S} :Deno chat`,
+      `:${S} 320 ann bob :is connected via tcp`,
+      `:${S} 318 ann bob :End of /WHOIS list`,
+    ]);
+    await c.send("WHOIS ann ann");
+    const whois = await c.until(/ 318 /);
+    assert.equal(whois[0], `:${S} 311 ann ann irc chat * :ann Test`);
+    assert.match(
+      whois.at(-2)!,
+      new RegExp(`^:${S} 317 ann ann \\d+ \\d+ :seconds idle, signon time$`),
+    );
+    await c.send("WHOIS ghost");
+    assert.deepEqual(await c.until(/ 318 /), [
+      `:${S} 401 ann ghost :No such nick/channel`,
+      `:${S} 318 ann ghost :End of /WHOIS list`,
+    ]);
+    await c.send("WHOIS");
+    await c.next(`:${S} 431 ann :No nickname given`);
+    await c.send("NAMES #chat");
+    assert.deepEqual(await c.until(/ 366 /), [
+      `:${S} 353 ann = #chat :ann bob`,
+      `:${S} 366 ann #chat :End of /NAMES list`,
+    ]);
+    await c.send("LIST");
+    assert.deepEqual(await c.until(/ 323 /), [
+      `:${S} 321 ann Channel :Users  Name`,
+      `:${S} 322 ann #chat 2 :`,
+      `:${S} 323 ann :End of /LIST`,
+    ]);
+    await c.send("ISON bob ghost ANN");
+    await c.next(`:${S} 303 ann :bob ann`);
+    await c.send("USERHOST bob ann");
+    await c.next(`:${S} 302 ann :bob=+tcp@chat ann=+irc@chat`);
+    await c.send("FROBNICATE x");
+    await c.next(`:${S} 421 ann FROBNICATE :Unknown command`);
+    await c.send("USER again 0 * :x");
+    await c.next(`:${S} 462 ann :You may not reregister`);
+  });
+});
+
+Deno.test("irc: AWAY 306/305, 301 to senders, G in WHO", async () => {
+  await withIrc({}, async (setup) => {
+    const zed = await setup.irc("zed");
+    const c = await setup.irc("ann");
+    await c.send("AWAY :at lunch");
+    await c.next(`:${S} 306 ann :You have been marked as being away`);
+    await zed.send("PRIVMSG ann :are you there?");
+    await zed.next(`:${S} 301 zed ann :at lunch`);
+    await c.next(":zed!irc@chat PRIVMSG ann :are you there?");
+    await zed.send("WHO ann");
+    await zed.next(`:${S} 352 zed #chat irc chat ${S} ann G :0 ann Test`);
+    await zed.send("USERHOST ann");
+    await zed.next(`:${S} 302 zed :ann=-irc@chat`);
+    await zed.send("WHOIS ann");
+    await zed.next(`:${S} 301 zed ann :at lunch`);
+    await c.send("AWAY");
+    await c.next(`:${S} 305 ann :You are no longer marked as being away`);
+    await zed.send("PRIVMSG ann :back?");
+    await c.next(":zed!irc@chat PRIVMSG ann :back?");
+    await zed.send("PING :x");
+    const lines = await zed.until(`:${S} PONG ${S} :x`);
+    assert.ok(!lines.some((line) => / 301 /.test(line)));
+  });
+});
+
+Deno.test("irc: PING/PONG both ways; a silent client is dropped", async () => {
+  await withIrc({
+    door: { pingIntervalMs: 150, pingTimeoutMs: 600 },
+  }, async (setup) => {
+    const bob = await setup.tcp("bob");
+    const c = await setup.irc("ann");
+    const quiet = await setup.irc("quiet");
+    await bob.next(joined("quiet"));
+    // One answers every PING, the other never does.
+    let answering = true;
+    const answered = (async () => {
+      let count = 0;
+      while (answering) {
+        const ping = await c.next(`PING ${S}`, 300).catch(() => null);
+        if (ping !== null) {
+          await c.send(`PONG ${S}`);
+          count++;
+        }
+      }
+      return count;
+    })();
+    try {
+      await quiet.next(`PING ${S}`);
+      await quiet.next("ERROR :Closing link: Ping timeout: 1 seconds", 2_000);
+      await quiet.closed();
+      await bob.next(left("quiet"));
+    } finally {
+      answering = false;
+    }
+    assert.ok(await answered >= 2, "the answering client was PINGed again");
+    assert.ok(c.lines.includes(":quiet!irc@chat QUIT :Left the chat"));
+    await waitForLog(setup, "quiet has been disconnected (ping timeout)");
+    assert.ok(!c.ended);
+  });
+});
+
+Deno.test("irc: password: PASS right registers, wrong gets 464 and ERROR", async () => {
+  await withIrc({
+    server: { password: "s3cret", limits: { wrongPasswordDelayMs: 0 } },
+  }, async (setup) => {
+    const ok = await IrcLineClient.register(setup.ircPort, "ann", {
+      password: "s3cret",
+    });
+    try {
+      assert.ok(ok.lines.some((line) => line.startsWith(`:${S} 001 ann `)));
+    } finally {
+      await ok.close();
+    }
+    for (const pass of ["PASS wrong", null]) {
+      const c = await setup.raw();
+      if (pass !== null) await c.send(pass);
+      await c.send("NICK eve");
+      await c.send("USER eve 0 * :Eve");
+      await c.next(`:${S} 464 * :Password incorrect`);
+      await c.next("ERROR :Closing link: Wrong password.");
+      await c.closed();
+    }
+  });
+});
+
+Deno.test("irc: a nick race between an IRC and a TCP client: exactly one wins", async () => {
+  await withIrc({}, async (setup) => {
+    for (let round = 0; round < 8; round++) {
+      const name = `race${round}`;
+      const irc = await setup.raw();
+      const tcp = await TestClient.connect(setup.server.port);
+      try {
+        await tcp.next(NAME_PROMPT);
+        await Promise.all([
+          irc.send(`NICK ${name}\r\nUSER ${name} 0 * :R`),
+          tcp.send(round % 2 === 0 ? name : name.toUpperCase()),
+        ]);
+        const ircLine = await irc.next(/ (001|433) /);
+        const tcpLine = await tcp.next(/^(Welcome |Name ")/);
+        const ircWon = ircLine.includes(" 001 ");
+        const tcpWon = tcpLine.startsWith("Welcome ");
+        assert.notEqual(ircWon, tcpWon, `${ircLine} / ${tcpLine}`);
+      } finally {
+        await irc.close();
+        await tcp.close();
+      }
+    }
+  });
+});
+
+Deno.test("irc: history on JOIN as PRIVMSGs from their authors, [HH:MM] first", async () => {
+  await withIrc({}, async (setup) => {
+    const bob = await setup.tcp("bob");
+    await bob.send("earlier words");
+    await bob.send("/me stretches");
+    await waitForLog(setup, "* bob stretches");
+    const c = await setup.irc("ann");
+    await c.next(/^:bob!chat@chat PRIVMSG #chat :\[\d\d:\d\d\] earlier words$/);
+    await c.next(
+      /^:bob!chat@chat PRIVMSG #chat :\[\d\d:\d\d\] \* bob stretches$/,
+    );
+    await c.next(`:${S} NOTICE #chat :End of history (2 messages).`);
+  });
+});
+
+Deno.test("irc: announcements are server NOTICEs; removal and shutdown are ERROR", async () => {
+  let watcher: IrcLineClient | undefined;
+  await withIrc({}, async (setup) => {
+    const c = await setup.irc("ann");
+    const zed = await setup.irc("zed");
+    watcher = zed;
+    setup.server.server.room.announce("pizza in the lobby");
+    await c.next(`:${S} NOTICE #chat :Announcement: pizza in the lobby`);
+    setup.server.server.room.kick("ann", "spam");
+    await c.next("ERROR :Closing link: You were removed from the chat (spam).");
+    await c.closed();
+    await zed.next(":ann!irc@chat QUIT :Removed from the chat");
+  });
+  // Cleanup shut the room down: the last IRC user was told.
+  await watcher!.next(
+    "ERROR :Closing link: Server is shutting down. Disconnecting...",
+  );
+  assert.ok(watcher!.ended);
+});
+
+Deno.test("irc: registration timeout, per-IP cap, and TLS", async () => {
+  await withIrc({
+    server: { limits: { registrationTimeoutMs: 300, maxPerIp: 2 } },
+  }, async (setup) => {
+    const slow = await setup.raw();
+    await slow.send("NICK slow");
+    await slow.next("ERROR :Closing link: Registration timed out.", 3_000);
+    await slow.closed();
+    const a = await setup.irc("a1");
+    const b = await setup.raw();
+    const c = await setup.raw();
+    await c.next(
+      "ERROR :Closing link: Too many connections from your address.",
+    );
+    await c.closed();
+    await b.close();
+    assert.ok(!a.ended);
+  });
+  const fixtures = new URL("./fixtures/", import.meta.url);
+  const tls = {
+    cert: await Deno.readTextFile(new URL("localhost.crt", fixtures)),
+    key: await Deno.readTextFile(new URL("localhost.key", fixtures)),
+  };
+  const ca = await Deno.readTextFile(new URL("ca.crt", fixtures));
+  await withIrc({ door: { tls } }, async (setup) => {
+    const c = await IrcLineClient.connect(setup.ircPort, {
+      tls: { caCerts: [ca] },
+    });
+    try {
+      await c.send("NICK sec");
+      await c.send("USER sec 0 * :Sec");
+      await c.next(
+        `:${S} 001 sec :Welcome to the DenoChat IRC network, sec!irc@chat`,
+      );
+      await c.send("JOIN #chat");
+      await c.next(`:${S} 353 sec = #chat :sec`);
+    } finally {
+      await c.close();
+    }
+  });
+});
+
+Deno.test("irc: garbage never crashes the door or affects another client", async () => {
+  await withIrc({}, async (setup) => {
+    const bob = await setup.tcp("bob");
+    const c = await setup.irc("ann");
+    const junk = [
+      "",
+      "   ",
+      ":onlyprefix",
+      "@tag=1",
+      "@a=b :p PRIVMSG #chat :tagged",
+      "\x00\x01\x02",
+      "NICK :",
+      "JOIN ,,,",
+      "PRIVMSG ,,, :x",
+      "MODE",
+      "WHO",
+      "WHO *",
+      "WHOIS a,b,c",
+      "NAMES ,",
+      "USERHOST",
+      "ISON",
+      "CAP",
+      "PING",
+      "PART",
+      "AWAY :" + "x".repeat(480),
+      "PRIVMSG " + "n".repeat(490) + " :x",
+      "PRIVMSG #chat :\x01",
+      "PRIVMSG #chat :\x01ACTION\x01",
+      "PRIVMSG bob :\x01\x01",
+      "TOPIC",
+    ];
+    for (const line of junk) await c.send(line);
+    await c.send("PING :survived");
+    await c.next(`:${S} PONG ${S} :survived`);
+    await bob.next("ann: tagged");
+    await bob.send("still fine");
+    await c.next(":bob!tcp@chat PRIVMSG #chat :still fine");
+    assert.deepEqual(c.violations, []);
+  });
+});

@@ -1,0 +1,215 @@
+/**
+ * A small IRC client on a real socket, for tests: it sends raw lines,
+ * collects what the server sends (checking that every line ends in CRLF,
+ * fits 512 bytes and is valid UTF-8), and knows the registration dance.
+ *
+ * @module
+ */
+
+import { WAIT_MS, waitUntil, writeAll } from "../helpers.ts";
+
+const encoder = new TextEncoder();
+const strictDecoder = new TextDecoder("utf-8", { fatal: true });
+
+/** What a line from the server must match to be waited for. */
+export type LineMatch = string | RegExp | ((line: string) => boolean);
+
+function tester(match: LineMatch): (line: string) => boolean {
+  return typeof match === "string"
+    ? (line) => line === match
+    : match instanceof RegExp
+    ? (line) => match.test(line)
+    : match;
+}
+
+/** An IRC client for tests. */
+export class IrcLineClient {
+  /** Every line received, without its CRLF. */
+  readonly lines: string[] = [];
+  /** Lines that broke the wire rules (no CRLF, too long, bad UTF-8). */
+  readonly violations: string[] = [];
+  /** Whether the server closed the connection. */
+  ended = false;
+  readonly conn: Deno.Conn;
+  #pending: number[] = [];
+  #cursor = 0;
+  #reading: Promise<void>;
+  #closed = false;
+
+  private constructor(conn: Deno.Conn) {
+    this.conn = conn;
+    this.#reading = this.#readLoop();
+  }
+
+  /** Connects to 127.0.0.1:`port` (or with TLS to `localhost`). */
+  static async connect(
+    port: number,
+    options: { tls?: { caCerts: string[] } } = {},
+  ): Promise<IrcLineClient> {
+    const conn = options.tls
+      ? await Deno.connectTls({
+        hostname: "localhost",
+        port,
+        caCerts: options.tls.caCerts,
+      })
+      : await Deno.connect({ hostname: "127.0.0.1", port });
+    return new IrcLineClient(conn);
+  }
+
+  /**
+   * Connects and registers as `nick` (NICK and USER, with PASS first if
+   * given), waiting for the end of the MOTD (376 or 422).
+   */
+  static async register(
+    port: number,
+    nick: string,
+    options: { password?: string } = {},
+  ): Promise<IrcLineClient> {
+    const client = await IrcLineClient.connect(port);
+    try {
+      if (options.password !== undefined) {
+        await client.send(`PASS ${options.password}`);
+      }
+      await client.send(`NICK ${nick}`);
+      await client.send(`USER ${nick} 0 * :${nick} Test`);
+      await client.next(/^:\S+ (376|422) /);
+    } catch (error) {
+      await client.close();
+      throw error;
+    }
+    return client;
+  }
+
+  /** Registers (see {@linkcode IrcLineClient.register}) and joins `channel`. */
+  static async joined(
+    port: number,
+    nick: string,
+    channel = "#chat",
+  ): Promise<IrcLineClient> {
+    const client = await IrcLineClient.register(port, nick);
+    try {
+      await client.send(`JOIN ${channel}`);
+      await client.next(new RegExp(`^:\\S+ 366 ${nick} `));
+    } catch (error) {
+      await client.close();
+      throw error;
+    }
+    return client;
+  }
+
+  async #readLoop(): Promise<void> {
+    const buffer = new Uint8Array(16 * 1024);
+    try {
+      while (true) {
+        const n = await this.conn.read(buffer);
+        if (n === null) break;
+        this.#push(buffer.subarray(0, n));
+      }
+    } catch {
+      // A reset or our own close: the end either way.
+    } finally {
+      if (this.#pending.length > 0) {
+        this.violations.push(`unterminated: ${this.#pending.length} bytes`);
+      }
+      this.ended = true;
+    }
+  }
+
+  #push(chunk: Uint8Array): void {
+    for (const byte of chunk) {
+      if (byte !== 0x0a) {
+        this.#pending.push(byte);
+        continue;
+      }
+      const bytes = Uint8Array.from(this.#pending);
+      this.#pending = [];
+      let end = bytes.length;
+      if (bytes[end - 1] === 0x0d) end--;
+      else this.violations.push("a line without CR");
+      if (bytes.length + 1 > 512) {
+        this.violations.push(`${bytes.length + 1} bytes`);
+      }
+      let line: string;
+      try {
+        line = strictDecoder.decode(bytes.subarray(0, end));
+      } catch {
+        this.violations.push("invalid UTF-8");
+        line = new TextDecoder().decode(bytes.subarray(0, end));
+      }
+      this.lines.push(line);
+    }
+  }
+
+  /** Sends one line with CRLF. */
+  send(line: string): Promise<void> {
+    return this.sendRaw(encoder.encode(line + "\r\n"));
+  }
+
+  /** Sends bytes as they are. */
+  sendRaw(bytes: Uint8Array): Promise<void> {
+    return writeAll(this.conn, bytes);
+  }
+
+  /**
+   * Waits for the next line (after those waited for already) that matches,
+   * and returns it.
+   */
+  async next(match: LineMatch, timeoutMs = WAIT_MS): Promise<string> {
+    const test = tester(match);
+    let found: string | undefined;
+    await waitUntil(
+      () => {
+        while (this.#cursor < this.lines.length) {
+          const line = this.lines[this.#cursor++];
+          if (test(line)) {
+            found = line;
+            return true;
+          }
+        }
+        return this.ended;
+      },
+      `a line matching ${String(match)} (last: ${
+        JSON.stringify(this.lines.slice(-6))
+      })`,
+      timeoutMs,
+    );
+    if (found === undefined) {
+      throw new Error(
+        `Connection ended before a line matching ${String(match)}; last: ${
+          JSON.stringify(this.lines.slice(-8))
+        }`,
+      );
+    }
+    return found;
+  }
+
+  /** The lines from now on up to and including one that matches. */
+  async until(match: LineMatch, timeoutMs = WAIT_MS): Promise<string[]> {
+    const from = this.#cursor;
+    await this.next(match, timeoutMs);
+    return this.lines.slice(from, this.#cursor);
+  }
+
+  /** Skips what came so far: later waits look at newer lines only. */
+  skip(): void {
+    this.#cursor = this.lines.length;
+  }
+
+  /** Waits for the server to close the connection. */
+  async closed(timeoutMs = WAIT_MS): Promise<void> {
+    await waitUntil(() => this.ended, "the server to close", timeoutMs);
+  }
+
+  /** Closes the socket and waits for the read loop; safe to call twice. */
+  async close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      try {
+        this.conn.close();
+      } catch {
+        // Closed already.
+      }
+    }
+    await this.#reading;
+  }
+}
