@@ -1,15 +1,18 @@
 /**
  * The chat client's core: connect, pump typed lines to the server and the
- * server's lines to the screen, and leave by the rules.
+ * server's lines to the screen, leave by the rules, and with `reconnect`
+ * come back after the connection dropped. How lines look (colours, the
+ * editor) is the caller's: this module speaks the protocol only.
  *
  * @module
  */
 
 import { describeError } from "../io/errors.ts";
-import { type ByteReader, LineReader } from "../io/line_reader.ts";
+import { type ByteReader, type Line, LineReader } from "../io/line_reader.ts";
 import { type ByteWriter, Outbox } from "../io/outbox.ts";
 import { isExitWord } from "../room/protocol.ts";
 import { serverText } from "../room/texts.ts";
+import { backoffDelayMs } from "./backoff.ts";
 import { clientText } from "./texts.ts";
 
 /** A connection to the server: bytes both ways. */
@@ -18,22 +21,42 @@ export interface ClientConnection extends ByteReader, ByteWriter {
   close(): void;
 }
 
+/** Typed lines, as `LineReader` gives them. */
+export interface LineSource {
+  /** The next lines typed; null when the input ended (Ctrl+D). */
+  next(): Promise<Line[] | null>;
+  /** What was typed after the last full line, once the input ended. */
+  rest(): string | null;
+}
+
 /** Options of {@linkcode runChatClient}. */
 export interface ChatClientOptions {
   /** The server as `HOST:PORT`, for messages. */
   address: string;
-  /** Opens the connection. */
+  /** Opens the connection (and makes the TLS handshake). */
   connect: () => Promise<ClientConnection>;
-  /** What the user types (stdin). */
-  input: ByteReader;
+  /** What the user types, as bytes (stdin); or see `lines`. */
+  input?: ByteReader;
+  /** What the user types, as lines (the line editor). Wins over `input`. */
+  lines?: LineSource;
   /** Shows one line to the user (stdout). */
   print: (line: string) => void;
   /** Shows one error line to the user (stderr). */
   printError: (line: string) => void;
+  /** Sees every line from the server, also those not shown. */
+  observe?: (line: string) => void;
+  /** Called with each typed line sent once the name was taken. */
+  echo?: (line: string) => void;
   /** Answers the name prompt with this; typed lines wait until it is taken. */
   name?: string;
   /** Answers the password prompt with this. */
   password?: string;
+  /** Sends `/who` after the welcome and shows not that one answer. */
+  askWho?: boolean;
+  /** Comes back after the connection dropped (README "Reconnecting"). */
+  reconnect?: boolean;
+  /** The delay before reconnect attempt N (0 first). Default 1, 2, 4... s. */
+  reconnectDelayMs?: (attempt: number) => number;
   /** Aborting it (Ctrl+C) leaves the chat as `exit` does. */
   signal?: AbortSignal;
   /** Longest wait for the server to close after `exit`. Default 2000. */
@@ -43,6 +66,21 @@ export interface ChatClientOptions {
 const encoder = new TextEncoder();
 // Long enough for any line a server sends; the server bounds what we send.
 const MAX_LINE_BYTES = 1024 * 1024;
+const WELCOME_LAST = serverText.welcome("").at(-1)!;
+const WELCOME_MIDDLE = new Set(serverText.welcome("").slice(1, -1));
+const ONLINE = /^Online \(\d+\): /;
+const HISTORY = /^\[\d\d:\d\d\] /;
+const RENAMED_SELF = /^You are now known as (\S+)\.$/;
+const HISTORY_END = /^\*\*\* End of history \(\d+ messages?\)\.$/;
+// After these the server closes on purpose: coming back would not help.
+const FINAL_LINES: ReadonlySet<string> = new Set([
+  serverText.wrongPassword,
+  serverText.tooManyAttempts,
+  serverText.registrationTimedOut,
+]);
+
+/** How one connection ended. */
+type SessionEnd = "left" | "final" | "dropped";
 
 /**
  * Runs the client until the chat ends, resolving with the exit code: 0 when
@@ -64,11 +102,20 @@ export async function runChatClient(
     return 1;
   }
 
-  const outbox = new Outbox({ writer: conn });
-  const sendLine = (text: string) => outbox.send(encoder.encode(text + "\n"));
-  const ended = Promise.withResolvers<void>();
+  // The connection now, if any, and what typed lines wait for.
+  let outbox: Outbox | null = null;
+  let registered = false;
+  let registeredName: string | undefined;
+  let typedPassword: string | undefined;
+  let lastLineWasPasswordPrompt = false;
+  const held: string[] = [];
   let leaving = false;
   let leaveTimer: ReturnType<typeof setTimeout> | undefined;
+  let endSession: (() => void) | null = null;
+  const stop = new AbortController();
+
+  const sendLine = (text: string) => outbox?.send(encoder.encode(text + "\n"));
+
   // With a name given, typed lines wait until the server has taken it (or
   // refused it, and the user has to type another).
   let gate: PromiseWithResolvers<void> | null = null;
@@ -80,50 +127,42 @@ export async function runChatClient(
   const leave = (line = "exit") => {
     if (leaving) return;
     leaving = true;
+    if (outbox === null) {
+      // Between connections: nothing to say goodbye to.
+      stop.abort();
+      return;
+    }
     sendLine(line);
-    leaveTimer = setTimeout(ended.resolve, options.exitWaitMs ?? 2000);
+    leaveTimer = setTimeout(() => endSession?.(), options.exitWaitMs ?? 2000);
   };
 
-  if (options.name !== undefined) {
-    gate = Promise.withResolvers();
-    sendLine(options.name);
-  }
-
-  const fromServer = async () => {
-    const lines = new LineReader(conn, { maxLineBytes: MAX_LINE_BYTES });
-    try {
-      for (let batch; (batch = await lines.next()) !== null;) {
-        for (const line of batch) {
-          if (typeof line !== "string") continue;
-          print(line);
-          if (line === serverText.passwordPrompt) {
-            if (password !== undefined) sendLine(password);
-            else openGate();
-          } else if (line !== serverText.namePrompt) {
-            openGate();
-          }
-        }
-      }
-    } catch {
-      // A reset is the server going away, like a close.
+  const sendTyped = (line: string) => {
+    if (outbox === null) {
+      held.push(line);
+      return;
     }
+    if (lastLineWasPasswordPrompt) typedPassword = line;
+    lastLineWasPasswordPrompt = false;
+    sendLine(line);
+    if (registered) options.echo?.(line);
   };
 
   const fromUser = async () => {
-    const lines = new LineReader(options.input, {
+    const lines = options.lines ?? new LineReader(options.input!, {
       maxLineBytes: MAX_LINE_BYTES,
       minReadBytes: 4096,
     });
     try {
       while (!leaving) {
         if (gate !== null) await gate.promise;
+        if (leaving) return;
         const batch = await lines.next();
         if (leaving) return;
         if (batch === null) {
           // End of input: what was typed goes first, then `exit`.
           const rest = lines.rest();
           if (rest !== null && rest.trim() !== "" && !isExitWord(rest.trim())) {
-            sendLine(rest);
+            sendTyped(rest);
           }
           leave();
           return;
@@ -134,7 +173,7 @@ export async function runChatClient(
             leave(line);
             return;
           }
-          sendLine(line);
+          sendTyped(line);
         }
       }
     } catch {
@@ -142,23 +181,171 @@ export async function runChatClient(
     }
   };
 
+  const session = async (
+    connection: ClientConnection,
+    rejoin: boolean,
+  ): Promise<SessionEnd> => {
+    const out = new Outbox({ writer: connection });
+    outbox = out;
+    registered = false;
+    const ended = Promise.withResolvers<void>();
+    endSession = ended.resolve;
+    let final = false;
+    let whoPending = false;
+    let hidingWelcome = false;
+    let hidingHistory = false;
+    if (rejoin) {
+      gate ??= Promise.withResolvers();
+    } else if (options.name !== undefined) {
+      gate = Promise.withResolvers();
+      sendLine(options.name);
+    } else {
+      // A fresh start: what was typed meanwhile answers the name prompt.
+      openGate();
+      for (const typed of held.splice(0)) sendTyped(typed);
+    }
+
+    const show = (line: string): boolean => {
+      if (line === serverText.namePrompt) {
+        if (rejoin && registeredName !== undefined) {
+          sendLine(registeredName);
+          return false;
+        }
+        return true;
+      }
+      if (line === serverText.passwordPrompt) {
+        const known = password ?? (rejoin ? typedPassword : undefined);
+        if (known !== undefined) sendLine(known);
+        else lastLineWasPasswordPrompt = true;
+        return !(rejoin && known !== undefined);
+      }
+      const renamed = line.match(RENAMED_SELF);
+      if (renamed !== null) registeredName = renamed[1];
+      if (line.startsWith(serverText.welcomePrefix) && line.endsWith("!")) {
+        registeredName = line.slice(serverText.welcomePrefix.length, -1);
+        registered = true;
+        if (rejoin) {
+          hidingWelcome = true;
+          print(clientText.reconnected(registeredName));
+          return false;
+        }
+        return true;
+      }
+      if (line === WELCOME_LAST) {
+        if (options.askWho) {
+          sendLine("/who");
+          whoPending = true;
+        }
+        if (rejoin) {
+          for (const typed of held.splice(0)) sendTyped(typed);
+          hidingHistory = true;
+        }
+        const shown = !hidingWelcome;
+        hidingWelcome = false;
+        return shown;
+      }
+      if (hidingWelcome && WELCOME_MIDDLE.has(line)) return false;
+      if (hidingHistory) {
+        if (HISTORY.test(line)) return false;
+        hidingHistory = false;
+        if (HISTORY_END.test(line)) return false;
+      }
+      if (whoPending && ONLINE.test(line)) {
+        whoPending = false;
+        return false;
+      }
+      if (FINAL_LINES.has(line)) final = true;
+      return true;
+    };
+
+    const fromServer = async () => {
+      const lines = new LineReader(connection, {
+        maxLineBytes: MAX_LINE_BYTES,
+      });
+      try {
+        for (let batch; (batch = await lines.next()) !== null;) {
+          for (const line of batch) {
+            if (typeof line !== "string") continue;
+            options.observe?.(line);
+            if (show(line)) print(line);
+            // A prompt the client answered itself keeps typed lines waiting.
+            const answered = line === serverText.namePrompt ||
+              (line === serverText.passwordPrompt &&
+                !lastLineWasPasswordPrompt);
+            if (!answered) openGate();
+          }
+        }
+      } catch {
+        // A reset is the server going away, like a close.
+      }
+    };
+
+    fromServer().then(ended.resolve);
+    await ended.promise;
+    clearTimeout(leaveTimer);
+    out.close();
+    outbox = null;
+    endSession = null;
+    try {
+      connection.close();
+    } catch {
+      // Closed already.
+    }
+    if (leaving) return "left";
+    return final ? "final" : "dropped";
+  };
+
   const onAbort = () => leave();
   options.signal?.addEventListener("abort", onAbort);
-  fromServer().then(() => {
-    openGate();
-    ended.resolve();
-  });
-  fromUser();
-  await ended.promise;
-
-  options.signal?.removeEventListener("abort", onAbort);
-  clearTimeout(leaveTimer);
-  if (!leaving) print(clientText.disconnected);
-  outbox.close();
+  const userDone = fromUser();
+  let rejoin = false;
+  let attempt = 0;
   try {
-    conn.close();
-  } catch {
-    // Closed already.
+    while (true) {
+      const end = await session(conn, rejoin);
+      if (registered) attempt = 0;
+      if (end === "left") break;
+      if (end === "final" || !options.reconnect || leaving) {
+        print(clientText.disconnected);
+        break;
+      }
+      gate ??= Promise.withResolvers();
+      let next: ClientConnection | null = null;
+      while (next === null && !leaving) {
+        const delay = (options.reconnectDelayMs ?? backoffDelayMs)(attempt++);
+        print(clientText.reconnecting(Math.max(1, Math.round(delay / 1000))));
+        await sleep(delay, stop.signal);
+        if (leaving) break;
+        try {
+          next = await options.connect();
+        } catch (error) {
+          print(clientText.couldNotConnect(address, describeError(error)));
+        }
+      }
+      if (next === null) break;
+      conn = next;
+      rejoin = registeredName !== undefined;
+    }
+  } finally {
+    options.signal?.removeEventListener("abort", onAbort);
+    leaving = true;
+    openGate();
   }
+  // The user's reader may wait on input that never comes: it is not awaited.
+  void userDone;
   return 0;
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done);
+  });
 }

@@ -20,6 +20,14 @@ export interface ClientFlags {
   caFile?: string;
   /** The password given with `--password`, if any. */
   password?: string;
+  /** Come back after the connection dropped. */
+  reconnect: boolean;
+  /** No colours, even on a terminal (`--no-color`). */
+  noColor: boolean;
+  /** Ring the bell on a private message or a mention. */
+  bell: boolean;
+  /** Show `[HH:MM]` before each live line. */
+  timestamps: boolean;
 }
 
 /** Usage of the client, printed by `--help`. */
@@ -33,9 +41,16 @@ Flags:
   --port P        server port (default 2025)
   --name NAME     answer the name prompt with NAME
   --tls           connect with TLS
-  --ca FILE       trust this CA certificate (PEM), for a self-signed server
+  --ca FILE       trust this CA certificate (PEM): ca.crt from 'deno task cert'
   --password P    the server password (better: env CHAT_PASSWORD)
-  --help          show this text`;
+  --reconnect     reconnect (1, 2, 4... up to 30 s) when the connection drops
+  --timestamps    show [HH:MM] before each line as it arrives
+  --no-color      no colours on a terminal (or set NO_COLOR)
+  --bell          ring the bell on a private message or a mention
+  --help          show this text
+
+On a terminal: Left/Right, Home/End, Backspace/Delete, Ctrl+A/E/U/K/W,
+Ctrl+L redraws, Up/Down walk the lines sent, Tab completes names and commands.`;
 
 /** Parses the client's flags. */
 export function parseClientFlags(args: string[]): Parsed<ClientFlags> {
@@ -47,6 +62,10 @@ export function parseClientFlags(args: string[]): Parsed<ClientFlags> {
     tls: { type: "boolean" },
     ca: s,
     password: s,
+    reconnect: { type: "boolean" },
+    "no-color": { type: "boolean" },
+    bell: { type: "boolean" },
+    timestamps: { type: "boolean" },
   }, (v) => ({
     hostname: (v.host as string | undefined) ?? "127.0.0.1",
     port: number("port", v.port as string | undefined, {
@@ -58,5 +77,9 @@ export function parseClientFlags(args: string[]): Parsed<ClientFlags> {
     tls: v.tls === true || v.ca !== undefined,
     caFile: v.ca as string | undefined,
     password: v.password as string | undefined,
+    reconnect: v.reconnect === true,
+    noColor: v["no-color"] === true,
+    bell: v.bell === true,
+    timestamps: v.timestamps === true,
   }));
 }

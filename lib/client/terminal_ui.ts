@@ -1,0 +1,307 @@
+/**
+ * The client on a terminal: raw mode, keys into the line editor, typed
+ * lines to the chat, the server's lines styled and printed above the line
+ * being typed, Tab completion, and the terminal restored at the end.
+ *
+ * @module
+ */
+
+import type { Line } from "../io/line_reader.ts";
+import { serverText } from "../room/texts.ts";
+import type { LineSource } from "./chat_client.ts";
+import {
+  styleNotice,
+  styleOwnAction,
+  styleOwnMessage,
+  styleOwnPrivate,
+  styleServerLine,
+} from "./colors.ts";
+import { complete, NameBook } from "./completion.ts";
+import { type Key, KeyDecoder } from "./keys.ts";
+import { LineEditor } from "./line_editor.ts";
+import { Screen, type TerminalSize } from "./screen.ts";
+import { parseServerLine } from "./server_lines.ts";
+import { clientText } from "./texts.ts";
+
+/** The terminal's input: a raw-mode capable reader (Deno.stdin). */
+export interface TerminalInput {
+  /** Reads bytes; null at the end. */
+  read(buffer: Uint8Array): Promise<number | null>;
+  /** Turns raw mode on or off. */
+  setRaw(mode: boolean): void;
+}
+
+/** Options of {@linkcode TerminalUi}. */
+export interface TerminalUiOptions {
+  /** The keyboard. */
+  input: TerminalInput;
+  /** Writes to stdout, synchronously. */
+  write: (text: string) => void;
+  /** Writes to stderr, synchronously. */
+  writeError: (text: string) => void;
+  /** The terminal's size now. */
+  size: () => TerminalSize;
+  /** Use colours. */
+  color: boolean;
+  /** Ring the bell on a private message or a mention. */
+  bell: boolean;
+  /** Show `[HH:MM]` before each live line. */
+  timestamps: boolean;
+  /** Called on Ctrl+C. */
+  onInterrupt: () => void;
+}
+
+/** Local time as `HH:MM`. */
+export function clockTime(date: Date = new Date()): string {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+/**
+ * The terminal front end. It is the client's {@linkcode LineSource}, and its
+ * `print`, `printError`, `observe` and `echo` are the client's outputs.
+ */
+export class TerminalUi implements LineSource {
+  #options: TerminalUiOptions;
+  #screen: Screen;
+  #editor = new LineEditor();
+  #keys = new KeyDecoder();
+  #names = new NameBook();
+  #self: string | undefined;
+  #secret = false;
+  #queue: string[] = [];
+  #waiting: PromiseWithResolvers<void> | null = null;
+  #ended = false;
+  #stopped = false;
+  #raw = false;
+  #onResize = () => this.#screen.render();
+
+  constructor(options: TerminalUiOptions) {
+    this.#options = options;
+    this.#screen = new Screen({
+      write: options.write,
+      writeError: options.writeError,
+      size: options.size,
+    });
+  }
+
+  /** Raw mode on, the input drawn, keys read until `stop`. */
+  start(): void {
+    this.#options.input.setRaw(true);
+    this.#raw = true;
+    try {
+      Deno.addSignalListener("SIGWINCH", this.#onResize);
+    } catch {
+      // No SIGWINCH on Windows: the size is checked at every draw.
+    }
+    this.#draw();
+    this.#readKeys();
+  }
+
+  /** Erases the input, shows the cursor, raw mode off. Safe to call twice. */
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    try {
+      Deno.removeSignalListener("SIGWINCH", this.#onResize);
+    } catch {
+      // Never added.
+    }
+    this.#screen.close();
+    if (this.#raw) {
+      this.#raw = false;
+      try {
+        this.#options.input.setRaw(false);
+      } catch {
+        // The terminal is gone.
+      }
+    }
+  }
+
+  /** The lines typed since the last call; null once the input ended. */
+  async next(): Promise<Line[] | null> {
+    while (this.#queue.length === 0 && !this.#ended) {
+      this.#waiting = Promise.withResolvers();
+      await this.#waiting.promise;
+    }
+    if (this.#queue.length > 0) return this.#queue.splice(0);
+    return null;
+  }
+
+  /** Nothing is left over: Ctrl+D ends the input on an empty line only. */
+  rest(): string | null {
+    return null;
+  }
+
+  /** Shows a line (from the server or the client) above the input. */
+  print(line: string): void {
+    const parsed = parseServerLine(line);
+    const styled = styleServerLine(line, parsed, {
+      color: this.#options.color,
+      self: this.#self,
+    });
+    const stamped = this.#options.timestamps && parsed.kind !== "history"
+      ? `[${clockTime()}] ${styled.text}`
+      : styled.text;
+    this.#screen.print(stamped, { bell: this.#options.bell && styled.alert });
+  }
+
+  /** Shows an error line (on stderr) above the input. */
+  printError(line: string): void {
+    this.#screen.print(line, { error: true });
+  }
+
+  /** Follows every server line: who is online, the user's name, prompts. */
+  observe(line: string): void {
+    const parsed = parseServerLine(line);
+    this.#names.follow(parsed);
+    if (parsed.kind === "welcome" || parsed.kind === "renamedSelf") {
+      this.#self = parsed.name;
+      this.#names.add(parsed.name);
+    }
+    if (line === serverText.passwordPrompt) {
+      this.#secret = true;
+      this.#draw();
+    }
+  }
+
+  /** Shows a line the user sent as the others see it (not commands). */
+  echo(line: string): void {
+    const self = this.#self;
+    const color = this.#options.color;
+    if (self === undefined || line.trim() === "") return;
+    let shown: string | undefined;
+    const text = line.trim();
+    const direct = text.match(/^@(\S+)\s+(\S.*)$/s);
+    const msg = text.match(/^\/msg\s+(\S+)\s+(\S.*)$/is);
+    const me = text.match(/^\/me\s+(\S.*)$/is);
+    if (direct !== null) shown = styleOwnPrivate(direct[1], direct[2], color);
+    else if (msg !== null) shown = styleOwnPrivate(msg[1], msg[2], color);
+    else if (me !== null) shown = styleOwnAction(self, me[1], color);
+    else if (!text.startsWith("/") && !text.startsWith("@")) {
+      shown = styleOwnMessage(self, line, color);
+    }
+    if (shown === undefined) return;
+    this.#screen.print(
+      this.#options.timestamps ? `[${clockTime()}] ${shown}` : shown,
+    );
+  }
+
+  async #readKeys(): Promise<void> {
+    const buffer = new Uint8Array(4096);
+    try {
+      while (!this.#stopped) {
+        const n = await this.#options.input.read(buffer);
+        if (n === null) break;
+        for (const key of this.#keys.push(buffer.subarray(0, n))) {
+          this.#onKey(key);
+        }
+        if (!this.#stopped) this.#draw();
+      }
+    } catch {
+      // The terminal went away: like the end of input.
+    }
+    this.#endInput();
+  }
+
+  #endInput(): void {
+    this.#ended = true;
+    this.#waiting?.resolve();
+  }
+
+  #onKey(key: Key): void {
+    const editor = this.#editor;
+    if (key.kind === "text") {
+      editor.insert(key.text);
+      return;
+    }
+    switch (key.name) {
+      case "enter": {
+        const line = editor.submit({ remember: !this.#secret });
+        this.#secret = false;
+        if (line.trim() === "") return;
+        this.#queue.push(line);
+        this.#waiting?.resolve();
+        return;
+      }
+      case "ctrl-c":
+        this.#options.onInterrupt();
+        return;
+      case "ctrl-d":
+        if (editor.text === "") this.#endInput();
+        else editor.deleteForward();
+        return;
+      case "tab":
+        return this.#complete();
+      case "ctrl-l":
+        this.#screen.repaint();
+        return;
+      case "backspace":
+        return editor.backspace();
+      case "delete":
+        return editor.deleteForward();
+      case "left":
+        return editor.left();
+      case "right":
+        return editor.right();
+      case "word-left":
+        return editor.wordLeft();
+      case "word-right":
+        return editor.wordRight();
+      case "home":
+      case "ctrl-a":
+        return editor.home();
+      case "end":
+      case "ctrl-e":
+        return editor.end();
+      case "up":
+        return editor.historyUp();
+      case "down":
+        return editor.historyDown();
+      case "ctrl-u":
+        return editor.killToStart();
+      case "ctrl-k":
+        return editor.killToEnd();
+      case "ctrl-w":
+        return editor.killWord();
+    }
+  }
+
+  #complete(): void {
+    if (this.#secret) return;
+    const editor = this.#editor;
+    const chars = editor.chars;
+    const cursor = chars.slice(0, editor.cursor).join("").length;
+    const self = this.#self?.toLowerCase();
+    const result = complete({
+      text: editor.text,
+      cursor,
+      names: this.#names.names.filter((n) => n.toLowerCase() !== self),
+    });
+    const text = result.text;
+    editor.setText(text);
+    // Back from UTF-16 units to graphemes for the cursor.
+    const head = text.slice(0, result.cursor);
+    let index = 0;
+    for (let length = 0; index < editor.chars.length; index++) {
+      if (length >= head.length) break;
+      length += editor.chars[index].length;
+    }
+    editor.setText(text, index);
+    if (result.candidates.length > 1) {
+      this.#screen.print(
+        styleNotice(
+          clientText.candidates(result.candidates),
+          this.#options.color,
+        ),
+      );
+    }
+  }
+
+  #draw(): void {
+    if (this.#stopped) return;
+    const editor = this.#editor;
+    const chars = this.#secret ? editor.chars.map(() => "*") : editor.chars;
+    this.#screen.setInput(clientText.prompt, chars, editor.cursor);
+  }
+}
