@@ -248,6 +248,48 @@ export interface StartServerOptions {
   pinCore: number | null;
   /** Give up if the listening line has not appeared after this long. */
   startTimeoutMs: number;
+  /** Also open the WebSocket door (`--web-port 0`). */
+  web?: boolean;
+  /** Also open the IRC door (`--irc-port 0`). */
+  irc?: boolean;
+}
+
+/** Which optional doors this checkout's server.ts offers. */
+export interface ServerDoors {
+  web: boolean;
+  irc: boolean;
+}
+
+/**
+ * Reads `deno run server.ts --help` and reports whether it lists
+ * `--web-port` and `--irc-port` (the doors land while we benchmark).
+ */
+export async function serverDoors(repoDir: string): Promise<ServerDoors> {
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-net",
+        "--allow-read",
+        "--allow-write",
+        "--allow-env",
+        "server.ts",
+        "--help",
+      ],
+      cwd: repoDir,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout) +
+      new TextDecoder().decode(out.stderr);
+    return {
+      web: /--web-port\b/.test(text),
+      irc: /--irc-port\b/.test(text),
+    };
+  } catch {
+    return { web: false, irc: false };
+  }
 }
 
 /** Outcome of stopping the server. */
@@ -267,6 +309,10 @@ export interface StopResult {
 export interface ServerHandle {
   host: string;
   port: number;
+  /** WebSocket door's port, when it was opened. */
+  webPort: number | null;
+  /** IRC door's port, when it was opened. */
+  ircPort: number | null;
   pid: number;
   /** True once the process has exited. */
   readonly exited: boolean;
@@ -278,7 +324,8 @@ export interface ServerHandle {
 
 const TAIL_LINES = 40;
 
-async function pumpLines(
+/** Calls `onLine` for every line of `stream` until it ends (bounded lines). */
+export async function pumpLines(
   stream: ReadableStream<Uint8Array>,
   onLine: (line: string) => void,
 ): Promise<void> {
@@ -300,7 +347,8 @@ async function pumpLines(
   if (rest) onLine(rest);
 }
 
-function pushTail(tail: string[], line: string): void {
+/** Appends `line` (shortened) to `tail`, keeping the last 40. */
+export function pushTail(tail: string[], line: string): void {
   tail.push(line.length > 500 ? line.slice(0, 500) + "…" : line);
   if (tail.length > TAIL_LINES) tail.shift();
 }
@@ -338,6 +386,8 @@ export async function startServer(
     "--max-sendq",
     "0",
   ];
+  if (opts.web) serverArgs.push("--web-port", "0");
+  if (opts.irc) serverArgs.push("--irc-port", "0");
   const deno = Deno.execPath();
   const [cmd, args] = opts.pinCore === null
     ? [deno, serverArgs]
@@ -356,14 +406,34 @@ export async function startServer(
   let sawShutdown = false;
   let exited = false;
   const listening = Promise.withResolvers<{ host: string; port: number }>();
+  let tcp: { host: string; port: number } | null = null;
+  let webPort: number | null = null;
+  let ircPort: number | null = null;
+  const check = () => {
+    if (
+      tcp !== null && (!opts.web || webPort !== null) &&
+      (!opts.irc || ircPort !== null)
+    ) listening.resolve(tcp);
+  };
+  const onLine = (line: string) => {
+    const m = line.match(/Server is listening on (\S+):(\d+)/);
+    if (m) tcp = { host: m[1], port: Number(m[2]) };
+    const w = line.match(/Web chat at https?:\/\/\S+:(\d+)\//);
+    if (w) webPort = Number(w[1]);
+    const i = line.match(/IRC at \S+:(\d+), channel #chat/);
+    if (i) ircPort = Number(i[1]);
+    if (line.includes("Server has been shut down.")) sawShutdown = true;
+    check();
+  };
   const pumps = Promise.all([
     pumpLines(child.stdout, (line) => {
       pushTail(stdoutTail, line);
-      const m = line.match(/Server is listening on (\S+):(\d+)/);
-      if (m) listening.resolve({ host: m[1], port: Number(m[2]) });
-      if (line.includes("Server has been shut down.")) sawShutdown = true;
+      onLine(line);
     }),
-    pumpLines(child.stderr, (line) => pushTail(stderrTail, line)),
+    pumpLines(child.stderr, (line) => {
+      pushTail(stderrTail, line);
+      onLine(line);
+    }),
   ]);
   const status = child.status.then((s) => {
     exited = true;
@@ -398,7 +468,9 @@ export async function startServer(
     }
     await cleanup();
     const why = first === undefined
-      ? `did not print "Server is listening on HOST:PORT..." within ${opts.startTimeoutMs} ms`
+      ? `did not print "Server is listening on HOST:PORT..."${
+        opts.web ? ', "Web chat at ..."' : ""
+      }${opts.irc ? ', "IRC at ..."' : ""} within ${opts.startTimeoutMs} ms`
       : `exited with code ${first.exitedEarly.code} before listening`;
     throw new Error(
       `server ${why}\n--- stdout ---\n${
@@ -410,6 +482,8 @@ export async function startServer(
   const handle: ServerHandle = {
     host: first.host,
     port: first.port,
+    webPort,
+    ircPort,
     pid: child.pid,
     get exited() {
       return exited;
