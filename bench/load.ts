@@ -13,7 +13,26 @@
  * deno task bench --scenario fanout,pm --repeat 3  # adds median rows
  * deno task bench --json > result.json             # JSON on stdout, table on stderr
  * deno task bench --port 4000 --server-pid 1234    # existing server on 127.0.0.1
+ * deno task bench --transport ws                   # our WebSocket door
+ * deno task bench --transport tcp,ws,mixed,irc     # each door, one table
+ * deno task bench --peers                          # ours beside ncat, ngircd, inspircd
+ * deno task bench --peer ngircd --transport irc    # ours over IRC beside ngircd
  * ```
+ *
+ * Transports (`--transport`): `tcp` (the line protocol), `ws` (the
+ * WebSocket door, `--web-port 0`, ws_client.ts), `irc` (the IRC door,
+ * `--irc-port 0`, irc_client.ts), `mixed` (even clients TCP, odd ones
+ * WebSocket: every message must reach both kinds once and in order). A
+ * door server.ts does not list in `--help` yet is skipped with one line.
+ *
+ * Peers (`--peers`, peers.ts): `ncat --chat`, ngIRCd and InspIRCd, when
+ * installed (a missing one is skipped with one line), each started on a
+ * free 127.0.0.1 port with a temp config that lifts its limits, pinned to
+ * core 1 like our server, and stopped after each scenario. The same
+ * scenarios run against them (ncat has no private messages: no pm; it
+ * takes clients one at a time and at most 1000, see ncat_client.ts), and a
+ * last table puts every figure of ours beside each peer's with the ratio
+ * ours/peer (IRC peers against ours/irc when that ran).
  *
  * Without `--port` every scenario run starts its own server
  * (`deno run ... server.ts --port 0 ...` with all limits off, pinned to core
@@ -57,22 +76,51 @@ import {
   MIN_MSG_SIZE,
   runFanout,
 } from "./fanout.ts";
-import { errText, RunContext } from "./load_client.ts";
+import { IrcLoadClient } from "./irc_client.ts";
+import { type Dialer, errText, LoadClient, RunContext } from "./load_client.ts";
+import { NcatLoadClient } from "./ncat_client.ts";
+import {
+  findPeer,
+  PEER_NAMES,
+  type PeerHandle,
+  type PeerInfo,
+  type PeerName,
+  peerVersion,
+  startPeer,
+} from "./peers.ts";
 import { type PmResult, runPm } from "./pm.ts";
 import {
   clockTicksPerSecond,
   fileLimits,
   hasTaskset,
   pinProcess,
+  type ServerDoors,
+  serverDoors,
   type ServerHandle,
   startServer,
   type StopResult,
   type Target,
 } from "./proc.ts";
-import { renderTables } from "./report.ts";
+import {
+  type ComparisonColumn,
+  renderComparison,
+  renderTables,
+} from "./report.ts";
+import { raceTimeout } from "./stats.ts";
+import { WsLoadClient } from "./ws_client.ts";
 
 /** Scenario names accepted by `--scenario`. */
 export type ScenarioName = "fanout" | "connect" | "pm";
+
+/** How the load clients reach our server (`--transport`). */
+export type Transport = "tcp" | "ws" | "irc" | "mixed";
+
+const TRANSPORTS: readonly Transport[] = ["tcp", "ws", "irc", "mixed"];
+
+/** A server under test: ours over one transport, or a peer. */
+export type System =
+  | { kind: "ours"; transport: Transport; label: string }
+  | { kind: "peer"; peer: PeerInfo; label: string };
 
 /** Parsed command-line configuration. */
 export interface BenchConfig {
@@ -98,11 +146,17 @@ export interface BenchConfig {
   host: string;
   port: number | null;
   serverPid: number | null;
+  /** Transports of our server to run, in order. */
+  transports: Transport[];
+  /** Peers to run beside ours (empty without `--peers`). */
+  peers: PeerName[];
 }
 
 /** One scenario execution (one server lifetime). */
 export interface RunRecord {
   scenario: ScenarioName;
+  /** Which server: `ours/tcp`, `ours/ws`, `ngircd`... */
+  system: string;
   repeat: number;
   results: (FanoutResult | ConnectResult | PmResult)[];
   failures: string[];
@@ -132,7 +186,12 @@ const USAGE = `Usage: deno task bench [flags]
   --repeat N           run every scenario N times, print medians (default 1)
   --json               JSON on stdout (tables go to stderr)
   --no-pin             do not pin server (core 1) and generator (core 0)
-  --host H --port P    use an existing server (loopback only)
+  --transport T[,T]    our server's door: tcp|ws|irc|mixed (half TCP, half
+                       WebSocket); several run one after the other (default tcp)
+  --peers              also run every scenario against the installed peers:
+                       ncat --chat, ngircd, inspircd (missing ones are skipped)
+  --peer NAME[,NAME]   only these peers (implies --peers)
+  --host H --port P    use an existing server (loopback only, tcp only)
   --server-pid PID     existing server's PID, for CPU/RSS readings
 `;
 
@@ -186,6 +245,9 @@ export function parseConfig(argv: string[]): BenchConfig | null {
       host: { type: "string" },
       port: { type: "string" },
       "server-pid": { type: "string" },
+      transport: { type: "string", default: "tcp" },
+      peers: { type: "boolean", default: false },
+      peer: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -213,7 +275,26 @@ export function parseConfig(argv: string[]): BenchConfig | null {
   if (!isLoopback(host)) {
     throw new Error(`--host must be a loopback address, got ${host}`);
   }
+  const transports = [...new Set(values.transport.split(","))].map((t) => {
+    if (!(TRANSPORTS as readonly string[]).includes(t)) {
+      throw new Error(`unknown --transport ${t}`);
+    }
+    return t as Transport;
+  });
+  let peers: PeerName[] = [];
+  if (values.peer !== undefined) {
+    peers = [...new Set(values.peer.split(","))].map((p) => {
+      if (!(PEER_NAMES as readonly string[]).includes(p)) {
+        throw new Error(`unknown --peer ${p} (${PEER_NAMES.join(", ")})`);
+      }
+      return p as PeerName;
+    });
+  } else if (values.peers) {
+    peers = [...PEER_NAMES];
+  }
   const cfg: BenchConfig = {
+    transports,
+    peers,
     scenarios,
     modes,
     clients: positiveInt("clients", values.clients, 1000),
@@ -250,6 +331,9 @@ export function parseConfig(argv: string[]): BenchConfig | null {
       ? null
       : positiveInt("server-pid", values["server-pid"], 0),
   };
+  if (cfg.port !== null && (peers.length > 0 || transports.join() !== "tcp")) {
+    throw new Error("--port (an existing server) works with tcp and no peers");
+  }
   if (cfg.clients < 2) throw new Error("--clients must be at least 2");
   if (cfg.senders > cfg.clients) {
     throw new Error("--senders must not exceed --clients");
@@ -302,42 +386,179 @@ async function checkFdLimit(cfg: BenchConfig): Promise<string | null> {
     `or use fewer clients`;
 }
 
+/** Why `system` cannot run `scenario`, or null if it can. */
+function cannotRun(
+  system: System,
+  scenario: ScenarioName,
+  doors: ServerDoors,
+): string | null {
+  if (system.kind === "peer") {
+    if (system.peer.protocol === "ncat" && scenario === "pm") {
+      return "ncat --chat has no private messages";
+    }
+    return null;
+  }
+  const t = system.transport;
+  if ((t === "ws" || t === "mixed") && !doors.web) {
+    return "server.ts has no --web-port (WebSocket door) yet";
+  }
+  if (t === "irc" && !doors.irc) {
+    return "server.ts has no --irc-port (IRC door) yet";
+  }
+  return null;
+}
+
+/**
+ * Columns of the comparison table: ours first, then each peer divided
+ * into ours over the same protocol when it ran (IRC peers: ours/irc),
+ * else into our first transport.
+ */
+function comparisonColumns(systems: System[]): ComparisonColumn[] {
+  const ours = systems.filter((s) => s.kind === "ours").map((s) => s.label);
+  return systems.map((s) => {
+    if (s.kind === "ours") return { label: s.label, base: null };
+    const same = s.peer.protocol === "irc" ? "ours/irc" : "ours/tcp";
+    return {
+      label: s.label,
+      base: ours.includes(same) ? same : ours[0] ?? null,
+    };
+  });
+}
+
+/** The client factory for our server's transport. */
+function oursDialer(t: Transport, server: ServerHandle | null): Dialer {
+  const webPort = server?.webPort ?? 0;
+  const ircPort = server?.ircPort ?? 0;
+  switch (t) {
+    case "tcp":
+      return (o) => LoadClient.open(o);
+    case "ws":
+      return (o) => WsLoadClient.open({ ...o, port: webPort });
+    case "irc":
+      return (o) => IrcLoadClient.open({ ...o, port: ircPort });
+    case "mixed":
+      // Even indices over TCP, odd over WebSocket: every sender's messages
+      // reach receivers of both kinds.
+      return (o) =>
+        o.index % 2 === 0
+          ? LoadClient.open(o)
+          : WsLoadClient.open({ ...o, port: webPort });
+  }
+}
+
+/** Stops of the servers and peers running now (for Ctrl+C). */
+const live = new Set<() => Promise<unknown>>();
+
+/**
+ * On SIGINT/SIGTERM stops every server and peer this process started
+ * (bounded), then exits with 130. Returns a function removing the handlers.
+ */
+function stopOnSignal(): () => void {
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  const handler = async () => {
+    log(`interrupted: stopping ${live.size} server(s)`);
+    await raceTimeout(Promise.all([...live].map((stop) => stop())), 20_000);
+    Deno.exit(130);
+  };
+  for (const sig of signals) Deno.addSignalListener(sig, handler);
+  return () => {
+    for (const sig of signals) Deno.removeSignalListener(sig, handler);
+  };
+}
+
+/** Most clients ncat --chat can hold (its select() takes fds < 1024). */
+const NCAT_MAX_CLIENTS = 1000;
+
+function maxClientsOf(cfg: BenchConfig, scenario: ScenarioName): number {
+  return scenario === "fanout"
+    ? cfg.clients
+    : scenario === "connect"
+    ? cfg.connectClients
+    : cfg.pairs * 2;
+}
+
 async function runOne(
   cfg: BenchConfig,
   scenario: ScenarioName,
   rep: number,
-  env: { repoDir: string; pinServer: boolean },
+  system: System,
+  env: { repoDir: string; pinServer: boolean; doors: ServerDoors },
 ): Promise<RunRecord> {
   const ctx = new RunContext();
   const results: RunRecord["results"] = [];
   let server: ServerHandle | null = null;
+  let peer: PeerHandle | null = null;
   let serverStop: StopResult | null = null;
   try {
     let target: Target;
-    if (cfg.port !== null) {
+    let dial: Dialer;
+    if (system.kind === "peer") {
+      peer = await startPeer({
+        info: system.peer,
+        host: cfg.host,
+        pinCore: env.pinServer ? 1 : null,
+        maxClients: maxClientsOf(cfg, scenario),
+        startTimeoutMs: 30_000,
+      });
+      live.add(peer.stop);
+      target = { host: cfg.host, port: peer.port, pid: peer.pid };
+      dial = system.peer.protocol === "ncat"
+        ? (o) => NcatLoadClient.open(o)
+        : (o) => IrcLoadClient.open(o);
+      log(
+        `${system.label} pid ${peer.pid} listening on ${cfg.host}:${peer.port}`,
+      );
+    } else if (cfg.port !== null) {
       target = {
         host: cfg.host,
         port: cfg.port,
         pid: cfg.serverPid,
       };
+      dial = oursDialer("tcp", null);
     } else {
+      const t = system.transport;
       server = await startServer({
         repoDir: env.repoDir,
         host: cfg.host,
         pinCore: env.pinServer ? 1 : null,
         startTimeoutMs: 60_000,
+        // Every door the server has, on port 0: a default port (8025...)
+        // could be taken. Only the transport's door must be up.
+        web: env.doors.web,
+        irc: env.doors.irc,
       });
+      live.add(server.stop);
       target = {
         host: cfg.host,
         port: server.port,
         pid: server.pid,
       };
-      log(`server pid ${server.pid} listening on ${cfg.host}:${server.port}`);
+      dial = oursDialer(t, server);
+      log(
+        `${system.label}: server pid ${server.pid} listening on ${cfg.host}:${server.port}${
+          server.webPort !== null ? `, web ${server.webPort}` : ""
+        }${server.ircPort !== null ? `, irc ${server.ircPort}` : ""}`,
+      );
     }
     const tag = randomTag();
+    // ncat --chat dies ("getpeername ... QUITTING") when clients connect
+    // at once, and select() limits it to 1024 descriptors.
+    const isNcat = system.kind === "peer" && system.peer.protocol === "ncat";
+    const concurrency = isNcat ? 1 : cfg.concurrency;
+    const connectClients = isNcat
+      ? Math.min(cfg.connectClients, NCAT_MAX_CLIENTS)
+      : cfg.connectClients;
+    if (isNcat && concurrency !== cfg.concurrency) {
+      log(`${system.label}: clients connect one at a time`);
+    }
+    if (connectClients !== cfg.connectClients && scenario === "connect") {
+      log(
+        `${system.label}: connect capped at ${connectClients} clients (select() limit)`,
+      );
+    }
     if (scenario === "fanout") {
       log(
-        `fanout: ${cfg.clients} clients, ${cfg.senders} senders, modes ${
+        `fanout ${system.label}: ${cfg.clients} clients, ${cfg.senders} senders, modes ${
           cfg.modes.join("+")
         }`,
       );
@@ -346,6 +567,7 @@ async function runOne(
           target,
           ctx,
           tag,
+          dial,
           clients: cfg.clients,
           senders: cfg.senders,
           window: cfg.window,
@@ -357,40 +579,43 @@ async function runOne(
           readBufSize: cfg.readBufKiB * 1024,
           probes: cfg.probes ??
             Math.min(16, Math.max(2, Math.round(cfg.clients / 50))),
-          concurrency: cfg.concurrency,
+          concurrency,
         }),
       );
     } else if (scenario === "connect") {
-      log(`connect: ${cfg.connectClients} clients`);
+      log(`connect ${system.label}: ${connectClients} clients`);
       const r = await runConnect({
         target,
         ctx,
         tag,
-        clients: cfg.connectClients,
-        concurrency: cfg.concurrency,
+        dial,
+        clients: connectClients,
+        concurrency,
         readBufSize: cfg.connectReadBufKiB * 1024,
         idleSeconds: 1,
       });
       if (r) results.push(r);
     } else {
-      log(`pm: ${cfg.pairs} pairs`);
+      log(`pm ${system.label}: ${cfg.pairs} pairs`);
       const r = await runPm({
         target,
         ctx,
         tag,
+        dial,
         pairs: cfg.pairs,
         seconds: cfg.seconds,
         warmupSeconds: cfg.warmup,
         readBufSize: cfg.readBufKiB * 1024,
-        concurrency: cfg.concurrency,
+        concurrency,
       });
       if (r) results.push(r);
     }
   } catch (err) {
-    ctx.fail(`${scenario}: ${errText(err)}`);
+    ctx.fail(`${scenario} ${system.label}: ${errText(err)}`);
   } finally {
     if (server !== null) {
       const exitedEarly = server.exited;
+      live.delete(server.stop);
       serverStop = await server.stop();
       if (exitedEarly) {
         ctx.fail(
@@ -404,11 +629,35 @@ async function runOne(
         );
       }
     }
+    if (peer !== null) {
+      const exitedEarly = peer.exited;
+      live.delete(peer.stop);
+      const st = await peer.stop();
+      if (exitedEarly) {
+        ctx.fail(
+          `${system.label} exited during the run (code ${st.code}):\n  ${
+            peer.tail().slice(-10).join("\n  ")
+          }`,
+        );
+      } else if (st.killed) {
+        ctx.warn("peer-kill", `${system.label} needed SIGKILL to stop`);
+      }
+      if (ctx.failed) {
+        const said = peer.notable();
+        if (said.length > 0) {
+          ctx.warn(
+            "peer-said",
+            `${system.label} logged:\n  ${said.join("\n  ")}`,
+          );
+        }
+      }
+    }
   }
   const ok = !ctx.failed && results.every((r) => r.ok);
-  log(`${scenario} run ${rep}: ${ok ? "ok" : "FAILED"}`);
+  log(`${scenario} ${system.label} run ${rep}: ${ok ? "ok" : "FAILED"}`);
   return {
     scenario,
+    system: system.label,
     repeat: rep,
     results,
     failures: ctx.failures,
@@ -453,31 +702,71 @@ export async function main(argv: string[]): Promise<number> {
   if (cfg.pin && !pinned) log("not pinned to core 0 (taskset unavailable)");
   const clkTck = await clockTicksPerSecond();
 
+  const doors: ServerDoors = cfg.port === null
+    ? await serverDoors(repoDir)
+    : { web: false, irc: false };
+  const systems: System[] = cfg.transports.map((t) => ({
+    kind: "ours",
+    transport: t,
+    label: `ours/${t}`,
+  }));
+  const versions: Record<string, string | null> = {};
+  for (const name of cfg.peers) {
+    const info = findPeer(name);
+    if (info === null) {
+      log(`peer ${name}: not installed, skipped`);
+      continue;
+    }
+    versions[name] = await peerVersion(info);
+    log(`peer ${name}: ${versions[name] ?? info.binary}`);
+    systems.push({ kind: "peer", peer: info, label: name });
+  }
+
   const records: RunRecord[] = [];
+  const skipped: string[] = [];
+  const unlisten = stopOnSignal();
   for (let rep = 1; rep <= cfg.repeat; rep++) {
     for (const scenario of cfg.scenarios) {
-      records.push(
-        await runOne(cfg, scenario, rep, {
-          repoDir,
-          pinServer: taskset && cfg.port === null,
-        }),
-      );
+      for (const system of systems) {
+        const why = cannotRun(system, scenario, doors);
+        if (why !== null) {
+          if (rep === 1) {
+            const msg = `${scenario} ${system.label}: skipped (${why})`;
+            log(msg);
+            skipped.push(msg);
+          }
+          continue;
+        }
+        records.push(
+          await runOne(cfg, scenario, rep, system, {
+            repoDir,
+            pinServer: taskset && cfg.port === null,
+            doors,
+          }),
+        );
+      }
     }
   }
 
+  unlisten();
   const ok = records.every((r) => r.ok);
   const { text, medians } = renderTables(records, cfg.repeat);
+  const comparison = systems.length > 1
+    ? renderComparison(records, comparisonColumns(systems))
+    : "";
   const problems: string[] = [];
   for (const r of records) {
     for (const f of r.failures) {
-      problems.push(`FAIL ${r.scenario}#${r.repeat}: ${f}`);
+      problems.push(`FAIL ${r.scenario} ${r.system}#${r.repeat}: ${f}`);
     }
     for (const w of r.warnings) {
-      problems.push(`warn ${r.scenario}#${r.repeat}: ${w}`);
+      problems.push(`warn ${r.scenario} ${r.system}#${r.repeat}: ${w}`);
     }
   }
   const summary = [
     text,
+    ...(comparison !== "" ? [comparison] : []),
+    ...skipped.map((m) => `skip ${m}`),
     ...problems,
     ok ? "RESULT: ok" : "RESULT: FAILED (see FAIL lines above)",
   ].join("\n");
@@ -492,6 +781,9 @@ export async function main(argv: string[]): Promise<number> {
           serverCore: taskset ? 1 : null,
         },
         clkTck,
+        doors,
+        peerVersions: versions,
+        skipped,
         runs: records,
         medians,
       },

@@ -5,7 +5,7 @@
  */
 
 import type { ConnectResult } from "./connect.ts";
-import type { FanoutResult } from "./fanout.ts";
+import type { FanoutMode, FanoutResult } from "./fanout.ts";
 import type { RunRecord } from "./load.ts";
 import type { PmResult } from "./pm.ts";
 import { median } from "./stats.ts";
@@ -179,7 +179,12 @@ function section<R extends AnyResult>(
         return fmt(v, c.digits ?? 0);
       });
       medians[g] = med;
-      rows.push([`median(${inGroup.length})`, ...cells]);
+      rows.push([
+        `median(${inGroup.length})${
+          g.includes(" ") ? " " + g.slice(0, g.indexOf(" ")) : ""
+        }`,
+        ...cells,
+      ]);
     }
   }
   return `== ${name} ==\n${table(header, rows)}`;
@@ -198,13 +203,13 @@ export function renderTables(
   const pm: { run: string; r: PmResult; group: string }[] = [];
   for (const rec of records) {
     for (const r of rec.results) {
-      const run = `#${rec.repeat}`;
+      const run = `#${rec.repeat} ${rec.system}`;
       if (r.scenario === "fanout") {
-        fan.push({ run, r, group: `fanout/${r.mode}` });
+        fan.push({ run, r, group: `${rec.system} fanout/${r.mode}` });
       } else if (r.scenario === "connect") {
-        con.push({ run, r, group: "connect" });
+        con.push({ run, r, group: `${rec.system} connect` });
       } else {
-        pm.push({ run, r, group: "pm" });
+        pm.push({ run, r, group: `${rec.system} pm` });
       }
     }
   }
@@ -225,4 +230,172 @@ export function renderTables(
     ].join(" "));
   }
   return { text: parts.join("\n\n") + "\n", medians };
+}
+
+/** One column of the comparison: a system, and the one its ratio uses. */
+export interface ComparisonColumn {
+  /** System label (`ours/tcp`, `ngircd`...). */
+  label: string;
+  /** Label of our column this one is divided into (ours/peer), or null. */
+  base: string | null;
+}
+
+interface Metric {
+  title: string;
+  scenario: "fanout" | "connect" | "pm";
+  mode?: FanoutMode;
+  get: (r: AnyResult) => number | null;
+  digits: number;
+}
+
+const fan = (f: (r: FanoutResult) => number | null) => (r: AnyResult) =>
+  r.scenario === "fanout" ? f(r) : null;
+const con = (f: (r: ConnectResult) => number | null) => (r: AnyResult) =>
+  r.scenario === "connect" ? f(r) : null;
+const pmf = (f: (r: PmResult) => number | null) => (r: AnyResult) =>
+  r.scenario === "pm" ? f(r) : null;
+
+const METRICS: Metric[] = [
+  ...(["saturation", "rate"] as const).flatMap((mode): Metric[] => [
+    {
+      title: `fanout ${mode}: deliveries/s`,
+      scenario: "fanout",
+      mode,
+      get: fan((r) => r.deliveriesPerSec),
+      digits: 0,
+    },
+    {
+      title: `fanout ${mode}: deliveries/server-CPU-s`,
+      scenario: "fanout",
+      mode,
+      get: fan((r) => r.server.deliveriesPerCpuSec),
+      digits: 0,
+    },
+    {
+      title: `fanout ${mode}: server CPU %`,
+      scenario: "fanout",
+      mode,
+      get: fan((r) => r.server.cpu?.cpuPct ?? null),
+      digits: 0,
+    },
+    {
+      title: `fanout ${mode}: latency p50 ms`,
+      scenario: "fanout",
+      mode,
+      get: fan((r) => r.latencyMs.p50),
+      digits: 2,
+    },
+    {
+      title: `fanout ${mode}: latency p99 ms`,
+      scenario: "fanout",
+      mode,
+      get: fan((r) => r.latencyMs.p99),
+      digits: 2,
+    },
+  ]),
+  {
+    title: "connect: register all s",
+    scenario: "connect",
+    get: con((r) => r.registerMs / 1000),
+    digits: 2,
+  },
+  {
+    title: "connect: all joins seen s",
+    scenario: "connect",
+    get: con((r) => r.settleMs === null ? null : r.settleMs / 1000),
+    digits: 2,
+  },
+  {
+    title: "connect: server CPU s",
+    scenario: "connect",
+    get: con((r) => r.server.cpu?.cpuSec ?? null),
+    digits: 2,
+  },
+  {
+    title: "connect: RSS KiB per idle connection",
+    scenario: "connect",
+    get: con((r) => r.server.kibPerConnection),
+    digits: 1,
+  },
+  {
+    title: "pm: round trips/s",
+    scenario: "pm",
+    get: pmf((r) => r.roundTripsPerSec),
+    digits: 0,
+  },
+  {
+    title: "pm: RTT p50 ms",
+    scenario: "pm",
+    get: pmf((r) => r.rttMs.p50),
+    digits: 3,
+  },
+  {
+    title: "pm: RTT p99 ms",
+    scenario: "pm",
+    get: pmf((r) => r.rttMs.p99),
+    digits: 3,
+  },
+  {
+    title: "pm: server µs per round trip",
+    scenario: "pm",
+    get: pmf((r) => r.server.usPerRoundTrip),
+    digits: 1,
+  },
+];
+
+/**
+ * One table with every figure of every system side by side (medians over
+ * repeats of runs that passed), and for each peer the ratio ours/peer
+ * against its base column.
+ */
+export function renderComparison(
+  records: RunRecord[],
+  columns: ComparisonColumn[],
+): string {
+  const value = (label: string, m: Metric): number | null => {
+    const vals: number[] = [];
+    for (const rec of records) {
+      if (rec.system !== label || rec.scenario !== m.scenario || !rec.ok) {
+        continue;
+      }
+      for (const r of rec.results) {
+        if (
+          m.mode !== undefined && r.scenario === "fanout" && r.mode !== m.mode
+        ) {
+          continue;
+        }
+        const v = m.get(r);
+        if (v !== null && Number.isFinite(v)) vals.push(v);
+      }
+    }
+    return vals.length === 0 ? null : median(vals);
+  };
+  const header = ["figure (median of passed runs)"];
+  for (const c of columns) {
+    header.push(c.label);
+    if (c.base !== null) {
+      header.push(`${c.base.replace("ours/", "")}/${c.label}`);
+    }
+  }
+  const rows: string[][] = [];
+  for (const m of METRICS) {
+    const cells = [m.title];
+    let any = false;
+    for (const c of columns) {
+      const v = value(c.label, m);
+      if (v !== null) any = true;
+      cells.push(fmt(v, m.digits));
+      if (c.base !== null) {
+        const b = value(c.base, m);
+        cells.push(
+          v !== null && b !== null && v !== 0 ? `${(b / v).toFixed(2)}x` : "-",
+        );
+      }
+    }
+    if (any) rows.push(cells);
+  }
+  if (rows.length === 0) return "";
+  return `== ours beside the peers (ratio = ours/peer) ==\n${
+    table(header, rows)
+  }\n`;
 }
