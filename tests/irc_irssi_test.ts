@@ -1,0 +1,223 @@
+/**
+ * A real IRC client against the IRC door: irssi in tmux connects, joins
+ * the channel and talks with a TCP member and a browser-protocol (web
+ * socket) member, both ways: channel and private messages, `/me`, `/nick`,
+ * joins and leaves, and `/quit`. What irssi shows is read from its screen.
+ *
+ * Needs `irssi` and `tmux` on the PATH; real sockets on 127.0.0.1.
+ */
+
+import assert from "node:assert/strict";
+import { startIrcDoor } from "../lib/transports/irc/irc_door.ts";
+import {
+  joined,
+  left,
+  startTestServer,
+  TestClient,
+  waitUntilAsync,
+} from "./helpers.ts";
+import { WebTestClient } from "./support/web_client.ts";
+
+const SCREEN_MS = 10_000;
+
+// No servers, networks or channels of its own, nothing saved, no logs:
+// irssi does only what the test types.
+const IRSSI_CONFIG = `settings = {
+  core = {
+    real_name = "Ira Irssi";
+    user_name = "ira";
+    nick = "ira";
+    settings_autosave = "no";
+    awaylog_file = "";
+  };
+  "fe-common/core" = { autolog = "no"; show_nickmode_empty = "no"; };
+  # Typed lines arrive fast: no paste detection that could hold them.
+  "fe-text" = { paste_detect_time = "0"; };
+  # No anti-flood queue: the test's lines go at once.
+  "irc/core" = { cmd_queue_speed = "50msec"; };
+};
+`;
+
+/** irssi in a tmux session of its own. */
+class IrssiInTmux {
+  readonly socket = `irc_irssi_test_${Deno.pid}_${Date.now()}`;
+
+  async #tmux(...args: string[]): Promise<string> {
+    const output = await new Deno.Command("tmux", {
+      args: ["-L", this.socket, ...args],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    if (!output.success) {
+      throw new Error(
+        `tmux ${args[0]} failed: ${new TextDecoder().decode(output.stderr)}`,
+      );
+    }
+    return new TextDecoder().decode(output.stdout);
+  }
+
+  /** Starts irssi with `home` as its home, connecting to 127.0.0.1:`port`. */
+  start(home: string, port: number): Promise<string> {
+    return this.#tmux(
+      "new-session",
+      "-d",
+      "-x",
+      "120",
+      "-y",
+      "40",
+      `irssi --home=${home} -n ira -c 127.0.0.1 -p ${port}`,
+    );
+  }
+
+  /** Types `text` and Enter. */
+  async type(text: string): Promise<void> {
+    // -l: literally, so that `;` or a key name in the text stays text.
+    await this.#tmux("send-keys", "-t", "0", "-l", text);
+    await this.#tmux("send-keys", "-t", "0", "Enter");
+  }
+
+  /** The screen as text. */
+  screen(): Promise<string> {
+    return this.#tmux("capture-pane", "-p", "-t", "0");
+  }
+
+  /** Waits until the screen shows `text` (a string or a pattern). */
+  async shows(text: string | RegExp, timeoutMs = SCREEN_MS): Promise<void> {
+    let last = "";
+    try {
+      await waitUntilAsync(
+        async () => {
+          last = await this.screen();
+          return typeof text === "string"
+            ? last.includes(text)
+            : text.test(last);
+        },
+        `irssi's screen to show ${String(text)}`,
+        timeoutMs,
+      );
+    } catch (error) {
+      throw new Error(
+        `${(error as Error).message}\n--- screen ---\n${last}\n---`,
+      );
+    }
+  }
+
+  /** Whether the session (irssi) is still running. */
+  async running(): Promise<boolean> {
+    const output = await new Deno.Command("tmux", {
+      args: ["-L", this.socket, "has-session"],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return output.success;
+  }
+
+  /** Stops tmux and irssi with it, if still running. */
+  async stop(): Promise<void> {
+    await new Deno.Command("tmux", {
+      args: ["-L", this.socket, "kill-server"],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+  }
+}
+
+Deno.test("irssi talks with TCP and web members through the IRC door", async () => {
+  const home = await Deno.makeTempDir({ prefix: "irssi_home_" });
+  await Deno.writeTextFile(`${home}/config`, IRSSI_CONFIG);
+  const server = await startTestServer({ web: { port: 0 } });
+  const door = startIrcDoor({
+    room: server.server.room,
+    hostname: "127.0.0.1",
+    port: 0,
+    channel: "#chat",
+    serverName: "irc.test",
+    onConsole: () => {},
+  });
+  const irssi = new IrssiInTmux();
+  const clients: { close(): Promise<void> }[] = [];
+  try {
+    const bob = await TestClient.join(server.port, "bob");
+    clients.push(bob);
+    await irssi.start(home, door.addr.port);
+    await irssi.shows("MOTD File is missing");
+    await irssi.shows("Welcome to the DenoChat IRC network, ira!irc@chat");
+
+    // Joins: irssi sees everyone online, the others see irssi arrive.
+    await irssi.type("/join #chat");
+    await irssi.shows("ira [irc@chat] has joined #chat");
+    await irssi.shows(/\[ ?bob\s*\]/);
+    await bob.next(joined("ira"));
+    const webPort = server.server.webAddr!.port;
+    const wendy = await WebTestClient.join(webPort, "wendy");
+    clients.push(wendy);
+    await irssi.shows("wendy [web@chat] has joined #chat");
+
+    // Channel messages, all three ways.
+    await irssi.type("hello from irssi");
+    await bob.next("ira: hello from irssi");
+    await wendy.next((f) =>
+      f.type === "message" && f.from === "ira" && f.text === "hello from irssi"
+    );
+    await bob.send("hi ira, bob here");
+    await irssi.shows("<bob> hi ira, bob here");
+    wendy.send("hi ira, wendy here");
+    await irssi.shows("<wendy> hi ira, wendy here");
+
+    // /me both ways.
+    await irssi.type("/me waves");
+    await bob.next("* ira waves");
+    await bob.send("/me bows");
+    await irssi.shows("* bob bows");
+    wendy.send("/me smiles");
+    await irssi.shows("* wendy smiles");
+
+    // Private messages both ways, with each of them.
+    await irssi.type("/msg bob psst bob");
+    await bob.next("Private message from ira: psst bob");
+    await irssi.type("/msg wendy psst wendy");
+    await wendy.next((f) =>
+      f.type === "private" && f.from === "ira" && f.text === "psst wendy"
+    );
+    await bob.send("@ira psst back");
+    wendy.send("@ira web psst back");
+    await irssi.type("/query bob");
+    await irssi.shows("<bob> psst back");
+    await irssi.type("/query wendy");
+    await irssi.shows("<wendy> web psst back");
+    await irssi.type("/window goto #chat");
+
+    // /nick both ways.
+    await irssi.type("/nick iris");
+    await irssi.shows("You're now known as iris");
+    await bob.next("*** ira is now known as iris.");
+    await bob.send("/nick bobby");
+    await irssi.shows("bob is now known as bobby");
+    await bob.send("still here");
+    await irssi.shows("<bobby> still here");
+
+    // A leave on another transport is a QUIT on IRC.
+    await wendy.close();
+    await irssi.shows("wendy [web@chat] has quit [Left the chat]");
+
+    // /quit: the others see the leave; irssi exits.
+    await irssi.type("/quit see you");
+    await bob.next(left("iris"));
+    await waitUntilAsync(
+      async () => !(await irssi.running()),
+      "irssi to exit after /quit",
+      SCREEN_MS,
+    );
+    assert.deepEqual(server.server.room.names(), ["bobby"]);
+  } catch (error) {
+    // What irssi showed says more than the assertion alone.
+    const screen = await irssi.screen().catch(() => "(no screen)");
+    throw new Error(`${(error as Error).message}\n--- screen ---\n${screen}`);
+  } finally {
+    await irssi.stop();
+    await Promise.allSettled(clients.map((client) => client.close()));
+    await door.close();
+    await server.cleanup();
+    await Deno.remove(home, { recursive: true });
+  }
+});
