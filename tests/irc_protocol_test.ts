@@ -836,3 +836,58 @@ Deno.test("irc: garbage never crashes the door or affects another client", async
     assert.deepEqual(c.violations, []);
   });
 });
+
+Deno.test("irc: flood control is fake lag: lines wait, none is dropped", async () => {
+  await withIrc({
+    server: { limits: { floodRate: 20, floodBurst: 2 } },
+  }, async (setup) => {
+    const c = await setup.irc("ann");
+    c.skip();
+    const started = performance.now();
+    await c.send(
+      Array.from({ length: 12 }, (_, i) => `PING :p${i}`).join("\r\n"),
+    );
+    const pongs = await c.until(`:${S} PONG ${S} :p11`);
+    const took = performance.now() - started;
+    assert.deepEqual(
+      pongs.filter((line) => line.includes(" PONG ")),
+      Array.from({ length: 12 }, (_, i) => `:${S} PONG ${S} :p${i}`),
+    );
+    // 10 lines beyond the burst at 20 a second: about half a second.
+    assert.ok(took >= 350, `took ${took} ms`);
+  });
+});
+
+Deno.test("irc: a client that never reads is cut at the send-queue limit", async () => {
+  await withIrc({
+    server: { limits: { maxSendqBytes: 64 * 1024, floodRate: 0 } },
+  }, async (setup) => {
+    const bob = await setup.tcp("bob");
+    // Registers and joins, then never reads a byte.
+    const stuck = await Deno.connect({
+      hostname: "127.0.0.1",
+      port: setup.ircPort,
+    });
+    try {
+      await stuck.write(
+        encoder.encode("NICK stuck\r\nUSER stuck 0 * :S\r\nJOIN #chat\r\n"),
+      );
+      await bob.next(joined("stuck"));
+      const line = "x".repeat(4000);
+      let sent = 0;
+      while (
+        !(await readLogEvents(setup.server.logPath)).includes(
+          "stuck has been disconnected (send queue exceeded)",
+        )
+      ) {
+        if (sent > 64 * 1024 * 1024) throw new Error("never cut");
+        await bob.sendRaw(encoder.encode(`${line}\n`.repeat(100)));
+        sent += 400_100;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await bob.next(left("stuck"));
+    } finally {
+      stuck.close();
+    }
+  });
+});
