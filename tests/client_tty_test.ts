@@ -1,0 +1,425 @@
+/**
+ * The client on a real terminal: `client.ts` runs in a tmux pane of a
+ * fixed size against an in-process server on a real loopback socket; the
+ * tests type with `send-keys` and read the screen with `capture-pane`.
+ */
+
+import assert from "node:assert/strict";
+import {
+  startTestServer,
+  TestClient,
+  type TestServer,
+  waitUntil,
+} from "./helpers.ts";
+import { TmuxPane } from "./support/tmux.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const WELCOME_LAST =
+  "Type '/who' to see who is online, '/help' for all commands.";
+const PROMPT = "> ";
+// deno-lint-ignore no-control-regex -- escape sequences are what it finds
+const ESCAPE = /\x1b\[/;
+
+/** How a test's client runs. */
+interface RunOptions {
+  /** Client flags after `--port`. */
+  args?: string[];
+  /** Columns and rows. */
+  width?: number;
+  height?: number;
+  /** Set NO_COLOR for the client. */
+  noColor?: boolean;
+  /** A shell command whose output is the client's stdin (not a terminal). */
+  pipeFrom?: string;
+}
+
+/** What a test gets. */
+interface Scope {
+  ts: TestServer;
+  pane: TmuxPane;
+  /** Registers a test client; closed at the end. */
+  join(name: string): Promise<TestClient>;
+}
+
+const quote = (s: string) => `'${s.replaceAll("'", `'"'"'`)}'`;
+
+/**
+ * The shell command of the pane: the client, then a line with its exit code
+ * and whether the terminal's settings are as before (stty -g), then a sleep
+ * that keeps the pane for reading.
+ */
+function paneCommand(port: number, options: RunOptions): string {
+  const client = [
+    Deno.execPath(),
+    "run",
+    "--quiet",
+    "--allow-net",
+    "--allow-read",
+    "--allow-env=CHAT_PASSWORD,NO_COLOR",
+    `${ROOT}client.ts`,
+    "--port",
+    String(port),
+    ...(options.args ?? []),
+  ].map(quote).join(" ");
+  const env = options.noColor ? "env NO_COLOR=1" : "env -u NO_COLOR";
+  const pipe = options.pipeFrom === undefined ? "" : `${options.pipeFrom} | `;
+  return `before=$(stty -g); ${pipe}${env} ${client}; code=$?; ` +
+    `if [ "$(stty -g)" = "$before" ]; then t=restored; else t=changed; fi; ` +
+    `echo "[exit $code tty $t]"; exec sleep 600`;
+}
+
+async function scoped(
+  options: RunOptions,
+  body: (scope: Scope) => Promise<void>,
+): Promise<void> {
+  const ts = await startTestServer();
+  const clients: TestClient[] = [];
+  let pane: TmuxPane | undefined;
+  try {
+    pane = await TmuxPane.start({
+      command: paneCommand(ts.port, options),
+      width: options.width ?? 80,
+      height: options.height ?? 20,
+    });
+    await body({
+      ts,
+      pane,
+      async join(name) {
+        const client = await TestClient.join(ts.port, name);
+        clients.push(client);
+        return client;
+      },
+    });
+  } finally {
+    await pane?.kill();
+    for (const client of clients) await client.close();
+    await ts.cleanup();
+  }
+}
+
+/** Waits until `name` is registered in the room. */
+async function registered(ts: TestServer, name: string): Promise<void> {
+  await waitUntil(
+    () => ts.server.room.names().includes(name),
+    `${name} in the room`,
+    15_000,
+  );
+}
+
+/** Starts the client as alice and waits for its welcome and /who. */
+async function alice(scope: Scope): Promise<void> {
+  await scope.pane.waitForText("Welcome alice!", 15_000);
+  await registered(scope.ts, "alice");
+}
+
+/** The last `n` visible rows. */
+function lastRows(rows: string[], n: number): string[] {
+  return rows.slice(-n);
+}
+
+Deno.test("tty client keeps a half-typed line whole and prints an incoming line above it", async () => {
+  await scoped({ args: ["--name", "alice"] }, async (scope) => {
+    const bob = await scope.join("bob");
+    await alice(scope);
+    await scope.pane.type("half typed");
+    await scope.pane.waitFor(
+      (rows) => rows.at(-1) === `${PROMPT}half typed`,
+      "the typed text",
+    );
+    await bob.send("interrupt");
+    const rows = await scope.pane.waitFor(
+      (rows) => rows.includes("bob: interrupt"),
+      "the incoming line",
+    );
+    assert.deepEqual(lastRows(rows, 2), ["bob: interrupt", "> half typed"]);
+    const cursor = await scope.pane.cursor();
+    assert.deepEqual(cursor, {
+      x: `${PROMPT}half typed`.length,
+      y: rows.length - 1,
+      visible: true,
+    });
+    await scope.pane.type(" and more");
+    await scope.pane.press("Enter");
+    assert.equal(await bob.next(/^alice: /), "alice: half typed and more");
+    // What was sent shows once, as the others see it; the input is empty.
+    const after = await scope.pane.waitFor(
+      (rows) => rows.at(-1) === PROMPT.trimEnd(),
+      "the empty input",
+    );
+    assert.equal(
+      after.filter((r) => r.includes("half typed and more")).length,
+      1,
+    );
+    assert.equal(after.at(-2), "alice: half typed and more");
+  });
+});
+
+Deno.test("tty client wraps a typed line longer than the window and sends it whole", async () => {
+  await scoped({ args: ["--name", "alice"], width: 30 }, async (scope) => {
+    const bob = await scope.join("bob");
+    await alice(scope);
+    const long = Array.from({ length: 7 }, (_, i) => `word${i}-abcdefghij`)
+      .join(" "); // 7 * 16 + 6 = 118 characters
+    await scope.pane.type(long);
+    const input = `${PROMPT}${long}`;
+    const expected = [0, 30, 60, 90].map((i) => input.slice(i, i + 30));
+    await scope.pane.waitFor(
+      (rows) => lastRows(rows, 4).join("|") === expected.join("|"),
+      "the long line over four rows",
+    );
+    await bob.send("a line from bob");
+    const rows = await scope.pane.waitFor(
+      (rows) => rows.includes("bob: a line from bob"),
+      "the incoming line",
+    );
+    assert.deepEqual(lastRows(rows, 5), ["bob: a line from bob", ...expected]);
+    // The input fills its four rows exactly: the cursor waits on a fifth.
+    assert.equal(input.length, 120);
+    const cursor = await scope.pane.cursor();
+    assert.equal(cursor.x, 0);
+    assert.equal(cursor.y, rows.length);
+    // Home goes to the first row, just after the prompt.
+    await scope.pane.press("Home");
+    await scope.pane.waitForCursor(PROMPT.length, rows.length - 4);
+    await scope.pane.type("X");
+    await scope.pane.waitFor(
+      // One more character: five rows now.
+      (rows) => rows.at(-5) === `${PROMPT}X${long}`.slice(0, 30),
+      "X at the start",
+    );
+    await scope.pane.press("Enter");
+    assert.equal(await bob.next(/^alice: /), `alice: X${long}`);
+  });
+});
+
+Deno.test("tty client places the cursor right in a line of wide characters", async () => {
+  await scoped({ args: ["--name", "alice"], width: 20 }, async (scope) => {
+    const bob = await scope.join("bob");
+    await alice(scope);
+    // "> " + 9 wide characters = 20 columns; the emoji starts row two.
+    await scope.pane.type("漢字漢字テストです😀ok");
+    await scope.pane.waitFor(
+      (rows) =>
+        rows.at(-2) === "> 漢字漢字テストです" && rows.at(-1) === "😀ok",
+      "the wide line on two rows",
+    );
+    assert.deepEqual(await scope.pane.cursor(), {
+      x: 4,
+      y: (await scope.pane.visibleRows()).length - 1,
+      visible: true,
+    });
+    await scope.pane.press("Left", "Left", "Left");
+    await scope.pane.type("中");
+    await scope.pane.waitFor(
+      (rows) => rows.at(-1) === "中😀ok",
+      "the character inserted before the emoji",
+    );
+    await bob.send("漢字 😀 bob");
+    const rows = await scope.pane.waitForText("bob: 漢字 😀 bob");
+    assert.deepEqual(lastRows(rows, 2), ["> 漢字漢字テストです", "中😀ok"]);
+    const cursor = await scope.pane.cursor();
+    assert.equal(cursor.x, 2);
+    await scope.pane.press("Enter");
+    assert.equal(
+      await bob.next(/^alice: /),
+      "alice: 漢字漢字テストです中😀ok",
+    );
+  });
+});
+
+Deno.test("tty client Up and Down walk the history and give back the draft", async () => {
+  await scoped({ args: ["--name", "alice"] }, async (scope) => {
+    const bob = await scope.join("bob");
+    await alice(scope);
+    await scope.pane.type("first line");
+    await scope.pane.press("Enter");
+    await bob.next("alice: first line");
+    await scope.pane.type("second line");
+    await scope.pane.press("Enter");
+    await bob.next("alice: second line");
+    await scope.pane.type("a draft");
+    const input = (text: string) => (rows: string[]) =>
+      rows.at(-1) === PROMPT + text;
+    await scope.pane.waitFor(input("a draft"), "the draft");
+    await scope.pane.press("Up");
+    await scope.pane.waitFor(input("second line"), "Up once");
+    await scope.pane.press("Up");
+    await scope.pane.waitFor(input("first line"), "Up twice");
+    await scope.pane.press("Up");
+    await scope.pane.waitFor(input("first line"), "Up at the oldest");
+    await scope.pane.press("Down");
+    await scope.pane.waitFor(input("second line"), "Down once");
+    await scope.pane.press("Down");
+    await scope.pane.waitFor(input("a draft"), "the draft back");
+    // A line from history can be edited and sent.
+    await scope.pane.press("Up", "C-a", "C-k");
+    await scope.pane.type("edited");
+    await scope.pane.press("Enter");
+    assert.equal(await bob.next(/^alice: /), "alice: edited");
+  });
+});
+
+Deno.test("tty client Tab completes the name of someone who joined after it", async () => {
+  await scoped({ args: ["--name", "alice"] }, async (scope) => {
+    await scope.join("bob");
+    await alice(scope);
+    const zoe = await scope.join("zoe_late");
+    await scope.pane.waitForText("*** zoe_late has joined the chat.");
+    await scope.pane.type("@zo");
+    await scope.pane.press("Tab");
+    await scope.pane.waitFor(
+      (rows) => rows.at(-1) === "> @zoe_late",
+      "the completed name",
+    );
+    await scope.pane.type("hello");
+    await scope.pane.press("Enter");
+    assert.equal(
+      await zoe.next(/^Private/),
+      "Private message from alice: hello",
+    );
+    const rows = await scope.pane.waitForText("-> zoe_late: hello");
+    // The client's own /who after the welcome is not shown.
+    assert.ok(!rows.some((r) => r.startsWith("Online (")), rows.join("\n"));
+    // A command completes too, and /who typed by the user is answered.
+    await scope.pane.type("/wh");
+    await scope.pane.press("Tab");
+    await scope.pane.waitFor((rows) => rows.at(-1) === "> /who", "/who");
+    await scope.pane.press("Enter");
+    await scope.pane.waitForText("Online (3): alice, bob, zoe_late");
+  });
+});
+
+for (const [key, what] of [["C-c", "Ctrl+C"], ["C-d", "Ctrl+D"]] as const) {
+  Deno.test(`tty client ${what} leaves with exit 0 and the terminal restored`, async () => {
+    await scoped({ args: ["--name", "alice"] }, async (scope) => {
+      const bob = await scope.join("bob");
+      await alice(scope);
+      if (key === "C-c") await scope.pane.type("typed, not sent");
+      await scope.pane.press(key);
+      assert.equal(await bob.next(/has left/), "*** alice has left the chat.");
+      const rows = await scope.pane.waitForText("[exit ");
+      assert.ok(rows.includes("Goodbye alice!"), rows.join("\n"));
+      assert.ok(rows.includes("[exit 0 tty restored]"), rows.join("\n"));
+      assert.ok(!rows.some((r) => r.includes("typed, not sent")));
+      assert.equal((await scope.pane.cursor()).visible, true);
+    });
+  });
+}
+
+Deno.test("tty client colours names, private messages and mentions", async () => {
+  await scoped({ args: ["--name", "alice"] }, async (scope) => {
+    const bob = await scope.join("bob");
+    await alice(scope);
+    await bob.send("hello alice");
+    await bob.send("@alice psst");
+    await scope.pane.waitForText("Private message from bob: psst");
+    const rows = await scope.pane.screen({ escapes: true });
+    const mention = rows.find((r) => r.includes("hello alice"))!;
+    const pm = rows.find((r) => r.includes("psst"))!;
+    assert.match(mention, ESCAPE, "the mention has colour");
+    assert.match(pm, ESCAPE, "the private message has colour");
+  });
+});
+
+Deno.test("tty client with NO_COLOR shows no escape sequences", async () => {
+  await scoped({ args: ["--name", "alice"], noColor: true }, async (scope) => {
+    const bob = await scope.join("bob");
+    await alice(scope);
+    await bob.send("hello alice");
+    await bob.send("@alice psst");
+    await scope.pane.type("my own line");
+    await scope.pane.press("Enter");
+    await bob.next("alice: my own line");
+    await scope.pane.waitForText("Private message from bob: psst");
+    await scope.pane.waitForText("alice: my own line");
+    const rows = await scope.pane.screen({ escapes: true });
+    for (const row of rows) assert.doesNotMatch(row, ESCAPE, row);
+  });
+});
+
+Deno.test("tty client with piped input prints today's lines, no editor and no colours", async () => {
+  await scoped({
+    args: ["--name", "alice"],
+    pipeFrom: "{ sleep 1; printf 'from a script\\n'; sleep 1; }",
+  }, async (scope) => {
+    const bob = await scope.join("bob");
+    assert.equal(await bob.next(/^alice: /, 15_000), "alice: from a script");
+    const rows = await scope.pane.waitForText("[exit ", 15_000);
+    const port = scope.ts.port;
+    const history = rows.filter((r) => r.startsWith("*** End of history"));
+    assert.deepEqual(rows.filter((r) => !history.includes(r)), [
+      `Connecting to 127.0.0.1:${port}...`,
+      "Hello client. Please enter your name:",
+      "Welcome alice!",
+      "Use '@<client_name> <message>' for private message.",
+      "To send to all, just type your message.",
+      "To disconnect, send 'exit'.",
+      WELCOME_LAST,
+      "Goodbye alice!",
+      "[exit 0 tty restored]",
+    ]);
+    for (const row of await scope.pane.screen({ escapes: true })) {
+      assert.doesNotMatch(row, ESCAPE, row);
+    }
+  });
+});
+
+Deno.test("tty client redraws the typed line whole after the window is resized", async () => {
+  await scoped({ args: ["--name", "alice"], width: 40 }, async (scope) => {
+    const bob = await scope.join("bob");
+    await alice(scope);
+    const text = "resize me: " + "0123456789".repeat(5); // 61 characters
+    await scope.pane.type(text);
+    await scope.pane.waitFor(
+      (rows) => rows.at(-1) === (PROMPT + text).slice(40),
+      "the line on two rows",
+    );
+    await scope.pane.resize(25, 20);
+    const input = PROMPT + text;
+    const expected = [0, 25, 50].map((i) => input.slice(i, i + 25));
+    await scope.pane.waitFor(
+      (rows) => lastRows(rows, 3).join("|") === expected.join("|"),
+      "the line on three rows of 25",
+    );
+    await bob.send("after the resize");
+    const rows = await scope.pane.waitForText("bob: after the resize");
+    assert.deepEqual(lastRows(rows, 4), ["bob: after the resize", ...expected]);
+    assert.equal(rows.filter((r) => r.includes("resize me")).length, 1);
+    await scope.pane.press("Enter");
+    assert.equal(await bob.next(/^alice: /), `alice: ${text}`);
+  });
+});
+
+Deno.test("tty client --reconnect comes back under its name after a server restart", async () => {
+  let second: TestServer | undefined;
+  try {
+    await scoped(
+      { args: ["--name", "alice", "--reconnect"] },
+      async (scope) => {
+        await alice(scope);
+        const port = scope.ts.port;
+        await scope.pane.type("half a line");
+        await scope.ts.server.shutdown();
+        await scope.pane.waitForText("Disconnected; reconnecting in ");
+        second = await startTestServer({ port });
+        const bob = await TestClient.join(port, "bob");
+        try {
+          await registered(second, "alice");
+          const rows = await scope.pane.waitForText("Reconnected as alice.");
+          assert.equal(rows.filter((r) => r === "Welcome alice!").length, 1);
+          assert.ok(
+            rows.filter((r) => r.startsWith("*** End of history")).length <= 1,
+            rows.join("\n"),
+          );
+          assert.equal(rows.at(-1), "> half a line");
+          await scope.pane.press("Enter");
+          assert.equal(await bob.next(/^alice: /), "alice: half a line");
+        } finally {
+          await bob.close();
+        }
+      },
+    );
+  } finally {
+    await second?.cleanup();
+  }
+});
