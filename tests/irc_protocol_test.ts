@@ -672,7 +672,7 @@ Deno.test("irc: PING/PONG both ways; a silent client is dropped", async () => {
 
 Deno.test("irc: password: PASS right registers, wrong gets 464 and ERROR", async () => {
   await withIrc({
-    server: { password: "s3cret", limits: { wrongPasswordDelayMs: 0 } },
+    server: { password: "s3cret", limits: { wrongPasswordDelayMs: 300 } },
   }, async (setup) => {
     const ok = await IrcLineClient.register(setup.ircPort, "ann", {
       password: "s3cret",
@@ -688,8 +688,14 @@ Deno.test("irc: password: PASS right registers, wrong gets 464 and ERROR", async
       await c.send("NICK eve");
       await c.send("USER eve 0 * :Eve");
       await c.next(`:${S} 464 * :Password incorrect`);
+      const started = performance.now();
+      // Nothing more is read: no second guess, no nick.
+      await c.send("PASS s3cret");
+      await c.send("NICK eve2");
       await c.next("ERROR :Closing link: Wrong password.");
       await c.closed();
+      assert.ok(performance.now() - started >= 250, "the close waited");
+      assert.equal(c.lines.filter((l) => / 00\d /.test(l)).length, 0);
     }
   });
 });

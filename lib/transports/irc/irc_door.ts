@@ -167,6 +167,7 @@ export function startIrcDoor(options: IrcDoorOptions): IrcDoor {
     startedAt: Date.now(),
     pingIntervalMs: options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS,
     pingTimeoutMs: options.pingTimeoutMs ?? DEFAULT_PING_TIMEOUT_MS,
+    wrongPasswordDelayMs: room.limits.wrongPasswordDelayMs,
   };
   const format = new IrcFormat({ serverName, channel });
   const where = { hostname: options.hostname, port: options.port };

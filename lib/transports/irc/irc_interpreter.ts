@@ -53,6 +53,8 @@ export interface IrcContext {
   readonly pingIntervalMs: number;
   /** Silence after which the client is dropped. */
   readonly pingTimeoutMs: number;
+  /** Wait before a wrong password's close, so guessing is slow. */
+  readonly wrongPasswordDelayMs: number;
 }
 
 /** Options of {@linkcode IrcInterpreter}. */
@@ -160,6 +162,9 @@ export class IrcInterpreter implements Interpreter {
   #pinged = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #disposed = false;
+  // Set once a wrong password was given: nothing more is read.
+  #rejected = false;
+  #lingerTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** Creates the interpreter of one connection and starts its PING timer. */
   constructor(options: IrcInterpreterOptions) {
@@ -174,11 +179,14 @@ export class IrcInterpreter implements Interpreter {
     this.#disposed = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    clearTimeout(this.#lingerTimer);
+    this.#lingerTimer = undefined;
   }
 
   /** Handles one line from the client. */
   handle(line: Line, session: MemberSession): void {
     this.#session = session;
+    if (this.#rejected) return;
     this.#heardAt = performance.now();
     this.#pinged = false;
     if (line === LINE_TOO_LONG) {
@@ -465,7 +473,12 @@ export class IrcInterpreter implements Interpreter {
       this.#send(
         this.#numeric(NUMERICS.passwdMismatch, NUMERICS.passwdMismatch.text),
       );
-      session.end(reasonText.wrongPassword, WRONG_PASSWORD);
+      // As on TCP: the close waits a little, so a guesser is slowed.
+      this.#rejected = true;
+      this.#lingerTimer = setTimeout(() => {
+        this.#lingerTimer = undefined;
+        session.end(reasonText.wrongPassword, WRONG_PASSWORD);
+      }, this.#context.wrongPasswordDelayMs);
       return;
     }
     const result = session.claim(nick);
