@@ -296,3 +296,41 @@ Deno.test("client process --help prints the usage and exits 0", async () => {
     await client.cleanup();
   }
 });
+
+Deno.test("client process with piped input prints today's output byte for byte", async () => {
+  await scoped(async (scope) => {
+    const bob = await scope.join("bob");
+    const alice = scope.spawnClient(["--name", "alice"]);
+    await alice.stdout.next(LAST_WELCOME_LINE, START_MS);
+    await bob.next(joined("alice"));
+    await bob.send("hi alice");
+    await alice.stdout.next("bob: hi alice");
+    await alice.write("hello bob\n/who\n");
+    await alice.stdout.next(/^Online/);
+    await alice.write("exit\n");
+    assert.equal((await alice.status()).code, 0);
+    // Whatever history the server sends on join sits between the welcome
+    // and bob's line; the client adds nothing of its own.
+    const lines = alice.stdout.lines.filter((l) =>
+      !/^\*\*\* End of history|^\[\d\d:\d\d\] /.test(l)
+    );
+    assert.equal(
+      lines.join("\n") + "\n",
+      [
+        `Connecting to 127.0.0.1:${scope.port}...`,
+        NAME_PROMPT,
+        "Welcome alice!",
+        "Use '@<client_name> <message>' for private message.",
+        "To send to all, just type your message.",
+        "To disconnect, send 'exit'.",
+        LAST_WELCOME_LINE,
+        "bob: hi alice",
+        "Online (2): alice, bob",
+        "Goodbye alice!",
+        "",
+      ].join("\n"),
+    );
+    assert.ok(!alice.stdout.lines.some((l) => l.includes("\x1b")));
+    assert.deepEqual(nonEmpty(alice.stderr.lines), []);
+  });
+});
