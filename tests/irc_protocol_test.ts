@@ -565,6 +565,19 @@ Deno.test("irc: WHO, WHOIS (both forms), NAMES, LIST, ISON, USERHOST, 421", asyn
       `:${S} 352 ann #chat tcp chat ${S} bob H :0 bob`,
       `:${S} 315 ann bob :End of /WHO list`,
     ]);
+    await c.send("WHO b?b");
+    assert.deepEqual(await c.until(/ 315 /), [
+      `:${S} 352 ann #chat tcp chat ${S} bob H :0 bob`,
+      `:${S} 315 ann b?b :End of /WHO list`,
+    ]);
+    // Many stars match in linear time (no regular expression blows up).
+    await c.send(`WHO ${"*a".repeat(200)}*b`);
+    assert.equal((await c.until(/ 315 /)).length, 1);
+    await c.send("WHO *O*");
+    assert.deepEqual(await c.until(/ 315 /), [
+      `:${S} 352 ann #chat tcp chat ${S} bob H :0 bob`,
+      `:${S} 315 ann *O* :End of /WHO list`,
+    ]);
     await c.send("WHOIS bob");
     assert.deepEqual(await c.until(/ 318 /), [
       `:${S} 311 ann bob tcp chat * :bob`,

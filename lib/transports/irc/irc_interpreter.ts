@@ -127,14 +127,32 @@ function parseCtcp(text: string): Ctcp | null {
 }
 
 // `*` and `?` wildcards, as WHO masks use them, without regard to case.
+// Linear backtracking on the last `*` only: a mask of many stars cannot
+// make a regular expression run for ever.
 function globTest(mask: string, name: string): boolean {
-  const pattern = mask.replace(/[.+^${}()|[\]\\]/g, "\\$&")
-    .replace(/\*/g, ".*").replace(/\?/g, ".");
-  return new RegExp(`^${pattern}$`, "iu").test(name);
+  const p = mask.toLowerCase();
+  const s = name.toLowerCase();
+  let i = 0, j = 0, star = -1, mark = 0;
+  while (i < s.length) {
+    if (j < p.length && (p[j] === "?" || p[j] === s[i])) {
+      i++;
+      j++;
+    } else if (j < p.length && p[j] === "*") {
+      star = j++;
+      mark = i;
+    } else if (star !== -1) {
+      j = star + 1;
+      i = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (j < p.length && p[j] === "*") j++;
+  return j === p.length;
 }
 
-/** The IRC state of a member, for other IRC sessions that look at it. */
-export function ircPeer(info: MemberInfo): IrcInterpreter | null {
+// The IRC state of a member, for other IRC sessions that look at it.
+function ircPeer(info: MemberInfo): IrcInterpreter | null {
   const interpreter = info.connection.interpreter;
   return interpreter instanceof IrcInterpreter ? interpreter : null;
 }
