@@ -152,10 +152,11 @@ export class ChatServer {
       } catch {
         // Closed already.
       }
-      const web = this.#web?.close();
       await this.#accepting;
+      // The web door closes after the room: aborting Deno.serve would cut
+      // the browsers' sockets before they got the shutdown notice.
       await this.room.shutdown();
-      await web;
+      await this.#web?.close();
       this.#log.record(logText.shutdown);
       this.#log.record(logText.finished);
     })();

@@ -346,17 +346,18 @@ export function startWebDoor(options: WebDoorOptions): WebDoor {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       return respond(400, "Expected a WebSocket upgrade.\n");
     }
-    let upgraded;
-    try {
-      upgraded = Deno.upgradeWebSocket(request, { idleTimeout: 0 });
-    } catch {
-      return respond(400, "Invalid WebSocket handshake.\n");
-    }
+    // Read before the upgrade: afterwards the request's headers are gone.
     let ip = remote.hostname;
     if (trusted.has(ip)) {
       const forwarded = request.headers.get("x-forwarded-for");
       const last = forwarded?.split(",").at(-1)?.trim();
       if (last && /^[0-9a-fA-F.:]+$/.test(last)) ip = last;
+    }
+    let upgraded;
+    try {
+      upgraded = Deno.upgradeWebSocket(request, { idleTimeout: 0 });
+    } catch {
+      return respond(400, "Invalid WebSocket handshake.\n");
     }
     const { maxLineBytes, maxSendqBytes } = room.limits;
     const socket = upgraded.socket;
