@@ -294,6 +294,12 @@ const METRICS: Metric[] = [
     },
   ]),
   {
+    title: "connect: clients",
+    scenario: "connect",
+    get: con((r) => r.clients),
+    digits: 0,
+  },
+  {
     title: "connect: register all s",
     scenario: "connect",
     get: con((r) => r.registerMs / 1000),
@@ -352,23 +358,28 @@ export function renderComparison(
   records: RunRecord[],
   columns: ComparisonColumn[],
 ): string {
-  const value = (label: string, m: Metric): number | null => {
+  /** Median over results that passed; "FAIL" if only failed ones ran. */
+  const value = (label: string, m: Metric): number | "FAIL" | null => {
     const vals: number[] = [];
+    let failed = false;
     for (const rec of records) {
-      if (rec.system !== label || rec.scenario !== m.scenario || !rec.ok) {
-        continue;
-      }
+      if (rec.system !== label || rec.scenario !== m.scenario) continue;
+      if (rec.results.length === 0 && !rec.ok) failed = true;
       for (const r of rec.results) {
         if (
           m.mode !== undefined && r.scenario === "fanout" && r.mode !== m.mode
         ) {
           continue;
         }
+        if (!r.ok) {
+          failed = true;
+          continue;
+        }
         const v = m.get(r);
         if (v !== null && Number.isFinite(v)) vals.push(v);
       }
     }
-    return vals.length === 0 ? null : median(vals);
+    return vals.length > 0 ? median(vals) : failed ? "FAIL" : null;
   };
   const header = ["figure (median of passed runs)"];
   for (const c of columns) {
@@ -388,7 +399,9 @@ export function renderComparison(
       if (c.base !== null) {
         const b = value(c.base, m);
         cells.push(
-          v !== null && b !== null && v !== 0 ? `${(b / v).toFixed(2)}x` : "-",
+          typeof v === "number" && typeof b === "number" && v !== 0
+            ? `${(b / v).toFixed(2)}x`
+            : "-",
         );
       }
     }
@@ -397,5 +410,5 @@ export function renderComparison(
   if (rows.length === 0) return "";
   return `== ours beside the peers (ratio = ours/peer) ==\n${
     table(header, rows)
-  }\n`;
+  }\nRatio = ours/peer: above 1 is more for ours (good for deliveries and round trips, bad for latency, CPU and memory). IRC peers are divided into ours/irc when it ran, else ours/tcp.\n`;
 }

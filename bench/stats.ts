@@ -105,7 +105,7 @@ export function median(values: readonly number[]): number {
 
 /** Resolves after `ms` milliseconds. */
 export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }
 
 /**
