@@ -96,6 +96,16 @@ async function main(): Promise<number> {
     }
   }
 
+  let motd: string[] | undefined;
+  if (flags.motdFile !== undefined) {
+    try {
+      motd = (await Deno.readTextFile(flags.motdFile)).split(/\r?\n/);
+      if (motd.at(-1) === "") motd.pop();
+    } catch (error) {
+      return fail(`Cannot read the MOTD file: ${describeError(error)}.`);
+    }
+  }
+
   let server;
   try {
     server = await startChatServer({
@@ -112,6 +122,13 @@ async function main(): Promise<number> {
         origins: flags.webOrigins,
         trustProxy: flags.trustProxy,
       },
+      irc: flags.ircPort === null ? undefined : {
+        port: flags.ircPort,
+        channel: flags.ircChannel,
+        serverName: flags.ircServerName,
+        topic: flags.ircTopic,
+        motd,
+      },
     });
   } catch (error) {
     const cause = error instanceof DoorError ? error.cause : error;
@@ -119,6 +136,7 @@ async function main(): Promise<number> {
     if (cause instanceof Deno.errors.AddrInUse) {
       return fail(`Port ${port} on ${flags.hostname} is already in use.`);
     }
+    if (cause instanceof RangeError) return fail(`${cause.message}.`);
     return fail(`Cannot start the server: ${describeError(cause)}.`);
   }
   print(consoleText.howToQuit);

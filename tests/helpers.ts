@@ -539,7 +539,7 @@ export function spawnProgram(
       "--allow-env=CHAT_PASSWORD",
       "--allow-sys=hostname,networkInterfaces",
     ]
-    : ["--allow-net", "--allow-read", "--allow-env=CHAT_PASSWORD"];
+    : ["--allow-net", "--allow-read", "--allow-env=CHAT_PASSWORD,NO_COLOR"];
   const deno = [
     Deno.execPath(),
     "run",

@@ -13,6 +13,7 @@ import { type Limits, resolveLimits } from "../room/limits.ts";
 import { consoleText, logText } from "../room/texts.ts";
 import { acceptLoop, TcpConnection } from "../transports/tcp.ts";
 import { startWebDoor, type WebDoor } from "../transports/web.ts";
+import { type IrcDoor, startIrcDoor } from "../transports/irc/irc_door.ts";
 import { metricsText } from "./metrics_text.ts";
 
 /** TLS material, in PEM. */
@@ -41,6 +42,22 @@ export interface ChatServerOptions {
   onConsole?: (line: string) => void;
   /** The web door; none when left out. */
   web?: WebOptions;
+  /** The IRC door; none when left out. */
+  irc?: IrcOptions;
+}
+
+/** Options of the IRC door. */
+export interface IrcOptions {
+  /** Port; 0 picks a free one. */
+  port: number;
+  /** The room's channel, with its `#`. Default `#chat`. */
+  channel?: string;
+  /** The server's IRC name. Default the host name. */
+  serverName?: string;
+  /** The channel's topic. */
+  topic?: string;
+  /** The message of the day, by lines. */
+  motd?: string[];
 }
 
 /** Options of the web door. */
@@ -57,7 +74,7 @@ export interface WebOptions {
 
 /** Which door could not be opened, for a clear line on the console. */
 export class DoorError extends Error {
-  /** The door: `chat` or `web`. */
+  /** The door: `chat`, `web` or `irc`. */
   readonly door: string;
   /** The port asked for. */
   readonly port: number;
@@ -88,6 +105,8 @@ const LOG_LINE_OVERHEAD = 200;
 export class ChatServer {
   /** The chat (TCP) address, with the real port. */
   readonly addr: ServerAddress;
+  /** The IRC door's address, if it has one. */
+  readonly ircAddr: ServerAddress | null;
   /** The web door's address, if it has one. */
   readonly webAddr: ServerAddress | null;
   /** What a person can open in a browser, if the web door is open. */
@@ -98,6 +117,7 @@ export class ChatServer {
   readonly finished: Promise<void>;
   #listener: Deno.Listener;
   #web: WebDoor | null;
+  #irc: IrcDoor | null;
   #log: ChatLog;
   #console: (line: string) => void;
   #stopping = new AbortController();
@@ -107,7 +127,11 @@ export class ChatServer {
 
   /** Use {@linkcode startChatServer}. */
   constructor(
-    doors: { listener: Deno.Listener; web: WebDoor | null },
+    doors: {
+      listener: Deno.Listener;
+      web: WebDoor | null;
+      irc: IrcDoor | null;
+    },
     log: ChatLog,
     room: ChatRoom,
     onConsole: (line: string) => void,
@@ -117,6 +141,8 @@ export class ChatServer {
     this.#web = doors.web;
     this.webAddr = doors.web?.addr ?? null;
     this.webUrls = doors.web?.urls ?? [];
+    this.#irc = doors.irc;
+    this.ircAddr = doors.irc?.addr ?? null;
     this.#log = log;
     this.room = room;
     this.#console = onConsole;
@@ -152,7 +178,9 @@ export class ChatServer {
       } catch {
         // Closed already.
       }
+      const irc = this.#irc?.close();
       await this.#accepting;
+      await irc;
       // The web door closes after the room: aborting Deno.serve would cut
       // the browsers' sockets before they got the shutdown notice.
       await this.room.shutdown();
@@ -190,6 +218,12 @@ export async function startChatServer(
   const log = await ChatLog.open({ path: logPath, onProblem: onConsole });
   let listener: Deno.Listener | undefined;
   let web: WebDoor | null = null;
+  let irc: IrcDoor | null = null;
+  // The doors' own console lines wait until the server says it listens.
+  const early: string[] = [];
+  let started = false;
+  const doorConsole = (line: string) =>
+    started ? onConsole(line) : early.push(line);
   let room: ChatRoom;
   try {
     const { entries } = await readLogTail({
@@ -235,15 +269,46 @@ export async function startChatServer(
         throw new DoorError("web", options.web.port, error);
       }
     }
+    if (options.irc !== undefined) {
+      const serverName = options.irc.serverName ?? hostName();
+      try {
+        irc = startIrcDoor({
+          room,
+          hostname,
+          port: options.irc.port,
+          tls: options.tls,
+          channel: options.irc.channel ?? "#chat",
+          serverName,
+          topic: options.irc.topic,
+          motd: options.irc.motd,
+          onConsole: doorConsole,
+        });
+      } catch (error) {
+        if (error instanceof RangeError) throw error;
+        throw new DoorError("irc", options.irc.port, error);
+      }
+    }
   } catch (error) {
     listener?.close();
+    await web?.close();
     await log.close();
     throw error;
   }
-  const server = new ChatServer({ listener, web }, log, room, onConsole);
+  const server = new ChatServer({ listener, web, irc }, log, room, onConsole);
   const address = `${server.addr.hostname}:${server.addr.port}`;
   log.record(logText.alive(address));
   onConsole(consoleText.listening(address));
   for (const url of server.webUrls) onConsole(consoleText.webAt(url));
+  started = true;
+  for (const line of early) onConsole(line);
   return server;
+}
+
+// The machine's host name, the usual IRC server name.
+function hostName(): string {
+  try {
+    return Deno.hostname() || "localhost";
+  } catch {
+    return "localhost";
+  }
 }

@@ -31,6 +31,16 @@ export interface ServerFlags {
   webOrigins: string[];
   /** Proxies whose client address headers are believed. */
   trustProxy: string[];
+  /** The IRC door's port, or null when it is off. */
+  ircPort: number | null;
+  /** The IRC channel, with its `#`. */
+  ircChannel: string;
+  /** The server's IRC name; the host name when left out. */
+  ircServerName?: string;
+  /** The IRC channel's topic. */
+  ircTopic?: string;
+  /** A file with the message of the day. */
+  motdFile?: string;
 }
 
 /** Usage of the server, printed by `--help`. */
@@ -60,6 +70,11 @@ Flags (0 turns a limit off, except --max-line):
   --web-host NAME            another host name browsers use (repeatable)
   --web-origin ORIGIN        another origin allowed to open the socket (repeatable)
   --trust-proxy IP           believe X-Forwarded-For from IP (repeatable)
+  --irc-port P               IRC door, 0 picks a free port (default off; 6667 is usual)
+  --irc-channel '#NAME'      the room's IRC channel (default #chat)
+  --irc-server-name NAME     the server's IRC name (default the host name)
+  --irc-topic TEXT           the channel's topic (default none)
+  --motd FILE                IRC message of the day (default none)
   --help                     show this text`;
 
 /** Parses the server's flags. */
@@ -86,6 +101,11 @@ export function parseServerFlags(args: string[]): Parsed<ServerFlags> {
     "web-host": { type: "string", multiple: true },
     "web-origin": { type: "string", multiple: true },
     "trust-proxy": { type: "string", multiple: true },
+    "irc-port": s,
+    "irc-channel": s,
+    "irc-server-name": s,
+    "irc-topic": s,
+    motd: s,
   }, (v) => {
     const str = (key: string) => v[key] as string | undefined;
     const list = (key: string) => (v[key] as string[] | undefined) ?? [];
@@ -135,6 +155,13 @@ export function parseServerFlags(args: string[]): Parsed<ServerFlags> {
       webHosts: list("web-host"),
       webOrigins: list("web-origin").map((origin) => checkOrigin(origin)),
       trustProxy: list("trust-proxy"),
+      ircPort:
+        number("irc-port", str("irc-port"), { whole: true, max: 65535 }) ??
+          null,
+      ircChannel: str("irc-channel") ?? "#chat",
+      ircServerName: str("irc-server-name"),
+      ircTopic: str("irc-topic"),
+      motdFile: str("motd"),
     };
   });
 }

@@ -313,6 +313,9 @@ export function startWebDoor(options: WebDoorOptions): WebDoor {
     const page = PAGES[url.pathname];
     if (page !== undefined) return respond(200, page.body, page.type);
     switch (url.pathname) {
+      case "/favicon.ico":
+        // No icon: an empty answer rather than a 404 on every page load.
+        return new Response(null, { status: 204, headers: SECURITY_HEADERS });
       case "/healthz":
         return room.accepting
           ? respond(200, "ok\n")
