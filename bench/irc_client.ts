@@ -60,6 +60,28 @@ function equalAt(
   return true;
 }
 
+/** Numerics that end an attempt to register and join. */
+const FATAL_BEFORE_REGISTRATION = new Set([
+  403, // no such channel
+  405, // too many channels
+  421, // unknown command
+  431, // no nickname given
+  432, // erroneous nickname
+  433, // nickname in use
+  436, // nickname collision
+  437, // nick/channel temporarily unavailable
+  451, // not registered
+  461, // need more parameters
+  462, // already registered
+  464, // password mismatch
+  465, // banned
+  471, // channel is full
+  473, // invite only
+  474, // banned from channel
+  475, // bad channel key
+  477, // channel needs registered nick
+]);
+
 /** Registration progress. */
 const Phase = { AwaitWelcome: 0, AwaitNames: 1, Registered: 2 } as const;
 type Phase = typeof Phase[keyof typeof Phase];
@@ -258,14 +280,15 @@ export class IrcLoadClient extends StreamClient {
       this.markRegistered(now);
       return;
     }
-    // 4xx/5xx before registration: refused nick, channel full, banned...
-    if (!this.isRegistered && code >= 400 && code < 600) {
+    // Refused nick, unknown command, channel full, banned... (not 422,
+    // "MOTD File is missing", nor other harmless 4xx like 401 or 404).
+    if (!this.isRegistered && FATAL_BEFORE_REGISTRATION.has(code)) {
       this.registrationFailed(
         quoteLine(decoder.decode(buf.subarray(start, end))),
       );
       return;
     }
-    if (this.isRegistered && code >= 400 && code < 600) {
+    if (code >= 400 && code < 600 && code !== 422) {
       this.ctx.warn(
         `irc-${code}`,
         `irc: ${this.name} got error ${
