@@ -8,7 +8,9 @@
 
 import { ChatLog } from "../io/chat_log.ts";
 import { readLogTail } from "../io/log_tail.ts";
+import type { RoomEngine } from "../engine/engine.ts";
 import { ChatRoom } from "../room/chat_room.ts";
+import type { HistoryEntry } from "../room/events.ts";
 import { type Limits, resolveLimits } from "../room/limits.ts";
 import { consoleText, logText } from "../room/texts.ts";
 import { acceptLoop, TcpConnection } from "../transports/tcp.ts";
@@ -44,6 +46,11 @@ export interface ChatServerOptions {
   web?: WebOptions;
   /** The IRC door; none when left out. */
   irc?: IrcOptions;
+  /**
+   * Makes the room's engine, given the log's tail (for seeding a shared
+   * history); the memory engine when left out.
+   */
+  engine?: (history: HistoryEntry[]) => RoomEngine;
 }
 
 /** Options of the IRC door. */
@@ -185,6 +192,7 @@ export class ChatServer {
       // the browsers' sockets before they got the shutdown notice.
       await this.room.shutdown();
       await this.#web?.close();
+      await this.room.engine.close();
       this.#log.record(logText.shutdown);
       this.#log.record(logText.finished);
     })();
@@ -238,7 +246,9 @@ export async function startChatServer(
       password: options.password,
       onConsole,
       history: entries,
+      engine: options.engine?.(entries),
     });
+    await room.start();
     const hostname = options.hostname ?? "0.0.0.0";
     const where = { hostname, port: options.port ?? 2025 };
     try {

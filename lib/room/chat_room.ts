@@ -19,7 +19,15 @@ import type {
   Renderer,
   RoomEvent,
 } from "./events.ts";
-import { History } from "./history.ts";
+import type {
+  ClaimResult,
+  EngineSink,
+  Holder,
+  PrivateMessage,
+  RoomEngine,
+  RoomMessage,
+} from "../engine/engine.ts";
+import { MemoryEngine } from "../engine/memory_engine.ts";
 import { Metrics } from "./metrics.ts";
 import { type Limits, resolveLimits } from "./limits.ts";
 import { isExitWord, parseCommand, stripControls } from "./protocol.ts";
@@ -60,7 +68,7 @@ export interface ChatConnection {
 }
 
 /** What a claim of a name (or a rename) came to. */
-export type ClaimResult = "ok" | "taken" | "invalid";
+export type { ClaimResult };
 
 /**
  * The room as a transport with a command language of its own (IRC) sees
@@ -76,8 +84,11 @@ export interface MemberSession {
   checkPassword(given: string): boolean;
   /** Whether the server asks for a password. */
   readonly needsPassword: boolean;
-  /** Holds `name` (rules and uniqueness of the room) without entering. */
-  claim(name: string): ClaimResult;
+  /**
+   * Holds `name` (rules and uniqueness of the room) without entering; with
+   * a shared engine the answer may take a round trip.
+   */
+  claim(name: string): ClaimResult | Promise<ClaimResult>;
   /** Enters the room: history to this session, a join notice to the others. */
   enter(): void;
   /** Leaves the room (announced and logged) but keeps the name. */
@@ -88,8 +99,8 @@ export interface MemberSession {
   act(text: string): void;
   /** A private message; the holder's name, or null if no one holds it. */
   tell(target: string, text: string): string | null;
-  /** Renames. */
-  rename(to: string): ClaimResult;
+  /** Renames; with a shared engine the answer may take a round trip. */
+  rename(to: string): ClaimResult | Promise<ClaimResult>;
   /** Who is present, sorted. */
   who(): MemberInfo[];
   /** Finds who holds `name` (present or not). */
@@ -100,8 +111,11 @@ export interface MemberSession {
 
 /** Reads the lines of a connection whose transport has its own language. */
 export interface Interpreter {
-  /** Handles one line (after flood control), or the too-long marker. */
-  handle(line: Line, session: MemberSession): void;
+  /**
+   * Handles one line (after flood control), or the too-long marker; the
+   * next line waits for a promise it returns.
+   */
+  handle(line: Line, session: MemberSession): void | Promise<void>;
 }
 
 /** One registered member, as the console sees it. */
@@ -114,8 +128,11 @@ export interface MemberInfo {
   transport: string;
   /** Whether the member is in the room (not only holding its name). */
   present: boolean;
-  /** The member's connection, for a transport that looks at its own. */
-  connection: ChatConnection;
+  /**
+   * The member's connection when it is on this server, for a transport
+   * that looks at its own; null for a member of another node.
+   */
+  connection: ChatConnection | null;
 }
 
 /** Options of {@linkcode ChatRoom}. */
@@ -134,6 +151,8 @@ export interface ChatRoomOptions {
   clock?: () => number;
   /** Messages said before this room started (from the log), oldest first. */
   history?: readonly HistoryEntry[];
+  /** The room's shared state; default a {@linkcode MemoryEngine}. */
+  engine?: RoomEngine;
 }
 
 const encoder = new TextEncoder();
@@ -160,11 +179,19 @@ const PRIVATE_USAGE: RoomEvent = { type: "usage", command: "private" };
 const ME_USAGE: RoomEvent = { type: "usage", command: "me" };
 const NICK_USAGE: RoomEvent = { type: "usage", command: "nick" };
 const GOODBYE_UNNAMED: RoomEvent = { type: "goodbye", name: null };
+const UNAVAILABLE: RoomEvent = { type: "unavailable" };
+const LOST_PLACE: RoomEvent = { type: "roomStatus", state: "lostPlace" };
+
+let sessionIds = 0;
 
 /** One connection's state in the room. */
 class Session {
   readonly conn: ChatConnection;
+  /** Unique on this node, for the engine's messages. */
+  readonly id = String(++sessionIds);
   name: string | null = null;
+  /** What the engine knows of it, once it holds a name. */
+  holder: Holder | null = null;
   /** Its place in the room's list of present members, or -1. */
   index = -1;
   /** The interpreter's view of it, for a transport with its own language. */
@@ -230,11 +257,13 @@ export class ChatRoom {
   #console: (line: string) => void;
   #now: () => number;
   #clock: () => number;
-  #history: History;
+  #engine: RoomEngine;
   #sessions = new Set<Session>();
   #perIp = new Map<string, number>();
-  #registry = new Registry<Session>();
-  // The registered sessions again, as an array: a broadcast walks it.
+  // The names held on this node, and their sessions by id.
+  #local = new Registry<Session>();
+  #byId = new Map<string, Session>();
+  // This node's members present, as an array: a broadcast walks it.
   #members: Session[] = [];
   // Connections being served, and who waits for there to be none.
   #active = 0;
@@ -252,12 +281,32 @@ export class ChatRoom {
     this.#console = options.onConsole ?? (() => {});
     this.#now = options.now ?? (() => performance.now());
     this.#clock = options.clock ?? Date.now;
-    this.#history = new History({ limit: this.#limits.historyMessages });
-    for (const entry of options.history ?? []) this.#history.add(entry);
+    this.#engine = options.engine ?? new MemoryEngine({
+      historyLimit: this.#limits.historyMessages,
+      history: options.history,
+    });
     this.#tooLong = {
       type: "lineTooLong",
       limit: this.#limits.maxLineBytes,
     };
+  }
+
+  /**
+   * Connects the room to its engine; until then nothing is delivered.
+   * Rejects when the engine's shared state is unreachable.
+   */
+  start(): Promise<void> {
+    const sink: EngineSink = {
+      receive: (message) => this.#receive(message),
+      receivePrivate: (message) => this.#receivePrivate(message),
+      status: (state) => this.#status(state),
+    };
+    return this.#engine.start(sink);
+  }
+
+  /** The engine, for the server that closes it after the room. */
+  get engine(): RoomEngine {
+    return this.#engine;
   }
 
   /** The limits in force. */
@@ -290,10 +339,10 @@ export class ChatRoom {
     return this.#presentNames();
   }
 
-  /** Who is present, sorted by name, with address and transport. */
+  /** Who is present (on every node), sorted by name. */
   members(): MemberInfo[] {
-    return this.#presentNames().map((name) =>
-      info(this.#registry.find(name)!.member)
+    return sortedByName(this.#engine.present()).map((holder) =>
+      this.#info(holder)
     );
   }
 
@@ -306,11 +355,10 @@ export class ChatRoom {
   announce(text: string): void {
     const clean = stripControls(text).trim();
     if (clean === "") return;
-    this.#broadcast(
+    this.#publish(
       { type: "announcement", time: this.#clock(), text: clean },
       null,
     );
-    this.#log.record(logText.announcement(clean));
   }
 
   /**
@@ -318,7 +366,7 @@ export class ChatRoom {
    * if no one is called so.
    */
   kick(name: string, reason = ""): boolean {
-    const found = this.#registry.find(name);
+    const found = this.#local.find(name);
     if (found === undefined) return false;
     const session = found.member;
     session.removedFor = stripControls(reason).trim();
@@ -382,7 +430,8 @@ export class ChatRoom {
               }
               if (session.ending !== null) break reading;
             }
-            this.#handle(session, line);
+            const handled = this.#handle(session, line);
+            if (handled !== undefined) await handled;
           }
         }
       } catch (error) {
@@ -449,21 +498,23 @@ export class ChatRoom {
     return session.tokens >= 0 ? 0 : -session.tokens * 1000 / floodRate;
   }
 
-  #handle(session: Session, line: Line): void {
+  // Returns a promise when the engine must be asked (a claim or a rename):
+  // the connection's next line waits for it.
+  #handle(session: Session, line: Line): void | Promise<void> {
     const interpreter = session.conn.interpreter;
     if (interpreter !== undefined) {
       session.handle ??= this.#memberSession(session);
-      interpreter.handle(line, session.handle);
+      return interpreter.handle(line, session.handle);
     } else if (line === LINE_TOO_LONG) {
       session.send(this.#tooLong);
     } else if (session.name === null) {
-      this.#register(session, stripControls(line).trim());
+      return this.#register(session, stripControls(line).trim());
     } else {
-      this.#command(session, session.name, stripControls(line));
+      return this.#command(session, session.name, stripControls(line));
     }
   }
 
-  #register(session: Session, text: string): void {
+  #register(session: Session, text: string): void | Promise<void> {
     if (text === "") return;
     if (isExitWord(text)) {
       session.send(GOODBYE_UNNAMED);
@@ -475,13 +526,9 @@ export class ChatRoom {
       return;
     }
     const name = normalizeName(text);
-    if (name === null || this.#registry.has(name)) {
-      if (++session.attempts > this.#limits.maxNameAttempts) {
-        session.send(TOO_MANY_ATTEMPTS);
-        session.ending = reasonText.tooManyAttempts;
-        return;
-      }
-      session.send(
+    if (name === null || this.#engine.find(name) !== undefined) {
+      this.#refuseName(
+        session,
         name === null ? NAME_INVALID : { type: "nameTaken", name, retry: true },
       );
       return;
@@ -491,10 +538,23 @@ export class ChatRoom {
       session.send(PASSWORD_PROMPT);
       return;
     }
-    this.#join(session, name);
+    return this.#join(session, name);
   }
 
-  #checkPassword(session: Session, name: string, given: string): void {
+  #refuseName(session: Session, answer: RoomEvent): void {
+    if (++session.attempts > this.#limits.maxNameAttempts) {
+      session.send(TOO_MANY_ATTEMPTS);
+      session.ending = reasonText.tooManyAttempts;
+      return;
+    }
+    session.send(answer);
+  }
+
+  #checkPassword(
+    session: Session,
+    name: string,
+    given: string,
+  ): void | Promise<void> {
     session.pendingName = null;
     if (!sameBytes(this.#password!, encoder.encode(given))) {
       session.send(WRONG_PASSWORD);
@@ -502,41 +562,71 @@ export class ChatRoom {
       session.ending = reasonText.wrongPassword;
       return;
     }
-    // The name was free when asked for; someone may have taken it since.
-    if (this.#registry.has(name)) {
-      session.send({ type: "nameTaken", name, retry: true });
-      return;
-    }
-    this.#join(session, name);
+    return this.#join(session, name);
   }
 
-  #join(session: Session, name: string): void {
-    this.#claim(session, name);
-    this.#enter(session);
+  #join(session: Session, name: string): void | Promise<void> {
+    const result = this.#claim(session, name);
+    const then = (result: ClaimResult) => {
+      if (result === "ok") this.#enter(session);
+      else if (result === "unavailable") {
+        session.send(UNAVAILABLE);
+        session.send(NAME_PROMPT);
+      } else {this.#refuseName(session, {
+          type: "nameTaken",
+          name,
+          retry: true,
+        });}
+    };
+    if (result instanceof Promise) return result.then(then);
+    then(result);
   }
 
-  #claim(session: Session, name: string): void {
-    this.#registry.claim(name, session);
-    session.name = name;
-    clearTimeout(session.timer);
-    session.timer = undefined;
+  // Asks the engine for `name`; on success the session holds it.
+  #claim(session: Session, name: string): ClaimResult | Promise<ClaimResult> {
+    const conn = session.conn;
+    const holder: Holder = {
+      name,
+      transport: conn.transport,
+      address: conn.address,
+      present: false,
+      node: this.#engine.node,
+    };
+    const settle = (result: ClaimResult): ClaimResult => {
+      if (result !== "ok") return result;
+      if (session.ending !== null || session.holder !== null) {
+        // It ended (or claimed another) while the engine was asked.
+        this.#engine.release(holder);
+        return "taken";
+      }
+      session.holder = holder;
+      session.name = name;
+      this.#local.claim(name, session);
+      this.#byId.set(session.id, session);
+      clearTimeout(session.timer);
+      session.timer = undefined;
+      return "ok";
+    };
+    const result = this.#engine.claim(holder);
+    return result instanceof Promise ? result.then(settle) : settle(result);
   }
 
   #enter(session: Session): void {
     const name = session.name;
-    if (name === null || session.index !== -1) return;
+    const holder = session.holder;
+    if (name === null || holder === null || session.index !== -1) return;
     session.index = this.#members.push(session) - 1;
     session.send({ type: "welcome", name });
-    if (this.#history.size > 0) {
-      session.send({ type: "history", entries: this.#history.entries() });
-    }
-    this.#broadcast({
+    const history = this.#engine.history();
+    if (history.length > 0) session.send({ type: "history", entries: history });
+    this.#engine.setPresent(holder, true);
+    this.#publish({
       type: "join",
       time: this.#clock(),
       name,
       via: session.conn.transport,
+      address: session.conn.address,
     }, session);
-    this.#log.record(logText.joined(name, session.conn.address));
     this.#console(consoleText.clientJoined(name));
   }
 
@@ -545,26 +635,21 @@ export class ChatRoom {
     const name = session.name;
     if (name === null || session.index === -1) return;
     this.#removeMember(session);
-    const removed = reason === reasonText.removed;
-    if (this.#closing === null) {
-      const time = this.#clock();
-      const via = session.conn.transport;
-      this.#broadcast(
-        removed
-          ? { type: "removed", time, name, via }
-          : { type: "leave", time, name, via },
-        session,
-      );
+    if (session.holder !== null) {
+      this.#engine.setPresent(session.holder, false);
     }
+    const removed = reason === reasonText.removed;
+    const time = this.#clock();
+    const via = session.conn.transport;
+    const event: RoomEvent = removed
+      ? { type: "removed", time, name, via, reason: session.removedFor }
+      : { type: "leave", time, name, via, reason };
+    if (this.#closing === null) this.#publish(event, session);
+    // At shutdown nobody is told, but the log keeps every leave.
+    else this.#record(event);
     if (removed) {
-      this.#log.record(logText.removed(name, session.removedFor));
       this.#console(consoleText.clientRemoved(name, session.removedFor));
     } else {
-      this.#log.record(
-        reason === reasonText.exit
-          ? logText.left(name)
-          : logText.disconnected(name, reason),
-      );
       this.#console(
         ORDINARY_ENDS.has(reason)
           ? consoleText.clientLeft(name)
@@ -574,48 +659,136 @@ export class ChatRoom {
   }
 
   #presentNames(): string[] {
-    const names = this.#members.map((member) => member.name!);
-    const keys = new Map(names.map((name) => [name, nameKey(name)]));
-    return names.sort((a, b) => {
-      const x = keys.get(a)!, y = keys.get(b)!;
-      return x < y ? -1 : x > y ? 1 : 0;
-    });
+    return sortedByName(this.#engine.present()).map((holder) => holder.name);
   }
 
   #say(session: Session, name: string, text: string, action: boolean): void {
     const time = this.#clock();
-    const event = {
-      type: action ? "action" as const : "message" as const,
+    this.#publish({
+      type: action ? "action" : "message",
       time,
       from: name,
       text,
       own: false,
       via: session.conn.transport,
-    };
-    this.#broadcast(event, session);
-    session.send({ ...event, own: true });
-    this.#history.add({ time, from: name, text, action });
-    this.#log.record(
-      action ? logText.action(name, text) : logText.message(name, text),
-    );
+    }, session);
   }
 
-  #tell(session: Session, name: string, target: string, text: string) {
-    const found = this.#registry.find(target);
-    if (found === undefined) return null;
+  #tell(
+    session: Session,
+    name: string,
+    target: string,
+    text: string,
+  ): string | null {
+    const holder = this.#engine.find(target);
+    if (holder === undefined) return null;
     const event = {
       type: "private" as const,
       time: this.#clock(),
       from: name,
-      to: found.name,
+      to: holder.name,
       text,
       own: false,
       via: session.conn.transport,
     };
-    found.member.send(event);
+    if (holder.node === this.#engine.node) {
+      this.#local.find(holder.name)?.member.send(event);
+    } else {
+      this.#engine.sendPrivate({ event, node: holder.node });
+    }
     session.send({ ...event, own: true });
-    this.#log.record(logText.privateMessage(name, found.name, text));
-    return found.name;
+    this.#log.record(logText.privateMessage(name, holder.name, text));
+    return holder.name;
+  }
+
+  // Publishes a room-wide event; it is delivered when it comes back.
+  #publish(event: RoomEvent, from: Session | null): void {
+    this.#engine.publish({
+      event,
+      from: from?.id ?? null,
+      node: this.#engine.node,
+    });
+  }
+
+  // A room-wide event in the room's order: to this node's members present,
+  // a sender's own copy, and the log.
+  #receive(message: RoomMessage): void {
+    const event = message.event;
+    const from = message.node === this.#engine.node && message.from !== null
+      ? this.#byId.get(message.from) ?? null
+      : null;
+    this.#broadcast(event, from);
+    if (
+      from !== null && from.index !== -1 &&
+      (event.type === "message" || event.type === "action")
+    ) {
+      from.send({ ...event, own: true });
+    }
+    this.#record(event);
+  }
+
+  #receivePrivate(message: PrivateMessage): void {
+    const target = this.#local.find(message.event.to);
+    if (target === undefined) return;
+    target.member.send(message.event);
+    const { from, to, text } = message.event;
+    this.#log.record(logText.privateMessage(from, to, text));
+  }
+
+  #status(state: "split" | "whole" | "lostPlace"): void {
+    if (state === "lostPlace") {
+      for (const session of this.#sessions) {
+        if (session.holder !== null) {
+          this.#end(session, reasonText.lostPlace, LOST_PLACE);
+        }
+      }
+      return;
+    }
+    this.#broadcast({ type: "roomStatus", state }, null);
+  }
+
+  // The log's line for a room-wide event.
+  #record(event: RoomEvent): void {
+    switch (event.type) {
+      case "join":
+        this.#log.record(logText.joined(event.name, event.address));
+        return;
+      case "leave":
+        this.#log.record(
+          event.reason === reasonText.exit
+            ? logText.left(event.name)
+            : logText.disconnected(event.name, event.reason),
+        );
+        return;
+      case "removed":
+        this.#log.record(logText.removed(event.name, event.reason));
+        return;
+      case "rename":
+        this.#log.record(logText.renamed(event.from, event.to));
+        return;
+      case "message":
+        this.#log.record(logText.message(event.from, event.text));
+        return;
+      case "action":
+        this.#log.record(logText.action(event.from, event.text));
+        return;
+      case "announcement":
+        this.#log.record(logText.announcement(event.text));
+        return;
+    }
+  }
+
+  #info(holder: Holder): MemberInfo {
+    const local = holder.node === this.#engine.node
+      ? this.#local.find(holder.name)?.member.conn ?? null
+      : null;
+    return {
+      name: holder.name,
+      address: holder.address,
+      transport: holder.transport,
+      present: holder.present,
+      connection: local,
+    };
   }
 
   #memberSession(session: Session): MemberSession {
@@ -638,9 +811,8 @@ export class ChatRoom {
         if (session.name !== null) return "taken";
         const name = normalizeName(wanted);
         if (name === null) return "invalid";
-        if (this.#registry.has(name)) return "taken";
-        this.#claim(session, name);
-        return "ok";
+        if (this.#engine.find(name) !== undefined) return "taken";
+        return this.#claim(session, name);
       },
       enter: () => this.#enter(session),
       leave: () => this.#leave(session, reasonText.exit),
@@ -654,8 +826,8 @@ export class ChatRoom {
       rename: (to) => this.#rename(session, named(), to),
       who: () => this.members(),
       find: (name) => {
-        const found = this.#registry.find(name);
-        return found === undefined ? undefined : info(found.member);
+        const holder = this.#engine.find(name);
+        return holder === undefined ? undefined : this.#info(holder);
       },
       end: (reason, notice) => {
         if (notice === undefined) this.#cut(session, reason);
@@ -664,7 +836,11 @@ export class ChatRoom {
     };
   }
 
-  #command(session: Session, name: string, text: string): void {
+  #command(
+    session: Session,
+    name: string,
+    text: string,
+  ): void | Promise<void> {
     const command = parseCommand(text);
     switch (command.kind) {
       case "say":
@@ -677,15 +853,20 @@ export class ChatRoom {
         }
         return;
       case "nick": {
+        const answer = (result: ClaimResult) => {
+          if (result === "invalid") session.send(NAME_INVALID_PLAIN);
+          else if (result === "unavailable") session.send(UNAVAILABLE);
+          else if (result === "taken") {
+            session.send({
+              type: "nameTaken",
+              name: normalizeName(command.name)!,
+              retry: false,
+            });
+          }
+        };
         const result = this.#rename(session, name, command.name);
-        if (result === "invalid") session.send(NAME_INVALID_PLAIN);
-        else if (result === "taken") {
-          session.send({
-            type: "nameTaken",
-            name: normalizeName(command.name)!,
-            retry: false,
-          });
-        }
+        if (result instanceof Promise) return result.then(answer);
+        answer(result);
         return;
       }
       case "privateUsage":
@@ -716,31 +897,38 @@ export class ChatRoom {
   }
 
   // Renames; the renamed session is told, the others only if it is present.
-  #rename(session: Session, from: string, wanted: string): ClaimResult {
+  #rename(
+    session: Session,
+    from: string,
+    wanted: string,
+  ): ClaimResult | Promise<ClaimResult> {
     const to = normalizeName(wanted);
+    const holder = session.holder;
     if (to === null) return "invalid";
+    if (holder === null) return "taken";
     if (to === from) {
       session.send({ type: "renamed", name: to });
       return "ok";
     }
-    if (!this.#registry.rename(from, to, session)) return "taken";
-    session.name = to;
-    session.send({ type: "renamed", name: to });
-    if (session.index !== -1) {
-      this.#broadcast(
-        {
-          type: "rename",
-          time: this.#clock(),
-          from,
-          to,
-          via: session.conn.transport,
-        },
-        session,
-      );
-    }
-    this.#log.record(logText.renamed(from, to));
-    this.#console(consoleText.clientRenamed(from, to));
-    return "ok";
+    const settle = (result: ClaimResult): ClaimResult => {
+      if (result !== "ok" || session.name !== from) return result;
+      this.#local.rename(from, to, session);
+      session.name = to;
+      session.send({ type: "renamed", name: to });
+      const event: RoomEvent = {
+        type: "rename",
+        time: this.#clock(),
+        from,
+        to,
+        via: session.conn.transport,
+      };
+      if (session.index !== -1) this.#publish(event, session);
+      else this.#record(event);
+      this.#console(consoleText.clientRenamed(from, to));
+      return "ok";
+    };
+    const result = this.#engine.rename(holder, to);
+    return result instanceof Promise ? result.then(settle) : settle(result);
   }
 
   // Renders `event` once per format and queues the same output to every
@@ -817,7 +1005,9 @@ export class ChatRoom {
     const ordinary = ORDINARY_ENDS.has(reason);
     if (name !== null) {
       this.#leave(session, reason);
-      this.#registry.release(name, session);
+      this.#local.release(name, session);
+      this.#byId.delete(session.id);
+      if (session.holder !== null) this.#engine.release(session.holder);
     } else if (!ordinary) {
       this.#console(consoleText.connectionClosed(session.conn.address, reason));
     }
@@ -828,15 +1018,12 @@ export class ChatRoom {
   }
 }
 
-function info(session: Session): MemberInfo {
-  const conn = session.conn;
-  return {
-    name: session.name!,
-    address: conn.address,
-    transport: conn.transport,
-    present: session.index !== -1,
-    connection: conn,
-  };
+function sortedByName(holders: Holder[]): Holder[] {
+  const keys = new Map(holders.map((h) => [h, nameKey(h.name)]));
+  return holders.sort((a, b) => {
+    const x = keys.get(a)!, y = keys.get(b)!;
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
 }
 
 // Waits for `promise`, but no longer than `ms` (0: no limit).

@@ -38,9 +38,30 @@ export type RoomEvent =
   | { type: "refused"; reason: Refusal }
   | { type: "welcome"; name: string }
   | { type: "history"; entries: readonly HistoryEntry[] }
-  | { type: "join"; time: number; name: string; via: string }
-  | { type: "leave"; time: number; name: string; via: string }
-  | { type: "removed"; time: number; name: string; via: string }
+  | {
+    type: "join";
+    time: number;
+    name: string;
+    via: string;
+    /** The member's address, for the log. */
+    address: string;
+  }
+  | {
+    type: "leave";
+    time: number;
+    name: string;
+    via: string;
+    /** Why, for the log: `left` for `exit`, else the disconnect's reason. */
+    reason: string;
+  }
+  | {
+    type: "removed";
+    time: number;
+    name: string;
+    via: string;
+    /** The console's reason, for the log. */
+    reason: string;
+  }
   | { type: "rename"; time: number; from: string; to: string; via: string }
   | { type: "renamed"; name: string }
   | {
@@ -77,6 +98,8 @@ export type RoomEvent =
   | { type: "announcement"; time: number; text: string }
   | { type: "kicked"; reason: string }
   | { type: "goodbye"; name: string | null }
+  | { type: "unavailable" }
+  | { type: "roomStatus"; state: "split" | "whole" | "lostPlace" }
   | { type: "shutdown" };
 
 /** What a renderer makes of an event: bytes, a text frame, or several. */

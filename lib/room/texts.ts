@@ -64,6 +64,12 @@ export const serverText = {
     `Message too long (limit ${limit} bytes); it was not delivered.`,
   shuttingDown: "Server is shutting down. Disconnecting...",
   binaryRefused: "Binary messages are not accepted; send text.",
+  unavailable:
+    "The room cannot be reached right now; please try again in a moment.",
+  roomSplit:
+    "*** The room is split: for now only the users of this server hear you.",
+  roomWhole: "*** The room is whole again.",
+  lostPlace: "This server lost its place in the room; please reconnect.",
 } as const;
 
 /** Lines the server prints on its console. */
@@ -149,4 +155,5 @@ export const reasonText = {
   binaryFrame: "binary frame",
   frameTooLarge: "frame too large",
   floodQueue: "flood queue exceeded",
+  lostPlace: "server lost its place in the room",
 } as const;

@@ -36,6 +36,12 @@ const USAGE = {
   me: lines(serverText.meUsage),
   nick: lines(serverText.nickUsage),
 };
+const UNAVAILABLE = lines(serverText.unavailable);
+const ROOM_STATUS = {
+  split: lines(serverText.roomSplit),
+  whole: lines(serverText.roomWhole),
+  lostPlace: lines(serverText.lostPlace),
+};
 const REFUSED = {
   full: lines(serverText.serverFull),
   perIp: lines(serverText.tooManyFromAddress),
@@ -151,6 +157,10 @@ export const lineFormat: Renderer = {
         return event.name === null
           ? GOODBYE_UNNAMED
           : lines(serverText.goodbye(event.name));
+      case "unavailable":
+        return UNAVAILABLE;
+      case "roomStatus":
+        return ROOM_STATUS[event.state];
       case "shutdown":
         return SHUTTING_DOWN;
     }

@@ -166,6 +166,16 @@ export const webFormat: Renderer = {
             ? serverText.goodbyeUnnamed
             : serverText.goodbye(event.name),
         });
+      case "unavailable":
+        return frame("notice", now, { text: serverText.unavailable });
+      case "roomStatus":
+        return event.state === "lostPlace"
+          ? frame("error", now, { text: serverText.lostPlace })
+          : frame("notice", now, {
+            text: event.state === "split"
+              ? serverText.roomSplit
+              : serverText.roomWhole,
+          });
       case "shutdown":
         return frame("shutdown", now, { text: serverText.shuttingDown });
     }

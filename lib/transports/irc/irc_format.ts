@@ -13,6 +13,7 @@ import type {
   Renderer,
   RoomEvent,
 } from "../../room/events.ts";
+import { serverText } from "../../room/texts.ts";
 import { historyStamp } from "../line_format.ts";
 import { encodeLines, fitLines, ircLine, ircTextLine } from "./irc_message.ts";
 import { ircText } from "./irc_texts.ts";
@@ -127,6 +128,16 @@ export class IrcFormat implements Renderer {
         return this.#wrongPassword;
       case "refused":
         return this.#refused[event.reason];
+      case "unavailable":
+        return this.#notice(serverText.unavailable);
+      case "roomStatus":
+        return event.state === "lostPlace"
+          ? error(serverText.lostPlace)
+          : this.#notice(
+            event.state === "split"
+              ? serverText.roomSplit
+              : serverText.roomWhole,
+          );
       // The interpreter answers these itself, with numerics naming the
       // recipient: the welcome (001...), NICK and ERROR on QUIT (goodbye).
       case "welcome":

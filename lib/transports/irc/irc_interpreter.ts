@@ -9,6 +9,7 @@
 
 import { type Line, LINE_TOO_LONG } from "../../io/line_reader.ts";
 import type {
+  ClaimResult,
   Interpreter,
   MemberInfo,
   MemberSession,
@@ -153,7 +154,7 @@ function globTest(mask: string, name: string): boolean {
 
 // The IRC state of a member, for other IRC sessions that look at it.
 function ircPeer(info: MemberInfo): IrcInterpreter | null {
-  const interpreter = info.connection.interpreter;
+  const interpreter = info.connection?.interpreter;
   return interpreter instanceof IrcInterpreter ? interpreter : null;
 }
 
@@ -202,7 +203,7 @@ export class IrcInterpreter implements Interpreter {
   }
 
   /** Handles one line from the client. */
-  handle(line: Line, session: MemberSession): void {
+  handle(line: Line, session: MemberSession): void | Promise<void> {
     this.#session = session;
     if (this.#rejected) return;
     this.#heardAt = performance.now();
@@ -320,7 +321,7 @@ export class IrcInterpreter implements Interpreter {
 
   // --- Registration -------------------------------------------------------
 
-  #cap(params: string[]): void {
+  #cap(params: string[]): void | Promise<void> {
     const sub = (params[0] ?? "").toUpperCase();
     const registered = this.#session!.name !== null;
     switch (sub) {
@@ -356,7 +357,7 @@ export class IrcInterpreter implements Interpreter {
       case "END":
         if (!registered) {
           this.#negotiating = false;
-          this.#register();
+          return this.#register();
         }
         return;
       default:
@@ -391,7 +392,7 @@ export class IrcInterpreter implements Interpreter {
     }
   }
 
-  #nickCommand(params: string[]): void {
+  #nickCommand(params: string[]): void | Promise<void> {
     const session = this.#session!;
     const wanted = params[0] ?? "";
     if (wanted === "") {
@@ -425,14 +426,28 @@ export class IrcInterpreter implements Interpreter {
       }
       // Held only once registration completes (and the password is right).
       this.#nick = name;
-      this.#register();
-      return;
+      return this.#register();
     }
     const before = this.#mask;
     if (name === session.name) return;
-    const result = session.rename(name);
+    const renamed = session.rename(name);
+    if (renamed instanceof Promise) {
+      return renamed.then((result) =>
+        this.#afterRename(before, name, wanted, result)
+      );
+    }
+    this.#afterRename(before, name, wanted, renamed);
+  }
+
+  #afterRename(
+    before: string,
+    name: string,
+    wanted: string,
+    result: ClaimResult,
+  ): void {
+    const session = this.#session!;
     if (result === "ok") {
-      this.#send(ircLine(before, "NICK", session.name));
+      this.#send(ircLine(before, "NICK", session.name ?? name));
     } else if (result === "taken") {
       this.#send(
         this.#numeric(
@@ -452,7 +467,7 @@ export class IrcInterpreter implements Interpreter {
     }
   }
 
-  #userCommand(params: string[]): void {
+  #userCommand(params: string[]): void | Promise<void> {
     if (this.#session!.name !== null) {
       this.#send(
         this.#numeric(
@@ -474,11 +489,11 @@ export class IrcInterpreter implements Interpreter {
     }
     this.#user = params[0];
     this.realname = plainText(params[3]).slice(0, 100);
-    this.#register();
+    return this.#register();
   }
 
   // Completes registration once NICK, USER and CAP END (if CAP began) came.
-  #register(): void {
+  #register(): void | Promise<void> {
     const session = this.#session!;
     const nick = this.#nick;
     if (
@@ -499,7 +514,14 @@ export class IrcInterpreter implements Interpreter {
       }, this.#context.wrongPasswordDelayMs);
       return;
     }
-    const result = session.claim(nick);
+    const claimed = session.claim(nick);
+    if (claimed instanceof Promise) {
+      return claimed.then((result) => this.#afterClaim(nick, result));
+    }
+    this.#afterClaim(nick, claimed);
+  }
+
+  #afterClaim(nick: string, result: ClaimResult): void {
     if (result !== "ok") {
       // Someone took it since NICK: the client picks another.
       this.#nick = null;
@@ -828,7 +850,7 @@ export class IrcInterpreter implements Interpreter {
     ]);
     for (const member of session.who()) {
       if (member.name !== session.name && ircPeer(member) !== null) {
-        member.connection.deliver(bytes);
+        member.connection?.deliver(bytes);
       }
     }
   }
@@ -876,7 +898,7 @@ export class IrcInterpreter implements Interpreter {
     ctcp: Ctcp,
   ): void {
     if (peer !== null) {
-      found.connection.deliver(
+      found.connection?.deliver(
         encodeLines([
           clampLine(
             ircTextLine(this.#mask, command, found.name, ctcpText(ctcp)),
