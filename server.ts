@@ -116,6 +116,7 @@ async function main(): Promise<number> {
       tls,
       password: flags.password ?? passwordFromEnv(),
       onConsole: print,
+      trustProxy: flags.trustProxy,
       web: flags.webPort === null ? undefined : {
         port: flags.webPort,
         hosts: flags.webHosts,

@@ -13,7 +13,7 @@ import { ChatRoom } from "../room/chat_room.ts";
 import type { HistoryEntry } from "../room/events.ts";
 import { type Limits, resolveLimits } from "../room/limits.ts";
 import { consoleText, logText } from "../room/texts.ts";
-import { acceptLoop, TcpConnection } from "../transports/tcp.ts";
+import { acceptFrom, acceptLoop, TcpConnection } from "../transports/tcp.ts";
 import { startWebDoor, type WebDoor } from "../transports/web.ts";
 import { type IrcDoor, startIrcDoor } from "../transports/irc/irc_door.ts";
 import { metricsText } from "./metrics_text.ts";
@@ -46,6 +46,11 @@ export interface ChatServerOptions {
   web?: WebOptions;
   /** The IRC door; none when left out. */
   irc?: IrcOptions;
+  /**
+   * Proxies (by IP) whose PROXY header (chat and IRC doors) and
+   * `X-Forwarded-For` (web) are believed; from them the header is required.
+   */
+  trustProxy?: readonly string[];
   /**
    * Makes the room's engine, given the log's tail (for seeding a shared
    * history); the memory engine when left out.
@@ -104,6 +109,8 @@ export interface ServerAddress {
 // Bytes a history line may take in the log beyond the line itself: the
 // timestamp, the name and the separators.
 const LOG_LINE_OVERHEAD = 200;
+// Longest wait for a trusted proxy's PROXY header.
+const PROXY_HEADER_MS = 10_000;
 
 /**
  * A running chat server: its listeners, the connections they accepted, the
@@ -138,6 +145,7 @@ export class ChatServer {
       listener: Deno.Listener;
       web: WebDoor | null;
       irc: IrcDoor | null;
+      trustProxy: ReadonlySet<string>;
     },
     log: ChatLog,
     room: ChatRoom,
@@ -157,18 +165,27 @@ export class ChatServer {
     this.addr = { hostname: local.hostname, port: local.port };
     this.finished = this.#finished.promise;
     const { maxLineBytes, maxSendqBytes } = room.limits;
+    const signal = this.#stopping.signal;
     this.#accepting = acceptLoop({
       listener,
-      signal: this.#stopping.signal,
+      signal,
       onConsole,
       onConnection: (conn) =>
-        room.serve(
-          new TcpConnection(conn, {
-            maxLineBytes,
-            maxSendqBytes,
-            metrics: room.metrics,
-          }),
-        ),
+        acceptFrom(conn, {
+          trustProxy: doors.trustProxy,
+          timeoutMs: PROXY_HEADER_MS,
+          signal,
+          onConsole,
+          serve: (conn, proxied) =>
+            room.serve(
+              new TcpConnection(conn, {
+                maxLineBytes,
+                maxSendqBytes,
+                metrics: room.metrics,
+                proxied,
+              }),
+            ),
+        }),
     });
   }
 
@@ -227,6 +244,10 @@ export async function startChatServer(
   let listener: Deno.Listener | undefined;
   let web: WebDoor | null = null;
   let irc: IrcDoor | null = null;
+  const trustProxy = new Set([
+    ...(options.trustProxy ?? []),
+    ...(options.web?.trustProxy ?? []),
+  ]);
   // The doors' own console lines wait until the server says it listens.
   const early: string[] = [];
   let started = false;
@@ -272,7 +293,7 @@ export async function startChatServer(
           tls: options.tls,
           hosts: options.web.hosts,
           origins: options.web.origins,
-          trustProxy: options.web.trustProxy,
+          trustProxy: [...trustProxy],
           metricsText: () => metricsText(chatRoom, log),
         });
       } catch (error) {
@@ -291,6 +312,7 @@ export async function startChatServer(
           serverName,
           topic: options.irc.topic,
           motd: options.irc.motd,
+          trustProxy,
           onConsole: doorConsole,
         });
       } catch (error) {
@@ -304,7 +326,12 @@ export async function startChatServer(
     await log.close();
     throw error;
   }
-  const server = new ChatServer({ listener, web, irc }, log, room, onConsole);
+  const server = new ChatServer(
+    { listener, web, irc, trustProxy },
+    log,
+    room,
+    onConsole,
+  );
   const address = `${server.addr.hostname}:${server.addr.port}`;
   log.record(logText.alive(address));
   onConsole(consoleText.listening(address));

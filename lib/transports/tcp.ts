@@ -6,7 +6,12 @@
  */
 
 import { describeError } from "../io/errors.ts";
-import { type Line, LineReader } from "../io/line_reader.ts";
+import { type ByteReader, type Line, LineReader } from "../io/line_reader.ts";
+import {
+  looksLikeProxyHeader,
+  type ProxySource,
+  readProxyHeader,
+} from "../io/proxy_protocol.ts";
 import { Outbox } from "../io/outbox.ts";
 import type { Rendered, Renderer } from "../room/events.ts";
 import type { ChatConnection } from "../room/chat_room.ts";
@@ -26,18 +31,117 @@ export interface TcpConnectionOptions {
   transport?: string;
   /** Counters the connection adds its bytes out to. */
   metrics?: Metrics;
+  /** What a trusted proxy's PROXY header said, if the peer is one. */
+  proxied?: Proxied;
+}
+
+/** The client a trusted proxy named, and the bytes read past its header. */
+export interface Proxied {
+  /** The client's address; null when the proxy named none (its checks). */
+  source: ProxySource | null;
+  /** The start of the client's own bytes. */
+  rest: Uint8Array;
 }
 
 /** The `IP:PORT` (with brackets for IPv6) of a connection's peer. */
 export function peerAddress(addr: Deno.Addr): { ip: string; address: string } {
   const remote = addr as Deno.NetAddr;
-  const ip = remote.hostname;
   return {
-    ip,
-    address: ip.includes(":")
-      ? `[${ip}]:${remote.port}`
-      : `${ip}:${remote.port}`,
+    ip: remote.hostname,
+    address: formatPeer(remote.hostname, remote.port),
   };
+}
+
+function formatPeer(ip: string, port: number): string {
+  return ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+// Replays the bytes read past a PROXY header, then reads on.
+class PrefixedReader implements ByteReader {
+  #conn: Deno.Conn;
+  #rest: Uint8Array | null;
+
+  constructor(conn: Deno.Conn, rest: Uint8Array) {
+    this.#conn = conn;
+    this.#rest = rest.length > 0 ? rest : null;
+  }
+
+  read(buffer: Uint8Array): Promise<number | null> {
+    const rest = this.#rest;
+    if (rest === null) return this.#conn.read(buffer);
+    const count = Math.min(buffer.length, rest.length);
+    buffer.set(rest.subarray(0, count));
+    this.#rest = count < rest.length ? rest.subarray(count) : null;
+    return Promise.resolve(count);
+  }
+}
+
+/** Why a peer that is no trusted proxy but sent a PROXY header was cut. */
+export const UNTRUSTED_PROXY = "PROXY header from an untrusted address";
+
+// Refuses a PROXY header from a peer that is not a trusted proxy: its first
+// read is looked at, then reads go straight to the connection.
+class ProxyGuard implements ByteReader {
+  #conn: Deno.Conn;
+  #first = true;
+
+  constructor(conn: Deno.Conn) {
+    this.#conn = conn;
+  }
+
+  read(buffer: Uint8Array): Promise<number | null> {
+    if (!this.#first) return this.#conn.read(buffer);
+    return this.#conn.read(buffer).then((count) => {
+      this.#first = false;
+      if (count !== null && looksLikeProxyHeader(buffer.subarray(0, count))) {
+        throw new Error(UNTRUSTED_PROXY);
+      }
+      return count;
+    });
+  }
+}
+
+/** Options of {@linkcode acceptFrom}. */
+export interface AcceptFromOptions {
+  /** Addresses whose PROXY header is required and believed. */
+  trustProxy: ReadonlySet<string>;
+  /** Longest wait for a trusted proxy's header. */
+  timeoutMs: number;
+  /** Aborted when the server stops. */
+  signal: AbortSignal;
+  /** Prints one line on the console. */
+  onConsole: (line: string) => void;
+  /** Takes the connection once its peer is known. */
+  serve: (conn: Deno.Conn, proxied?: Proxied) => void;
+}
+
+/**
+ * Hands an accepted connection on: at once, or, from a trusted proxy, once
+ * its PROXY header (v1 or v2) has named the client. A bad or missing header
+ * closes the connection with one console line.
+ */
+export function acceptFrom(conn: Deno.Conn, options: AcceptFromOptions): void {
+  const { ip, address } = peerAddress(conn.remoteAddr);
+  if (!options.trustProxy.has(ip)) {
+    options.serve(conn);
+    return;
+  }
+  readProxyHeader(conn, {
+    timeoutMs: options.timeoutMs,
+    signal: options.signal,
+  }).then(
+    (proxied) => options.serve(conn, proxied),
+    (error) => {
+      options.onConsole(
+        consoleText.connectionClosed(address, describeError(error)),
+      );
+      try {
+        conn.close();
+      } catch {
+        // Closed already.
+      }
+    },
+  );
 }
 
 /** A connection of a byte-stream transport, as the chat room sees it. */
@@ -56,13 +160,21 @@ export class TcpConnection implements ChatConnection {
   /** Wraps an accepted connection. */
   constructor(conn: Deno.Conn, options: TcpConnectionOptions) {
     this.#conn = conn;
-    const { ip, address } = peerAddress(conn.remoteAddr);
+    const source = options.proxied?.source;
+    const { ip, address } = source
+      ? { ip: source.ip, address: formatPeer(source.ip, source.port) }
+      : peerAddress(conn.remoteAddr);
     this.ip = ip;
     this.address = address;
     this.transport = options.transport ?? "tcp";
     this.renderer = options.renderer ?? lineFormat;
     this.#metrics = options.metrics ?? new Metrics();
-    this.#lines = new LineReader(conn, { maxLineBytes: options.maxLineBytes });
+    const reader: ByteReader = options.proxied
+      ? new PrefixedReader(conn, options.proxied.rest)
+      : new ProxyGuard(conn);
+    this.#lines = new LineReader(reader, {
+      maxLineBytes: options.maxLineBytes,
+    });
     this.#outbox = new Outbox({
       writer: conn,
       maxQueuedBytes: options.maxSendqBytes,

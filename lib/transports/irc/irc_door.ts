@@ -10,7 +10,7 @@ import type { ChatConnection, ChatRoom } from "../../room/chat_room.ts";
 import type { Rendered, Renderer } from "../../room/events.ts";
 import type { Line } from "../../io/line_reader.ts";
 import { stripControls } from "../../room/protocol.ts";
-import { acceptLoop, TcpConnection } from "../tcp.ts";
+import { acceptFrom, acceptLoop, type Proxied, TcpConnection } from "../tcp.ts";
 import { IRC_TRANSPORT, IrcFormat } from "./irc_format.ts";
 import { type IrcContext, IrcInterpreter } from "./irc_interpreter.ts";
 import { MAX_LINE_BYTES } from "./irc_message.ts";
@@ -47,6 +47,8 @@ export interface IrcDoorOptions {
   pingTimeoutMs?: number;
   /** Prints one line on the server console. */
   onConsole: (line: string) => void;
+  /** Addresses whose PROXY header is required and believed. */
+  trustProxy?: ReadonlySet<string>;
 }
 
 /** A running IRC door. */
@@ -65,6 +67,8 @@ export interface IrcConnectionOptions {
   context: IrcContext;
   /** Unsent bytes before the connection is cut; 0 for no limit. */
   maxSendqBytes: number;
+  /** What a trusted proxy's PROXY header said. */
+  proxied?: Proxied;
 }
 
 /**
@@ -88,6 +92,7 @@ export class IrcConnection implements ChatConnection {
       maxSendqBytes: options.maxSendqBytes,
       renderer: options.format,
       transport: IRC_TRANSPORT,
+      proxied: options.proxied,
     });
     this.address = this.#stream.address;
     this.ip = this.#stream.ip;
@@ -182,13 +187,21 @@ export function startIrcDoor(options: IrcDoorOptions): IrcDoor {
     signal: stopping.signal,
     onConsole: options.onConsole,
     onConnection: (conn) =>
-      room.serve(
-        new IrcConnection(conn, {
-          format,
-          context,
-          maxSendqBytes: room.limits.maxSendqBytes,
-        }),
-      ),
+      acceptFrom(conn, {
+        trustProxy: options.trustProxy ?? new Set(),
+        timeoutMs: 10_000,
+        signal: stopping.signal,
+        onConsole: options.onConsole,
+        serve: (conn, proxied) =>
+          room.serve(
+            new IrcConnection(conn, {
+              format,
+              context,
+              maxSendqBytes: room.limits.maxSendqBytes,
+              proxied,
+            }),
+          ),
+      }),
   });
   options.onConsole(
     ircText.consoleListening(`${addr.hostname}:${addr.port}`, channel),
