@@ -263,6 +263,7 @@ export class ChatRoom {
   // The names held on this node, and their sessions by id.
   #local = new Registry<Session>();
   #byId = new Map<string, Session>();
+  #byHolder = new Map<Holder, Session>();
   // This node's members present, as an array: a broadcast walks it.
   #members: Session[] = [];
   // Connections being served, and who waits for there to be none.
@@ -603,6 +604,7 @@ export class ChatRoom {
       session.name = name;
       this.#local.claim(name, session);
       this.#byId.set(session.id, session);
+      this.#byHolder.set(holder, session);
       clearTimeout(session.timer);
       session.timer = undefined;
       return "ok";
@@ -692,11 +694,15 @@ export class ChatRoom {
       via: session.conn.transport,
     };
     if (holder.node === this.#engine.node) {
-      this.#local.find(holder.name)?.member.send(event);
+      // The engine may hand back its own copy of a holder (a replica).
+      (this.#byHolder.get(holder) ?? this.#local.find(holder.name)?.member)
+        ?.send(event);
     } else {
       this.#engine.sendPrivate({ event, node: holder.node });
     }
-    session.send({ ...event, own: true });
+    if (session.conn.renderer.echoes !== false) {
+      session.send({ ...event, own: true });
+    }
     this.#log.record(logText.privateMessage(name, holder.name, text));
     return holder.name;
   }
@@ -720,6 +726,7 @@ export class ChatRoom {
     this.#broadcast(event, from);
     if (
       from !== null && from.index !== -1 &&
+      from.conn.renderer.echoes !== false &&
       (event.type === "message" || event.type === "action")
     ) {
       from.send({ ...event, own: true });
@@ -1007,7 +1014,10 @@ export class ChatRoom {
       this.#leave(session, reason);
       this.#local.release(name, session);
       this.#byId.delete(session.id);
-      if (session.holder !== null) this.#engine.release(session.holder);
+      if (session.holder !== null) {
+        this.#byHolder.delete(session.holder);
+        this.#engine.release(session.holder);
+      }
     } else if (!ordinary) {
       this.#console(consoleText.connectionClosed(session.conn.address, reason));
     }

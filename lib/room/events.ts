@@ -114,4 +114,9 @@ export type Rendered = Uint8Array | string | readonly string[];
 export interface Renderer {
   /** Renders one event. */
   render(event: RoomEvent): Rendered | null;
+  /**
+   * False when the format never shows a sender its own message (`own`
+   * events render as null), so the room need not make them.
+   */
+  readonly echoes?: boolean;
 }

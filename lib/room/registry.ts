@@ -29,8 +29,13 @@ export function normalizeName(raw: string): string | null {
   return name;
 }
 
+// Printable ASCII only: lower case is the whole key.
+const ASCII = /^[\x20-\x7e]*$/;
+
 /** The key two names share when they differ only in case. */
 export function nameKey(name: string): string {
+  // The fast path matters: every private message looks a name up.
+  if (ASCII.test(name)) return name.toLowerCase();
   return name.toUpperCase().toLowerCase().normalize("NFC");
 }
 

@@ -88,6 +88,7 @@ function historyLines(entries: readonly HistoryEntry[]): Uint8Array {
 
 /** Renders the room's events as lines of the TCP protocol. */
 export const lineFormat: Renderer = {
+  echoes: false,
   render(event: RoomEvent): Rendered | null {
     switch (event.type) {
       case "namePrompt":

@@ -1,0 +1,690 @@
+/**
+ * The room's shared state in Redis, so that several server processes (the
+ * nodes) serve one room: names in a hash claimed by Lua scripts, node
+ * leases that a dead node stops refreshing, one pub/sub channel for the
+ * room's events in one order, a channel per node for private messages,
+ * and a stream for history. Each node keeps a replica of the names and
+ * of the history for the room's synchronous reads.
+ *
+ * See `redis_scripts.ts` for the keys and the notifications.
+ *
+ * @module
+ */
+
+import type { HistoryEntry, RoomEvent } from "../room/events.ts";
+import { History } from "../room/history.ts";
+import { nameKey } from "../room/registry.ts";
+import { reasonText } from "../room/texts.ts";
+import type {
+  ClaimResult,
+  EngineSink,
+  Holder,
+  PrivateMessage,
+  RoomEngine,
+  RoomMessage,
+} from "./engine.ts";
+import {
+  RedisClient,
+  type RedisScript,
+  RedisSubscriber,
+} from "./redis_client.ts";
+import type { RespArg, RespValue } from "./resp.ts";
+import {
+  CLAIM,
+  LEAVE_ROOM,
+  PUBLISH_EVENT,
+  REASSERT,
+  REFRESH,
+  RELEASE,
+  RENAME,
+  SEED,
+  SWEEP,
+  SWEEP_NODE,
+  UPDATE,
+} from "./redis_scripts.ts";
+
+/** Options of {@linkcode RedisEngine}. */
+export interface RedisEngineOptions {
+  /** `redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]` (or `rediss://`). */
+  url: string;
+  /** Messages kept for newcomers. */
+  historyLimit: number;
+  /** The log's tail, oldest first: seeds an empty stream once. */
+  history?: readonly HistoryEntry[];
+  /** Prefix of every key and channel. Default `chat:`. */
+  prefix?: string;
+  /**
+   * A node's lease in ms; it is refreshed every quarter of it, and dead
+   * nodes are looked for as often. Default 10000.
+   */
+  leaseMs?: number;
+  /** How long a node with no members stays subscribed. Default 5000. */
+  idleUnsubscribeMs?: number;
+  /** First wait before reconnecting to Redis, doubled each try. Default 250. */
+  retryInitialMs?: number;
+  /** Longest wait between reconnects. Default 5000. */
+  retryMaxMs?: number;
+  /** Extra root certificates (PEM) for `rediss://`. */
+  caCerts?: string[];
+}
+
+// What comes on the events channel; see redis_scripts.ts.
+type Notification =
+  | { k: "e"; id: string; m: RoomMessage; of?: string }
+  | { k: "set"; key: string; h: Holder }
+  | { k: "del"; key: string; node: string }
+  | { k: "mv"; from: string; key: string; h: Holder }
+  | { k: "swept"; node: string };
+
+function newNodeId(): string {
+  return crypto.randomUUID().replaceAll("-", "").slice(0, 12);
+}
+
+function holderJson(holder: Holder): string {
+  const { name, transport, address, present, node } = holder;
+  return JSON.stringify({ name, transport, address, present, node });
+}
+
+// Stream ids are `MS-SEQ`; compared as numbers.
+function compareIds(a: string, b: string): number {
+  const [am, as] = a.split("-").map(BigInt);
+  const [bm, bs] = b.split("-").map(BigInt);
+  return am !== bm ? (am < bm ? -1 : 1) : as === bs ? 0 : as < bs ? -1 : 1;
+}
+
+function asHistoryEntry(event: RoomEvent): HistoryEntry | null {
+  if (event.type !== "message" && event.type !== "action") return null;
+  return {
+    time: event.time,
+    from: event.from,
+    text: event.text,
+    action: event.type === "action",
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("Redis timed out")), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * One node of a room kept in Redis. `start()` connects (and rejects with
+ * one clear error when Redis cannot be reached); afterwards a lost Redis
+ * makes the room split (claims answer `unavailable`, events reach this
+ * node's users only) until it is back and this node's place re-asserted.
+ *
+ * @example
+ * ```ts
+ * const engine = new RedisEngine({ url: "redis://127.0.0.1:6379", historyLimit: 20 });
+ * const room = new ChatRoom({ engine });
+ * await room.start();
+ * ```
+ */
+export class RedisEngine implements RoomEngine {
+  #url: string;
+  #prefix: string;
+  #leaseMs: number;
+  #idleMs: number;
+  #retryInitialMs: number;
+  #retryMaxMs: number;
+  #caCerts: string[] | undefined;
+  #historyLimit: number;
+  #seed: readonly HistoryEntry[];
+  #node = newNodeId();
+  // Former ids of this process, after it lost its place.
+  #oldNodes = new Set<string>();
+  #client: RedisClient | null = null;
+  #subscriber: RedisSubscriber | null = null;
+  #sink: EngineSink | null = null;
+  // The names held on this node (authoritative here), and the others'.
+  #local = new Map<string, Holder>();
+  #remote = new Map<string, Holder>();
+  #history: History;
+  #lastId = "0-0";
+  // Resolves once subscribed and synced; null while not subscribed.
+  #subscribed: Promise<void> | null = null;
+  // Notifications held back while the replica is being loaded.
+  #buffer: Notification[] | null = null;
+  #claimsInFlight = 0;
+  #split = false;
+  #healing = false;
+  #losing = false;
+  #closed = false;
+  #ticking = false;
+  #tickTimer: ReturnType<typeof setInterval> | undefined;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  #unlisten: (() => void)[] = [];
+
+  /** Creates a node; nothing is connected before `start()`. */
+  constructor(options: RedisEngineOptions) {
+    this.#url = options.url;
+    this.#prefix = options.prefix ?? "chat:";
+    this.#leaseMs = Math.max(200, options.leaseMs ?? 10_000);
+    this.#idleMs = options.idleUnsubscribeMs ?? 5_000;
+    this.#retryInitialMs = options.retryInitialMs ?? 250;
+    this.#retryMaxMs = options.retryMaxMs ?? 5_000;
+    this.#caCerts = options.caCerts;
+    this.#historyLimit = Math.max(0, Math.floor(options.historyLimit));
+    this.#seed = options.history ?? [];
+    this.#history = new History({ limit: this.#historyLimit });
+  }
+
+  /** This node's id; a new one after it lost its place. */
+  get node(): string {
+    return this.#node;
+  }
+
+  /** Whether the node is cut off from the room (for tests and metrics). */
+  get split(): boolean {
+    return this.#split;
+  }
+
+  async start(sink: EngineSink): Promise<void> {
+    const common = {
+      url: this.#url,
+      retryInitialMs: this.#retryInitialMs,
+      retryMaxMs: this.#retryMaxMs,
+      caCerts: this.#caCerts,
+      connectTimeoutMs: 5_000,
+    };
+    const client = await RedisClient.connect({
+      ...common,
+      clientName: `chat-node-${this.#node}`,
+      // A frozen Redis must count as lost well before leases run out.
+      replyTimeoutMs: Math.max(1_000, Math.min(5_000, this.#leaseMs / 2)),
+    });
+    let subscriber: RedisSubscriber;
+    try {
+      subscriber = await RedisSubscriber.connect({
+        ...common,
+        clientName: `chat-node-${this.#node}-sub`,
+      });
+    } catch (error) {
+      await client.close();
+      throw error;
+    }
+    this.#client = client;
+    this.#subscriber = subscriber;
+    try {
+      const placed = await this.#reassert();
+      if (placed !== "ok") throw new Error("Redis refused this node's place");
+      if (this.#seed.length > 0) await this.#seedHistory(this.#seed);
+    } catch (error) {
+      await this.#closeLinks();
+      throw error;
+    }
+    this.#sink = sink;
+    for (const link of [client, subscriber]) {
+      this.#unlisten.push(link.on("down", () => this.#onDown()));
+      this.#unlisten.push(link.on("up", () => this.#heal()));
+    }
+    this.#tickTimer = setInterval(() => this.#tick(), this.#leaseMs / 4);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#sink = null;
+    clearInterval(this.#tickTimer);
+    clearTimeout(this.#idleTimer);
+    for (const unlisten of this.#unlisten.splice(0)) unlisten();
+    if (this.#client?.connected) {
+      await withTimeout(this.#run(LEAVE_ROOM, []), 2_000).catch(() => {});
+    }
+    await this.#closeLinks();
+  }
+
+  claim(holder: Holder): ClaimResult | Promise<ClaimResult> {
+    if (!this.#usable()) return "unavailable";
+    return this.#claim(holder);
+  }
+
+  rename(holder: Holder, to: string): ClaimResult | Promise<ClaimResult> {
+    const from = nameKey(holder.name);
+    if (this.#local.get(from) !== holder) return "unavailable";
+    if (!this.#usable()) return "unavailable";
+    return this.#rename(holder, from, to);
+  }
+
+  release(holder: Holder): void {
+    const key = nameKey(holder.name);
+    if (holder.node !== this.#node || this.#local.get(key) !== holder) return;
+    this.#local.delete(key);
+    // While split, the re-assertion on healing deletes it.
+    if (this.#usable()) this.#fire(RELEASE, [key]);
+    this.#idleLater();
+  }
+
+  setPresent(holder: Holder, present: boolean): void {
+    holder.present = present;
+    const key = nameKey(holder.name);
+    if (holder.node !== this.#node || this.#local.get(key) !== holder) return;
+    if (this.#usable()) this.#fire(UPDATE, [key, holderJson(holder)]);
+  }
+
+  find(name: string): Holder | undefined {
+    const key = nameKey(name);
+    return this.#local.get(key) ?? this.#remote.get(key);
+  }
+
+  present(): Holder[] {
+    const all: Holder[] = [];
+    for (const holder of this.#local.values()) {
+      if (holder.present) all.push(holder);
+    }
+    for (const [key, holder] of this.#remote) {
+      if (holder.present && !this.#local.has(key)) all.push(holder);
+    }
+    return all;
+  }
+
+  history(): HistoryEntry[] {
+    return this.#history.entries();
+  }
+
+  publish(message: RoomMessage): void {
+    const event = message.event;
+    // The room already saw these users leave (the sweep of this node told
+    // it): only this node's log and users hear them.
+    const local = event.type === "leave" &&
+      event.reason === reasonText.lostPlace;
+    if (local || !this.#usable() || this.#subscribed === null) {
+      // Split, or no subscription to bring it back: delivered here at once.
+      const entry = asHistoryEntry(event);
+      if (entry !== null) this.#history.add(entry);
+      this.#sink?.receive(message);
+      if (local || !this.#usable()) return;
+    }
+    const entry = asHistoryEntry(event);
+    this.#fire(PUBLISH_EVENT, [
+      JSON.stringify(message),
+      entry === null || this.#historyLimit === 0 ? "" : JSON.stringify(entry),
+      this.#historyLimit,
+    ]);
+  }
+
+  sendPrivate(message: PrivateMessage): void {
+    // While split, a private message to another node cannot get there.
+    if (!this.#usable()) return;
+    this.#client!.command([
+      "PUBLISH",
+      this.#privateChannel(message.node),
+      JSON.stringify(message),
+    ]).catch(() => {});
+  }
+
+  // ---- Claims ----
+
+  #usable(): boolean {
+    return !this.#closed && !this.#split && !this.#losing &&
+      this.#client !== null && this.#client.connected;
+  }
+
+  async #claim(holder: Holder): Promise<ClaimResult> {
+    this.#claimsInFlight++;
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+    try {
+      await this.#ensureSubscribed();
+      const node = this.#node;
+      if (holder.node !== node || !this.#usable()) return "unavailable";
+      const key = nameKey(holder.name);
+      const result = await this.#run(CLAIM, [key, holderJson(holder)]);
+      if (result === "ok") {
+        // Lost its place meanwhile: the new id does not hold it.
+        if (this.#node !== node) return "unavailable";
+        this.#local.set(key, holder);
+        return "ok";
+      }
+      if (result === "taken") return "taken";
+      // Its own lease is gone: find out why before claiming again.
+      this.#tick();
+      return "unavailable";
+    } catch {
+      return "unavailable";
+    } finally {
+      this.#claimsInFlight--;
+      this.#idleLater();
+    }
+  }
+
+  async #rename(holder: Holder, from: string, to: string): Promise<ClaimResult> {
+    const key = nameKey(to);
+    const moved = holderJson({ ...holder, name: to });
+    let result: RespValue;
+    try {
+      result = await this.#run(RENAME, [from, key, moved]);
+    } catch {
+      return "unavailable";
+    }
+    if (result === "taken") return "taken";
+    if (result !== "ok" || this.#local.get(from) !== holder) {
+      this.#tick();
+      return "unavailable";
+    }
+    this.#local.delete(from);
+    this.#local.set(key, holder);
+    holder.name = to;
+    return "ok";
+  }
+
+  // ---- Subscription and replica ----
+
+  #ensureSubscribed(): Promise<void> {
+    if (this.#subscribed === null) {
+      const subscribing = this.#subscribeAndSync();
+      this.#subscribed = subscribing;
+      subscribing.catch(() => {
+        if (this.#subscribed === subscribing) this.#subscribed = null;
+      });
+    }
+    return withTimeout(this.#subscribed, 5_000);
+  }
+
+  async #subscribeAndSync(): Promise<void> {
+    const subscriber = this.#subscriber!;
+    this.#buffer = [];
+    await Promise.all([
+      subscriber.subscribe(
+        this.#prefix + "events",
+        (text) => this.#onEvent(text),
+      ),
+      subscriber.subscribe(
+        this.#privateChannel(this.#node),
+        (text) => this.#onPrivate(text),
+      ),
+    ]);
+    await this.#sync();
+  }
+
+  // Loads the names and the history; notifications that came meanwhile are
+  // applied after, in order (each sets or deletes a whole entry, so the
+  // replica ends as Redis is).
+  async #sync(): Promise<void> {
+    this.#buffer ??= [];
+    try {
+      const client = this.#client!;
+      const [names, stream] = await Promise.all([
+        client.command(["HGETALL", this.#prefix + "names"]),
+        this.#historyLimit === 0 ? Promise.resolve([]) : client.command([
+          "XREVRANGE",
+          this.#prefix + "history",
+          "+",
+          "-",
+          "COUNT",
+          this.#historyLimit,
+        ]),
+      ]);
+      this.#remote.clear();
+      const flat = Array.isArray(names) ? names : [];
+      for (let i = 0; i + 1 < flat.length; i += 2) {
+        const holder = parseHolder(flat[i + 1]);
+        if (holder !== null && holder.node !== this.#node) {
+          this.#remote.set(String(flat[i]), holder);
+        }
+      }
+      const entries = Array.isArray(stream) ? [...stream].reverse() : [];
+      this.#history = new History({ limit: this.#historyLimit });
+      this.#lastId = "0-0";
+      for (const item of entries) {
+        if (!Array.isArray(item) || typeof item[0] !== "string") continue;
+        const fields = item[1];
+        if (!Array.isArray(fields) || typeof fields[1] !== "string") continue;
+        this.#history.add(JSON.parse(fields[1]) as HistoryEntry);
+        this.#lastId = item[0];
+      }
+    } finally {
+      const held = this.#buffer ?? [];
+      this.#buffer = null;
+      for (const notification of held) this.#apply(notification);
+    }
+  }
+
+  #onEvent(text: string): void {
+    let notification: Notification;
+    try {
+      notification = JSON.parse(text) as Notification;
+    } catch {
+      return;
+    }
+    if (this.#buffer !== null) this.#buffer.push(notification);
+    else this.#apply(notification);
+  }
+
+  #apply(n: Notification): void {
+    switch (n.k) {
+      case "e": {
+        if (n.of !== undefined && this.#oldNodes.has(n.of)) return;
+        const entry = asHistoryEntry(n.m.event);
+        if (entry !== null && n.id !== "") {
+          if (compareIds(n.id, this.#lastId) <= 0) {
+            // In the stream already, so in the history loaded.
+          } else {
+            this.#lastId = n.id;
+            this.#history.add(entry);
+          }
+        } else if (entry !== null) this.#history.add(entry);
+        this.#sink?.receive(n.m);
+        return;
+      }
+      case "set":
+        if (n.h.node !== this.#node) this.#remote.set(n.key, n.h);
+        return;
+      case "del":
+        if (this.#remote.get(n.key)?.node === n.node) {
+          this.#remote.delete(n.key);
+        }
+        return;
+      case "mv":
+        if (this.#remote.get(n.from)?.node === n.h.node) {
+          this.#remote.delete(n.from);
+        }
+        if (n.h.node !== this.#node) this.#remote.set(n.key, n.h);
+        return;
+      case "swept":
+        if (n.node === this.#node) {
+          this.#lose();
+          return;
+        }
+        for (const [key, holder] of this.#remote) {
+          if (holder.node === n.node) this.#remote.delete(key);
+        }
+        return;
+    }
+  }
+
+  #onPrivate(text: string): void {
+    try {
+      this.#sink?.receivePrivate(JSON.parse(text) as PrivateMessage);
+    } catch {
+      // Not ours to read.
+    }
+  }
+
+  // No members for a while: stop listening to the room (and forget the
+  // others' names, which would go stale).
+  #idleLater(): void {
+    if (
+      this.#closed || this.#idleTimer !== undefined ||
+      this.#local.size > 0 || this.#claimsInFlight > 0 ||
+      this.#subscribed === null
+    ) return;
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = undefined;
+      if (this.#local.size > 0 || this.#claimsInFlight > 0) return;
+      this.#unsubscribe();
+    }, this.#idleMs);
+  }
+
+  #unsubscribe(): void {
+    if (this.#subscribed === null) return;
+    this.#subscribed = null;
+    this.#remote.clear();
+    const subscriber = this.#subscriber!;
+    for (const channel of subscriber.channels) {
+      subscriber.unsubscribe(channel).catch(() => {});
+    }
+  }
+
+  // ---- Leases, sweeps and faults ----
+
+  async #tick(): Promise<void> {
+    if (this.#ticking || this.#closed || !this.#client?.connected) return;
+    this.#ticking = true;
+    try {
+      if (this.#split) {
+        await this.#heal();
+        return;
+      }
+      if (this.#losing) return;
+      const [lease] = await Promise.all([
+        this.#run(REFRESH, [this.#leaseMs]),
+        this.#run(SWEEP, []),
+      ]);
+      if (lease === "swept") await this.#lose();
+      else if (lease === "expired") {
+        // Nobody swept it yet: its names are its own if still free.
+        const placed = await this.#reassert();
+        if (placed !== "ok") await this.#lose();
+      }
+    } catch {
+      // Lost on the way: `down` makes the room split, and `up` heals it.
+    } finally {
+      this.#ticking = false;
+    }
+  }
+
+  #onDown(): void {
+    if (this.#closed || this.#split) return;
+    this.#split = true;
+    this.#sink?.status("split");
+  }
+
+  // Both links are back: take this node's place again, reload the replica,
+  // and tell the users the room is whole.
+  async #heal(): Promise<void> {
+    if (this.#healing || this.#closed || !this.#split) return;
+    if (!this.#client?.connected || !this.#subscriber?.connected) return;
+    this.#healing = true;
+    try {
+      const placed = await this.#reassert();
+      if (placed !== "ok") {
+        await this.#lose();
+        return;
+      }
+      if (this.#history.size > 0) {
+        await this.#seedHistory(this.#history.entries());
+      }
+      if (this.#subscribed !== null) await this.#sync();
+      if (!this.#client.connected || !this.#subscriber.connected) return;
+      if (this.#closed) return;
+      this.#split = false;
+      this.#sink?.status("whole");
+    } catch {
+      // Lost again: the next `up` (or tick) tries again.
+    } finally {
+      this.#healing = false;
+    }
+  }
+
+  // This node lost its place (the room saw its users leave, or one of its
+  // names is someone else's): its users are disconnected, whatever of its
+  // former self is left in Redis is swept once, and it starts afresh under
+  // a new id.
+  async #lose(): Promise<void> {
+    if (this.#losing || this.#closed) return;
+    this.#losing = true;
+    const old = this.#node;
+    this.#oldNodes.add(old);
+    this.#local.clear();
+    this.#node = newNodeId();
+    this.#sink?.status("lostPlace");
+    try {
+      await this.#run(SWEEP_NODE, [old], old);
+      const placed = await this.#reassert();
+      if (placed !== "ok") throw new Error("Redis refused this node's place");
+      if (this.#subscribed !== null) {
+        const subscriber = this.#subscriber!;
+        await subscriber.unsubscribe(this.#privateChannel(old));
+        await subscriber.subscribe(
+          this.#privateChannel(this.#node),
+          (text) => this.#onPrivate(text),
+        );
+      }
+      this.#split = false;
+    } catch {
+      // Redis went away meanwhile: the room is split until it heals.
+      if (!this.#split && !this.#closed) {
+        this.#split = true;
+        this.#sink?.status("split");
+      }
+    } finally {
+      this.#losing = false;
+      this.#idleLater();
+    }
+  }
+
+  #reassert(): Promise<RespValue> {
+    const pairs: string[] = [];
+    for (const [key, holder] of this.#local) {
+      pairs.push(key, holderJson(holder));
+    }
+    return this.#run(REASSERT, [this.#leaseMs, ...pairs]);
+  }
+
+  async #seedHistory(entries: readonly HistoryEntry[]): Promise<void> {
+    if (this.#historyLimit === 0) return;
+    await this.#run(SEED, [
+      this.#historyLimit,
+      ...entries.slice(-this.#historyLimit).map((e) => JSON.stringify(e)),
+    ]);
+  }
+
+  // ---- Plumbing ----
+
+  #run(
+    script: RedisScript,
+    args: readonly RespArg[],
+    node = this.#node,
+  ): Promise<RespValue> {
+    const client = this.#client;
+    if (client === null) return Promise.reject(new Error("Not started"));
+    return client.evalScript(script, [], [
+      this.#prefix,
+      node,
+      Date.now(),
+      ...args,
+    ]);
+  }
+
+  // A change whose failure the fault handling covers (a lost connection
+  // makes the room split; healing re-asserts the state).
+  #fire(script: RedisScript, args: readonly RespArg[]): void {
+    this.#run(script, args).catch(() => {});
+  }
+
+  #privateChannel(node: string): string {
+    return `${this.#prefix}node:${node}:private`;
+  }
+
+  async #closeLinks(): Promise<void> {
+    const subscriber = this.#subscriber, client = this.#client;
+    this.#subscriber = null;
+    this.#client = null;
+    await Promise.allSettled([subscriber?.close(), client?.close()]);
+  }
+}
+
+function parseHolder(value: RespValue): Holder | null {
+  if (typeof value !== "string") return null;
+  try {
+    return JSON.parse(value) as Holder;
+  } catch {
+    return null;
+  }
+}
