@@ -6,7 +6,14 @@
  */
 
 import { passwordFromEnv } from "./lib/app/flags.ts";
-import { parseServerFlags, SERVER_USAGE } from "./lib/app/server_flags.ts";
+import {
+  parseServerFlags,
+  redisUrlFromEnv,
+  SERVER_USAGE,
+} from "./lib/app/server_flags.ts";
+import { parseRedisUrl } from "./lib/engine/redis_client.ts";
+import { RedisEngine } from "./lib/engine/redis_engine.ts";
+import { resolveLimits } from "./lib/room/limits.ts";
 import {
   DoorError,
   startChatServer,
@@ -18,6 +25,7 @@ import { describeError } from "./lib/io/errors.ts";
 import { LineReader } from "./lib/io/line_reader.ts";
 import { Outbox } from "./lib/io/outbox.ts";
 import { consoleText } from "./lib/room/texts.ts";
+import type { HistoryEntry } from "./lib/room/events.ts";
 
 const encoder = new TextEncoder();
 
@@ -106,9 +114,34 @@ async function main(): Promise<number> {
     }
   }
 
+  const redisUrl = flags.redisUrl ?? redisUrlFromEnv();
+  if (redisUrl !== undefined && flags.redisUrl === undefined) {
+    try {
+      parseRedisUrl(redisUrl);
+    } catch (error) {
+      return fail(`CHAT_REDIS_URL: ${describeError(error)}.`);
+    }
+  }
+  let historyLimit: number;
+  try {
+    historyLimit = resolveLimits(flags.limits).historyMessages;
+  } catch (error) {
+    return fail(`${describeError(error)}.`);
+  }
+  const engine = redisUrl === undefined
+    ? undefined
+    : (history: HistoryEntry[]) =>
+      new RedisEngine({
+        url: redisUrl,
+        historyLimit,
+        history,
+        leaseMs: flags.redisLeaseMs,
+      });
+
   let server;
   try {
     server = await startChatServer({
+      engine,
       hostname: flags.hostname,
       port: flags.port,
       logPath: flags.logPath,

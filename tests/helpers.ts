@@ -536,7 +536,7 @@ export function spawnProgram(
       "--allow-net",
       "--allow-read",
       "--allow-write",
-      "--allow-env=CHAT_PASSWORD",
+      "--allow-env=CHAT_PASSWORD,CHAT_REDIS_URL",
       "--allow-sys=hostname,networkInterfaces",
     ]
     : ["--allow-net", "--allow-read", "--allow-env=CHAT_PASSWORD,NO_COLOR"];

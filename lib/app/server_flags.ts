@@ -5,6 +5,7 @@
  */
 
 import type { Limits } from "../room/limits.ts";
+import { parseRedisUrl } from "../engine/redis_client.ts";
 import { number, parse, type Parsed, seconds } from "./flags.ts";
 
 /** What the server was asked to do. */
@@ -41,6 +42,10 @@ export interface ServerFlags {
   ircTopic?: string;
   /** A file with the message of the day. */
   motdFile?: string;
+  /** The Redis URL with `--redis`: this process is one node of its room. */
+  redisUrl?: string;
+  /** A node's lease in ms (`--redis-lease-ms`, hidden: for tests). */
+  redisLeaseMs?: number;
 }
 
 /** Usage of the server, printed by `--help`. */
@@ -75,6 +80,8 @@ Flags (0 turns a limit off, except --max-line):
   --irc-server-name NAME     the server's IRC name (default the host name)
   --irc-topic TEXT           the channel's topic (default none)
   --motd FILE                IRC message of the day (default none)
+  --redis URL                one node of the room kept in Redis:
+                             redis://[:PASSWORD@]HOST:PORT[/DB] (better: env CHAT_REDIS_URL)
   --help                     show this text`;
 
 /** Parses the server's flags. */
@@ -106,6 +113,8 @@ export function parseServerFlags(args: string[]): Parsed<ServerFlags> {
     "irc-server-name": s,
     "irc-topic": s,
     motd: s,
+    redis: s,
+    "redis-lease-ms": s,
   }, (v) => {
     const str = (key: string) => v[key] as string | undefined;
     const list = (key: string) => (v[key] as string[] | undefined) ?? [];
@@ -162,8 +171,37 @@ export function parseServerFlags(args: string[]): Parsed<ServerFlags> {
       ircServerName: str("irc-server-name"),
       ircTopic: str("irc-topic"),
       motdFile: str("motd"),
+      redisUrl: checkRedisUrl(str("redis")),
+      redisLeaseMs: number("redis-lease-ms", str("redis-lease-ms"), {
+        whole: true,
+        min: 200,
+      }),
     };
   });
+}
+
+// A Redis URL is checked here, so that a bad one stops the start at once.
+function checkRedisUrl(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  try {
+    parseRedisUrl(url);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}.`);
+  }
+  return url;
+}
+
+/**
+ * The Redis URL in the environment variable `CHAT_REDIS_URL` (it may hold a
+ * password, which `--redis` would show in the process list), or undefined
+ * if it is unset or the program may not read it.
+ */
+export function redisUrlFromEnv(): string | undefined {
+  const permission = { name: "env", variable: "CHAT_REDIS_URL" } as const;
+  if (Deno.permissions.querySync(permission).state !== "granted") {
+    return undefined;
+  }
+  return Deno.env.get("CHAT_REDIS_URL") || undefined;
 }
 
 // An origin is a scheme, a host and maybe a port, with nothing after it.

@@ -150,6 +150,8 @@ export class RedisEngine implements RoomEngine {
   #subscribed: Promise<void> | null = null;
   // Notifications held back while the replica is being loaded.
   #buffer: Notification[] | null = null;
+  // Members that left the room but whose leave was not published yet.
+  #unannounced = new Set<string>();
   #claimsInFlight = 0;
   #split = false;
   #healing = false;
@@ -256,7 +258,24 @@ export class RedisEngine implements RoomEngine {
     if (holder.node !== this.#node || this.#local.get(key) !== holder) return;
     this.#local.delete(key);
     // While split, the re-assertion on healing deletes it.
-    if (this.#usable()) this.#fire(RELEASE, [key]);
+    if (!this.#usable()) return this.#idleLater();
+    this.#fire(RELEASE, [key]);
+    if (this.#unannounced.delete(key)) {
+      // The room left it unannounced (it is shutting down): the other
+      // nodes' users must still see this one leave.
+      const gone: RoomMessage = {
+        event: {
+          type: "leave",
+          time: Date.now(),
+          name: holder.name,
+          via: holder.transport,
+          reason: reasonText.shutdown,
+        },
+        from: null,
+        node: this.#node,
+      };
+      this.#fire(PUBLISH_EVENT, [JSON.stringify(gone), "", 0, this.#node]);
+    }
     this.#idleLater();
   }
 
@@ -264,6 +283,8 @@ export class RedisEngine implements RoomEngine {
     holder.present = present;
     const key = nameKey(holder.name);
     if (holder.node !== this.#node || this.#local.get(key) !== holder) return;
+    if (present) this.#unannounced.delete(key);
+    else this.#unannounced.add(key);
     if (this.#usable()) this.#fire(UPDATE, [key, holderJson(holder)]);
   }
 
@@ -300,11 +321,15 @@ export class RedisEngine implements RoomEngine {
       this.#sink?.receive(message);
       if (local || !this.#usable()) return;
     }
+    if (event.type === "leave" || event.type === "removed") {
+      this.#unannounced.delete(nameKey(event.name));
+    }
     const entry = asHistoryEntry(event);
     this.#fire(PUBLISH_EVENT, [
       JSON.stringify(message),
       entry === null || this.#historyLimit === 0 ? "" : JSON.stringify(entry),
       this.#historyLimit,
+      "",
     ]);
   }
 
@@ -353,7 +378,11 @@ export class RedisEngine implements RoomEngine {
     }
   }
 
-  async #rename(holder: Holder, from: string, to: string): Promise<ClaimResult> {
+  async #rename(
+    holder: Holder,
+    from: string,
+    to: string,
+  ): Promise<ClaimResult> {
     const key = nameKey(to);
     const moved = holderJson({ ...holder, name: to });
     let result: RespValue;
@@ -459,7 +488,10 @@ export class RedisEngine implements RoomEngine {
   #apply(n: Notification): void {
     switch (n.k) {
       case "e": {
-        if (n.of !== undefined && this.#oldNodes.has(n.of)) return;
+        // About a former self of this node, or for the others only.
+        if (n.of !== undefined) {
+          if (this.#oldNodes.has(n.of) || n.of === this.#node) return;
+        }
         const entry = asHistoryEntry(n.m.event);
         if (entry !== null && n.id !== "") {
           if (compareIds(n.id, this.#lastId) <= 0) {
@@ -602,6 +634,7 @@ export class RedisEngine implements RoomEngine {
     const old = this.#node;
     this.#oldNodes.add(old);
     this.#local.clear();
+    this.#unannounced.clear();
     this.#node = newNodeId();
     this.#sink?.status("lostPlace");
     try {
@@ -611,9 +644,12 @@ export class RedisEngine implements RoomEngine {
       if (this.#subscribed !== null) {
         const subscriber = this.#subscriber!;
         await subscriber.unsubscribe(this.#privateChannel(old));
-        await subscriber.subscribe(
-          this.#privateChannel(this.#node),
-          (text) => this.#onPrivate(text),
+        await withTimeout(
+          subscriber.subscribe(
+            this.#privateChannel(this.#node),
+            (text) => this.#onPrivate(text),
+          ),
+          5_000,
         );
       }
       this.#split = false;

@@ -143,7 +143,8 @@ return 1
 
 /**
  * Publishes a room event: ARGV[4] the RoomMessage JSON, ARGV[5] a history
- * entry JSON (or "" for none), ARGV[6] the stream's approximate length.
+ * entry JSON (or "" for none), ARGV[6] the stream's approximate length,
+ * ARGV[7] the node the event is for the others of ("" for everyone).
  * The entry goes into the stream and the event onto the channel in one
  * step, with the entry's id, so a node loading the stream can tell which
  * of the events it gets are in it already.
@@ -153,7 +154,9 @@ local id = ''
 if ARGV[5] ~= '' then
   id = redis.call('XADD', P .. 'history', 'MAXLEN', '~', ARGV[6], '*', 'e', ARGV[5])
 end
-redis.call('PUBLISH', EVENTS, '{"k":"e","id":"' .. id .. '","m":' .. ARGV[4] .. '}')
+local of = ''
+if ARGV[7] ~= '' then of = ',"of":' .. cjson.encode(ARGV[7]) end
+redis.call('PUBLISH', EVENTS, '{"k":"e","id":"' .. id .. '"' .. of .. ',"m":' .. ARGV[4] .. '}')
 return id
 `);
 
