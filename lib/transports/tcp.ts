@@ -244,6 +244,15 @@ export async function acceptLoop(options: AcceptLoopOptions): Promise<void> {
       conn = await listener.accept();
     } catch (error) {
       if (signal.aborted || error instanceof Deno.errors.BadResource) break;
+      // A peer that reset before we took it (a load balancer's health check
+      // does) is that connection's problem, not the listener's.
+      if (
+        error instanceof Deno.errors.NotConnected ||
+        error instanceof Deno.errors.ConnectionReset ||
+        error instanceof Deno.errors.ConnectionAborted
+      ) {
+        continue;
+      }
       if (!reported) {
         reported = true;
         options.onConsole(consoleText.acceptFailed(describeError(error)));
