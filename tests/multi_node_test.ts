@@ -1,0 +1,231 @@
+/**
+ * One room over several server processes on one Redis: broadcasts once
+ * and in one order for everyone, private messages, `/nick` and `/who`
+ * across nodes, the race for one name, and history from the room.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { RedisServer } from "./support/redis_server.ts";
+import { Nodes } from "./support/nodes.ts";
+import {
+  closeAll,
+  joined,
+  left,
+  NAME_PROMPT,
+  spawnServer,
+  TestClient,
+  waitUntil,
+} from "./helpers.ts";
+
+const TEST = { sanitizeOps: true, sanitizeResources: true };
+
+Deno.test({
+  ...TEST,
+  name:
+    "three nodes: two senders on different nodes, every receiver gets each broadcast once and in one order",
+}, async () => {
+  await using redis = await RedisServer.start();
+  await using nodes = await Nodes.start({ redisUrl: redis.url, count: 3 });
+  const clients: TestClient[] = [];
+  try {
+    const join = async (node: number, name: string) => {
+      const client = await TestClient.join(nodes.at(node).port, name);
+      clients.push(client);
+      return client;
+    };
+    const ann = await join(0, "ann");
+    const bob = await join(1, "bob");
+    const watchers = [
+      await join(0, "w0"),
+      await join(1, "w1"),
+      await join(2, "w2"),
+    ];
+    await ann.next(joined("w2"));
+    await bob.next(joined("w2"));
+    const count = 40;
+    await Promise.all([ann, bob].map(async (sender, s) => {
+      for (let i = 0; i < count; i++) {
+        await sender.send(`${s === 0 ? "a" : "b"}${i}`);
+      }
+    }));
+    const said = (line: string) => /^(ann: a|bob: b)\d+$/.test(line);
+    for (const watcher of watchers) {
+      await waitUntil(
+        () => watcher.received.lines.filter(said).length >= 2 * count,
+        "every broadcast at a watcher",
+        10_000,
+      );
+    }
+    // A moment for any duplicate to show.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const orders = watchers.map((w) => w.received.lines.filter(said));
+    assert.equal(orders[0].length, 2 * count);
+    assert.equal(new Set(orders[0]).size, 2 * count);
+    assert.deepEqual(orders[1], orders[0]);
+    assert.deepEqual(orders[2], orders[0]);
+    // The senders get each other's lines once, in the same order.
+    const fromBob = orders[0].filter((line) => line.startsWith("bob: "));
+    assert.deepEqual(ann.received.lines.filter(said), fromBob);
+  } finally {
+    await closeAll(clients);
+  }
+});
+
+Deno.test({
+  ...TEST,
+  name: "two nodes: private messages, /nick, /me and /who across nodes",
+}, async () => {
+  await using redis = await RedisServer.start();
+  await using nodes = await Nodes.start({ redisUrl: redis.url, count: 2 });
+  const clients: TestClient[] = [];
+  try {
+    const ann = await TestClient.join(nodes.at(0).port, "ann");
+    clients.push(ann);
+    const bob = await TestClient.join(nodes.at(1).port, "bob");
+    clients.push(bob);
+    await ann.next(joined("bob"));
+    await ann.send("/who");
+    await ann.next("Online (2): ann, bob");
+    await bob.send("/who");
+    await bob.next("Online (2): ann, bob");
+    await ann.send("@BOB lunch?");
+    await bob.next("Private message from ann: lunch?");
+    await bob.send("@ann yes");
+    await ann.next("Private message from bob: yes");
+    await bob.send("/nick Robert");
+    await ann.next("*** bob is now known as Robert.");
+    await ann.send("@robert ok");
+    await bob.next("Private message from ann: ok");
+    await ann.send("@bob hello");
+    await ann.next('Client "bob" not found.');
+    await ann.send("/nick robert");
+    await ann.next(/taken/);
+    await bob.send("/nick ROBERT");
+    await ann.next("*** Robert is now known as ROBERT.");
+    await bob.send("/me waves");
+    await ann.next("* ROBERT waves");
+    await ann.send("/who");
+    await ann.next("Online (2): ann, ROBERT");
+    // A name taken on one node is taken on the other.
+    const late = await TestClient.connect(nodes.at(1).port);
+    clients.push(late);
+    await late.next(NAME_PROMPT);
+    await late.send("Ann");
+    await late.next('Name "Ann" is already taken. Please enter another name:');
+    await bob.send("exit");
+    await ann.next(left("ROBERT"));
+    await ann.send("/who");
+    await ann.next("Online (1): ann");
+  } finally {
+    await closeAll(clients);
+  }
+});
+
+Deno.test({
+  ...TEST,
+  name: "two nodes: 200 simultaneous claims of one name, exactly one wins",
+}, async () => {
+  await using redis = await RedisServer.start();
+  await using nodes = await Nodes.start({ redisUrl: redis.url, count: 2 });
+  const clients: TestClient[] = [];
+  try {
+    for (let i = 0; i < 200; i++) {
+      const client = await TestClient.connect(nodes.at(i % 2).port);
+      clients.push(client);
+    }
+    await Promise.all(clients.map((client) => client.next(NAME_PROMPT)));
+    await Promise.all(clients.map((client) => client.send("racer")));
+    const answered = (client: TestClient) =>
+      client.received.lines.some((line) =>
+        line === "Welcome racer!" || line.startsWith('Name "racer" is')
+      );
+    await waitUntil(
+      () => clients.every(answered),
+      "an answer to every claim",
+      15_000,
+    );
+    const winners = clients.filter((client) =>
+      client.received.lines.includes("Welcome racer!")
+    );
+    assert.equal(winners.length, 1);
+  } finally {
+    await closeAll(clients);
+  }
+});
+
+Deno.test({
+  ...TEST,
+  name:
+    "history on join comes from the room, also after a node restart; an empty stream is seeded once",
+}, async () => {
+  const dir = await Deno.makeTempDir({ prefix: "chat_seed_" });
+  const clients: TestClient[] = [];
+  try {
+    // A log from a server of its own, as before the room was shared.
+    const old = await spawnServer([
+      "--no-web",
+      "--max-per-ip",
+      "0",
+      "--log",
+      `${dir}/old.txt`,
+    ]);
+    try {
+      const early = await TestClient.join(old.port, "early");
+      clients.push(early);
+      await early.send("old one");
+      await early.send("old two");
+      await early.send("/who");
+      await early.next(/^Online/);
+      await early.close();
+    } finally {
+      old.child.kill("SIGTERM");
+      await old.status(15_000);
+      await old.cleanup();
+    }
+    await Deno.copyFile(`${dir}/old.txt`, `${dir}/a.txt`);
+    await Deno.copyFile(`${dir}/old.txt`, `${dir}/b.txt`);
+    await using redis = await RedisServer.start();
+    await using nodes = await Nodes.start({
+      redisUrl: redis.url,
+      count: 0,
+      dir,
+    });
+    const a = await nodes.add(`${dir}/a.txt`);
+    const b = await nodes.add(`${dir}/b.txt`);
+    const ann = await TestClient.join(a.port, "ann");
+    clients.push(ann);
+    await ann.next("*** End of history (2 messages).");
+    const seeded = ann.received.lines.filter((l) => l.includes("old "));
+    assert.equal(seeded.length, 2);
+    await ann.send("new one");
+    const bob = await TestClient.join(b.port, "bob");
+    clients.push(bob);
+    await bob.next("*** End of history (3 messages).");
+    await bob.close();
+    // Node b restarts with an empty log: history still comes from Redis.
+    await nodes.shutDown(b);
+    await Deno.remove(`${dir}/b.txt`);
+    const b2 = await nodes.add(`${dir}/b2.txt`);
+    await ann.send("new two");
+    await ann.send("/who");
+    await ann.next(/^Online/);
+    const cat = await TestClient.join(b2.port, "cat");
+    clients.push(cat);
+    const end = await cat.next(/^\*\*\* End of history/);
+    assert.equal(end, "*** End of history (4 messages).");
+    const texts = cat.received.lines
+      .filter((line) => /^\[[^\]]+\] /.test(line))
+      .map((line) => line.replace(/^\[[^\]]+\] /, ""));
+    assert.deepEqual(texts, [
+      "early: old one",
+      "early: old two",
+      "ann: new one",
+      "ann: new two",
+    ]);
+  } finally {
+    await closeAll(clients);
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});
