@@ -15,6 +15,8 @@ import {
   waitUntil,
 } from "./helpers.ts";
 import { startHaproxy } from "./support/haproxy.ts";
+import { IrcLineClient } from "./support/irc_line_client.ts";
+import { WebTestClient } from "./support/web_client.ts";
 
 Deno.test("chat server behind haproxy send-proxy sees the client's own address", async () => {
   const dir = await Deno.makeTempDir({ prefix: "chat_haproxy_" });
@@ -57,6 +59,52 @@ Deno.test("chat server behind haproxy send-proxy sees the client's own address",
       await clients[1].next("user0: through the proxy");
     } finally {
       for (const client of clients) await client.close();
+    }
+    await server.write("Terminate server\n");
+    assert.equal((await server.status(10_000)).code, 0);
+  } finally {
+    await server.cleanup();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("web and IRC doors behind haproxy: http with forwardfor, tcp with send-proxy-v2", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "chat_haproxy_doors_" });
+  const server = await spawnServer([
+    "--log",
+    `${dir}/chat.log`,
+    "--web-port",
+    "0",
+    "--irc-port",
+    "0",
+    "--trust-proxy",
+    "127.0.0.1",
+  ], { cwd: dir });
+  try {
+    const webLine = await server.stdout.next(
+      /^Web chat at http:\/\/127\.0\.0\.1:/,
+    );
+    const webPort = Number(webLine.match(/:(\d+)\/$/)![1]);
+    const ircLine = await server.stdout.next(/^IRC at /);
+    const ircPort = Number(ircLine.match(/:(\d+), channel/)![1]);
+    await using haproxy = await startHaproxy({
+      frontends: [
+        { backendPort: webPort, sendProxy: "none", mode: "http" },
+        { backendPort: ircPort, sendProxy: "v2" },
+      ],
+    });
+    const [webFront, ircFront] = haproxy.ports;
+    const page = await WebTestClient.join(webFront, "wendy");
+    const irc = await IrcLineClient.joined(ircFront, "ivan", "#chat");
+    try {
+      page.send("hello through haproxy");
+      await irc.next(/^:wendy!web@chat PRIVMSG #chat :hello through haproxy$/);
+      await irc.send("PRIVMSG #chat :and back");
+      const back = await page.next((f) => f.type === "message" && !f.own);
+      assert.equal(back.text, "and back");
+    } finally {
+      await irc.close();
+      await page.close();
     }
     await server.write("Terminate server\n");
     assert.equal((await server.status(10_000)).code, 0);

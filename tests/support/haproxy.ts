@@ -37,6 +37,12 @@ export interface HaproxyFrontend {
    * checks that end with a FIN, where plain `check` ends with a reset.
    */
   backendLines?: string[];
+  /**
+   * `http` for a web door: HAProxy then adds `X-Forwarded-For` (`option
+   * forwardfor`) instead of a PROXY header, which Deno.serve cannot read.
+   * Default `tcp`.
+   */
+  mode?: "tcp" | "http";
 }
 
 /** Options of {@linkcode startHaproxy}. */
@@ -212,13 +218,18 @@ function makeConfig(
       ...send,
       ...(frontend.serverOptions ?? []),
     ];
+    const http = frontend.mode === "http"
+      ? ["  mode http", "  option forwardfor"]
+      : [];
     lines.push(
       "",
       `frontend f${i}`,
       `  bind 127.0.0.1:${ports[i]}`,
+      ...http,
       `  default_backend b${i}`,
       "",
       `backend b${i}`,
+      ...(frontend.mode === "http" ? ["  mode http"] : []),
       ...(frontend.backendLines ?? []).map((line) => `  ${line}`),
       `  ${server.join(" ")}`,
     );
