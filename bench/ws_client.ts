@@ -194,28 +194,31 @@ export class WsLoadClient extends StreamClient implements FrameSink {
     }
   }
 
-  /** A data message: one JSON event. */
+  /** A data message: one or more JSON events, one a line. */
   onMessage(
     opcode: typeof Opcode.Text | typeof Opcode.Binary,
     payload: Uint8Array,
     start: number,
     end: number,
   ): void {
-    const text = decoder.decode(payload.subarray(start, end));
+    const frame = decoder.decode(payload.subarray(start, end));
     if (opcode !== Opcode.Text) {
       this.ctx.fail(`client ${this.name}: binary frame from the server`);
       return;
     }
-    let ev: ServerEvent;
-    try {
-      ev = JSON.parse(text);
-    } catch {
-      this.ctx.fail(
-        `client ${this.name}: frame is not JSON: ${quoteLine(text)}`,
-      );
-      return;
+    // The server coalesces: one or more events a frame, one JSON a line.
+    for (const text of frame.split("\n")) {
+      let ev: ServerEvent;
+      try {
+        ev = JSON.parse(text);
+      } catch {
+        this.ctx.fail(
+          `client ${this.name}: frame is not JSON: ${quoteLine(text)}`,
+        );
+        return;
+      }
+      this.#event(ev, text);
     }
-    this.#event(ev, text);
   }
 
   #line(s: string): void {

@@ -17,6 +17,7 @@ import type { ChatConnection, ChatRoom } from "../room/chat_room.ts";
 import type { Rendered, Renderer } from "../room/events.ts";
 import type { Metrics } from "../room/metrics.ts";
 import { reasonText, serverText } from "../room/texts.ts";
+import { setImmediate } from "node:timers";
 import { webFormat, webNotice } from "./web_format.ts";
 import css from "./web/page.css" with { type: "text" };
 import html from "./web/index.html" with { type: "text" };
@@ -102,6 +103,42 @@ function overLimit(text: string, max: number): boolean {
   return encoder.encode(text).length > max;
 }
 
+// Sockets with events queued. One round, after the event loop has handed
+// out every ready read, sends each its events as one frame (JSON objects
+// separated by `\n`), as the TCP outbox coalesces writes: a join storm or
+// a busy room costs a send per socket per round, not per event.
+let due: WebConnection[] = [];
+
+function flushDue(): void {
+  const sockets = due;
+  due = [];
+  for (const socket of sockets) socket.flush();
+  lastParts = lastJoined = null;
+}
+
+// Recipients of the same broadcasts queue the same strings in the same
+// order: one joined frame serves them all.
+let lastParts: string[] | null = null;
+let lastJoined: string | null = null;
+
+function joinFrames(parts: string[]): string {
+  if (parts.length === 1) return parts[0];
+  const last = lastParts;
+  if (last !== null && last.length === parts.length) {
+    let same = true;
+    for (let i = 0; i < parts.length; i++) {
+      if (last[i] !== parts[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return lastJoined!;
+  }
+  lastParts = parts;
+  lastJoined = parts.join("\n");
+  return lastJoined;
+}
+
 /** A browser's socket, as the chat room sees it. */
 class WebConnection implements ChatConnection {
   readonly address: string;
@@ -114,6 +151,9 @@ class WebConnection implements ChatConnection {
   #maxSendq: number;
   #metrics: Metrics;
   #queue: Line[] = [];
+  // Events queued since the last frame, and whether a round will send them.
+  #pending: string[] = [];
+  #scheduled = false;
   #waiting: PromiseWithResolvers<Line[] | null> | null = null;
   #ended = false;
   #closed = false;
@@ -148,22 +188,33 @@ class WebConnection implements ChatConnection {
   }
 
   deliver(output: Rendered): void {
-    if (this.#closed || this.#socket.readyState !== WebSocket.OPEN) return;
-    const frames = typeof output === "string" ? [output] : output;
-    if (frames instanceof Uint8Array) return;
-    let added = 0;
-    for (const text of frames) {
-      this.#socket.send(text);
-      added += text.length;
+    if (this.#closed || output instanceof Uint8Array) return;
+    if (typeof output === "string") this.#pending.push(output);
+    else for (const text of output) this.#pending.push(text);
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      due.push(this);
+      if (due.length === 1) setImmediate(flushDue);
     }
-    this.#metrics.bytesOut += added;
-    this.#checkSendq(added);
+  }
+
+  /** Sends what was queued as one frame; for the round in this module. */
+  flush(): void {
+    this.#scheduled = false;
+    const pending = this.#pending;
+    if (pending.length === 0) return;
+    this.#pending = [];
+    if (this.#closed || this.#socket.readyState !== WebSocket.OPEN) return;
+    const text = joinFrames(pending);
+    this.#socket.send(text);
+    this.#metrics.bytesOut += text.length;
+    this.#checkSendq(text.length);
   }
 
   async drain(): Promise<void> {
     while (
       !this.#closed && this.#socket.readyState === WebSocket.OPEN &&
-      this.#socket.bufferedAmount > 0
+      (this.#scheduled || this.#socket.bufferedAmount > 0)
     ) {
       await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
     }

@@ -8,7 +8,7 @@
 
 import { WAIT_MS, waitUntil } from "../helpers.ts";
 
-/** One frame the server sent, parsed. */
+/** One event the server sent, parsed. */
 export type WebFrame = Record<string, unknown> & { type: string };
 
 /** Options of {@linkcode WebTestClient.connect}. */
@@ -33,11 +33,14 @@ export class WebTestClient {
   private constructor(socket: WebSocket) {
     this.socket = socket;
     socket.onmessage = (event) => {
-      this.frames.push(
-        typeof event.data === "string"
-          ? JSON.parse(event.data)
-          : { type: "binary" },
-      );
+      if (typeof event.data !== "string") {
+        this.frames.push({ type: "binary" });
+        return;
+      }
+      // One or more events a frame, one JSON object a line.
+      for (const line of event.data.split("\n")) {
+        this.frames.push(JSON.parse(line));
+      }
     };
     this.#closedPromise = new Promise((resolve) => {
       socket.onclose = () => {

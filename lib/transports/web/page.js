@@ -414,13 +414,18 @@ function connect() {
   state.socket = socket;
   socket.addEventListener("message", (message) => {
     if (socket !== state.socket || typeof message.data !== "string") return;
-    let event;
-    try {
-      event = JSON.parse(message.data);
-    } catch {
-      return;
+    // A frame holds one or more events, one JSON object a line.
+    for (const line of message.data.split("\n")) {
+      let event;
+      try {
+        event = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      if (event !== null && typeof event === "object") handle(event);
+      // An event may end this socket (a reconnect, say): stop reading it.
+      if (socket !== state.socket) return;
     }
-    if (event !== null && typeof event === "object") handle(event);
   });
   socket.addEventListener("close", () => {
     if (socket === state.socket) closed();
