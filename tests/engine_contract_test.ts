@@ -1,0 +1,313 @@
+/**
+ * The engine contract, run against both engines: the memory engine and the
+ * Redis engine (on a real redis-server), each with a fake sink. Also what
+ * only a shared engine has: two nodes on one Redis.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import type {
+  EngineSink,
+  Holder,
+  PrivateMessage,
+  RoomEngine,
+  RoomMessage,
+} from "../lib/engine/engine.ts";
+import { MemoryEngine } from "../lib/engine/memory_engine.ts";
+import { RedisEngine } from "../lib/engine/redis_engine.ts";
+import type { HistoryEntry } from "../lib/room/events.ts";
+import { RedisServer } from "./support/redis_server.ts";
+import { waitUntil } from "./helpers.ts";
+
+const TEST = { sanitizeOps: true, sanitizeResources: true };
+
+/** A sink that keeps what it was handed. */
+class FakeSink implements EngineSink {
+  readonly received: RoomMessage[] = [];
+  readonly privates: PrivateMessage[] = [];
+  readonly statuses: string[] = [];
+  receive(message: RoomMessage): void {
+    this.received.push(message);
+  }
+  receivePrivate(message: PrivateMessage): void {
+    this.privates.push(message);
+  }
+  status(state: "split" | "whole" | "lostPlace"): void {
+    this.statuses.push(state);
+  }
+}
+
+interface Harness {
+  engine: RoomEngine;
+  sink: FakeSink;
+}
+
+type Factory = (
+  options: { historyLimit: number; history?: HistoryEntry[] },
+) => Promise<Harness & { close(): Promise<void> }>;
+
+function holder(engine: RoomEngine, name: string): Holder {
+  return {
+    name,
+    transport: "tcp",
+    address: "127.0.0.1:1",
+    present: false,
+    node: engine.node,
+  };
+}
+
+function said(engine: RoomEngine, text: string, from = "ann"): RoomMessage {
+  return {
+    event: {
+      type: "message",
+      time: Date.now(),
+      from,
+      text,
+      own: false,
+      via: "tcp",
+    },
+    from: "1",
+    node: engine.node,
+  };
+}
+
+function texts(sink: FakeSink): string[] {
+  return sink.received.flatMap((m) =>
+    m.event.type === "message" ? [m.event.text] : []
+  );
+}
+
+const memory: Factory = async (options) => {
+  const engine = new MemoryEngine(options);
+  const sink = new FakeSink();
+  await engine.start(sink);
+  return { engine, sink, close: () => engine.close() };
+};
+
+const redis: Factory = async (options) => {
+  const server = await RedisServer.start();
+  const engine = new RedisEngine({ url: server.url, ...options });
+  const sink = new FakeSink();
+  try {
+    await engine.start(sink);
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+  return {
+    engine,
+    sink,
+    async close() {
+      await engine.close();
+      await server.stop();
+    },
+  };
+};
+
+for (const [kind, make] of [["memory", memory], ["redis", redis]] as const) {
+  Deno.test({
+    ...TEST,
+    name: `${kind} engine: claim, taken in any case, release, claim again`,
+  }, async () => {
+    const { engine, close } = await make({ historyLimit: 5 });
+    try {
+      const ann = holder(engine, "Ann");
+      assert.equal(await engine.claim(ann), "ok");
+      assert.equal(engine.find("ANN")?.name, "Ann");
+      assert.equal(await engine.claim(holder(engine, "aNN")), "taken");
+      engine.release(ann);
+      assert.equal(engine.find("ann"), undefined);
+      assert.equal(await engine.claim(holder(engine, "ann")), "ok");
+    } finally {
+      await close();
+    }
+  });
+
+  Deno.test({
+    ...TEST,
+    name: `${kind} engine: rename, taken target, case-only rename`,
+  }, async () => {
+    const { engine, close } = await make({ historyLimit: 5 });
+    try {
+      const ann = holder(engine, "ann");
+      const bob = holder(engine, "bob");
+      assert.equal(await engine.claim(ann), "ok");
+      assert.equal(await engine.claim(bob), "ok");
+      assert.equal(await engine.rename(ann, "BOB"), "taken");
+      assert.equal(ann.name, "ann");
+      assert.equal(await engine.rename(ann, "cat"), "ok");
+      assert.equal(ann.name, "cat");
+      assert.equal(engine.find("ann"), undefined);
+      assert.equal(engine.find("CAT"), ann);
+      assert.equal(await engine.rename(ann, "Cat"), "ok");
+      assert.equal(engine.find("cat")?.name, "Cat");
+      assert.equal(await engine.claim(holder(engine, "ann")), "ok");
+    } finally {
+      await close();
+    }
+  });
+
+  Deno.test({ ...TEST, name: `${kind} engine: presence` }, async () => {
+    const { engine, close } = await make({ historyLimit: 5 });
+    try {
+      const ann = holder(engine, "ann");
+      const bob = holder(engine, "bob");
+      await engine.claim(ann);
+      await engine.claim(bob);
+      assert.deepEqual(engine.present(), []);
+      engine.setPresent(ann, true);
+      assert.deepEqual(engine.present().map((h) => h.name), ["ann"]);
+      engine.setPresent(bob, true);
+      engine.setPresent(ann, false);
+      assert.deepEqual(engine.present().map((h) => h.name), ["bob"]);
+      engine.release(bob);
+      assert.deepEqual(engine.present(), []);
+    } finally {
+      await close();
+    }
+  });
+
+  Deno.test({
+    ...TEST,
+    name:
+      `${kind} engine: published events come back through receive, in order`,
+  }, async () => {
+    const { engine, sink, close } = await make({ historyLimit: 5 });
+    try {
+      await engine.claim(holder(engine, "ann"));
+      const sent = Array.from({ length: 50 }, (_, i) => `m${i}`);
+      for (const text of sent) engine.publish(said(engine, text));
+      await waitUntil(() => sink.received.length >= 50, "50 events back");
+      assert.deepEqual(texts(sink), sent);
+      assert.ok(sink.received.every((m) => m.node === engine.node));
+    } finally {
+      await close();
+    }
+  });
+
+  Deno.test({
+    ...TEST,
+    name: `${kind} engine: a private message reaches the target's node`,
+  }, async () => {
+    const { engine, sink, close } = await make({ historyLimit: 5 });
+    try {
+      await engine.claim(holder(engine, "bob"));
+      engine.sendPrivate({
+        event: {
+          type: "private",
+          time: Date.now(),
+          from: "ann",
+          to: "bob",
+          text: "psst",
+          own: false,
+          via: "tcp",
+        },
+        node: engine.node,
+      });
+      await waitUntil(() => sink.privates.length === 1, "the private");
+      assert.equal(sink.privates[0].event.text, "psst");
+    } finally {
+      await close();
+    }
+  });
+
+  Deno.test({
+    ...TEST,
+    name: `${kind} engine: history keeps the last messages up to its limit`,
+  }, async () => {
+    const old = [{ time: 1, from: "old", text: "before", action: false }];
+    const { engine, sink, close } = await make({
+      historyLimit: 3,
+      history: old,
+    });
+    try {
+      await engine.claim(holder(engine, "ann"));
+      assert.deepEqual(engine.history().map((e) => e.text), ["before"]);
+      for (const text of ["a", "b", "c", "d"]) {
+        engine.publish(said(engine, text));
+      }
+      await waitUntil(() => sink.received.length === 4, "4 events back");
+      assert.deepEqual(engine.history().map((e) => e.text), ["b", "c", "d"]);
+    } finally {
+      await close();
+    }
+  });
+}
+
+Deno.test({
+  ...TEST,
+  name:
+    "redis engine: two nodes share names, presence, events in one order and history",
+}, async () => {
+  await using server = await RedisServer.start();
+  const a = new RedisEngine({ url: server.url, historyLimit: 10 });
+  const b = new RedisEngine({ url: server.url, historyLimit: 10 });
+  const sinkA = new FakeSink(), sinkB = new FakeSink();
+  await a.start(sinkA);
+  try {
+    await b.start(sinkB);
+    try {
+      const ann = holder(a, "ann");
+      assert.equal(await a.claim(ann), "ok");
+      assert.equal(await b.claim(holder(b, "ANN")), "taken");
+      assert.equal(await b.claim(holder(b, "bob")), "ok");
+      a.setPresent(ann, true);
+      await waitUntil(() => b.find("ann")?.present === true, "ann at b");
+      assert.equal(b.find("ann")?.node, a.node);
+      assert.deepEqual(b.present().map((h) => h.name), ["ann"]);
+      // Two publishers: both sinks get one sequence.
+      for (let i = 0; i < 20; i++) {
+        a.publish(said(a, `a${i}`));
+        b.publish(said(b, `b${i}`, "bob"));
+      }
+      await waitUntil(
+        () => sinkA.received.length === 40 && sinkB.received.length === 40,
+        "40 events at each node",
+      );
+      assert.deepEqual(texts(sinkA), texts(sinkB));
+      assert.deepEqual(a.history(), b.history());
+      assert.equal(a.history().length, 10);
+      // A rename is seen by the other node, and frees the old name.
+      assert.equal(await a.rename(ann, "anna"), "ok");
+      await waitUntil(() => b.find("anna") !== undefined, "anna at b");
+      assert.equal(b.find("ann"), undefined);
+      assert.equal(await b.rename(b.find("bob")!, "ANNA"), "taken");
+      // Claims take one round trip.
+      const times: number[] = [];
+      for (let i = 0; i < 200; i++) {
+        const started = performance.now();
+        assert.equal(await a.claim(holder(a, `u${i}`)), "ok");
+        times.push(performance.now() - started);
+      }
+      times.sort((x, y) => x - y);
+      const p99 = times[Math.floor(times.length * 0.99)];
+      console.log(
+        `claim p50 ${times[100].toFixed(2)} ms, p99 ${p99.toFixed(2)} ms`,
+      );
+      assert.ok(p99 < 50, `claim p99 ${p99} ms`);
+    } finally {
+      await b.close();
+    }
+    // b is gone: its names are free at once.
+    await waitUntil(() => a.find("bob") === undefined, "bob freed at a");
+    assert.equal(await a.claim(holder(a, "bob")), "ok");
+  } finally {
+    await a.close();
+  }
+});
+
+Deno.test({
+  ...TEST,
+  name:
+    "redis engine: start rejects with a clear error when Redis is unreachable",
+}, async () => {
+  const server = await RedisServer.start();
+  const url = server.url;
+  await server.stop();
+  const engine = new RedisEngine({ url, historyLimit: 5 });
+  await assert.rejects(
+    () => engine.start(new FakeSink()),
+    /Cannot connect to Redis at "127\.0\.0\.1:\d+": connection refused/,
+  );
+});
