@@ -208,6 +208,7 @@ export class WsLoadClient extends StreamClient implements FrameSink {
     }
     // The server coalesces: one or more events a frame, one JSON a line.
     for (const text of frame.split("\n")) {
+      if (text === "") continue;
       let ev: ServerEvent;
       try {
         ev = JSON.parse(text);
