@@ -359,3 +359,85 @@ Deno.test("server process serves several clients that chat with each other", asy
     assert.equal((await server.status()).code, 0);
   });
 });
+
+Deno.test("server process reports a web port in use in one line and exits 2", async () => {
+  await scoped(async ({ dir, track }) => {
+    const blocker = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    try {
+      const port = (blocker.addr as Deno.NetAddr).port;
+      const server = track(spawnProgram("server.ts", [
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--web-port",
+        String(port),
+        "--log",
+        `${dir}/chat.log`,
+      ], { cwd: dir }));
+      const status = await server.status(START_MS);
+      assert.equal(status.code, 2);
+      const errors = nonEmpty(server.stderr.lines);
+      assert.equal(errors.length, 1, errors.join(" | "));
+      assert.equal(errors[0], `Port ${port} on 127.0.0.1 is already in use.`);
+      assertNoStackTrace(server.stderr.lines);
+    } finally {
+      blocker.close();
+    }
+  });
+});
+
+Deno.test("server process refuses a bad IRC channel in one line and exits 2", async () => {
+  await scoped(async ({ dir, track }) => {
+    const server = track(spawnProgram("server.ts", [
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--no-web",
+      "--irc-port",
+      "0",
+      "--irc-channel",
+      "chat",
+      "--log",
+      `${dir}/chat.log`,
+    ], { cwd: dir }));
+    const status = await server.status(START_MS);
+    assert.equal(status.code, 2);
+    const errors = nonEmpty(server.stderr.lines);
+    assert.equal(errors.length, 1, errors.join(" | "));
+    assert.match(errors[0], /IRC channel "chat"/);
+    assertNoStackTrace(server.stderr.lines);
+  });
+});
+
+Deno.test("server process on 0.0.0.0 prints a web address per IPv4 address, then localhost, and the IRC door", async () => {
+  await scoped(async ({ dir, track }) => {
+    const server = track(
+      await spawnServer([
+        "--host",
+        "0.0.0.0",
+        "--irc-port",
+        "0",
+        "--log",
+        `${dir}/chat.log`,
+      ], { cwd: dir }),
+    );
+    await server.stdout.next(/^Web chat at http:\/\/localhost:\d+\/$/);
+    const web = server.stdout.lines.filter((l) => l.startsWith("Web chat at"));
+    const ipv4 = Deno.networkInterfaces().filter((i) =>
+      i.family === "IPv4" && !i.address.startsWith("127.")
+    ).map((i) => i.address);
+    const port = web.at(-1)!.match(/:(\d+)\/$/)![1];
+    assert.deepEqual(
+      web,
+      [...ipv4, "localhost"].map((h) => `Web chat at http://${h}:${port}/`),
+    );
+    await server.stdout.next(/^IRC at 0\.0\.0\.0:\d+, channel #chat$/);
+    const page = await fetch(`http://127.0.0.1:${port}/`);
+    assert.equal(page.status, 200);
+    await page.body?.cancel();
+    await server.write("Terminate server\n");
+    assert.equal((await server.status()).code, 0);
+  });
+});
