@@ -10,7 +10,7 @@
  */
 
 import { isIP } from "node:net";
-import { parse } from "./flags.ts";
+import { parse, type Parsed } from "./flags.ts";
 
 /** Usage of the task, printed by `--help`. */
 export const CERT_USAGE =
@@ -44,7 +44,7 @@ const DNS_NAME =
 const FILES = ["ca.crt", "ca.key", "server.crt", "server.key"] as const;
 
 /** Parses the task's flags. */
-export function parseCertFlags(args: string[]) {
+export function parseCertFlags(args: string[]): Parsed<CertFlags> {
   const s = { type: "string" } as const;
   return parse<CertFlags>(args, { host: s, ip: s, out: s }, (v) => {
     const host = v.host as string | undefined;

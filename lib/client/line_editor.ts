@@ -24,6 +24,7 @@ export class LineEditor {
   #draft = "";
   #historySize: number;
 
+  /** Creates an empty editor with an empty history. */
   constructor(options: LineEditorOptions = {}) {
     this.#historySize = options.historySize ?? 500;
   }

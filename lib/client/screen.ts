@@ -100,6 +100,7 @@ export class Screen {
   #columns: number;
   #closed = false;
 
+  /** Creates a screen that writes through `options.write`. */
   constructor(options: ScreenOptions) {
     this.#write = options.write;
     this.#writeError = options.writeError ?? options.write;

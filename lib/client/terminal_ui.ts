@@ -76,6 +76,7 @@ export class TerminalUi implements LineSource {
   #raw = false;
   #onResize = () => this.#screen.render();
 
+  /** Creates the terminal front end; nothing is drawn before it starts. */
   constructor(options: TerminalUiOptions) {
     this.#options = options;
     this.#screen = new Screen({

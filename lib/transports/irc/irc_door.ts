@@ -78,7 +78,8 @@ export interface IrcConnectionOptions {
 export class IrcConnection implements ChatConnection {
   readonly address: string;
   readonly ip: string;
-  readonly transport = IRC_TRANSPORT;
+  /** Always `irc`. */
+  readonly transport: string = IRC_TRANSPORT;
   readonly renderer: Renderer;
   readonly interpreter: IrcInterpreter;
   onCut: ((reason: string) => void) | null = null;

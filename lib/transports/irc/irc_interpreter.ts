@@ -167,7 +167,7 @@ export class IrcInterpreter implements Interpreter {
   /** When the session registered, in seconds since the epoch. */
   signonSeconds = 0;
   /** When the user last spoke, in ms (performance clock), for WHOIS idle. */
-  lastSpokeAt = performance.now();
+  lastSpokeAt: number = performance.now();
   #context: IrcContext;
   #deliver: (bytes: Uint8Array) => void;
   #cut: (reason: string) => void;
