@@ -18,10 +18,13 @@ import {
 } from "./load_client.ts";
 import {
   cpuBetween,
+  cpuByProcess,
   type CpuUse,
   otherCpuPct,
+  sampleEach,
   sampleProc,
   sampleSystem,
+  sumSamples,
   type Target,
 } from "./proc.ts";
 import { Histogram, type LatencySummary, sleep, waitUntil } from "./stats.ts";
@@ -49,7 +52,13 @@ export interface PmResult {
   roundTrips: number;
   roundTripsPerSec: number;
   rttMs: LatencySummary;
-  server: { cpu: CpuUse | null; usPerRoundTrip: number | null };
+  /** The system under test: one server, or the sum over all its processes. */
+  server: {
+    cpu: CpuUse | null;
+    /** CPU % of each process (`node1`, `node2`, `redis`...). */
+    cpuByProcess: { label: string; cpuPct: number }[] | null;
+    usPerRoundTrip: number | null;
+  };
   generator: { cpu: CpuUse | null };
   /** CPU % (of one core) used by other processes while measuring. */
   otherCpuPct: number | null;
@@ -214,11 +223,12 @@ export async function runPm(opts: PmOptions): Promise<PmResult | null> {
     run.sending = true;
     for (let p = 0; p < opts.pairs; p++) run.ping(p);
     await sleep(opts.warmupSeconds * 1000);
-    const [srvA, genA, sysA] = await Promise.all([
-      sampleProc(target.pid),
+    const [eachA, genA, sysA] = await Promise.all([
+      sampleEach(target),
       sampleProc(Deno.pid),
       sampleSystem(),
     ]);
+    const srvA = sumSamples(eachA);
     const tA = performance.now();
     run.measuring = true;
     const endAt = tA + opts.seconds * 1000;
@@ -226,11 +236,12 @@ export async function runPm(opts: PmOptions): Promise<PmResult | null> {
       await sleep(Math.min(50, endAt - performance.now()));
     }
     run.measuring = false;
-    const [srvB, genB, sysB] = await Promise.all([
-      sampleProc(target.pid),
+    const [eachB, genB, sysB] = await Promise.all([
+      sampleEach(target),
       sampleProc(Deno.pid),
       sampleSystem(),
     ]);
+    const srvB = sumSamples(eachB);
     const seconds = (performance.now() - tA) / 1000;
     const roundTrips = run.roundTrips;
     run.sending = false;
@@ -263,6 +274,7 @@ export async function runPm(opts: PmOptions): Promise<PmResult | null> {
       rttMs: run.hist.summary(),
       server: {
         cpu: srvCpu,
+        cpuByProcess: cpuByProcess(target, eachA, eachB),
         usPerRoundTrip: srvCpu && roundTrips > 0
           ? (srvCpu.cpuSec * 1e6) / roundTrips
           : null,

@@ -252,6 +252,8 @@ export interface StartServerOptions {
   web?: boolean;
   /** Also open the IRC door (`--irc-port 0`). */
   irc?: boolean;
+  /** More server flags, e.g. `["--redis", "redis://127.0.0.1:6379"]`. */
+  args?: string[];
 }
 
 /** Which optional doors this checkout's server.ts offers. */
@@ -388,6 +390,7 @@ export async function startServer(
   ];
   if (opts.web) serverArgs.push("--web-port", "0");
   if (opts.irc) serverArgs.push("--irc-port", "0");
+  serverArgs.push(...(opts.args ?? []));
   const deno = Deno.execPath();
   const [cmd, args] = opts.pinCore === null
     ? [deno, serverArgs]
@@ -537,12 +540,93 @@ export async function startServer(
   return handle;
 }
 
+/** One process of the system under test (a node, redis-server). */
+export interface TargetProc {
+  /** Short name in tables: `node1`, `redis`... */
+  label: string;
+  pid: number;
+}
+
 /** Where the scenarios connect, and the server process if known. */
 export interface Target {
   host: string;
   port: number;
   /** Server PID for CPU/RSS readings, or null if unknown. */
   pid: number | null;
+  /**
+   * Every process of the system under test when it is more than one (all
+   * nodes and redis-server): CPU and RSS readings are their sums. Absent:
+   * `pid` alone.
+   */
+  procs?: TargetProc[];
+}
+
+/** The processes whose CPU counts for `target` (may be empty). */
+export function targetProcs(target: Target): TargetProc[] {
+  if (target.procs !== undefined) return target.procs;
+  return target.pid === null ? [] : [{ label: "server", pid: target.pid }];
+}
+
+/**
+ * Samples every process of `target` at once (one /proc read); null if one
+ * of them is gone or none is known.
+ */
+export async function sampleEach(
+  target: Target,
+): Promise<ProcSample[] | null> {
+  const procs = targetProcs(target);
+  if (procs.length === 0) return null;
+  if (procs.length === 1) {
+    const one = await sampleProc(procs[0].pid);
+    return one === null ? null : [one];
+  }
+  const t0 = performance.now();
+  const texts = await readProcTexts(
+    procs.flatMap((p) => [`/proc/${p.pid}/stat`, `/proc/${p.pid}/status`]),
+  );
+  const t1 = performance.now();
+  if (texts === null) return null;
+  const hz = await clockTicksPerSecond();
+  const out: ProcSample[] = [];
+  for (let i = 0; i < procs.length; i++) {
+    const rss = parseStatusKiB(texts[2 * i + 1]);
+    if (rss === null) return null;
+    out.push({
+      cpuSec: parseCpuTicks(texts[2 * i]) / hz,
+      rssKiB: rss,
+      at: (t0 + t1) / 2,
+    });
+  }
+  return out;
+}
+
+/** The sum of {@linkcode sampleEach} (CPU seconds and RSS of all). */
+export function sumSamples(each: ProcSample[] | null): ProcSample | null {
+  if (each === null || each.length === 0) return null;
+  return {
+    cpuSec: each.reduce((a, s) => a + s.cpuSec, 0),
+    rssKiB: each.reduce((a, s) => a + s.rssKiB, 0),
+    at: each[0].at,
+  };
+}
+
+/** Samples `target`: the sum over all its processes. */
+export async function sampleTarget(target: Target): Promise<ProcSample | null> {
+  return sumSamples(await sampleEach(target));
+}
+
+/** CPU % of one core of each process between two {@linkcode sampleEach}. */
+export function cpuByProcess(
+  target: Target,
+  a: ProcSample[] | null,
+  b: ProcSample[] | null,
+): { label: string; cpuPct: number }[] | null {
+  const procs = targetProcs(target);
+  if (a === null || b === null || a.length !== procs.length) return null;
+  return procs.map((p, i) => ({
+    label: p.label,
+    cpuPct: cpuBetween(a[i], b[i])?.cpuPct ?? 0,
+  }));
 }
 
 /** CPU used by a process between two samples. */
