@@ -17,7 +17,20 @@
  * deno task bench --transport tcp,ws,mixed,irc     # each door, one table
  * deno task bench --peers                          # ours beside ncat, ngircd, inspircd
  * deno task bench --peer ngircd --transport irc    # ours over IRC beside ngircd
+ * deno task bench --engine memory,redis,redis2 --scenario fanout,pm,claims
  * ```
+ *
+ * Engines (`--engine`, default memory): `memory` is one server process;
+ * `redis` starts a redis-server (redis.ts: free 127.0.0.1 port, temp dir,
+ * `--save '' --appendonly no`) and one node with `--redis URL`; `redis2`
+ * two nodes on it, client `i` on node `i % 2` (so every pm pair spans both
+ * nodes). Each run gets a fresh redis-server, stopped and removed after
+ * the nodes. Nodes and redis-server share core 1, the generator core 0.
+ * CPU figures ("srv") are then the sum of every node and redis-server. A
+ * missing redis-server skips those engines with one line; before the runs
+ * `redis-benchmark` gives a reference PUBLISH rate (skipped if missing).
+ * The claims scenario (claims.ts, TCP only, ours only) times name to
+ * `Welcome NAME!` over sequential registrations.
  *
  * Transports (`--transport`): `tcp` (the line protocol), `ws` (the
  * WebSocket door, `--web-port 0`, ws_client.ts), `irc` (the IRC door,
@@ -93,6 +106,15 @@ import {
   startPeer,
 } from "./peers.ts";
 import { type PmResult, runPm } from "./pm.ts";
+import { type ClaimsResult, runClaims } from "./claims.ts";
+import {
+  findRedisBenchmark,
+  findRedisServer,
+  type RedisBenchmarkResult,
+  type RedisHandle,
+  runRedisBenchmark,
+  startRedis,
+} from "./redis.ts";
 import {
   clockTicksPerSecond,
   fileLimits,
@@ -108,13 +130,35 @@ import {
 import {
   type ComparisonColumn,
   renderComparison,
+  renderEngines,
   renderTables,
 } from "./report.ts";
 import { raceTimeout } from "./stats.ts";
 import { WsLoadClient } from "./ws_client.ts";
 
 /** Scenario names accepted by `--scenario`. */
-export type ScenarioName = "fanout" | "connect" | "pm";
+export type ScenarioName = "fanout" | "connect" | "pm" | "claims";
+
+const SCENARIOS: readonly ScenarioName[] = [
+  "fanout",
+  "connect",
+  "pm",
+  "claims",
+];
+
+/**
+ * Where our server keeps the room (`--engine`): `memory` is one process
+ * (today's server); `redis` one node on a redis-server the bench starts;
+ * `redis2` two nodes on it, clients alternating between them.
+ */
+export type Engine = "memory" | "redis" | "redis2";
+
+const ENGINES: readonly Engine[] = ["memory", "redis", "redis2"];
+
+/** Server processes (nodes) of an engine. */
+export function nodesOf(engine: Engine): number {
+  return engine === "redis2" ? 2 : 1;
+}
 
 /** How the load clients reach our server (`--transport`). */
 export type Transport = "tcp" | "ws" | "irc" | "mixed";
@@ -123,7 +167,7 @@ const TRANSPORTS: readonly Transport[] = ["tcp", "ws", "irc", "mixed"];
 
 /** A server under test: ours over one transport, or a peer. */
 export type System =
-  | { kind: "ours"; transport: Transport; label: string }
+  | { kind: "ours"; transport: Transport; engine: Engine; label: string }
   | { kind: "peer"; peer: PeerInfo; label: string };
 
 /** Parsed command-line configuration. */
@@ -154,6 +198,10 @@ export interface BenchConfig {
   transports: Transport[];
   /** Peers to run beside ours (empty without `--peers`). */
   peers: PeerName[];
+  /** Engines of our server to run, in order (default memory). */
+  engines: Engine[];
+  /** Measured registrations of the claims scenario. */
+  claims: number;
 }
 
 /** One scenario execution (one server lifetime). */
@@ -162,7 +210,7 @@ export interface RunRecord {
   /** Which server: `ours/tcp`, `ours/ws`, `ngircd`... */
   system: string;
   repeat: number;
-  results: (FanoutResult | ConnectResult | PmResult)[];
+  results: (FanoutResult | ConnectResult | PmResult | ClaimsResult)[];
   failures: string[];
   warnings: string[];
   serverStop: StopResult | null;
@@ -171,7 +219,7 @@ export interface RunRecord {
 
 const USAGE = `Usage: deno task bench [flags]
 
-  --scenario fanout|connect|pm|all   (default all)
+  --scenario fanout|connect|pm|claims|all  (default all = fanout,connect,pm)
   --mode both|saturation|rate        fanout modes (default both)
   --clients N          fanout clients (default 1000)
   --senders S          fanout senders (default 10)
@@ -185,6 +233,12 @@ const USAGE = `Usage: deno task bench [flags]
   --connect-clients N  connect scenario clients (default 10000; 2000 with
                        --peers, for every server alike)
   --pairs P            pm scenario pairs (default 50)
+  --claims N           claims scenario: sequential registrations measured
+                       (default 500, after 20 unmeasured)
+  --engine E[,E]       our server's room: memory (one process), redis (one
+                       node on a redis-server started here), redis2 (two
+                       nodes on it, clients alternating); several run one
+                       after the other (default memory)
   --concurrency C      clients registering at once (default 64)
   --read-buf KIB       read buffer per connection, fanout/pm (default 256)
   --connect-read-buf KIB  read buffer per connection, connect (default 16)
@@ -240,6 +294,8 @@ export function parseConfig(argv: string[]): BenchConfig | null {
       "msg-size": { type: "string" },
       probes: { type: "string" },
       "connect-clients": { type: "string" },
+      claims: { type: "string" },
+      engine: { type: "string", default: "memory" },
       pairs: { type: "string" },
       concurrency: { type: "string" },
       "read-buf": { type: "string" },
@@ -263,11 +319,17 @@ export function parseConfig(argv: string[]): BenchConfig | null {
   const scenarios: ScenarioName[] = scenarioArg === "all"
     ? ["fanout", "connect", "pm"]
     : scenarioArg.split(",").map((s) => {
-      if (s !== "fanout" && s !== "connect" && s !== "pm") {
+      if (!(SCENARIOS as readonly string[]).includes(s)) {
         throw new Error(`unknown --scenario ${s}`);
       }
-      return s;
+      return s as ScenarioName;
     });
+  const engines = [...new Set(values.engine.split(","))].map((e) => {
+    if (!(ENGINES as readonly string[]).includes(e)) {
+      throw new Error(`unknown --engine ${e} (${ENGINES.join(", ")})`);
+    }
+    return e as Engine;
+  });
   const modeArg = values.mode;
   const modes: FanoutMode[] = modeArg === "both"
     ? ["saturation", "rate"]
@@ -300,6 +362,8 @@ export function parseConfig(argv: string[]): BenchConfig | null {
   const cfg: BenchConfig = {
     transports,
     peers,
+    engines,
+    claims: positiveInt("claims", values.claims, 500),
     scenarios,
     modes,
     clients: positiveInt("clients", values.clients, 1000),
@@ -338,14 +402,25 @@ export function parseConfig(argv: string[]): BenchConfig | null {
       ? null
       : positiveInt("server-pid", values["server-pid"], 0),
   };
-  if (cfg.port !== null && (peers.length > 0 || transports.join() !== "tcp")) {
-    throw new Error("--port (an existing server) works with tcp and no peers");
+  if (
+    cfg.port !== null &&
+    (peers.length > 0 || transports.join() !== "tcp" ||
+      engines.join() !== "memory")
+  ) {
+    throw new Error(
+      "--port (an existing server) works with tcp, no peers and no --engine",
+    );
   }
   if (cfg.clients < 2) throw new Error("--clients must be at least 2");
   if (cfg.senders > cfg.clients) {
     throw new Error("--senders must not exceed --clients");
   }
-  const maxIdx = Math.max(cfg.clients, cfg.connectClients, cfg.pairs * 2);
+  const maxIdx = Math.max(
+    cfg.clients,
+    cfg.connectClients,
+    cfg.pairs * 2,
+    cfg.claims + CLAIMS_WARMUP,
+  );
   if (maxIdx > MAX_CLIENTS) {
     throw new Error(`at most ${MAX_CLIENTS} clients`);
   }
@@ -400,6 +475,11 @@ function cannotRun(
   doors: ServerDoors,
   clients: number,
 ): string | null {
+  if (scenario === "claims") {
+    if (system.kind === "peer") return "claims measures our server only";
+    if (system.transport !== "tcp") return "claims runs over TCP only";
+    return null;
+  }
   if (system.kind === "peer") {
     if (system.peer.protocol === "ncat" && scenario === "pm") {
       return "ncat --chat has no private messages";
@@ -444,24 +524,87 @@ function comparisonColumns(
   });
 }
 
-/** The client factory for our server's transport. */
-function oursDialer(t: Transport, server: ServerHandle | null): Dialer {
-  const webPort = server?.webPort ?? 0;
-  const ircPort = server?.ircPort ?? 0;
+/**
+ * The client factory for our server's transport. With several nodes
+ * client `i` goes to node `i % nodes` (mixed: node `(i >> 1) % nodes`, so
+ * both kinds of client are on every node).
+ */
+function oursDialer(t: Transport, servers: ServerHandle[]): Dialer {
+  const n = Math.max(1, servers.length);
+  const node = (i: number) => servers[i % n] ?? null;
+  const tcpPort = (i: number, port: number) => node(i)?.port ?? port;
+  const webPort = (i: number) => node(i)?.webPort ?? 0;
   switch (t) {
     case "tcp":
-      return (o) => LoadClient.open(o);
+      return (o) => LoadClient.open({ ...o, port: tcpPort(o.index, o.port) });
     case "ws":
-      return (o) => WsLoadClient.open({ ...o, port: webPort });
+      return (o) => WsLoadClient.open({ ...o, port: webPort(o.index) });
     case "irc":
-      return (o) => IrcLoadClient.open({ ...o, port: ircPort });
+      return (o) =>
+        IrcLoadClient.open({ ...o, port: node(o.index)?.ircPort ?? 0 });
     case "mixed":
       // Even indices over TCP, odd over WebSocket: every sender's messages
       // reach receivers of both kinds.
-      return (o) =>
-        o.index % 2 === 0
-          ? LoadClient.open(o)
-          : WsLoadClient.open({ ...o, port: webPort });
+      return (o) => {
+        const k = o.index >> 1;
+        return o.index % 2 === 0
+          ? LoadClient.open({ ...o, port: tcpPort(k, o.port) })
+          : WsLoadClient.open({ ...o, port: webPort(k) });
+      };
+  }
+}
+
+/** Registrations before the measured ones in the claims scenario. */
+const CLAIMS_WARMUP = 20;
+
+const REDIS_PATHS = "/usr/sbin or /usr/bin";
+
+/**
+ * `redis-benchmark -t publish -n 200000 -q` on a redis-server of its own
+ * (server on core 1, benchmark on core 0 when pinning), for a reference
+ * PUBLISH rate of this machine. Redis 7.0's redis-benchmark has no
+ * `publish` test (it prints nothing): then `PUBLISH chat_bench <64 bytes>`
+ * is run instead, once as is and once pipelined 16 deep (Redis's own
+ * ceiling, without a round trip per command). A skip line when it cannot
+ * run.
+ */
+async function publishReference(
+  redisProgram: string,
+  pin: boolean,
+): Promise<RedisBenchmarkResult[] | string> {
+  const program = findRedisBenchmark();
+  if (program === null) {
+    return "redis-benchmark: skipped (not installed)";
+  }
+  let redis: RedisHandle | null = null;
+  try {
+    redis = await startRedis({
+      program: redisProgram,
+      pinCore: pin ? 1 : null,
+      startTimeoutMs: 10_000,
+    });
+    live.add(redis.stop);
+    const base = {
+      program,
+      port: redis.port,
+      requests: 200_000,
+      pinCore: pin ? 0 : null,
+      timeoutMs: 60_000,
+    };
+    const first = await runRedisBenchmark(base);
+    if (first.requestsPerSec !== null) return [first];
+    const command = ["PUBLISH", "chat_bench", "x".repeat(64)];
+    return [
+      await runRedisBenchmark({ ...base, command }),
+      await runRedisBenchmark({ ...base, command, pipeline: 16 }),
+    ];
+  } catch (err) {
+    return `redis-benchmark: skipped (${errText(err)})`;
+  } finally {
+    if (redis !== null) {
+      live.delete(redis.stop);
+      await redis.stop();
+    }
   }
 }
 
@@ -504,11 +647,17 @@ async function runOne(
   scenario: ScenarioName,
   rep: number,
   system: System,
-  env: { repoDir: string; pinServer: boolean; doors: ServerDoors },
+  env: {
+    repoDir: string;
+    pinServer: boolean;
+    doors: ServerDoors;
+    redisProgram: string | null;
+  },
 ): Promise<RunRecord> {
   const ctx = new RunContext();
   const results: RunRecord["results"] = [];
-  let server: ServerHandle | null = null;
+  const servers: ServerHandle[] = [];
+  let redis: RedisHandle | null = null;
   let peer: PeerHandle | null = null;
   let serverStop: StopResult | null = null;
   try {
@@ -536,31 +685,53 @@ async function runOne(
         port: cfg.port,
         pid: cfg.serverPid,
       };
-      dial = oursDialer("tcp", null);
+      dial = oursDialer("tcp", []);
     } else {
       const t = system.transport;
-      server = await startServer({
-        repoDir: env.repoDir,
-        host: cfg.host,
-        pinCore: env.pinServer ? 1 : null,
-        startTimeoutMs: 60_000,
-        // Every door the server has, on port 0: a default port (8025...)
-        // could be taken. Only the transport's door must be up.
-        web: env.doors.web,
-        irc: env.doors.irc,
-      });
-      live.add(server.stop);
+      const engineArgs: string[] = [];
+      if (system.engine !== "memory") {
+        if (env.redisProgram === null) throw new Error("no redis-server");
+        redis = await startRedis({
+          program: env.redisProgram,
+          pinCore: env.pinServer ? 1 : null,
+          startTimeoutMs: 10_000,
+        });
+        live.add(redis.stop);
+        engineArgs.push("--redis", redis.url);
+        log(`${system.label}: redis-server pid ${redis.pid} on ${redis.url}`);
+      }
+      for (let i = 0; i < nodesOf(system.engine); i++) {
+        const server = await startServer({
+          repoDir: env.repoDir,
+          host: cfg.host,
+          pinCore: env.pinServer ? 1 : null,
+          startTimeoutMs: 60_000,
+          // Every door the server has, on port 0: a default port (8025...)
+          // could be taken. Only the transport's door must be up.
+          web: env.doors.web,
+          irc: env.doors.irc,
+          args: engineArgs,
+        });
+        servers.push(server);
+        live.add(server.stop);
+        log(
+          `${system.label}: server pid ${server.pid} listening on ${cfg.host}:${server.port}${
+            server.webPort !== null ? `, web ${server.webPort}` : ""
+          }${server.ircPort !== null ? `, irc ${server.ircPort}` : ""}`,
+        );
+      }
       target = {
         host: cfg.host,
-        port: server.port,
-        pid: server.pid,
+        port: servers[0].port,
+        pid: servers[0].pid,
       };
-      dial = oursDialer(t, server);
-      log(
-        `${system.label}: server pid ${server.pid} listening on ${cfg.host}:${server.port}${
-          server.webPort !== null ? `, web ${server.webPort}` : ""
-        }${server.ircPort !== null ? `, irc ${server.ircPort}` : ""}`,
-      );
+      if (redis !== null) {
+        target.procs = [
+          ...servers.map((s, i) => ({ label: `node${i + 1}`, pid: s.pid })),
+          { label: "redis", pid: redis.pid },
+        ];
+      }
+      dial = oursDialer(t, servers);
     }
     const tag = randomTag();
     // ncat --chat dies ("getpeername ... QUITTING") when clients connect
@@ -602,6 +773,7 @@ async function runOne(
           probes: cfg.probes ??
             Math.min(16, Math.max(2, Math.round(cfg.clients / 50))),
           concurrency,
+          extraJoinsOk: redis !== null,
         }),
       );
     } else if (scenario === "connect") {
@@ -615,6 +787,20 @@ async function runOne(
         concurrency,
         readBufSize: cfg.connectReadBufKiB * 1024,
         idleSeconds: 1,
+        extraJoinsOk: redis !== null,
+      });
+      if (r) results.push(r);
+    } else if (scenario === "claims") {
+      log(`claims ${system.label}: ${cfg.claims} sequential registrations`);
+      const r = await runClaims({
+        target,
+        ports: servers.length > 0 ? servers.map((s) => s.port) : undefined,
+        ctx,
+        tag,
+        claims: cfg.claims,
+        warmupClaims: CLAIMS_WARMUP,
+        stepTimeoutMs: 10_000,
+        timeoutMs: 120_000,
       });
       if (r) results.push(r);
     } else {
@@ -635,20 +821,35 @@ async function runOne(
   } catch (err) {
     ctx.fail(`${scenario} ${system.label}: ${errText(err)}`);
   } finally {
-    if (server !== null) {
+    // Nodes first (they leave the room in Redis), then redis-server.
+    const stops = await Promise.all(servers.map(async (server) => {
       const exitedEarly = server.exited;
       live.delete(server.stop);
-      serverStop = await server.stop();
+      return { exitedEarly, st: await server.stop() };
+    }));
+    for (const [i, { exitedEarly, st }] of stops.entries()) {
+      const who = servers.length > 1 ? `node ${i + 1}` : "server";
+      serverStop ??= st;
       if (exitedEarly) {
         ctx.fail(
-          `server exited during the run (code ${serverStop.code}); stderr:\n  ${
-            serverStop.stderrTail.slice(-10).join("\n  ")
+          `${who} exited during the run (code ${st.code}); stderr:\n  ${
+            st.stderrTail.slice(-10).join("\n  ")
           }`,
         );
-      } else if (!serverStop.graceful) {
+      } else if (!st.graceful) {
         ctx.fail(
-          `server did not shut down gracefully (code ${serverStop.code}, signal ${serverStop.signal}, via ${serverStop.via})`,
+          `${who} did not shut down gracefully (code ${st.code}, signal ${st.signal}, via ${st.via})`,
         );
+      }
+    }
+    if (redis !== null) {
+      const exitedEarly = redis.exited;
+      live.delete(redis.stop);
+      const st = await redis.stop();
+      if (exitedEarly) {
+        ctx.fail(`redis-server exited during the run (code ${st.code})`);
+      } else if (st.killed) {
+        ctx.warn("redis-kill", "redis-server needed SIGKILL to stop");
       }
     }
     if (peer !== null) {
@@ -727,11 +928,28 @@ export async function main(argv: string[]): Promise<number> {
   const doors: ServerDoors = cfg.port === null
     ? await serverDoors(repoDir)
     : { web: false, irc: false };
-  const systems: System[] = cfg.transports.map((t) => ({
-    kind: "ours",
-    transport: t,
-    label: `ours/${t}`,
-  }));
+  const redisProgram = findRedisServer();
+  const wantsRedis = cfg.engines.some((e) => e !== "memory");
+  const engines = cfg.engines.filter((e) => {
+    if (e === "memory" || redisProgram !== null) return true;
+    log(`engine ${e}: skipped (no redis-server in ${REDIS_PATHS})`);
+    return false;
+  });
+  const systems: System[] = engines.flatMap((engine) =>
+    cfg.transports.map((t): System => ({
+      kind: "ours",
+      transport: t,
+      engine,
+      label: engine === "memory" ? `ours/${t}` : `ours/${t}@${engine}`,
+    }))
+  );
+  if (wantsRedis && redisProgram !== null) {
+    log(
+      taskset
+        ? "engines: every node and redis-server pinned to core 1 (sharing it), the generator to core 0"
+        : "engines: nothing pinned",
+    );
+  }
   const versions: Record<string, string | null> = {};
   for (const name of cfg.peers) {
     const info = findPeer(name);
@@ -744,9 +962,20 @@ export async function main(argv: string[]): Promise<number> {
     systems.push({ kind: "peer", peer: info, label: name });
   }
 
-  const records: RunRecord[] = [];
   const skipped: string[] = [];
   const unlisten = stopOnSignal();
+  let publish: RedisBenchmarkResult[] = [];
+  if (wantsRedis && redisProgram !== null) {
+    const r = await publishReference(redisProgram, taskset);
+    if (typeof r === "string") {
+      log(r);
+      skipped.push(r);
+    } else {
+      publish = r;
+      for (const b of r) log(`${b.command}: ${b.line}`);
+    }
+  }
+  const records: RunRecord[] = [];
   for (let rep = 1; rep <= cfg.repeat; rep++) {
     for (const scenario of cfg.scenarios) {
       for (const system of systems) {
@@ -764,6 +993,7 @@ export async function main(argv: string[]): Promise<number> {
             repoDir,
             pinServer: taskset && cfg.port === null,
             doors,
+            redisProgram,
           }),
         );
       }
@@ -783,8 +1013,15 @@ export async function main(argv: string[]): Promise<number> {
     ),
   ];
   const { text, medians } = renderTables(records, cfg.repeat);
-  const comparison = systems.length > 1
-    ? renderComparison(records, comparisonColumns(systems, records))
+  const comparison =
+    (cfg.transports.length > 1 || systems.some((s) => s.kind === "peer"))
+      ? renderComparison(records, comparisonColumns(systems, records))
+      : "";
+  const engineLabels = systems.filter((s) =>
+    s.kind === "ours" && s.transport === cfg.transports[0]
+  ).map((s) => s.label);
+  const engineTable = wantsRedis
+    ? renderEngines(records, engineLabels, publish)
     : "";
   const problems: string[] = [];
   for (const r of records) {
@@ -799,6 +1036,7 @@ export async function main(argv: string[]): Promise<number> {
   const summary = [
     text,
     ...(comparison !== "" ? [comparison] : []),
+    ...(engineTable !== "" ? [engineTable] : []),
     ...skipped.map((m) => `skip ${m}`),
     ...problems,
     (ok ? "RESULT: ok" : "RESULT: FAILED (see FAIL lines above)") +
@@ -819,6 +1057,8 @@ export async function main(argv: string[]): Promise<number> {
         clkTck,
         doors,
         peerVersions: versions,
+        engines,
+        redisPublish: publish,
         skipped,
         runs: records,
         medians,

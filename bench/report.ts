@@ -4,13 +4,15 @@
  * @module
  */
 
+import type { ClaimsResult } from "./claims.ts";
 import type { ConnectResult } from "./connect.ts";
 import type { FanoutMode, FanoutResult } from "./fanout.ts";
 import type { RunRecord } from "./load.ts";
 import type { PmResult } from "./pm.ts";
+import type { RedisBenchmarkResult } from "./redis.ts";
 import { median } from "./stats.ts";
 
-type AnyResult = FanoutResult | ConnectResult | PmResult;
+type AnyResult = FanoutResult | ConnectResult | PmResult | ClaimsResult;
 
 interface Column<R> {
   title: string;
@@ -45,6 +47,7 @@ const FANOUT_COLUMNS: Column<FanoutResult>[] = [
     },
   },
   { title: "srv CPU %", get: (r) => r.server.cpu?.cpuPct ?? null },
+  { title: "CPU % by process", get: (r) => byProcess(r.server.cpuByProcess) },
   {
     title: "deliv/srv-CPU-s",
     get: (r) => r.server.deliveriesPerCpuSec,
@@ -120,11 +123,34 @@ const PM_COLUMNS: Column<PmResult>[] = [
   { title: "RTT p99 ms", get: (r) => r.rttMs.p99, digits: 3 },
   { title: "RTT max ms", get: (r) => r.rttMs.max, digits: 3 },
   { title: "srv CPU %", get: (r) => r.server.cpu?.cpuPct ?? null },
+  { title: "CPU % by process", get: (r) => byProcess(r.server.cpuByProcess) },
   { title: "srv µs/RT", get: (r) => r.server.usPerRoundTrip, digits: 2 },
   { title: "gen CPU %", get: (r) => r.generator.cpu?.cpuPct ?? null },
   { title: "other CPU %", get: (r) => r.otherCpuPct },
   { title: "ok", get: (r) => r.ok ? "ok" : "FAIL" },
 ];
+
+const CLAIMS_COLUMNS: Column<ClaimsResult>[] = [
+  { title: "claims", get: (r) => r.claims },
+  { title: "nodes", get: (r) => r.nodes },
+  { title: "claims/s", get: (r) => r.claimsPerSec },
+  { title: "claim p50 ms", get: (r) => r.claimMs.p50, digits: 3 },
+  { title: "claim p90 ms", get: (r) => r.claimMs.p90, digits: 3 },
+  { title: "claim p99 ms", get: (r) => r.claimMs.p99, digits: 3 },
+  { title: "claim max ms", get: (r) => r.claimMs.max, digits: 3 },
+  { title: "greet p50 ms", get: (r) => r.greetingMs.p50, digits: 3 },
+  { title: "srv CPU %", get: (r) => r.server.cpu?.cpuPct ?? null },
+  { title: "srv µs/claim", get: (r) => r.server.usPerClaim, digits: 0 },
+  { title: "ok", get: (r) => r.ok ? "ok" : "FAIL" },
+];
+
+/** `node1 40 node2 38 redis 21`: CPU % per process, when several. */
+function byProcess(
+  procs: { label: string; cpuPct: number }[] | null,
+): string | null {
+  if (procs === null || procs.length < 2) return null;
+  return procs.map((p) => `${p.label} ${p.cpuPct.toFixed(0)}`).join(" ");
+}
 
 function fmt(v: number | string | null, digits: number): string {
   if (v === null) return "-";
@@ -201,6 +227,7 @@ export function renderTables(
   const fan: { run: string; r: FanoutResult; group: string }[] = [];
   const con: { run: string; r: ConnectResult; group: string }[] = [];
   const pm: { run: string; r: PmResult; group: string }[] = [];
+  const cl: { run: string; r: ClaimsResult; group: string }[] = [];
   for (const rec of records) {
     for (const r of rec.results) {
       const run = `#${rec.repeat} ${rec.system}`;
@@ -208,6 +235,8 @@ export function renderTables(
         fan.push({ run, r, group: `${rec.system} fanout/${r.mode}` });
       } else if (r.scenario === "connect") {
         con.push({ run, r, group: `${rec.system} connect` });
+      } else if (r.scenario === "claims") {
+        cl.push({ run, r, group: `${rec.system} claims` });
       } else {
         pm.push({ run, r, group: `${rec.system} pm` });
       }
@@ -218,6 +247,7 @@ export function renderTables(
     section("fanout", FANOUT_COLUMNS, fan, repeat, medians),
     section("connect", CONNECT_COLUMNS, con, repeat, medians),
     section("pm", PM_COLUMNS, pm, repeat, medians),
+    section("claims", CLAIMS_COLUMNS, cl, repeat, medians),
   ].filter((s) => s !== "");
   if (fan.length > 0) {
     const f = fan[0].r;
@@ -242,7 +272,7 @@ export interface ComparisonColumn {
 
 interface Metric {
   title: string;
-  scenario: "fanout" | "connect" | "pm";
+  scenario: AnyResult["scenario"];
   mode?: FanoutMode;
   get: (r: AnyResult) => number | null;
   digits: number;
@@ -254,6 +284,8 @@ const con = (f: (r: ConnectResult) => number | null) => (r: AnyResult) =>
   r.scenario === "connect" ? f(r) : null;
 const pmf = (f: (r: PmResult) => number | null) => (r: AnyResult) =>
   r.scenario === "pm" ? f(r) : null;
+const clf = (f: (r: ClaimsResult) => number | null) => (r: AnyResult) =>
+  r.scenario === "claims" ? f(r) : null;
 
 const METRICS: Metric[] = [
   ...(["saturation", "rate"] as const).flatMap((mode): Metric[] => [
@@ -349,6 +381,168 @@ const METRICS: Metric[] = [
   },
 ];
 
+/** Median of `m` over `label`'s results that passed; "FAIL" if only failed ones ran. */
+function medianOf(
+  records: RunRecord[],
+  label: string,
+  m: Metric,
+): number | "FAIL" | null {
+  const vals: number[] = [];
+  let failed = false;
+  for (const rec of records) {
+    if (rec.system !== label || rec.scenario !== m.scenario) continue;
+    if (rec.results.length === 0 && !rec.ok) failed = true;
+    for (const r of rec.results) {
+      if (
+        m.mode !== undefined && r.scenario === "fanout" && r.mode !== m.mode
+      ) {
+        continue;
+      }
+      if (!r.ok) {
+        failed = true;
+        continue;
+      }
+      const v = m.get(r);
+      if (v !== null && Number.isFinite(v)) vals.push(v);
+    }
+  }
+  return vals.length > 0 ? median(vals) : failed ? "FAIL" : null;
+}
+
+const ENGINE_METRICS: Metric[] = [
+  ...(["saturation", "rate"] as const).flatMap((mode): Metric[] => [
+    {
+      title: `fanout ${mode}: deliveries/s`,
+      scenario: "fanout",
+      mode,
+      get: fan((r) => r.deliveriesPerSec),
+      digits: 0,
+    },
+    {
+      title: `fanout ${mode}: deliveries per CPU-s (all processes)`,
+      scenario: "fanout",
+      mode,
+      get: fan((r) => r.server.deliveriesPerCpuSec),
+      digits: 0,
+    },
+    {
+      title: `fanout ${mode}: CPU ns per delivery (all processes)`,
+      scenario: "fanout",
+      mode,
+      get: fan((r) =>
+        r.server.usPerDelivery === null ? null : r.server.usPerDelivery * 1000
+      ),
+      digits: 1,
+    },
+    {
+      title: `fanout ${mode}: CPU % (all processes)`,
+      scenario: "fanout",
+      mode,
+      get: fan((r) => r.server.cpu?.cpuPct ?? null),
+      digits: 0,
+    },
+    {
+      title: `fanout ${mode}: latency p99 ms`,
+      scenario: "fanout",
+      mode,
+      get: fan((r) => r.latencyMs.p99),
+      digits: 2,
+    },
+  ]),
+  {
+    title: "pm: round trips/s",
+    scenario: "pm",
+    get: pmf((r) => r.roundTripsPerSec),
+    digits: 0,
+  },
+  {
+    title: "pm: CPU µs per round trip (all processes)",
+    scenario: "pm",
+    get: pmf((r) => r.server.usPerRoundTrip),
+    digits: 1,
+  },
+  {
+    title: "pm: RTT p99 ms",
+    scenario: "pm",
+    get: pmf((r) => r.rttMs.p99),
+    digits: 3,
+  },
+  {
+    title: "claims: name to welcome p50 ms",
+    scenario: "claims",
+    get: clf((r) => r.claimMs.p50),
+    digits: 3,
+  },
+  {
+    title: "claims: name to welcome p99 ms",
+    scenario: "claims",
+    get: clf((r) => r.claimMs.p99),
+    digits: 3,
+  },
+  {
+    title: "claims: CPU µs per registration (all processes)",
+    scenario: "claims",
+    get: clf((r) => r.server.usPerClaim),
+    digits: 0,
+  },
+];
+
+/**
+ * Our server's engines side by side (`ours/tcp`, `ours/tcp@redis`,
+ * `ours/tcp@redis2`): medians of passed runs, each beside its ratio to the
+ * first label (the memory engine when it ran), and the PUBLISH reference.
+ */
+export function renderEngines(
+  records: RunRecord[],
+  labels: string[],
+  publish: RedisBenchmarkResult[],
+): string {
+  const ran = labels.filter((l) => records.some((r) => r.system === l));
+  if (ran.length === 0) return "";
+  const base = ran[0];
+  const header = ["figure (median of passed runs)"];
+  for (const l of ran) {
+    header.push(l);
+    if (l !== base) header.push(`÷ ${base.replace("ours/", "")}`);
+  }
+  const rows: string[][] = [];
+  for (const m of ENGINE_METRICS) {
+    const cells = [m.title];
+    let any = false;
+    const b = medianOf(records, base, m);
+    for (const l of ran) {
+      const v = medianOf(records, l, m);
+      if (v !== null) any = true;
+      cells.push(fmt(v, m.digits));
+      if (l !== base) {
+        cells.push(
+          typeof v === "number" && typeof b === "number" && b !== 0
+            ? `${(v / b).toFixed(2)}x`
+            : "-",
+        );
+      }
+    }
+    if (any) rows.push(cells);
+  }
+  if (rows.length === 0) return "";
+  const ref = publish.map((p) =>
+    `Reference: ${p.command.replace(/x{64}/, "<64 bytes>")} (no subscribers): ${
+      p.requestsPerSec === null
+        ? p.line
+        : `${fmt(p.requestsPerSec, 0)} requests/s${
+          p.p50Ms === null ? "" : `, p50 ${p.p50Ms} ms`
+        }`
+    }`
+  );
+  return [
+    `== engines side by side (ratio = this engine ÷ ${base}) ==`,
+    table(header, rows),
+    "All processes = every node and redis-server (CPU from /proc/PID/stat).",
+    ...ref,
+    "",
+  ].join("\n");
+}
+
 /**
  * One table with every figure of every system side by side (medians over
  * repeats of runs that passed), and for each peer the ratio ours/peer
@@ -358,29 +552,7 @@ export function renderComparison(
   records: RunRecord[],
   columns: ComparisonColumn[],
 ): string {
-  /** Median over results that passed; "FAIL" if only failed ones ran. */
-  const value = (label: string, m: Metric): number | "FAIL" | null => {
-    const vals: number[] = [];
-    let failed = false;
-    for (const rec of records) {
-      if (rec.system !== label || rec.scenario !== m.scenario) continue;
-      if (rec.results.length === 0 && !rec.ok) failed = true;
-      for (const r of rec.results) {
-        if (
-          m.mode !== undefined && r.scenario === "fanout" && r.mode !== m.mode
-        ) {
-          continue;
-        }
-        if (!r.ok) {
-          failed = true;
-          continue;
-        }
-        const v = m.get(r);
-        if (v !== null && Number.isFinite(v)) vals.push(v);
-      }
-    }
-    return vals.length > 0 ? median(vals) : failed ? "FAIL" : null;
-  };
+  const value = (label: string, m: Metric) => medianOf(records, label, m);
   const header = ["figure (median of passed runs)"];
   for (const c of columns) {
     header.push(c.label);
