@@ -19,6 +19,8 @@ interface Column<R> {
   get: (r: R) => number | string | null;
   /** Decimal places for numbers (default 0). */
   digits?: number;
+  /** Left out of the table when no row has a value. */
+  optional?: boolean;
 }
 
 const MiB = (kib: number | null) => kib === null ? null : kib / 1024;
@@ -47,7 +49,11 @@ const FANOUT_COLUMNS: Column<FanoutResult>[] = [
     },
   },
   { title: "srv CPU %", get: (r) => r.server.cpu?.cpuPct ?? null },
-  { title: "CPU % by process", get: (r) => byProcess(r.server.cpuByProcess) },
+  {
+    title: "CPU % by process",
+    get: (r) => byProcess(r.server.cpuByProcess),
+    optional: true,
+  },
   {
     title: "deliv/srv-CPU-s",
     get: (r) => r.server.deliveriesPerCpuSec,
@@ -123,7 +129,11 @@ const PM_COLUMNS: Column<PmResult>[] = [
   { title: "RTT p99 ms", get: (r) => r.rttMs.p99, digits: 3 },
   { title: "RTT max ms", get: (r) => r.rttMs.max, digits: 3 },
   { title: "srv CPU %", get: (r) => r.server.cpu?.cpuPct ?? null },
-  { title: "CPU % by process", get: (r) => byProcess(r.server.cpuByProcess) },
+  {
+    title: "CPU % by process",
+    get: (r) => byProcess(r.server.cpuByProcess),
+    optional: true,
+  },
   { title: "srv µs/RT", get: (r) => r.server.usPerRoundTrip, digits: 2 },
   { title: "gen CPU %", get: (r) => r.generator.cpu?.cpuPct ?? null },
   { title: "other CPU %", get: (r) => r.otherCpuPct },
@@ -184,6 +194,9 @@ function section<R extends AnyResult>(
   medians: Record<string, Record<string, number | string | null>>,
 ): string {
   if (runs.length === 0) return "";
+  columns = columns.filter((c) =>
+    !c.optional || runs.some((x) => c.get(x.r) !== null)
+  );
   const header = ["run", ...columns.map((c) => c.title)];
   const rows: string[][] = [];
   const groups = [...new Set(runs.map((x) => x.group))];
