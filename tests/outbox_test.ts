@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type ByteWriter, Outbox } from "../lib/io/outbox.ts";
+import { type ByteWriter, Outbox, shareBytes } from "../lib/io/outbox.ts";
 import { waitUntil } from "./helpers.ts";
 
 const encoder = new TextEncoder();
@@ -100,6 +100,44 @@ Deno.test("outbox coalesces many sends in one tick into one write, in order", as
   assert.equal(writer.calls.length, 1);
   assert.equal(writer.text, parts.join(""));
   assert.equal(outbox.unsentBytes, 0);
+});
+
+Deno.test("outbox keeps shared chunks and its own in order, across slabs, one write each round", async () => {
+  const writers = [new FakeWriter(), new FakeWriter()];
+  const outboxes = writers.map((writer) => new Outbox({ writer }));
+  const expected = ["", ""];
+  const own = (i: number, text: string) => {
+    outboxes[i].send(bytes(text));
+    expected[i] += text;
+  };
+  own(0, "welcome\n");
+  // Enough shared bytes to fill several slabs, with a chunk of one
+  // outbox's own between them now and then.
+  const big = "x".repeat(5000);
+  for (let n = 0; n < 100; n++) {
+    const text = n % 7 === 0 ? `${n}${big}\n` : `event ${n}\n`;
+    const shared = shareBytes(bytes(text));
+    for (let i = 0; i < 2; i++) {
+      outboxes[i].send(shared);
+      expected[i] += text;
+    }
+    if (n % 10 === 3) own(1, `private ${n}\n`);
+  }
+  // A shared chunk sent again (not right after itself in its slab) still
+  // goes out once more, where it was sent.
+  const again = shareBytes(bytes("again\n"));
+  outboxes[0].send(again);
+  expected[0] += "again\n";
+  own(0, "mine\n");
+  outboxes[0].send(again);
+  outboxes[0].send(again);
+  expected[0] += "again\nagain\n";
+  await Promise.all(outboxes.map((outbox) => outbox.drain()));
+  for (let i = 0; i < 2; i++) {
+    assert.equal(writers[i].calls.length, 1, "one round, one write");
+    assert.equal(writers[i].text, expected[i]);
+    assert.equal(outboxes[i].unsentBytes, 0);
+  }
 });
 
 Deno.test("outbox loops on partial writes until every byte is out", async () => {

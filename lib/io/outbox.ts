@@ -52,6 +52,9 @@ const ROUND_PAUSE = 10;
 // briefly: the memory a connection may hold stays bounded.
 const HARD_CAP_FACTOR = 64;
 const PACE_AFTER_WRITES = 256;
+// Broadcast chunks are copied one after the other into slabs of this size.
+// A chunk bigger than an eighth of a slab is not worth it and stays as is.
+const SLAB_BYTES = 64 * 1024;
 
 let due: Outbox[] = [];
 let dueScheduled = false;
@@ -94,6 +97,37 @@ function runPaced(): void {
   paced = waiting;
   if (waiting.length > 0) pacedTimer = setTimeout(runPaced, next - now);
   runRound(ready);
+}
+
+// The slab broadcast chunks are copied into, and the last chunk shared: its
+// view and its place in the slab.
+let slab = new Uint8Array(0);
+let slabUsed = 0;
+let sharedLast: Uint8Array | null = null;
+let sharedStart = 0;
+let sharedEnd = 0;
+
+/**
+ * Returns `bytes` copied into a slab shared by all outboxes, right after the
+ * chunk shared before (until the slab is full), for output queued to many
+ * outboxes. An outbox stores consecutive shared chunks as one range of the
+ * slab: a join storm or a fan-out costs each recipient no queue slot per
+ * chunk and no copy per write, only a view of the slab when it writes.
+ * The caller must not change `bytes` afterwards, nor the returned view.
+ */
+export function shareBytes(bytes: Uint8Array): Uint8Array {
+  const length = bytes.length;
+  if (length === 0 || length > SLAB_BYTES >> 3) return bytes;
+  if (slabUsed + length > slab.length) {
+    // The old slab lives on while an outbox holds a range of it.
+    slab = new Uint8Array(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  slab.set(bytes, slabUsed);
+  sharedStart = slabUsed;
+  sharedEnd = slabUsed += length;
+  sharedLast = slab.subarray(sharedStart, sharedEnd);
+  return sharedLast;
 }
 
 function schedule(outbox: Outbox): void {
@@ -140,6 +174,14 @@ export class Outbox {
   #onOverflow?: () => void;
   #onError?: (error: unknown) => void;
   #queue: Uint8Array[] = [];
+  // The last chunks queued, when they were shared (see shareBytes) and
+  // follow one another in one slab: kept as a range of it, which the next
+  // shared chunk extends when it starts where the range ends.
+  #tailSlab: Uint8Array | null = null;
+  #tailStart = 0;
+  #tailEnd = 0;
+  // The first shared chunk of the range, used as is when nothing extended it.
+  #tailView: Uint8Array | null = null;
   #unsent = 0;
   #busy = false;
   #closed = false;
@@ -180,11 +222,37 @@ export class Outbox {
       this.#onOverflow?.();
       return;
     }
-    this.#queue.push(bytes);
+    if (bytes === sharedLast) {
+      if (this.#tailSlab === slab && this.#tailEnd === sharedStart) {
+        this.#tailEnd = sharedEnd;
+      } else {
+        this.#endTail();
+        this.#tailSlab = slab;
+        this.#tailStart = sharedStart;
+        this.#tailEnd = sharedEnd;
+        this.#tailView = bytes;
+      }
+    } else {
+      this.#endTail();
+      this.#queue.push(bytes);
+    }
     if (!this.#busy) {
       this.#busy = true;
       schedule(this);
     }
+  }
+
+  // Moves the shared range, if any, to the queue as one chunk.
+  #endTail(): void {
+    const tailSlab = this.#tailSlab;
+    if (tailSlab === null) return;
+    const view = this.#tailView!;
+    this.#queue.push(
+      view.length === this.#tailEnd - this.#tailStart
+        ? view
+        : tailSlab.subarray(this.#tailStart, this.#tailEnd),
+    );
+    this.#tailSlab = this.#tailView = null;
   }
 
   /** Resolves once nothing is queued or in flight (or the outbox is closed). */
@@ -218,17 +286,23 @@ export class Outbox {
 
   /** Writes everything queued; for the scheduler in this module only. */
   flushNow(): void {
-    if (this.#closed || this.#queue.length === 0) {
+    if (this.#closed) {
       this.#idle();
       return;
     }
-    const bytes = join(this.#queue);
-    this.#queue = [];
+    this.#endTail();
+    const queue = this.#queue;
+    if (queue.length === 0) {
+      this.#idle();
+      return;
+    }
+    const bytes = queue.length === 1 ? queue.pop()! : join(queue);
+    if (queue.length > 0) this.#queue = [];
     this.#writeAll(bytes).then(() => {
       if (this.#closed) return;
       // What came while the write was in flight waits for the next round, so
       // that it joins whatever else that round brings.
-      if (this.#queue.length > 0) schedule(this);
+      if (this.#queue.length > 0 || this.#tailSlab !== null) schedule(this);
       else this.#idle();
     }, (error) => {
       // A write failing after close() is the close's own doing: not reported.
@@ -241,7 +315,9 @@ export class Outbox {
   async #writeAll(bytes: Uint8Array): Promise<void> {
     let offset = 0;
     while (offset < bytes.length && !this.#closed) {
-      const count = await this.#writer.write(bytes.subarray(offset));
+      const count = await this.#writer.write(
+        offset === 0 ? bytes : bytes.subarray(offset),
+      );
       offset += count;
       if (!this.#closed) this.#took(count);
     }
@@ -258,6 +334,7 @@ export class Outbox {
   #fail(): void {
     this.#closed = true;
     this.#queue.length = 0;
+    this.#tailSlab = this.#tailView = null;
     this.#unsent = 0;
     if (this.#drained !== null) {
       this.#drained.resolve();

@@ -11,6 +11,7 @@
 
 import type { EventLog } from "../io/chat_log.ts";
 import { describeError } from "../io/errors.ts";
+import { shareBytes } from "../io/outbox.ts";
 import { type Line, LINE_TOO_LONG } from "../io/line_reader.ts";
 import type {
   HistoryEntry,
@@ -952,7 +953,12 @@ export class ChatRoom {
       let at = renderers.indexOf(renderer);
       if (at === -1) {
         at = renderers.push(renderer) - 1;
-        outputs.push(renderer.render(event));
+        const output = renderer.render(event);
+        // Shared bytes: each recipient's outbox extends one range instead
+        // of queueing a chunk per event.
+        outputs.push(
+          output instanceof Uint8Array ? shareBytes(output) : output,
+        );
       }
       const output = outputs[at];
       if (output !== null) member.conn.deliver(output);
