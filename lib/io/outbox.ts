@@ -34,10 +34,15 @@ export interface OutboxOptions {
 }
 
 // Outboxes with bytes queued and no write in flight. One round starts all
-// their writes, after the event loop has handed out every read that was
-// ready, so that everything queued meanwhile (from all senders) goes out in
-// one write per connection. A write costs microseconds (mostly the kernel's)
-// whatever its size, so fewer and fuller writes make a broadcast cheap.
+// their writes. An outbox that was idle is written in a microtask round:
+// after the handlers of every read the event loop handed out in this batch
+// have queued their output (they run at the same microtask depth, so one
+// round takes them all), but without waiting for the event loop's next turn,
+// which is what a private ping-pong's round trip is made of. An outbox whose
+// write just finished with more queued waits for the `setImmediate` round
+// instead, so that it joins whatever the next reads bring. A write costs
+// microseconds (mostly the kernel's) whatever its size, so fewer and fuller
+// writes make a broadcast cheap.
 //
 // Busy connections are paced. After a round of PACE_AFTER_WRITES writes or
 // more, each of its connections waits ROUND_PAUSE times as long as the round
@@ -58,6 +63,7 @@ const SLAB_BYTES = 64 * 1024;
 
 let due: Outbox[] = [];
 let dueScheduled = false;
+let dueSoon = false;
 let paced: Outbox[] = [];
 let pacedTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -74,10 +80,16 @@ function runRound(outboxes: Outbox[]): void {
 }
 
 function runDue(): void {
+  dueSoon = false;
+  if (due.length === 0) return;
   const outboxes = due;
   due = [];
-  dueScheduled = false;
   runRound(outboxes);
+}
+
+function runDueImmediate(): void {
+  dueScheduled = false;
+  runDue();
 }
 
 function runPaced(): void {
@@ -130,16 +142,21 @@ export function shareBytes(bytes: Uint8Array): Uint8Array {
   return sharedLast;
 }
 
-function schedule(outbox: Outbox): void {
+function schedule(outbox: Outbox, soon: boolean): void {
   const wait = outbox.pacedUntil - performance.now();
   if (wait >= 1) {
     paced.push(outbox);
     pacedTimer ??= setTimeout(runPaced, wait);
   } else {
     due.push(outbox);
-    if (!dueScheduled) {
+    if (soon) {
+      if (!dueSoon) {
+        dueSoon = true;
+        queueMicrotask(runDue);
+      }
+    } else if (!dueScheduled) {
       dueScheduled = true;
-      setImmediate(runDue);
+      setImmediate(runDueImmediate);
     }
   }
 }
@@ -238,7 +255,7 @@ export class Outbox {
     }
     if (!this.#busy) {
       this.#busy = true;
-      schedule(this);
+      schedule(this, true);
     }
   }
 
@@ -302,8 +319,9 @@ export class Outbox {
       if (this.#closed) return;
       // What came while the write was in flight waits for the next round, so
       // that it joins whatever else that round brings.
-      if (this.#queue.length > 0 || this.#tailSlab !== null) schedule(this);
-      else this.#idle();
+      if (this.#queue.length > 0 || this.#tailSlab !== null) {
+        schedule(this, false);
+      } else this.#idle();
     }, (error) => {
       // A write failing after close() is the close's own doing: not reported.
       if (this.#closed) return;
