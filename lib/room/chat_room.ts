@@ -943,25 +943,34 @@ export class ChatRoom {
   // registered member but `except`.
   #broadcast(event: RoomEvent, except: Session | null): void {
     const members = this.#members;
-    // A room has a handful of formats at most: a short list beats a Map.
-    const renderers: Renderer[] = [];
-    const outputs: (Rendered | null)[] = [];
+    // Most rooms have one format: it is checked first, without a lookup. A
+    // room has a handful of formats at most: a short list beats a Map.
+    let first: Renderer | null = null;
+    let firstOutput: Rendered | null = null;
+    let renderers: Renderer[] | null = null;
+    let outputs: (Rendered | null)[] | null = null;
     for (let i = 0; i < members.length; i++) {
       const member = members[i];
       if (member === except) continue;
-      const renderer = member.conn.renderer;
-      let at = renderers.indexOf(renderer);
-      if (at === -1) {
-        at = renderers.push(renderer) - 1;
-        const output = renderer.render(event);
-        // Shared bytes: each recipient's outbox extends one range instead
-        // of queueing a chunk per event.
-        outputs.push(
-          output instanceof Uint8Array ? shareBytes(output) : output,
-        );
+      const conn = member.conn;
+      const renderer = conn.renderer;
+      let output: Rendered | null;
+      if (renderer === first) {
+        output = firstOutput;
+      } else if (first === null) {
+        first = renderer;
+        output = firstOutput = render(renderer, event);
+      } else {
+        renderers ??= [];
+        outputs ??= [];
+        let at = renderers.indexOf(renderer);
+        if (at === -1) {
+          at = renderers.push(renderer) - 1;
+          outputs.push(render(renderer, event));
+        }
+        output = outputs[at];
       }
-      const output = outputs[at];
-      if (output !== null) member.conn.deliver(output);
+      if (output !== null) conn.deliver(output);
     }
     this.metrics.eventsOut += members.length;
   }
@@ -1032,6 +1041,13 @@ export class ChatRoom {
     await this.#drain(session);
     session.conn.close();
   }
+}
+
+// Renders once for a broadcast. Shared bytes: each recipient's outbox
+// extends one range instead of queueing a chunk per event.
+function render(renderer: Renderer, event: RoomEvent): Rendered | null {
+  const output = renderer.render(event);
+  return output instanceof Uint8Array ? shareBytes(output) : output;
 }
 
 function sortedByName(holders: Holder[]): Holder[] {
