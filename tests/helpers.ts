@@ -72,6 +72,23 @@ export async function waitUntil(
 }
 
 /**
+ * Checks that `condition` holds for `ms`, polling it, failing with `what` as
+ * soon as it does not: for "nothing more arrives" after a bounded time.
+ */
+export async function holdsFor(
+  condition: () => boolean,
+  what: string,
+  ms: number,
+): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (performance.now() < deadline) {
+    if (!condition()) throw new Error(`No longer true: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  if (!condition()) throw new Error(`No longer true: ${what}`);
+}
+
+/**
  * Polls an async `condition` until it is true, failing after `timeoutMs`
  * with `what`.
  */

@@ -13,6 +13,7 @@ import { Nodes, redisCommand } from "./support/nodes.ts";
 import {
   assertNoStackTrace,
   closeAll,
+  holdsFor,
   joined,
   left,
   NAME_PROMPT,
@@ -98,11 +99,14 @@ Deno.test({
     await ann.send("/who");
     await ann.next("Online (2): ann, bob");
     // Another sweep round or two: nobody hears it twice.
-    await sleep(LEASE_MS);
-    for (const client of [ann, bob]) {
-      assert.equal(count(client, left("cat")), 1);
-      assert.equal(count(client, left("dan")), 1);
-    }
+    await holdsFor(
+      () =>
+        [ann, bob].every((client) =>
+          count(client, left("cat")) === 1 && count(client, left("dan")) === 1
+        ),
+      "each leave heard once",
+      LEASE_MS,
+    );
     const again = await TestClient.join(nodes.at(1).port, "cat");
     clients.push(again);
     await ann.next(joined("cat"));
@@ -252,8 +256,11 @@ Deno.test({
     await ann.next(joined("bob"));
     await back.send("back");
     await ann.next("bob: back");
-    await sleep(300);
-    assert.equal(count(ann, left("bob")), 1);
+    await holdsFor(
+      () => count(ann, left("bob")) === 1,
+      "bob's leave heard once",
+      300,
+    );
   } finally {
     await closeAll(clients);
   }
