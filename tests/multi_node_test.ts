@@ -231,3 +231,43 @@ Deno.test({
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test({
+  ...TEST,
+  name:
+    "two nodes: clients joining at once hear each join after their own exactly once",
+}, async () => {
+  await using redis = await RedisServer.start();
+  await using nodes = await Nodes.start({ redisUrl: redis.url, count: 2 });
+  const clients: TestClient[] = [];
+  try {
+    const names = Array.from({ length: 24 }, (_, i) => `c${i}`);
+    await Promise.all(names.map(async (name, i) => {
+      clients[i] = await TestClient.join(nodes.at(i % 2).port, name);
+    }));
+    // Everything before the marker in the room's order reaches everyone
+    // before it.
+    await clients[0].send("marker");
+    for (const client of clients.slice(1)) await client.next("c0: marker");
+    let notices = 0;
+    const heard = new Set<string>();
+    for (const [i, client] of clients.entries()) {
+      for (const line of client.received.lines) {
+        const match = line.match(/^\*\*\* (c\d+) has joined the chat\.$/);
+        if (match === null) continue;
+        notices++;
+        assert.notEqual(match[1], names[i], `${names[i]} heard its own join`);
+        const [a, b] = [names[i], match[1]].sort();
+        assert.ok(
+          !heard.has(`${a} ${b}`),
+          `${a} and ${b} both heard the other join`,
+        );
+        heard.add(`${a} ${b}`);
+      }
+    }
+    // Of every two, exactly the one that joined first hears the other.
+    assert.equal(notices, (names.length * (names.length - 1)) / 2);
+  } finally {
+    await closeAll(clients.filter((c) => c !== undefined));
+  }
+});

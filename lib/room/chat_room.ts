@@ -193,8 +193,14 @@ class Session {
   name: string | null = null;
   /** What the engine knows of it, once it holds a name. */
   holder: Holder | null = null;
-  /** Its place in the room's list of present members, or -1. */
+  /** Its place in the list of members broadcasts reach, or -1. */
   index = -1;
+  /**
+   * Whether it entered the room. Broadcasts reach it once its own join has
+   * come back from the engine (`index` is then set), so it hears what the
+   * room's order puts after its join, and nothing from before.
+   */
+  entered = false;
   /** The interpreter's view of it, for a transport with its own language. */
   handle: MemberSession | null = null;
   /** A name waiting for its password. */
@@ -617,8 +623,8 @@ export class ChatRoom {
   #enter(session: Session): void {
     const name = session.name;
     const holder = session.holder;
-    if (name === null || holder === null || session.index !== -1) return;
-    session.index = this.#members.push(session) - 1;
+    if (name === null || holder === null || session.entered) return;
+    session.entered = true;
     session.send({ type: "welcome", name });
     const history = this.#engine.history();
     if (history.length > 0) session.send({ type: "history", entries: history });
@@ -636,7 +642,8 @@ export class ChatRoom {
   // Leaves the room, keeping the name: announced, logged, on the console.
   #leave(session: Session, reason: string): void {
     const name = session.name;
-    if (name === null || session.index === -1) return;
+    if (name === null || !session.entered) return;
+    session.entered = false;
     this.#removeMember(session);
     if (session.holder !== null) {
       this.#engine.setPresent(session.holder, false);
@@ -725,8 +732,9 @@ export class ChatRoom {
       ? this.#byId.get(message.from) ?? null
       : null;
     this.#broadcast(event, from);
+    if (event.type === "join" && from !== null) this.#addMember(from);
     if (
-      from !== null && from.index !== -1 &&
+      from !== null && from.entered &&
       from.conn.renderer.echoes !== false &&
       (event.type === "message" || event.type === "action")
     ) {
@@ -752,6 +760,9 @@ export class ChatRoom {
       }
       return;
     }
+    // A join lost with the link never came back: those who entered are
+    // members again whatever happened to it.
+    for (const session of this.#sessions) this.#addMember(session);
     this.#broadcast({ type: "roomStatus", state }, null);
   }
 
@@ -809,7 +820,7 @@ export class ChatRoom {
         return session.name;
       },
       get present() {
-        return session.index !== -1;
+        return session.entered;
       },
       needsPassword: this.#password !== null,
       checkPassword: (given) =>
@@ -825,10 +836,10 @@ export class ChatRoom {
       enter: () => this.#enter(session),
       leave: () => this.#leave(session, reasonText.exit),
       say: (text) => {
-        if (session.index !== -1) this.#say(session, named(), text, false);
+        if (session.entered) this.#say(session, named(), text, false);
       },
       act: (text) => {
-        if (session.index !== -1) this.#say(session, named(), text, true);
+        if (session.entered) this.#say(session, named(), text, true);
       },
       tell: (target, text) => this.#tell(session, named(), target, text),
       rename: (to) => this.#rename(session, named(), to),
@@ -930,7 +941,7 @@ export class ChatRoom {
         to,
         via: session.conn.transport,
       };
-      if (session.index !== -1) this.#publish(event, session);
+      if (session.entered) this.#publish(event, session);
       else this.#record(event);
       this.#console(consoleText.clientRenamed(from, to));
       return "ok";
@@ -975,7 +986,14 @@ export class ChatRoom {
     this.metrics.eventsOut += members.length;
   }
 
+  #addMember(session: Session): void {
+    if (session.entered && session.index === -1) {
+      session.index = this.#members.push(session) - 1;
+    }
+  }
+
   #removeMember(session: Session): void {
+    if (session.index === -1) return;
     const members = this.#members;
     const last = members.pop()!;
     if (last !== session) {
