@@ -149,6 +149,16 @@ Deno.test({
     await ann.next(WHOLE, 15_000);
     await bob.next(WHOLE, 15_000);
     assert.equal(count(ann, SPLIT), 1);
+    // The console says so too, once each way.
+    const consoleLines = nodes.at(0).process.stdout.lines;
+    assert.equal(
+      consoleLines.filter((l) => l.startsWith("Lost the link to the room's"))
+        .length,
+      1,
+    );
+    await nodes.at(0).process.stdout.next(
+      "The link to the room's other servers is back.",
+    );
     assert.ok(!bob.received.lines.includes("ann: alone here"));
     // No duplicate names: the room's names are back in Redis.
     const twin = await TestClient.connect(nodes.at(1).port);

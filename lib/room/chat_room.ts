@@ -752,6 +752,13 @@ export class ChatRoom {
   }
 
   #status(state: "split" | "whole" | "lostPlace"): void {
+    this.#console(
+      state === "split"
+        ? consoleText.roomSplit
+        : state === "whole"
+        ? consoleText.roomWhole
+        : consoleText.lostPlace,
+    );
     if (state === "lostPlace") {
       for (const session of this.#sessions) {
         if (session.holder !== null) {

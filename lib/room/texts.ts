@@ -75,6 +75,11 @@ export const serverText = {
 /** Lines the server prints on its console. */
 export const consoleText = {
   webAt: (url: string): string => `Web chat at ${url}`,
+  roomSplit:
+    "Lost the link to the room's other servers; only this server's users hear each other until it is back.",
+  roomWhole: "The link to the room's other servers is back.",
+  lostPlace:
+    "This server lost its place in the room; its users were disconnected and it starts afresh.",
   clientRenamed: (from: string, to: string): string =>
     `Client ${from} is now known as ${to}.`,
   clientRemoved: (name: string, reason: string): string =>
