@@ -8,6 +8,7 @@
  * @module
  */
 
+import { concatBytes } from "../io/shared_join.ts";
 import { setImmediate } from "node:timers";
 import { createHash } from "node:crypto";
 import { describeError } from "../io/errors.ts";
@@ -385,7 +386,7 @@ class Link {
     try {
       while (this.#queued.length > 0 && this.#conn !== null) {
         const conn = this.#conn;
-        const bytes = concat(this.#queued);
+        const bytes = concatBytes(this.#queued);
         this.#queued = [];
         try {
           let offset = 0;
@@ -559,19 +560,6 @@ function closeQuietly(conn: Deno.Conn): void {
   } catch {
     // Already closed.
   }
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  let size = 0;
-  for (const part of parts) size += part.length;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
 
 // AUTH and SELECT (and CLIENT SETNAME), pipelined, then the owner's own.

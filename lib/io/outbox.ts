@@ -7,6 +7,7 @@
  */
 
 import { setImmediate } from "node:timers";
+import { concatBytes, SharedJoin } from "./shared_join.ts";
 
 /** Anything bytes can be written to; a write may take only part of them. */
 export interface ByteWriter {
@@ -61,6 +62,10 @@ const PACE_AFTER_WRITES = 256;
 // A chunk bigger than an eighth of a slab is not worth it and stays as is.
 const SLAB_BYTES = 64 * 1024;
 
+// Recipients of the same broadcasts hold the same chunks in the same order,
+// so most of a round's outboxes share one joined buffer.
+const joined = new SharedJoin(concatBytes);
+
 let due: Outbox[] = [];
 let dueScheduled = false;
 let dueSoon = false;
@@ -70,7 +75,7 @@ let pacedTimer: ReturnType<typeof setTimeout> | undefined;
 function runRound(outboxes: Outbox[]): void {
   const started = performance.now();
   for (const outbox of outboxes) outbox.flushNow();
-  lastParts = lastJoined = null;
+  joined.forget();
   const finished = performance.now();
   const took = finished - started;
   if (outboxes.length >= PACE_AFTER_WRITES) {
@@ -313,7 +318,7 @@ export class Outbox {
       this.#idle();
       return;
     }
-    const bytes = queue.length === 1 ? queue.pop()! : join(queue);
+    const bytes = queue.length === 1 ? queue.pop()! : joined.join(queue);
     if (queue.length > 0) this.#queue = [];
     this.#writeAll(bytes).then(() => {
       if (this.#closed) return;
@@ -359,37 +364,4 @@ export class Outbox {
       this.#drained = null;
     }
   }
-}
-
-// The last queue joined and its bytes. Recipients of the same broadcasts
-// hold the same chunks in the same order, so most of a round's outboxes
-// share one joined buffer instead of each copying its own.
-let lastParts: Uint8Array[] | null = null;
-let lastJoined: Uint8Array | null = null;
-
-// Joins `parts` into one buffer (or hands over its only element).
-function join(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const last = lastParts;
-  if (last !== null && last.length === parts.length) {
-    let same = true;
-    for (let i = 0; i < parts.length; i++) {
-      if (last[i] !== parts[i]) {
-        same = false;
-        break;
-      }
-    }
-    if (same) return lastJoined!;
-  }
-  let total = 0;
-  for (const part of parts) total += part.length;
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    bytes.set(part, offset);
-    offset += part.length;
-  }
-  lastParts = parts;
-  lastJoined = bytes;
-  return bytes;
 }

@@ -13,6 +13,7 @@
  */
 
 import { type Line, LINE_TOO_LONG } from "../io/line_reader.ts";
+import { SharedJoin } from "../io/shared_join.ts";
 import type { ChatConnection, ChatRoom } from "../room/chat_room.ts";
 import type { Rendered, Renderer } from "../room/events.ts";
 import type { Metrics } from "../room/metrics.ts";
@@ -113,31 +114,12 @@ function flushDue(): void {
   const sockets = due;
   due = [];
   for (const socket of sockets) socket.flush();
-  lastParts = lastJoined = null;
+  frames.forget();
 }
 
 // Recipients of the same broadcasts queue the same strings in the same
 // order: one joined frame serves them all.
-let lastParts: string[] | null = null;
-let lastJoined: string | null = null;
-
-function joinFrames(parts: string[]): string {
-  if (parts.length === 1) return parts[0];
-  const last = lastParts;
-  if (last !== null && last.length === parts.length) {
-    let same = true;
-    for (let i = 0; i < parts.length; i++) {
-      if (last[i] !== parts[i]) {
-        same = false;
-        break;
-      }
-    }
-    if (same) return lastJoined!;
-  }
-  lastParts = parts;
-  lastJoined = parts.join("\n");
-  return lastJoined;
-}
+const frames = new SharedJoin<string>((parts) => parts.join("\n"));
 
 /** A browser's socket, as the chat room sees it. */
 class WebConnection implements ChatConnection {
@@ -205,7 +187,7 @@ class WebConnection implements ChatConnection {
     if (pending.length === 0) return;
     this.#pending = [];
     if (this.#closed || this.#socket.readyState !== WebSocket.OPEN) return;
-    const text = joinFrames(pending);
+    const text = frames.join(pending);
     this.#socket.send(text);
     this.#metrics.bytesOut += text.length;
     this.#checkSendq(text.length);
