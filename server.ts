@@ -70,10 +70,13 @@ async function watchConsole(
   }
 }
 
+// SIGHUP (the terminal was closed) stops the server gracefully too: left
+// to its default, it would end the process at once, losing the log's
+// unwritten lines and telling no one.
 function onSignals(handler: () => void): () => void {
   const signals: Deno.Signal[] = Deno.build.os === "windows"
     ? ["SIGINT", "SIGBREAK", "SIGTERM"]
-    : ["SIGINT", "SIGTERM"];
+    : ["SIGINT", "SIGTERM", "SIGHUP"];
   const added: Deno.Signal[] = [];
   for (const signal of signals) {
     try {

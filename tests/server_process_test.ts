@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   assertNoStackTrace,
+  joined,
   LOG_ENDING,
   NAME_PROMPT,
   nonEmpty,
@@ -133,6 +134,38 @@ Deno.test("server process stops gracefully on SIGINT", async () => {
   await checkGracefulStop((server) => {
     server.child.kill("SIGINT");
     return Promise.resolve();
+  });
+});
+
+Deno.test("server process stops gracefully on SIGHUP", async () => {
+  await checkGracefulStop((server) => {
+    server.child.kill("SIGHUP");
+    return Promise.resolve();
+  });
+});
+
+Deno.test("server process on SIGHUP logs the message just said, tells members and closes the log", async () => {
+  await scoped(async ({ dir, join, track }) => {
+    const logPath = `${dir}/chat.log`;
+    const server = track(await spawnServer(["--log", logPath], { cwd: dir }));
+    const alice = await join(server.port, "alice");
+    const bob = await join(server.port, "bob");
+    await alice.next(joined("bob"));
+    await alice.send("said just before the hang-up");
+    // Once bob has it, the server has taken it: the log must keep it.
+    await bob.next("alice: said just before the hang-up");
+    server.child.kill("SIGHUP");
+    for (const client of [alice, bob]) {
+      assert.equal(await client.next(/shutting down/), SHUTTING_DOWN);
+      await client.received.closed();
+    }
+    await server.stdout.next(SHUT_DOWN);
+    const status = await server.status();
+    assert.equal(status.code, 0);
+    assert.equal(status.signal, null);
+    const events = logEvents(logPath);
+    assert.ok(events.includes("alice: said just before the hang-up"));
+    assert.deepEqual(events.slice(-2), LOG_ENDING);
   });
 });
 
