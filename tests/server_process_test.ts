@@ -331,6 +331,7 @@ const BAD_FLAGS: { args: string[]; mentions: string }[] = [
   { args: ["--max-line", "0"], mentions: "max-line" },
   { args: ["--flood-rate", "-1"], mentions: "flood-rate" },
   { args: ["--flood-rate=-1"], mentions: "flood-rate" },
+  { args: ["--history", "-1"], mentions: 'Invalid value for --history: "-1"' },
   { args: ["--max-clients", "1.5"], mentions: "max-clients" },
   { args: ["stray"], mentions: "stray" },
 ];

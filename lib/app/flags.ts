@@ -62,7 +62,7 @@ export function parse<T>(
 ): Parsed<T> {
   try {
     const { values, positionals } = parseArgs({
-      args,
+      args: negativesJoined(args, options),
       options: { ...options, help: { type: "boolean" } },
       strict: true,
       allowPositionals: true,
@@ -86,6 +86,38 @@ export function parse<T>(
         : message,
     };
   }
+}
+
+// A value that looks like a negative number ("-1", "-0.5", "-2e3").
+const NEGATIVE = /^-\.?\d/;
+
+// parseArgs takes `--history -1` for two options and answers "argument is
+// ambiguous"; a negative number after a flag that takes a value is that
+// value, as with `--history=-1`, so that it gets the flag's own message.
+function negativesJoined(
+  args: string[],
+  options: Record<string, { type: "string" | "boolean" }>,
+): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--") {
+      joined.push(...args.slice(i));
+      break;
+    }
+    const next = args[i + 1];
+    const name = arg.startsWith("--") ? arg.slice(2) : "";
+    if (
+      next !== undefined && NEGATIVE.test(next) &&
+      Object.hasOwn(options, name) && options[name].type === "string"
+    ) {
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else {
+      joined.push(arg);
+    }
+  }
+  return joined;
 }
 
 /**
