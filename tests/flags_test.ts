@@ -59,3 +59,25 @@ Deno.test("a negative number after a flag that takes none is still a stray argum
   const message = errorOf(parseServerFlags(["--no-web", "-1"]));
   assert.match(message, /-1/);
 });
+
+Deno.test("two doors given one port get one line naming both flags", () => {
+  assert.equal(
+    errorOf(parseServerFlags(["--port", "40031", "--web-port", "40031"])),
+    "--port and --web-port are both 40031: each door needs a port of its own.",
+  );
+  assert.equal(
+    errorOf(parseServerFlags(["--no-web", "--irc-port", "2025"])),
+    "--port and --irc-port are both 2025: each door needs a port of its own.",
+  );
+  assert.equal(
+    errorOf(parseServerFlags(["--port", "1", "--irc-port", "8025"])),
+    "--web-port and --irc-port are both 8025: each door needs a port of its own.",
+  );
+});
+
+Deno.test("doors on port 0 each pick their own, and a door that is off has none", () => {
+  const zero = parseServerFlags(["--port", "0", "--web-port", "0"]);
+  assert.equal(zero.kind, "run");
+  const off = parseServerFlags(["--no-web", "--port", "8025"]);
+  assert.equal(off.kind, "run");
+});

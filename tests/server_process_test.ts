@@ -421,6 +421,28 @@ Deno.test("server process reports a web port in use in one line and exits 2", as
   });
 });
 
+Deno.test("server process refuses two doors on one port in one line naming both flags and exits 2", async () => {
+  await scoped(async ({ dir, track }) => {
+    const server = track(spawnProgram("server.ts", [
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "40031",
+      "--web-port",
+      "40031",
+      "--log",
+      `${dir}/chat.log`,
+    ], { cwd: dir }));
+    const status = await server.status(START_MS);
+    assert.equal(status.code, 2);
+    assert.deepEqual(nonEmpty(server.stderr.lines), [
+      "--port and --web-port are both 40031: each door needs a port of its own.",
+    ]);
+    assert.deepEqual(nonEmpty(server.stdout.lines), []);
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
+  });
+});
+
 Deno.test("server process refuses a bad IRC channel in one line and exits 2", async () => {
   await scoped(async ({ dir, track }) => {
     const server = track(spawnProgram("server.ts", [

@@ -147,26 +147,29 @@ export function parseServerFlags(args: string[]): Parsed<ServerFlags> {
     for (const key of Object.keys(limits) as (keyof Limits)[]) {
       if (limits[key] === undefined) delete limits[key];
     }
+    const port = number("port", str("port"), { whole: true, max: 65535 }) ??
+      2025;
+    const webPort = v["no-web"] === true
+      ? null
+      : number("web-port", str("web-port"), { whole: true, max: 65535 }) ??
+        8025;
+    const ircPort =
+      number("irc-port", str("irc-port"), { whole: true, max: 65535 }) ??
+        null;
+    checkDistinctPorts({ port, "web-port": webPort, "irc-port": ircPort });
     return {
       hostname: str("host") ?? "0.0.0.0",
-      port: number("port", str("port"), { whole: true, max: 65535 }) ?? 2025,
+      port,
       logPath: str("log") ?? "chat_documentation.txt",
       limits,
       tlsCertFile: certFile,
       tlsKeyFile: keyFile,
       password: str("password"),
-      webPort: v["no-web"] === true
-        ? null
-        : number("web-port", str("web-port"), {
-          whole: true,
-          max: 65535,
-        }) ?? 8025,
+      webPort,
       webHosts: list("web-host"),
       webOrigins: list("web-origin").map((origin) => checkOrigin(origin)),
       trustProxy: list("trust-proxy"),
-      ircPort:
-        number("irc-port", str("irc-port"), { whole: true, max: 65535 }) ??
-          null,
+      ircPort,
       ircChannel: str("irc-channel") ?? "#chat",
       ircServerName: str("irc-server-name"),
       ircTopic: str("irc-topic"),
@@ -178,6 +181,24 @@ export function parseServerFlags(args: string[]): Parsed<ServerFlags> {
       }),
     };
   });
+}
+
+// The doors listen on one address, so two of them given one port would
+// have the second fail as "already in use" by the first: said here instead.
+function checkDistinctPorts(ports: Record<string, number | null>): void {
+  const flags = Object.keys(ports);
+  for (let i = 0; i < flags.length; i++) {
+    for (let j = i + 1; j < flags.length; j++) {
+      const port = ports[flags[i]];
+      if (port !== null && port !== 0 && port === ports[flags[j]]) {
+        throw new Error(
+          `--${flags[i]} and --${
+            flags[j]
+          } are both ${port}: each door needs a port of its own.`,
+        );
+      }
+    }
+  }
 }
 
 // A Redis URL is checked here, so that a bad one stops the start at once.
