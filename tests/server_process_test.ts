@@ -360,6 +360,14 @@ Deno.test("server process --help prints the usage and exits 0", async () => {
     assert.equal(status.code, 0);
     const text = server.stdout.lines.join("\n");
     assert.match(text, /^Usage: /);
+    // It opens with what it is: one room for every kind of client.
+    const opening = text.split("\n\n")[1].replaceAll("\n", " ");
+    assert.doesNotMatch(opening, /over TCP/);
+    assert.match(
+      opening,
+      /^One chat room for terminals \(our client or nc\), browsers and IRC clients/,
+    );
+    assert.match(opening, /SIGHUP/);
     for (const flag of ["--port", "--host", "--log", "--max-line", "--help"]) {
       assert.ok(text.includes(flag), flag);
     }

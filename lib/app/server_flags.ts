@@ -51,8 +51,10 @@ export interface ServerFlags {
 /** Usage of the server, printed by `--help`. */
 export const SERVER_USAGE = `Usage: deno task server [flags]
 
-A chat server over TCP. Type 'Terminate server' on its console (or send
-SIGINT/SIGTERM) to shut it down gracefully.
+One chat room for terminals (our client or nc), browsers and IRC clients:
+the line protocol on --port, the web page on --web-port, IRC on --irc-port.
+Type 'Terminate server' on its console (or send SIGINT, SIGTERM or SIGHUP)
+to shut it down gracefully.
 
 Flags (0 turns a limit off, except --max-line):
   --host H                   address to listen on (default 0.0.0.0)
