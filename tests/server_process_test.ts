@@ -475,7 +475,7 @@ Deno.test("server process refuses a bad IRC channel in one line and exits 2", as
   });
 });
 
-Deno.test("server process on 0.0.0.0 prints a web address per IPv4 address, then localhost, and the IRC door", async () => {
+Deno.test("server process on 0.0.0.0 prints a web and an IRC address per IPv4 address, then localhost", async () => {
   await scoped(async ({ dir, track }) => {
     const server = track(
       await spawnServer([
@@ -497,7 +497,16 @@ Deno.test("server process on 0.0.0.0 prints a web address per IPv4 address, then
       web,
       [...ipv4, "localhost"].map((h) => `Web chat at http://${h}:${port}/`),
     );
-    await server.stdout.next(/^IRC at 0\.0\.0\.0:\d+, channel #chat$/);
+    // The IRC door is named like the web door: where people can reach it.
+    await server.stdout.next(/^IRC at localhost:\d+, channel #chat$/);
+    const irc = server.stdout.lines.filter((l) => l.startsWith("IRC at"));
+    const ircPort = irc.at(-1)!.match(/:(\d+),/)![1];
+    assert.deepEqual(
+      irc,
+      [...ipv4, "localhost"].map((h) =>
+        `IRC at ${h}:${ircPort}, channel #chat`
+      ),
+    );
     const page = await fetch(`http://127.0.0.1:${port}/`);
     assert.equal(page.status, 200);
     await page.body?.cancel();

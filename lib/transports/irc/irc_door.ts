@@ -15,6 +15,7 @@ import { IRC_TRANSPORT, IrcFormat } from "./irc_format.ts";
 import { type IrcContext, IrcInterpreter } from "./irc_interpreter.ts";
 import { MAX_LINE_BYTES } from "./irc_message.ts";
 import { ircText } from "./irc_texts.ts";
+import { hostPort, reachableHosts } from "../../io/reachable.ts";
 
 /** Ergo's defaults: PING after 90 s of silence, drop after 150 s. */
 export const DEFAULT_PING_INTERVAL_MS = 90_000;
@@ -204,9 +205,11 @@ export function startIrcDoor(options: IrcDoorOptions): IrcDoor {
           ),
       }),
   });
-  options.onConsole(
-    ircText.consoleListening(`${addr.hostname}:${addr.port}`, channel),
-  );
+  for (const host of reachableHosts(addr.hostname)) {
+    options.onConsole(
+      ircText.consoleListening(hostPort(host, addr.port), channel),
+    );
+  }
   let closing: Promise<void> | null = null;
   return {
     addr,
