@@ -825,3 +825,106 @@ Deno.test("chat server lets no user line start with the *** of a notice", async 
     ]);
   });
 });
+
+Deno.test("line and paragraph separators are removed from relayed text and the log", async () => {
+  await withServer({}, async ({ join, events }) => {
+    const ada = await join("ada");
+    const bob = await join("bob");
+    const forged = "2026-12-06T03:30:00.000Z Server has been shutdown";
+    await ada.send(`hi\u2028${forged}\u2029 end`);
+    const line = await bob.next(/^ada: /);
+    assert.equal(line, `ada: hi${forged} end`);
+    await waitUntil(
+      () => events().includes(`ada: hi${forged} end`),
+      "the line in the log",
+    );
+    assert.ok(
+      events().every((l) => !/[\u2028\u2029]/.test(l)),
+      "no separator in the log",
+    );
+  });
+});
+
+Deno.test("bidirectional overrides and isolates are removed from relayed text", async () => {
+  await withServer({}, async ({ join, events }) => {
+    const ada = await join("ada");
+    const bob = await join("bob");
+    const marks = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069";
+    await ada.send(`\u202e!tneserp eb lliw ${marks}x`);
+    assert.equal(await bob.next(/^ada: /), "ada: !tneserp eb lliw x");
+    await ada.send(`/me \u2067waves\u2069`);
+    assert.equal(await bob.next(/^\* ada /), "* ada waves");
+    await waitUntil(
+      () => events().includes("* ada waves"),
+      "the action in the log",
+    );
+    assert.ok(events().every((l) => !/[\u202a-\u202e\u2066-\u2069]/.test(l)));
+  });
+});
+
+Deno.test("names the server or the client show as a sender are reserved", async () => {
+  await withServer({}, async ({ join, connect }) => {
+    const client = await connect();
+    await client.next(NAME_PROMPT);
+    for (const name of ["Announcement", "server", "USAGE", " Server "]) {
+      await client.send(name);
+      assert.equal(
+        await client.next(/reserved/),
+        `Name "${name.trim()}" is reserved. Please enter another name:`,
+      );
+    }
+    await client.send("ada");
+    assert.equal(await client.next(/^Welcome/), "Welcome ada!");
+    await client.next(LAST_WELCOME_LINE);
+    await client.send("/nick Announcement");
+    assert.equal(
+      await client.next(/reserved/),
+      'Name "Announcement" is reserved.',
+    );
+    const other = await join("bob");
+    await other.send("/who");
+    assert.equal(await other.next(/^Online/), "Online (2): ada, bob");
+  });
+});
+
+Deno.test("an HTTP request on the chat port is told where the page is and closed", async () => {
+  const ts = await startTestServer({ webPort: 0 });
+  try {
+    const browser = await TestClient.connect(ts.port);
+    await browser.send(
+      "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: curl/8\r\nAccept: */*\r\n",
+    );
+    await browser.received.closed();
+    assert.deepEqual(browser.received.lines, [
+      NAME_PROMPT,
+      `This is the chat port; the web chat is at http://127.0.0.1:${ts.webPort}/`,
+    ]);
+    await browser.close();
+    await waitUntil(
+      () => ts.console.some((l) => l.includes("HTTP request on the chat port")),
+      "the console line",
+    );
+    // Only the first line counts: a name that looks like a verb is a name.
+    const ada = await TestClient.connect(ts.port);
+    await ada.next(NAME_PROMPT);
+    await ada.send("a:b");
+    await ada.next(/^Invalid name/);
+    await ada.send("GET / HTTP/1.1");
+    assert.equal(await ada.next(/^Invalid name/), INVALID_NAME);
+    await ada.close();
+  } finally {
+    await ts.cleanup();
+  }
+});
+
+Deno.test("an HTTP request on the chat port without a web door gets one line", async () => {
+  await withServer({}, async ({ connect }) => {
+    const client = await connect();
+    await client.send("HEAD /index.html HTTP/1.0");
+    await client.received.closed();
+    assert.deepEqual(client.received.lines, [
+      NAME_PROMPT,
+      "This is the chat port; connect with nc, telnet or the chat client.",
+    ]);
+  });
+});

@@ -226,3 +226,25 @@ Deno.test("COMMANDS usages parse to the kind they document", () => {
     }
   }
 });
+
+Deno.test("stripControls removes line separators and bidirectional controls", () => {
+  for (
+    const mark of [
+      "\u2028",
+      "\u2029",
+      "\u202a",
+      "\u202b",
+      "\u202c",
+      "\u202d",
+      "\u202e",
+      "\u2066",
+      "\u2067",
+      "\u2068",
+      "\u2069",
+    ]
+  ) {
+    assert.equal(stripControls(`a${mark}b`), "ab", JSON.stringify(mark));
+  }
+  // Joiners and marks that carry meaning in scripts and emoji stay.
+  assert.equal(stripControls("a\u200db\u200ec"), "a\u200db\u200ec");
+});
