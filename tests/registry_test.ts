@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  isReservedName,
   MAX_NAME_LENGTH,
   nameKey,
   normalizeName,
@@ -157,4 +158,13 @@ Deno.test("registry members() are in the order they joined", () => {
     { name: "zed", member: 1 },
     { name: "amy", member: 2 },
   ]);
+});
+
+Deno.test("normalizeName refuses the names the server shows as senders", () => {
+  for (const name of ["Announcement", "SERVER", "usage", " Server "]) {
+    assert.equal(normalizeName(name), null, name);
+    assert.ok(isReservedName(name), name);
+  }
+  assert.equal(normalizeName("Servers"), "Servers");
+  assert.ok(!isReservedName("Servers"));
 });

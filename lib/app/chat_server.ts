@@ -166,6 +166,13 @@ export class ChatServer {
     this.finished = this.#finished.promise;
     const { maxLineBytes, maxSendqBytes } = room.limits;
     const signal = this.#stopping.signal;
+    // A browser pointed at the chat port is told where the page is, on the
+    // host it reached.
+    const webPort = this.webAddr?.port;
+    const scheme = this.webUrls[0]?.startsWith("https:") ? "https" : "http";
+    const webUrl = webPort === undefined
+      ? undefined
+      : (host: string) => `${scheme}://${host}:${webPort}/`;
     this.#accepting = acceptLoop({
       listener,
       signal,
@@ -183,6 +190,7 @@ export class ChatServer {
                 maxSendqBytes,
                 metrics: room.metrics,
                 proxied,
+                webUrl,
               }),
             ),
         }),

@@ -32,7 +32,12 @@ import { MemoryEngine } from "../engine/memory_engine.ts";
 import { Metrics } from "./metrics.ts";
 import { type Limits, resolveLimits } from "./limits.ts";
 import { isExitWord, parseCommand, stripControls } from "./protocol.ts";
-import { nameKey, normalizeName, Registry } from "./registry.ts";
+import {
+  isReservedName,
+  nameKey,
+  normalizeName,
+  Registry,
+} from "./registry.ts";
 import { consoleText, logText, reasonText } from "./texts.ts";
 
 /**
@@ -66,6 +71,11 @@ export interface ChatConnection {
   onCut: ((reason: string) => void) | null;
   /** The transport's own language; the room's line language if absent. */
   readonly interpreter?: Interpreter;
+  /**
+   * The web chat's URL as this peer can reach it, or null when the server
+   * has no web door; asked when a browser or curl talks to a line door.
+   */
+  webUrl?(): string | null;
 }
 
 /** What a claim of a name (or a rename) came to. */
@@ -206,6 +216,8 @@ class Session {
   /** A name waiting for its password. */
   pendingName: string | null = null;
   attempts = 0;
+  /** Whether it sent a line yet (the first may be an HTTP request's). */
+  spoken = false;
   tokens: number;
   refilledAt: number;
   /** Why the session is ending, once something decided it is. */
@@ -524,6 +536,15 @@ export class ChatRoom {
 
   #register(session: Session, text: string): void | Promise<void> {
     if (text === "") return;
+    if (!session.spoken) {
+      session.spoken = true;
+      if (HTTP_REQUEST_LINE.test(text)) {
+        const webUrl = session.conn.webUrl?.() ?? null;
+        session.send({ type: "wrongDoor", webUrl });
+        session.ending = reasonText.wrongDoor;
+        return;
+      }
+    }
     if (isExitWord(text)) {
       session.send(GOODBYE_UNNAMED);
       session.ending = reasonText.exit;
@@ -537,7 +558,9 @@ export class ChatRoom {
     if (name === null || this.#engine.find(name) !== undefined) {
       this.#refuseName(
         session,
-        name === null ? NAME_INVALID : { type: "nameTaken", name, retry: true },
+        name === null
+          ? invalidName(text, true)
+          : { type: "nameTaken", name, retry: true },
       );
       return;
     }
@@ -880,8 +903,9 @@ export class ChatRoom {
         return;
       case "nick": {
         const answer = (result: ClaimResult) => {
-          if (result === "invalid") session.send(NAME_INVALID_PLAIN);
-          else if (result === "unavailable") session.send(UNAVAILABLE);
+          if (result === "invalid") {
+            session.send(invalidName(command.name, false));
+          } else if (result === "unavailable") session.send(UNAVAILABLE);
           else if (result === "taken") {
             session.send({
               type: "nameTaken",
@@ -1067,6 +1091,17 @@ export class ChatRoom {
     session.conn.close();
   }
 }
+
+// Why a name that normalizeName refused was refused.
+function invalidName(raw: string, retry: boolean): RoomEvent {
+  if (!isReservedName(raw)) return retry ? NAME_INVALID : NAME_INVALID_PLAIN;
+  return { type: "nameReserved", name: raw.trim(), retry };
+}
+
+// Whether a connection's first line is an HTTP request's (`GET / HTTP/1.1`):
+// a browser or curl pointed at the chat port, not a name.
+const HTTP_REQUEST_LINE =
+  /^(?:GET|HEAD|POST|PUT|DELETE|OPTIONS|PATCH|CONNECT|TRACE) \S+ HTTP\/\d/;
 
 // Renders once for a broadcast. Shared bytes: each recipient's outbox
 // extends one range instead of queueing a chunk per event.

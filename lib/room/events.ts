@@ -31,6 +31,8 @@ export type RoomEvent =
   | { type: "namePrompt" }
   | { type: "nameTaken"; name: string; retry: boolean }
   | { type: "nameInvalid"; retry: boolean }
+  | { type: "nameReserved"; name: string; retry: boolean }
+  | { type: "wrongDoor"; webUrl: string | null }
   | { type: "passwordPrompt" }
   | { type: "wrongPassword" }
   | { type: "tooManyAttempts" }

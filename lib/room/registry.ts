@@ -14,13 +14,24 @@ export const MAX_NAME_LENGTH = 32;
 // no spaces and no `*`, so no relayed line can pass for a server notice.
 const NAME = /^[\p{L}\p{Nd}_.\-][\p{L}\p{M}\p{Nd}_.\-]*$/u;
 
+// Words the server, its log or our client show as a sender (`Server has
+// been shutdown`, `Announcement: ...`, `Usage: ...`): a member holding one
+// could pass for the server. Keys as {@linkcode nameKey} makes them.
+const RESERVED = new Set(["announcement", "server", "usage"]);
+
+/** Whether `raw` (trimmed) is a name no member may hold, in any case. */
+export function isReservedName(raw: string): boolean {
+  return RESERVED.has(nameKey(raw.trim().normalize("NFC")));
+}
+
 /**
- * Returns the name in its stored form (trimmed, NFC) if it follows the rules,
- * or null if it does not.
+ * Returns the name in its stored form (trimmed, NFC) if it follows the rules
+ * and is not reserved, or null if it does not.
  */
 export function normalizeName(raw: string): string | null {
   const name = raw.trim().normalize("NFC");
   if (name.length === 0 || !NAME.test(name)) return null;
+  if (RESERVED.has(nameKey(name))) return null;
   // Count code points, not UTF-16 units.
   let count = 0;
   for (const _ of name) {

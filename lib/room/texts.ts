@@ -18,6 +18,13 @@ export const serverText = {
   nameInvalid:
     "Invalid name: use 1-32 letters, digits, '_', '-' or '.'. Please enter your name:",
   nameInvalidPlain: "Invalid name: use 1-32 letters, digits, '_', '-' or '.'.",
+  nameReserved: (name: string): string =>
+    `${serverText.nameReservedPlain(name)} Please enter another name:`,
+  nameReservedPlain: (name: string): string => `Name "${name}" is reserved.`,
+  wrongDoor: (webUrl: string | null): string =>
+    webUrl === null
+      ? "This is the chat port; connect with nc, telnet or the chat client."
+      : `This is the chat port; the web chat is at ${webUrl}`,
   passwordPrompt: "Password:",
   wrongPassword: "Wrong password.",
   tooManyAttempts: "Too many attempts.",
@@ -161,4 +168,5 @@ export const reasonText = {
   frameTooLarge: "frame too large",
   floodQueue: "flood queue exceeded",
   lostPlace: "server lost its place in the room",
+  wrongDoor: "HTTP request on the chat port",
 } as const;

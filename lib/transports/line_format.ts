@@ -101,6 +101,14 @@ export const lineFormat: Renderer = {
         );
       case "nameInvalid":
         return event.retry ? NAME_INVALID : NAME_INVALID_PLAIN;
+      case "nameReserved":
+        return lines(
+          event.retry
+            ? serverText.nameReserved(event.name)
+            : serverText.nameReservedPlain(event.name),
+        );
+      case "wrongDoor":
+        return lines(serverText.wrongDoor(event.webUrl));
       case "passwordPrompt":
         return PASSWORD_PROMPT;
       case "wrongPassword":

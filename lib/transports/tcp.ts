@@ -33,6 +33,8 @@ export interface TcpConnectionOptions {
   metrics?: Metrics;
   /** What a trusted proxy's PROXY header said, if the peer is one. */
   proxied?: Proxied;
+  /** The web chat's URL on the host the peer reached; none without one. */
+  webUrl?: (localHost: string) => string;
 }
 
 /** The client a trusted proxy named, and the bytes read past its header. */
@@ -156,6 +158,7 @@ export class TcpConnection implements ChatConnection {
   #outbox: Outbox;
   #closed = false;
   #metrics: Metrics;
+  #webUrl: ((localHost: string) => string) | undefined;
 
   /** Wraps an accepted connection. */
   constructor(conn: Deno.Conn, options: TcpConnectionOptions) {
@@ -169,6 +172,7 @@ export class TcpConnection implements ChatConnection {
     this.transport = options.transport ?? "tcp";
     this.renderer = options.renderer ?? lineFormat;
     this.#metrics = options.metrics ?? new Metrics();
+    this.#webUrl = options.webUrl;
     const reader: ByteReader = options.proxied
       ? new PrefixedReader(conn, options.proxied.rest)
       : new ProxyGuard(conn);
@@ -186,6 +190,15 @@ export class TcpConnection implements ChatConnection {
   /** Bytes queued and not yet taken by the peer. */
   get unsentBytes(): number {
     return this.#outbox.unsentBytes;
+  }
+
+  webUrl(): string | null {
+    if (this.#webUrl === undefined) return null;
+    const local = this.#conn.localAddr as Deno.NetAddr;
+    const host = local.hostname.includes(":")
+      ? `[${local.hostname}]`
+      : local.hostname;
+    return this.#webUrl(host);
   }
 
   readLines(): Promise<Line[] | null> {

@@ -64,6 +64,19 @@ export const webFormat: Renderer = {
             error: serverText.nameInvalidPlain,
           })
           : frame("notice", now, { text: serverText.nameInvalidPlain });
+      case "nameReserved":
+        return event.retry
+          ? frame("prompt", now, {
+            prompt: "name",
+            text: serverText.nameReserved(event.name),
+            error: serverText.nameReservedPlain(event.name),
+          })
+          : frame("notice", now, {
+            text: serverText.nameReservedPlain(event.name),
+          });
+      case "wrongDoor":
+        // A line door's answer to an HTTP request; never on a web socket.
+        return null;
       case "passwordPrompt":
         return frame("prompt", now, {
           prompt: "password",

@@ -150,6 +150,8 @@ export class IrcFormat implements Renderer {
       case "namePrompt":
       case "nameTaken":
       case "nameInvalid":
+      case "nameReserved":
+      case "wrongDoor":
       case "passwordPrompt":
       case "tooManyAttempts":
       case "notFound":
