@@ -89,6 +89,14 @@ function onSignals(handler: () => void): () => void {
   return () => added.forEach((s) => Deno.removeSignalListener(s, handler));
 }
 
+// The Redis server as the console shows it: scheme, host, port and
+// database, never the user or the password the URL may carry.
+function redisShown(url: string): string {
+  // An IPv6 host comes in brackets already, as URL gives it.
+  const { tls, hostname, port, db } = parseRedisUrl(url);
+  return `${tls ? "rediss" : "redis"}://${hostname}:${port}/${db}`;
+}
+
 async function main(): Promise<number> {
   const parsed = parseServerFlags(Deno.args);
   if (parsed.kind === "help") {
@@ -176,6 +184,7 @@ async function main(): Promise<number> {
     if (cause instanceof RangeError) return fail(`${cause.message}.`);
     return fail(`Cannot start the server: ${describeError(cause)}.`);
   }
+  if (redisUrl !== undefined) print(consoleText.redisAt(redisShown(redisUrl)));
   print(consoleText.howToQuit);
 
   const terminate = () => {

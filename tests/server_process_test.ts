@@ -13,6 +13,7 @@ import {
   TestClient,
   waitUntil,
 } from "./helpers.ts";
+import { RedisServer } from "./support/redis_server.ts";
 
 const SHUT_DOWN = "Server has been shut down.";
 
@@ -512,5 +513,56 @@ Deno.test("server process on 0.0.0.0 prints a web and an IRC address per IPv4 ad
     await page.body?.cancel();
     await server.write("Terminate server\n");
     assert.equal((await server.status()).code, 0);
+  });
+});
+
+Deno.test("server process on Redis names the Redis address at start, never its password", async () => {
+  await using redis = await RedisServer.start({ password: "pw-not-shown" });
+  await scoped(async ({ dir, join, track }) => {
+    const expected =
+      `The room is kept in Redis at redis://127.0.0.1:${redis.port}/0 (this server is one of its nodes).`;
+    // From the environment variable, and from --redis with a database.
+    const fromEnv = track(
+      await spawnServer(["--log", `${dir}/a.log`], {
+        cwd: dir,
+        env: { CHAT_REDIS_URL: redis.url },
+      }),
+    );
+    await fromEnv.stdout.next("Type 'Terminate server' to quit.");
+    const fromFlag = track(
+      await spawnServer(
+        ["--log", `${dir}/b.log`, "--redis", `${redis.url}/0`],
+        {
+          cwd: dir,
+        },
+      ),
+    );
+    await fromFlag.stdout.next("Type 'Terminate server' to quit.");
+    const alice = await join(fromEnv.port, "alice");
+    await alice.send("/who");
+    assert.equal(await alice.next(/^Online/), "Online (1): alice");
+    for (const server of [fromEnv, fromFlag]) {
+      server.child.kill("SIGTERM");
+      assert.equal((await server.status()).code, 0);
+      const redisLines = server.stdout.lines.filter((l) => l.includes("Redis"));
+      assert.deepEqual(redisLines, [expected]);
+      const all = [...server.stdout.lines, ...server.stderr.lines].join("\n");
+      assert.ok(!all.includes("pw-not-shown"), all);
+    }
+  });
+});
+
+Deno.test("server process without Redis says nothing of Redis", async () => {
+  await scoped(async ({ dir, track }) => {
+    const server = track(
+      await spawnServer(["--log", `${dir}/chat.log`], { cwd: dir }),
+    );
+    await server.stdout.next("Type 'Terminate server' to quit.");
+    await server.write("Terminate server\n");
+    assert.equal((await server.status()).code, 0);
+    assert.deepEqual(
+      server.stdout.lines.filter((l) => l.includes("Redis")),
+      [],
+    );
   });
 });

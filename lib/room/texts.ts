@@ -108,6 +108,8 @@ export const consoleText = {
   ],
   listening: (address: string): string =>
     `Server is listening on ${address}...`,
+  redisAt: (url: string): string =>
+    `The room is kept in Redis at ${url} (this server is one of its nodes).`,
   howToQuit: "Type 'Terminate server' to quit.",
   accepted: (address: string): string => `Accepted connection from: ${address}`,
   clientJoined: (name: string): string => `Client ${name} has joined.`,
