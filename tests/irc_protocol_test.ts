@@ -713,6 +713,113 @@ Deno.test("irc: password: PASS right registers, wrong gets 464 and ERROR", async
   });
 });
 
+Deno.test("irc: password: a taken nick gets no 433 before the password", async () => {
+  await withIrc({
+    server: { password: "s3cret", limits: { wrongPasswordDelayMs: 50 } },
+  }, async (setup) => {
+    const ann = await IrcLineClient.register(setup.ircPort, "ann", {
+      password: "s3cret",
+    });
+    try {
+      // No PASS, or a wrong one: a taken nick and a free one end alike.
+      for (const pass of [null, "PASS wrong"]) {
+        for (const nick of ["ANN", "nobody"]) {
+          const c = await setup.raw();
+          if (pass !== null) await c.send(pass);
+          await c.send(`NICK ${nick}`);
+          await c.send(`USER ${nick} 0 * :Eve`);
+          await c.next("ERROR :Closing link: Wrong password.");
+          await c.closed();
+          assert.deepEqual(c.lines, [
+            `:${S} 464 * :Password incorrect`,
+            "ERROR :Closing link: Wrong password.",
+          ], `${pass} ${nick}`);
+        }
+      }
+      // With the right password first, 433 at once.
+      const c = await setup.raw();
+      await c.send("PASS s3cret");
+      await c.send("NICK ann");
+      await c.next(`:${S} 433 * ann :Nickname is already in use`);
+      // NICK before PASS: the taken nick is told once the password came.
+      const d = await setup.raw();
+      await d.send("NICK Ann");
+      await d.send("PASS s3cret");
+      await d.send("USER d 0 * :D");
+      await d.next(`:${S} 433 * Ann :Nickname is already in use`);
+      await d.send("NICK dee");
+      await d.next(
+        `:${S} 001 dee :Welcome to the DenoChat IRC network, dee!irc@chat`,
+      );
+      assert.ok(!d.lines.some((line) => / 464 /.test(line)));
+    } finally {
+      await ann.close();
+    }
+  });
+});
+
+Deno.test("irc: a repeated PRIVMSG target gets the message once", async () => {
+  await withIrc({}, async (setup) => {
+    const bob = await setup.tcp("bob");
+    const zed = await setup.irc("zed");
+    const c = await setup.irc("ann");
+    await bob.next(joined("ann"));
+    await c.send("PRIVMSG #chat,#chat,#CHAT,#chat :once to all");
+    await c.send("PRIVMSG bob,bob,BOB,Bob :once to bob");
+    await c.send("NOTICE zed,ZED,zed :once to zed");
+    await c.send("PRIVMSG #chat :marker");
+    await bob.next("ann: marker");
+    const heard = bob.received.lines;
+    assert.equal(heard.filter((l) => l === "ann: once to all").length, 1);
+    assert.equal(
+      heard.filter((l) => l === "Private message from ann: once to bob")
+        .length,
+      1,
+    );
+    const zedHeard = await zed.until(":ann!irc@chat PRIVMSG #chat :marker");
+    assert.deepEqual(
+      zedHeard.filter((l) => l.includes(" :once to ")),
+      [
+        ":ann!irc@chat PRIVMSG #chat :once to all",
+        ":ann!irc@chat PRIVMSG zed :once to zed",
+      ],
+    );
+    const log = await waitForLog(setup, "ann: marker");
+    assert.equal(log.filter((l) => l.endsWith("ann: once to all")).length, 1);
+    assert.equal(
+      log.filter((l) => l.endsWith("ann -> bob: once to bob")).length,
+      1,
+    );
+  });
+});
+
+Deno.test("irc: each distinct PRIVMSG target costs a flood token", async () => {
+  await withIrc({
+    server: { limits: { floodRate: 8, floodBurst: 4 } },
+  }, async (setup) => {
+    const bob = await setup.tcp("bob");
+    const carol = await setup.tcp("carol");
+    const c = await setup.irc("ann");
+    await bob.next(joined("ann"));
+    const metrics = setup.server.server.room.metrics;
+    const before = metrics.floodDelays;
+    // Eight messages from two lines; the bucket holds four at most, so at
+    // least four of them wait (before, the two lines cost two tokens).
+    for (let i = 0; i < 2; i++) {
+      await c.send(`PRIVMSG bob,carol,nobody,#chat :round ${i}`);
+    }
+    await c.send("PING :done");
+    await c.next(`:${S} PONG ${S} :done`);
+    await bob.next("Private message from ann: round 1");
+    await carol.next("Private message from ann: round 1");
+    await bob.next("ann: round 1");
+    assert.ok(
+      metrics.floodDelays - before >= 4,
+      `${metrics.floodDelays - before} delays`,
+    );
+  });
+});
+
 Deno.test("irc: a nick race between an IRC and a TCP client: exactly one wins", async () => {
   await withIrc({}, async (setup) => {
     for (let round = 0; round < 8; round++) {

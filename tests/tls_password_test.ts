@@ -250,10 +250,60 @@ Deno.test("password pending does not take the name", async () => {
       'Name "zed" is already taken. Please enter another name:',
     );
     assert.deepEqual(server.room.names(), ["ZED"]);
+    // The password was right: another name is taken without asking it again.
     await first.send("zed2");
-    await first.next("Password:");
-    await first.send("s3cret");
-    await first.next("Welcome zed2!");
+    assert.equal(await first.next(() => true), "Welcome zed2!");
+  } finally {
+    await closeAll(clients);
+    await cleanup();
+  }
+});
+
+Deno.test("password: a taken name is told only after the right password", async () => {
+  const { port, server, cleanup } = await startTestServer({
+    password: "s3cret",
+    limits: { wrongPasswordDelayMs: 50 },
+  });
+  const clients: TestClient[] = [];
+  try {
+    const alice = await TestClient.connect(port);
+    clients.push(alice);
+    await enterName(alice, "alice");
+    await alice.send("s3cret");
+    await alice.next(LAST_WELCOME_LINE);
+
+    // Without the password a taken name and a free one get the same answer,
+    // and a wrong password the same end: no one learns who is online.
+    for (const name of ["ALICE", "nobody"]) {
+      const guesser = await TestClient.connect(port);
+      clients.push(guesser);
+      await guesser.next(NAME_PROMPT);
+      await guesser.send(name);
+      assert.equal(await guesser.next(() => true), "Password:", name);
+      await guesser.send("guess");
+      await guesser.next("Wrong password.");
+      await guesser.received.closed();
+      assert.deepEqual(
+        guesser.received.lines,
+        [NAME_PROMPT, "Password:", "Wrong password."],
+        name,
+      );
+    }
+
+    // With it, the name is said to be taken, and another one is asked for
+    // without asking the password again.
+    const bob = await TestClient.connect(port);
+    clients.push(bob);
+    await enterName(bob, "ALICE");
+    await bob.send("s3cret");
+    assert.equal(
+      await bob.next(() => true),
+      'Name "ALICE" is already taken. Please enter another name:',
+    );
+    await bob.send("bob");
+    assert.equal(await bob.next(() => true), "Welcome bob!");
+    await bob.next(LAST_WELCOME_LINE);
+    assert.deepEqual(server.room.names(), ["alice", "bob"]);
   } finally {
     await closeAll(clients);
     await cleanup();

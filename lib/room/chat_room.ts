@@ -96,6 +96,12 @@ export interface MemberSession {
   /** Whether the server asks for a password. */
   readonly needsPassword: boolean;
   /**
+   * Takes one more flood token for the line being handled (one line that
+   * does the work of several, such as a message to several targets): waits
+   * as a line would. False once the session is ending: do no more.
+   */
+  charge(): boolean | Promise<boolean>;
+  /**
    * Holds `name` (rules and uniqueness of the room) without entering; with
    * a shared engine the answer may take a round trip.
    */
@@ -139,6 +145,8 @@ export interface MemberInfo {
   transport: string;
   /** Whether the member is in the room (not only holding its name). */
   present: boolean;
+  /** When it connected (ms since the epoch); null if its node did not say. */
+  since: number | null;
   /**
    * The member's connection when it is on this server, for a transport
    * that looks at its own; null for a member of another node.
@@ -215,6 +223,10 @@ class Session {
   handle: MemberSession | null = null;
   /** A name waiting for its password. */
   pendingName: string | null = null;
+  /** When it connected, by the room's clock (ms since the epoch). */
+  connectedAt = 0;
+  /** Whether it gave the right password (asked once, not per name). */
+  passwordGiven = false;
   attempts = 0;
   /** Whether it sent a line yet (the first may be an HTTP request's). */
   spoken = false;
@@ -415,6 +427,7 @@ export class ChatRoom {
         Math.max(1, limits.floodBurst),
         this.#now(),
       );
+      session.connectedAt = this.#clock();
       conn.onCut = (reason) => this.#cut(session, reason);
       this.#sessions.add(session);
       this.#perIp.set(conn.ip, (this.#perIp.get(conn.ip) ?? 0) + 1);
@@ -555,7 +568,12 @@ export class ChatRoom {
       return;
     }
     const name = normalizeName(text);
-    if (name === null || this.#engine.find(name) !== undefined) {
+    // Until the password is right a taken name is answered like a free one:
+    // without it no one learns who is online.
+    const asking = this.#password !== null && !session.passwordGiven;
+    if (
+      name === null || (!asking && this.#engine.find(name) !== undefined)
+    ) {
       this.#refuseName(
         session,
         name === null
@@ -564,7 +582,7 @@ export class ChatRoom {
       );
       return;
     }
-    if (this.#password !== null) {
+    if (asking) {
       session.pendingName = name;
       session.send(PASSWORD_PROMPT);
       return;
@@ -593,6 +611,7 @@ export class ChatRoom {
       session.ending = reasonText.wrongPassword;
       return;
     }
+    session.passwordGiven = true;
     return this.#join(session, name);
   }
 
@@ -622,6 +641,7 @@ export class ChatRoom {
       address: conn.address,
       present: false,
       node: this.#engine.node,
+      since: session.connectedAt,
     };
     const settle = (result: ClaimResult): ClaimResult => {
       if (result !== "ok") return result;
@@ -836,6 +856,7 @@ export class ChatRoom {
       address: holder.address,
       transport: holder.transport,
       present: holder.present,
+      since: holder.since ?? null,
       connection: local,
     };
   }
@@ -856,6 +877,13 @@ export class ChatRoom {
       checkPassword: (given) =>
         this.#password === null ||
         sameBytes(this.#password, encoder.encode(given)),
+      charge: () => {
+        if (this.#limits.floodRate <= 0) return session.ending === null;
+        const wait = this.#takeToken(session);
+        if (wait <= 0) return session.ending === null;
+        this.metrics.floodDelays++;
+        return session.sleep(wait).then(() => session.ending === null);
+      },
       claim: (wanted) => {
         if (session.name !== null) return "taken";
         const name = normalizeName(wanted);

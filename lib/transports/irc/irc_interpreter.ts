@@ -25,6 +25,7 @@ import { reasonText } from "../../room/texts.ts";
 import { IRC_TRANSPORT, MEMBER_HOST, memberMask } from "./irc_format.ts";
 import {
   asciiEqual,
+  asciiLower,
   byteLength,
   encodeLines,
   ircLine,
@@ -175,6 +176,9 @@ export class IrcInterpreter implements Interpreter {
   #nick: string | null = null;
   #user: string | null = null;
   #password: string | null = null;
+  // Whether the right password was given: until then a taken nick is not
+  // told (433), or anyone could list who is online.
+  #passwordOk = false;
   #negotiating = false;
   #invisible = false;
   #heardAt = performance.now();
@@ -389,6 +393,7 @@ export class IrcInterpreter implements Interpreter {
       );
     } else {
       this.#password = params[0];
+      this.#passwordOk = this.#session!.checkPassword(params[0]);
     }
   }
 
@@ -413,8 +418,8 @@ export class IrcInterpreter implements Interpreter {
       return;
     }
     if (session.name === null) {
-      const holder = session.find(name);
-      if (holder !== undefined) {
+      const told = !session.needsPassword || this.#passwordOk;
+      if (told && session.find(name) !== undefined) {
         this.#send(
           this.#numeric(
             NUMERICS.nicknameInUse,
@@ -514,6 +519,7 @@ export class IrcInterpreter implements Interpreter {
       }, this.#context.wrongPasswordDelayMs);
       return;
     }
+    this.#passwordOk = true;
     const claimed = session.claim(nick);
     if (claimed instanceof Promise) {
       return claimed.then((result) => this.#afterClaim(nick, result));
@@ -785,7 +791,7 @@ export class IrcInterpreter implements Interpreter {
 
   // --- Messages -----------------------------------------------------------
 
-  #message(command: string, params: string[]): void {
+  #message(command: string, params: string[]): void | Promise<void> {
     const targets = params[0] ?? "";
     const text = params[1] ?? "";
     if (targets === "") {
@@ -800,12 +806,37 @@ export class IrcInterpreter implements Interpreter {
       );
       return;
     }
-    const list = targets.split(",").filter((target) => target !== "");
-    for (const target of list.slice(0, MAX_TARGETS)) {
-      if (target.startsWith("#")) this.#toChannel(command, target, text);
-      else this.#toNick(command, target, text);
-    }
     this.lastSpokeAt = performance.now();
+    return this.#eachTarget(command, distinctTargets(targets), text, 0);
+  }
+
+  // Sends to targets[i...]: the line paid for the first, each other one
+  // takes a flood token of its own, and waits for it as a line would.
+  #eachTarget(
+    command: string,
+    targets: readonly string[],
+    text: string,
+    from: number,
+  ): void | Promise<void> {
+    for (let i = from; i < targets.length; i++) {
+      if (i > 0) {
+        const paid = this.#session!.charge();
+        if (paid instanceof Promise) {
+          return paid.then((going) => {
+            if (!going) return;
+            this.#toTarget(command, targets[i], text);
+            return this.#eachTarget(command, targets, text, i + 1);
+          });
+        }
+        if (!paid) return;
+      }
+      this.#toTarget(command, targets[i], text);
+    }
+  }
+
+  #toTarget(command: string, target: string, text: string): void {
+    if (target.startsWith("#")) this.#toChannel(command, target, text);
+    else this.#toNick(command, target, text);
   }
 
   #toChannel(command: string, target: string, text: string): void {
@@ -1254,6 +1285,22 @@ export class IrcInterpreter implements Interpreter {
     }
     this.#send(...this.#packed(this.#numeric(NUMERICS.userhost, ""), replies));
   }
+}
+
+// The targets of a PRIVMSG or NOTICE, each once (a nick without regard to
+// case, a channel by the ascii case mapping), at most TARGMAX of them.
+function distinctTargets(list: string): string[] {
+  const seen = new Set<string>();
+  const targets: string[] = [];
+  for (const target of list.split(",")) {
+    if (target === "") continue;
+    const key = target.startsWith("#") ? asciiLower(target) : nameKey(target);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    targets.push(target);
+    if (targets.length === MAX_TARGETS) break;
+  }
+  return targets;
 }
 
 function ctcpText(ctcp: Ctcp): string {
