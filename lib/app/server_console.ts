@@ -5,8 +5,9 @@
  * @module
  */
 
-import type { ChatRoom } from "../room/chat_room.ts";
+import type { ChatRoom, MemberInfo } from "../room/chat_room.ts";
 import { consoleText } from "../room/texts.ts";
+import { displayWidth } from "../client/display_width.ts";
 
 /** Options of {@linkcode runConsoleLine}. */
 export interface ConsoleLineOptions {
@@ -36,9 +37,7 @@ export function runConsoleLine(
     case "who": {
       const members = room.members();
       print(consoleText.whoHeader(members.length));
-      for (const m of members) {
-        print(consoleText.whoLine(m.name, m.address, m.transport));
-      }
+      if (members.length > 0) whoTable(members).forEach((row) => print(row));
       return false;
     }
     case "say":
@@ -62,4 +61,38 @@ export function runConsoleLine(
   }
   print(consoleText.howToQuit);
   return false;
+}
+
+// `who`'s rows under their headings, each column as wide as its widest
+// cell (in terminal columns: a name may have wide letters), two spaces
+// apart.
+function whoTable(members: MemberInfo[]): string[] {
+  const rows: string[][] = [
+    [...consoleText.whoColumns],
+    ...members.map((m) => [m.name, m.address, m.transport, since(m.since)]),
+  ];
+  const widths = rows[0].map((_, i) =>
+    Math.max(...rows.map((row) => displayWidth(row[i])))
+  );
+  return rows.map((row) =>
+    "  " +
+    row.map((cell, i) =>
+      i === row.length - 1
+        ? cell
+        : cell + " ".repeat(widths[i] - displayWidth(cell) + 2)
+    ).join("")
+  );
+}
+
+// A connection time as the console shows it: the machine's local time,
+// `YYYY-MM-DD HH:MM:SS`.
+function since(time: number | null): string {
+  if (time === null || !Number.isFinite(time)) {
+    return consoleText.whoSinceUnknown;
+  }
+  const t = new Date(time);
+  const two = (n: number) => String(n).padStart(2, "0");
+  return `${t.getFullYear()}-${two(t.getMonth() + 1)}-${two(t.getDate())} ${
+    two(t.getHours())
+  }:${two(t.getMinutes())}:${two(t.getSeconds())}`;
 }

@@ -26,6 +26,8 @@ export interface Holder {
   present: boolean;
   /** The node (server process) it is connected to. */
   node: string;
+  /** When it connected (ms since the epoch), for the console's `who`. */
+  since?: number;
 }
 
 /** An event for everyone present in the room, with where it came from. */

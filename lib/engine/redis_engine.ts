@@ -81,8 +81,8 @@ function newNodeId(): string {
 }
 
 function holderJson(holder: Holder): string {
-  const { name, transport, address, present, node } = holder;
-  return JSON.stringify({ name, transport, address, present, node });
+  const { name, transport, address, present, node, since } = holder;
+  return JSON.stringify({ name, transport, address, present, node, since });
 }
 
 // Stream ids are `MS-SEQ`; compared as numbers.

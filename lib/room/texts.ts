@@ -94,13 +94,15 @@ export const consoleText = {
       ? `Client ${name} was removed from the chat.`
       : `Client ${name} was removed from the chat (${reason}).`,
   whoHeader: (count: number): string => `Online (${count}):`,
-  whoLine: (name: string, address: string, transport: string): string =>
-    `  ${name}  ${address}  ${transport}`,
+  /** The headings of `who`'s columns, in order. */
+  whoColumns: ["NAME", "ADDRESS", "DOOR", "CONNECTED SINCE"],
+  /** `who`'s time for a member whose node did not say when it connected. */
+  whoSinceUnknown: "-",
   notOnline: (name: string): string => `No one called "${name}" is online.`,
   consoleUsage: (usage: string): string => `Usage: ${usage}`,
   consoleHelp: [
     "Console commands:",
-    "  who                  list who is online, with address and transport",
+    "  who                  list who is online: address, door, connected since",
     "  say TEXT             announce TEXT to everyone",
     "  kick NAME [reason]   disconnect NAME",
     "  help                 show this list",
