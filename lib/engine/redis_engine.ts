@@ -11,8 +11,7 @@
  * @module
  */
 
-import type { HistoryEntry, RoomEvent } from "../room/events.ts";
-import { History } from "../room/history.ts";
+import type { HistoryEntry } from "../room/events.ts";
 import { nameKey } from "../room/registry.ts";
 import { reasonText } from "../room/texts.ts";
 import type {
@@ -28,6 +27,7 @@ import {
   type RedisScript,
   RedisSubscriber,
 } from "./redis_client.ts";
+import { asHistoryEntry, holderJson, Replica } from "./redis_replica.ts";
 import type { RespArg, RespValue } from "./resp.ts";
 import {
   CLAIM,
@@ -68,38 +68,8 @@ export interface RedisEngineOptions {
   caCerts?: string[];
 }
 
-// What comes on the events channel; see redis_scripts.ts.
-type Notification =
-  | { k: "e"; id: string; m: RoomMessage; of?: string }
-  | { k: "set"; key: string; h: Holder }
-  | { k: "del"; key: string; node: string }
-  | { k: "mv"; from: string; key: string; h: Holder }
-  | { k: "swept"; node: string };
-
 function newNodeId(): string {
   return crypto.randomUUID().replaceAll("-", "").slice(0, 12);
-}
-
-function holderJson(holder: Holder): string {
-  const { name, transport, address, present, node, since } = holder;
-  return JSON.stringify({ name, transport, address, present, node, since });
-}
-
-// Stream ids are `MS-SEQ`; compared as numbers.
-function compareIds(a: string, b: string): number {
-  const [am, as] = a.split("-").map(BigInt);
-  const [bm, bs] = b.split("-").map(BigInt);
-  return am !== bm ? (am < bm ? -1 : 1) : as === bs ? 0 : as < bs ? -1 : 1;
-}
-
-function asHistoryEntry(event: RoomEvent): HistoryEntry | null {
-  if (event.type !== "message" && event.type !== "action") return null;
-  return {
-    time: event.time,
-    from: event.from,
-    text: event.text,
-    action: event.type === "action",
-  };
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
@@ -141,15 +111,12 @@ export class RedisEngine implements RoomEngine {
   #client: RedisClient | null = null;
   #subscriber: RedisSubscriber | null = null;
   #sink: EngineSink | null = null;
-  // The names held on this node (authoritative here), and the others'.
+  // The names held on this node (authoritative here).
   #local = new Map<string, Holder>();
-  #remote = new Map<string, Holder>();
-  #history: History;
-  #lastId = "0-0";
+  // The others' names, and the history.
+  #replica: Replica;
   // Resolves once subscribed and synced; null while not subscribed.
   #subscribed: Promise<void> | null = null;
-  // Notifications held back while the replica is being loaded.
-  #buffer: Notification[] | null = null;
   // Members that left the room but whose leave was not published yet.
   #unannounced = new Set<string>();
   #claimsInFlight = 0;
@@ -173,7 +140,14 @@ export class RedisEngine implements RoomEngine {
     this.#caCerts = options.caCerts;
     this.#historyLimit = Math.max(0, Math.floor(options.historyLimit));
     this.#seed = options.history ?? [];
-    this.#history = new History({ limit: this.#historyLimit });
+    this.#replica = new Replica({
+      historyLimit: this.#historyLimit,
+      prefix: this.#prefix,
+      node: () => this.#node,
+      isOldSelf: (node) => this.#oldNodes.has(node),
+      deliver: (message) => this.#sink?.receive(message),
+      lost: () => this.#lose(),
+    });
   }
 
   /** This node's id; a new one after it lost its place. */
@@ -290,7 +264,7 @@ export class RedisEngine implements RoomEngine {
 
   find(name: string): Holder | undefined {
     const key = nameKey(name);
-    return this.#local.get(key) ?? this.#remote.get(key);
+    return this.#local.get(key) ?? this.#replica.get(key);
   }
 
   present(): Holder[] {
@@ -298,14 +272,14 @@ export class RedisEngine implements RoomEngine {
     for (const holder of this.#local.values()) {
       if (holder.present) all.push(holder);
     }
-    for (const [key, holder] of this.#remote) {
+    for (const [key, holder] of this.#replica.entries()) {
       if (holder.present && !this.#local.has(key)) all.push(holder);
     }
     return all;
   }
 
   history(): HistoryEntry[] {
-    return this.#history.entries();
+    return this.#replica.history();
   }
 
   publish(message: RoomMessage): void {
@@ -317,7 +291,7 @@ export class RedisEngine implements RoomEngine {
     if (local || !this.#usable() || this.#subscribed === null) {
       // Split, or no subscription to bring it back: delivered here at once.
       const entry = asHistoryEntry(event);
-      if (entry !== null) this.#history.add(entry);
+      if (entry !== null) this.#replica.addHistory(entry);
       this.#sink?.receive(message);
       if (local || !this.#usable()) return;
     }
@@ -417,117 +391,18 @@ export class RedisEngine implements RoomEngine {
 
   async #subscribeAndSync(): Promise<void> {
     const subscriber = this.#subscriber!;
-    this.#buffer = [];
+    this.#replica.hold();
     await Promise.all([
       subscriber.subscribe(
         this.#prefix + "events",
-        (text) => this.#onEvent(text),
+        (text) => this.#replica.take(text),
       ),
       subscriber.subscribe(
         this.#privateChannel(this.#node),
         (text) => this.#onPrivate(text),
       ),
     ]);
-    await this.#sync();
-  }
-
-  // Loads the names and the history; notifications that came meanwhile are
-  // applied after, in order (each sets or deletes a whole entry, so the
-  // replica ends as Redis is).
-  async #sync(): Promise<void> {
-    this.#buffer ??= [];
-    try {
-      const client = this.#client!;
-      const [names, stream] = await Promise.all([
-        client.command(["HGETALL", this.#prefix + "names"]),
-        this.#historyLimit === 0 ? Promise.resolve([]) : client.command([
-          "XREVRANGE",
-          this.#prefix + "history",
-          "+",
-          "-",
-          "COUNT",
-          this.#historyLimit,
-        ]),
-      ]);
-      this.#remote.clear();
-      const flat = Array.isArray(names) ? names : [];
-      for (let i = 0; i + 1 < flat.length; i += 2) {
-        const holder = parseHolder(flat[i + 1]);
-        if (holder !== null && holder.node !== this.#node) {
-          this.#remote.set(String(flat[i]), holder);
-        }
-      }
-      const entries = Array.isArray(stream) ? [...stream].reverse() : [];
-      this.#history = new History({ limit: this.#historyLimit });
-      this.#lastId = "0-0";
-      for (const item of entries) {
-        if (!Array.isArray(item) || typeof item[0] !== "string") continue;
-        const fields = item[1];
-        if (!Array.isArray(fields) || typeof fields[1] !== "string") continue;
-        this.#history.add(JSON.parse(fields[1]) as HistoryEntry);
-        this.#lastId = item[0];
-      }
-    } finally {
-      const held = this.#buffer ?? [];
-      this.#buffer = null;
-      for (const notification of held) this.#apply(notification);
-    }
-  }
-
-  #onEvent(text: string): void {
-    let notification: Notification;
-    try {
-      notification = JSON.parse(text) as Notification;
-    } catch {
-      return;
-    }
-    if (this.#buffer !== null) this.#buffer.push(notification);
-    else this.#apply(notification);
-  }
-
-  #apply(n: Notification): void {
-    switch (n.k) {
-      case "e": {
-        // About a former self of this node, or for the others only.
-        if (n.of !== undefined) {
-          if (this.#oldNodes.has(n.of) || n.of === this.#node) return;
-        }
-        const entry = asHistoryEntry(n.m.event);
-        if (entry !== null && n.id !== "") {
-          if (compareIds(n.id, this.#lastId) <= 0) {
-            // In the stream already, so in the history loaded.
-          } else {
-            this.#lastId = n.id;
-            this.#history.add(entry);
-          }
-        } else if (entry !== null) this.#history.add(entry);
-        this.#sink?.receive(n.m);
-        return;
-      }
-      case "set":
-        if (n.h.node !== this.#node) this.#remote.set(n.key, n.h);
-        return;
-      case "del":
-        if (this.#remote.get(n.key)?.node === n.node) {
-          this.#remote.delete(n.key);
-        }
-        return;
-      case "mv":
-        if (this.#remote.get(n.from)?.node === n.h.node) {
-          this.#remote.delete(n.from);
-        }
-        if (n.h.node !== this.#node) this.#remote.set(n.key, n.h);
-        return;
-      case "swept":
-        if (n.node === this.#node) {
-          this.#lose();
-          return;
-        }
-        for (const [key, holder] of this.#remote) {
-          if (holder.node === n.node) this.#remote.delete(key);
-        }
-        return;
-    }
+    await this.#replica.load(this.#client!);
   }
 
   #onPrivate(text: string): void {
@@ -556,7 +431,7 @@ export class RedisEngine implements RoomEngine {
   #unsubscribe(): void {
     if (this.#subscribed === null) return;
     this.#subscribed = null;
-    this.#remote.clear();
+    this.#replica.clearNames();
     const subscriber = this.#subscriber!;
     for (const channel of subscriber.channels) {
       subscriber.unsubscribe(channel).catch(() => {});
@@ -609,10 +484,10 @@ export class RedisEngine implements RoomEngine {
         await this.#lose();
         return;
       }
-      if (this.#history.size > 0) {
-        await this.#seedHistory(this.#history.entries());
+      if (this.#replica.historySize > 0) {
+        await this.#seedHistory(this.#replica.history());
       }
-      if (this.#subscribed !== null) await this.#sync();
+      if (this.#subscribed !== null) await this.#replica.load(this.#client);
       if (!this.#client.connected || !this.#subscriber.connected) return;
       if (this.#closed) return;
       this.#split = false;
@@ -713,14 +588,5 @@ export class RedisEngine implements RoomEngine {
     this.#subscriber = null;
     this.#client = null;
     await Promise.allSettled([subscriber?.close(), client?.close()]);
-  }
-}
-
-function parseHolder(value: RespValue): Holder | null {
-  if (typeof value !== "string") return null;
-  try {
-    return JSON.parse(value) as Holder;
-  } catch {
-    return null;
   }
 }
