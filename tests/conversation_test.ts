@@ -330,8 +330,9 @@ Deno.test("server console: who, say, kick and help", async () => {
 
     await server.write("who\n");
     await server.stdout.next("Online (2):");
-    await server.stdout.next(/^ {2}ann {2}127\.0\.0\.1:\d+ {2}tcp$/);
-    await server.stdout.next(/^ {2}bob {2}127\.0\.0\.1:\d+ {2}tcp$/);
+    await server.stdout.next(/^ {2}NAME {2}ADDRESS +DOOR {2}CONNECTED SINCE$/);
+    await server.stdout.next(/^ {2}ann {3}127\.0\.0\.1:\d+ {2}tcp {3}\d{4}-/);
+    await server.stdout.next(/^ {2}bob {3}127\.0\.0\.1:\d+ {2}tcp {3}\d{4}-/);
 
     await server.write("say tea is ready\n");
     await ann.next("*** Announcement: tea is ready");
