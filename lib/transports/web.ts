@@ -22,6 +22,7 @@ import { setImmediate } from "node:timers";
 import { webFormat, webNotice } from "./web_format.ts";
 import css from "./web/page.css" with { type: "text" };
 import html from "./web/index.html" with { type: "text" };
+import links from "./web/links.js" with { type: "text" };
 import script from "./web/page.js" with { type: "text" };
 
 /** Options of {@linkcode startWebDoor}. */
@@ -82,6 +83,7 @@ const PAGES: Record<string, { body: string; type: string }> = {
   "/index.html": { body: html, type: "text/html; charset=utf-8" },
   "/page.css": { body: css, type: "text/css; charset=utf-8" },
   "/page.js": { body: script, type: "text/javascript; charset=utf-8" },
+  "/links.js": { body: links, type: "text/javascript; charset=utf-8" },
 };
 
 function respond(
