@@ -19,6 +19,7 @@ import {
   TestClient,
   type TestServer,
 } from "./helpers.ts";
+import { COMMANDS } from "../lib/room/protocol.ts";
 
 const UPDATE_SCREENSHOT = Deno.env.get("UPDATE_SCREENSHOT") === "1";
 const SCREENSHOT_PATH = new URL("../docs/web_page.png", import.meta.url);
@@ -239,6 +240,79 @@ Deno.test("web page in Chromium", async (t) => {
     });
 
     await t.step(
+      "page shows every history line once, however close their times",
+      async () => {
+        // History from the log of an earlier run: one millisecond for all,
+        // two lines alike in everything.
+        const dir = await Deno.makeTempDir({ prefix: "chat_page_test_" });
+        const logPath = `${dir}/chat.log`;
+        const then = "2026-01-02T10:00:00.000Z";
+        const earlier = ["bob: a", "* bob waves", "bob: b", "bob: b", "dan: c"];
+        await Deno.writeTextFile(
+          logPath,
+          earlier.map((event) => `${then} ${event}\n`).join(""),
+        );
+        try {
+          await withServer(async (server) => {
+            const bob = await TestClient.join(server.port, "bob");
+            const carol = await TestClient.join(server.port, "carol");
+            try {
+              // As nc sends them: three lines in one write.
+              await bob.sendRaw(
+                new TextEncoder().encode("one\ntwo\nthree\n"),
+              );
+              for (const text of ["one", "two", "three"]) {
+                await carol.next(`bob: ${text}`);
+              }
+              const history = [
+                ...earlier,
+                "bob: one",
+                "bob: two",
+                "bob: three",
+              ];
+              const said = (lines: string[]) =>
+                lines.filter((l) => /^(\* )?(bob|dan|ada)\b/.test(l));
+              await withPage(browser, server, async (page) => {
+                await join(page, "ada");
+                await waitLine(page, "end of history");
+                assert.deepEqual(said(await logLines(page)), history);
+                const times = await page.evaluate<string[]>(
+                  `[...document.querySelectorAll("#log .entry.history time")]
+                    .map((time) => time.dateTime)`,
+                );
+                assert.deepEqual(
+                  times.slice(0, earlier.length),
+                  earlier.map(() => then),
+                );
+                // A paste from the page: three lines in one frame.
+                await say(page, "p1\np2\np3");
+                for (const text of ["p1", "p2", "p3"]) {
+                  await carol.next(`ada: ${text}`);
+                }
+                await waitLine(page, "ada: p3");
+                // A later browser gets them all.
+                await withPage(browser, server, async (later) => {
+                  await join(later, "eve");
+                  await waitLine(later, "end of history");
+                  assert.deepEqual(said(await logLines(later)), [
+                    ...history,
+                    "ada: p1",
+                    "ada: p2",
+                    "ada: p3",
+                  ]);
+                });
+              });
+            } finally {
+              await closeAll([bob, carol]);
+            }
+          }, { logPath });
+        } finally {
+          await Deno.remove(dir, { recursive: true });
+        }
+      },
+    );
+
+    await t.step(
       "page and a TCP client exchange broadcasts and private messages",
       async () => {
         await withServer(async (server) => {
@@ -379,12 +453,19 @@ Deno.test("web page in Chromium", async (t) => {
             await bob.send(
               "docs at https://example.com/a?b=1&c=2. or javascript:alert(3)",
             );
+            // The line that froze the former page for 220 ms, and brackets
+            // a link opened.
+            const brackets = "http://a" + ")".repeat(4_080);
+            await bob.send(brackets);
+            await bob.send("(see http://example.com/a_(b)).");
             await waitLine(page, `bob: ${xss}`);
             await waitLine(page, "bob: <script>alert(2)</script><b>bold</b>");
             await waitLine(
               page,
               "bob: docs at https://example.com/a?b=1&c=2. or javascript:alert(3)",
             );
+            await waitLine(page, `bob: ${brackets}`);
+            await waitLine(page, "bob: (see http://example.com/a_(b)).");
             const found = await page.evaluate<{
               img: number;
               b: number;
@@ -401,12 +482,21 @@ Deno.test("web page in Chromium", async (t) => {
               img: 0,
               b: 0,
               scripts: 0,
-              links: [[
-                "https://example.com/a?b=1&c=2",
-                "https://example.com/a?b=1&c=2",
-                "_blank",
-                "noopener noreferrer",
-              ]],
+              links: [
+                [
+                  "https://example.com/a?b=1&c=2",
+                  "https://example.com/a?b=1&c=2",
+                  "_blank",
+                  "noopener noreferrer",
+                ],
+                ["http://a", "http://a/", "_blank", "noopener noreferrer"],
+                [
+                  "http://example.com/a_(b)",
+                  "http://example.com/a_(b)",
+                  "_blank",
+                  "noopener noreferrer",
+                ],
+              ],
             });
             // Anything that would have run had a moment to.
             await say(page, "still here");
@@ -599,6 +689,58 @@ Deno.test("web page in Chromium", async (t) => {
       },
     );
 
+    await t.step(
+      "page shows history it saw before a reconnect once",
+      async () => {
+        // The log outlives the first server: the second replays it.
+        const dir = await Deno.makeTempDir({ prefix: "chat_page_test_" });
+        const logPath = `${dir}/chat.log`;
+        const first = await startTestServer({ webPort: 0, logPath });
+        let second: TestServer | undefined;
+        const clients: TestClient[] = [];
+        const page = await browser.newPage();
+        try {
+          await page.navigate(pageUrl(first));
+          await join(page, "ada");
+          const bob = await TestClient.join(first.port, "bob");
+          clients.push(bob);
+          await bob.sendRaw(
+            new TextEncoder().encode("one\nsame\nsame\nthree\n"),
+          );
+          await say(page, "p1\np2");
+          await waitLine(page, "bob: three");
+          await waitLine(page, "ada: p2");
+          const seen = (await logLines(page)).filter((l) =>
+            /^(bob|ada): /.test(l)
+          );
+          assert.equal(seen.length, 6);
+          await first.cleanup();
+          await waitLine(page, "Connection lost.");
+          second = await startTestServer({
+            webPort: webPortOf(first),
+            logPath,
+          });
+          const carol = await TestClient.join(second.port, "carol");
+          clients.push(carol);
+          await carol.send("said while ada was away");
+          await waitConnected(page, "ada", 10_000);
+          const missed = await waitLine(page, "carol: said while ada was away");
+          assert.ok(missed.includes("history"), "it came as history");
+          await waitLine(page, "end of history");
+          const said = (await logLines(page)).filter((l) =>
+            /^(bob|ada|carol): /.test(l)
+          );
+          assert.deepEqual(said, [...seen, "carol: said while ada was away"]);
+          assert.deepEqual(page.errors, []);
+        } finally {
+          await page.close();
+          await closeAll(clients);
+          await second?.cleanup();
+          await Deno.remove(dir, { recursive: true });
+        }
+      },
+    );
+
     await t.step("page exit says goodbye and does not reconnect", async () => {
       await withServer(async (server) => {
         const bob = await TestClient.join(server.port, "bob");
@@ -701,6 +843,47 @@ Deno.test("web page in Chromium", async (t) => {
         } finally {
           await bob.close();
         }
+      });
+    });
+
+    await t.step("page shows /help as a table", async () => {
+      await withServer(async (server) => {
+        await withPage(browser, server, async (page) => {
+          await join(page, "ada");
+          await say(page, "/help");
+          const rows = await page.waitFor<string[][]>(
+            `(() => {
+              const table = document.querySelector("#log .entry.help table");
+              return table && [...table.rows].map((row) =>
+                [...row.cells].map((cell) => cell.textContent));
+            })()`,
+            "the help table",
+          );
+          assert.deepEqual(
+            rows,
+            COMMANDS.map((command) => [command.usage, command.summary]),
+          );
+          assert.equal(
+            await page.evaluate(
+              `document.querySelector("#log .entry.help caption").textContent`,
+            ),
+            "Commands:",
+          );
+          // Every summary starts at the same x: a column, not spaces.
+          const lefts = await page.evaluate<number[]>(
+            `[...document.querySelectorAll("#log .entry.help td:last-child")]
+              .map((cell) => Math.round(cell.getBoundingClientRect().left))`,
+          );
+          assert.equal(lefts.length, COMMANDS.length);
+          assert.equal(new Set(lefts).size, 1, `lefts ${lefts.join(", ")}`);
+          await page.setViewport({ width: 360, height: 720, mobile: true });
+          const width = await scrollWidth(page);
+          assert.ok(width <= 360, `scrollWidth ${width} <= 360 on a phone`);
+          const logWidth = await page.evaluate<number>(
+            `document.getElementById("log").scrollWidth`,
+          );
+          assert.ok(logWidth <= 360, `the log's scrollWidth ${logWidth}`);
+        });
       });
     });
 

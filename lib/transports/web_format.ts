@@ -7,10 +7,17 @@
  */
 
 import type { Rendered, Renderer, RoomEvent } from "../room/events.ts";
-import { HELP_LINES } from "../room/protocol.ts";
+import { COMMANDS, HELP_LINES } from "../room/protocol.ts";
 import { serverText } from "../room/texts.ts";
 
-type Fields = Record<string, string | number | boolean | readonly string[]>;
+type Fields = Record<
+  string,
+  | string
+  | number
+  | boolean
+  | readonly string[]
+  | readonly Readonly<Record<string, string>>[]
+>;
 
 function frame(type: string, time: number, fields: Fields = {}): string {
   return JSON.stringify({
@@ -19,6 +26,13 @@ function frame(type: string, time: number, fields: Fields = {}): string {
     ...fields,
   });
 }
+
+// `/help` as rows, so that the page can show a table; `lines` stay for
+// clients that show text.
+const HELP_COMMANDS = COMMANDS.map(({ usage, summary }) => ({
+  usage,
+  summary,
+}));
 
 const USAGE = {
   private: serverText.privateUsage,
@@ -166,7 +180,10 @@ export const webFormat: Renderer = {
       case "who":
         return frame("who", now, { names: event.names });
       case "help":
-        return frame("help", now, { lines: HELP_LINES });
+        return frame("help", now, {
+          lines: HELP_LINES,
+          commands: HELP_COMMANDS,
+        });
       case "announcement":
         return frame("notice", event.time, {
           text: serverText.announcement(event.text),

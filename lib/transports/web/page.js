@@ -9,6 +9,8 @@
  * @module
  */
 
+import { findLinks } from "./links.js";
+
 const BASE_TITLE = "Chat";
 /** The first reconnect waits this long; each next one twice as long. */
 const FIRST_DELAY_MS = 1_000;
@@ -71,8 +73,20 @@ const state = {
   online: new Map(),
   /** Messages that arrived while the tab was hidden. */
   unread: 0,
-  /** The time of the newest message shown, to skip repeated history. */
-  lastMessageTime: "",
+  /**
+   * The public messages on screen, counted by what history says of them
+   * (time, sender, kind, text), so that a rejoin's history skips what is
+   * already shown. Two lines alike in all four are interchangeable, so the
+   * count is all there is to know.
+   */
+  seen: new Map(),
+  /** The keys of `seen`, oldest first, to forget past MAX_ENTRIES. */
+  seenOrder: [],
+  /**
+   * During a history replay: how many more of each key are on screen
+   * already, so each line shown stands for one history line, once.
+   */
+  replay: null,
   /** History shown on this connection. */
   historyShown: 0,
   /** Tab completion in progress. */
@@ -81,34 +95,7 @@ const state = {
 
 // ---------------------------------------------------------------- text
 
-const URL_PATTERN = /\bhttps?:\/\/[^\s<>"]+/giu;
-const TRAILING_PUNCTUATION = /[.,;:!?'"\]}>]+$/u;
 const NAME_CHAR = String.raw`[\p{L}\p{M}\p{N}_.\-]`;
-
-/** `url` without the punctuation that most likely ends the sentence. */
-function trimUrl(url) {
-  let out = url.replace(TRAILING_PUNCTUATION, "");
-  // A ")" closes the link only when the link opened one.
-  while (
-    out.endsWith(")") &&
-    out.split("(").length <= out.split(")").length - 1
-  ) {
-    out = out.slice(0, -1).replace(TRAILING_PUNCTUATION, "");
-  }
-  return out;
-}
-
-/** The URL `text` names, if it is `http:` or `https:`; else null. */
-function safeUrl(text) {
-  try {
-    const url = new URL(text);
-    return url.protocol === "http:" || url.protocol === "https:"
-      ? url.href
-      : null;
-  } catch {
-    return null;
-  }
-}
 
 function escapeRegExp(text) {
   return text.replace(/[\\^$.*+?()[\]{}|/]/gu, "\\$&");
@@ -155,22 +142,20 @@ function appendRichText(parent, text, highlight) {
   const mention = highlight ? mentionPattern(state.name) : null;
   let mentioned = false;
   let last = 0;
-  for (const match of text.matchAll(URL_PATTERN)) {
-    const raw = trimUrl(match[0]);
-    const href = safeUrl(raw);
-    if (href === null) continue;
+  // Linear in the text's length: any member can send any line.
+  for (const { start, end, href } of findLinks(text)) {
     mentioned = appendWithMentions(
       parent,
-      text.slice(last, match.index),
+      text.slice(last, start),
       mention,
     ) || mentioned;
     const link = document.createElement("a");
     link.href = href;
     link.target = "_blank";
     link.rel = "noopener noreferrer";
-    link.textContent = raw;
+    link.textContent = text.slice(start, end);
     parent.append(link);
-    last = match.index + raw.length;
+    last = end;
   }
   mentioned = appendWithMentions(parent, text.slice(last), mention) ||
     mentioned;
@@ -266,9 +251,53 @@ function addMessage(event, { history = false } = {}) {
     body.append(text);
     return mentioned;
   });
-  if (typeof event.time === "string" && event.time > state.lastMessageTime) {
-    state.lastMessageTime = event.time;
+  if (kind !== "private") remember(messageKey(event));
+}
+
+// ---------------------------------------------------------------- history
+
+/** What identifies a public message in history, live or replayed. */
+function messageKey(event) {
+  return JSON.stringify([
+    String(event.time),
+    String(event.from),
+    event.type === "action" || event.action === true,
+    String(event.text ?? ""),
+  ]);
+}
+
+/** Counts a public message as on screen. */
+function remember(key) {
+  state.seen.set(key, (state.seen.get(key) ?? 0) + 1);
+  state.seenOrder.push(key);
+  // Forgets in batches, so each message costs O(1) on average.
+  if (state.seenOrder.length < MAX_ENTRIES + 1_000) return;
+  const forgotten = state.seenOrder.splice(
+    0,
+    state.seenOrder.length - MAX_ENTRIES,
+  );
+  for (const old of forgotten) {
+    const count = state.seen.get(old) - 1;
+    if (count > 0) state.seen.set(old, count);
+    else state.seen.delete(old);
   }
+}
+
+/**
+ * A history event: shown unless it is a line already on screen from
+ * before a reconnect. Time alone cannot tell, since lines said in one
+ * millisecond share it.
+ */
+function onHistory(event) {
+  if (state.replay === null) state.replay = new Map(state.seen);
+  const key = messageKey(event);
+  const onScreen = state.replay.get(key) ?? 0;
+  if (onScreen > 0) {
+    state.replay.set(key, onScreen - 1);
+    return;
+  }
+  state.historyShown++;
+  addMessage(event, { history: true });
 }
 
 // ---------------------------------------------------------------- people
@@ -403,6 +432,7 @@ function connect() {
   state.stopped = false;
   state.awaiting = null;
   state.historyShown = 0;
+  state.replay = null;
   setStatus(state.joined ? "Reconnecting…" : "Connecting…", "warn");
   let socket;
   try {
@@ -543,6 +573,31 @@ function onWho(event) {
   addNotice(`Online (${names.length}): ${names.join(", ")}`, event.time);
 }
 
+/** `/help`'s answer as a table: its text is aligned for a fixed font. */
+function onHelp(event) {
+  const lines = Array.isArray(event.lines) ? event.lines.map(String) : [];
+  const commands = Array.isArray(event.commands) ? event.commands : [];
+  if (commands.length === 0) {
+    for (const line of lines) addNotice(line, event.time);
+    return;
+  }
+  addEntry("help", event.time, (body) => {
+    const table = document.createElement("table");
+    table.className = "commands";
+    table.createCaption().textContent = lines[0] ?? "Commands:";
+    const rows = table.createTBody();
+    for (const command of commands) {
+      const row = rows.insertRow();
+      const usage = document.createElement("code");
+      usage.textContent = String(command?.usage ?? "");
+      row.insertCell().append(usage);
+      row.insertCell().textContent = String(command?.summary ?? "");
+    }
+    body.append(table);
+    return false;
+  });
+}
+
 function onEnd(event, stopped) {
   const text = String(event.text ?? "");
   if (stopped) {
@@ -570,10 +625,9 @@ function handle(event) {
     case "welcome":
       return onWelcome(event);
     case "history":
-      if (state.joined && event.time <= state.lastMessageTime) return;
-      state.historyShown++;
-      return addMessage(event, { history: true });
+      return onHistory(event);
     case "historyEnd":
+      state.replay = null;
       if (state.historyShown > 0) {
         addNotice("end of history", event.time, "history-end");
       }
@@ -602,11 +656,8 @@ function handle(event) {
       return addNotice(String(event.text ?? ""), event.time);
     case "who":
       return onWho(event);
-    case "help": {
-      const lines = Array.isArray(event.lines) ? event.lines : [];
-      for (const line of lines) addNotice(String(line), event.time);
-      return;
-    }
+    case "help":
+      return onHelp(event);
     case "notice":
       return addNotice(String(event.text ?? ""), event.time);
     case "shutdown":
