@@ -217,6 +217,47 @@ Deno.test("irc: 451 before registration, also for irssi's `JOIN :` probe", async
   });
 });
 
+Deno.test("irc: 461 for missing parameters, 462 after registration, before either", async () => {
+  await withIrc({}, async (setup) => {
+    const c = await setup.raw();
+    for (const line of ["CAP", "CAP :", "PASS", "USER a", "USER a b c"]) {
+      await c.send(line);
+      const command = line.split(" ")[0];
+      await c.next(`:${S} 461 * ${command} :Not enough parameters`);
+    }
+    // An empty password and an empty real name are parameters all the same.
+    await c.send("PASS :");
+    await c.send("NICK ann");
+    await c.send("USER ann 0 * :");
+    await c.next(/^:\S+ 422 ann /);
+    for (
+      const line of [
+        "JOIN",
+        "JOIN :",
+        "PART",
+        "PART :",
+        "TOPIC",
+        "MODE :",
+        "ISON",
+        "ISON :  ",
+        "USERHOST :",
+      ]
+    ) {
+      await c.send(line);
+      const command = line.split(" ")[0];
+      await c.next(`:${S} 461 ann ${command} :Not enough parameters`);
+    }
+    // Registered already: 462 comes first, parameters or not.
+    await c.send("PASS");
+    await c.next(`:${S} 462 ann :You may not reregister`);
+    await c.send("USER x");
+    await c.next(`:${S} 462 ann :You may not reregister`);
+    await c.send("PING :end");
+    const tail = await c.until(`:${S} PONG ${S} :end`);
+    assert.equal(tail.length, 1, tail.join(" | "));
+  });
+});
+
 Deno.test("irc: JOIN echo, 353 with every transport, 366; joins announced", async () => {
   await withIrc({}, async (setup) => {
     const bob = await setup.tcp("bob");

@@ -65,10 +65,13 @@ export class IrcFormat implements Renderer {
     };
   }
 
-  /** Renders one event; null for what IRC does not show or the interpreter writes. */
   /** IRC offers no echo-message: a sender never sees its own line. */
   readonly echoes = false;
 
+  /**
+   * Renders one event; null for what IRC does not show or the interpreter
+   * writes.
+   */
   render(event: RoomEvent): Rendered | null {
     switch (event.type) {
       case "message":

@@ -1,12 +1,27 @@
 /**
  * The one table of IRC numeric replies this server sends: each with its
- * code and, where the reply has one, its text (the trailing parameter).
+ * code and, where the reply has one, its text (the trailing parameter),
+ * and {@linkcode numericLine}, which writes a reply from the table.
  * Parameters between the recipient's nick and the text are the caller's.
  *
  * @module
  */
 
 import { serverText } from "../../room/texts.ts";
+import { ircLine, ircTextLine } from "./irc_message.ts";
+
+/** One numeric reply. */
+export interface Numeric {
+  /** The three digits. */
+  readonly code: string;
+  /** The trailing text, fixed or made from values; none: the caller's. */
+  readonly text?: string | ((...values: string[]) => string);
+  /**
+   * The last parameter is a token, not a text: written without the `:`
+   * that every other numeric's last parameter gets (as clients expect).
+   */
+  readonly token?: true;
+}
 
 /** Every numeric reply, by its name in the IRC documents (camel-cased). */
 export const NUMERICS = {
@@ -24,9 +39,9 @@ export const NUMERICS = {
     code: "003",
     text: (date: string): string => `This server was created ${date}`,
   },
-  myInfo: { code: "004" },
+  myInfo: { code: "004", token: true },
   isupport: { code: "005", text: "are supported by this server" },
-  umodeIs: { code: "221" },
+  umodeIs: { code: "221", token: true },
   away: { code: "301" },
   userhost: { code: "302" },
   ison: { code: "303" },
@@ -45,8 +60,8 @@ export const NUMERICS = {
   listStart: { code: "321", text: "Users  Name" },
   list: { code: "322" },
   listEnd: { code: "323", text: "End of /LIST" },
-  channelModeIs: { code: "324" },
-  creationTime: { code: "329" },
+  channelModeIs: { code: "324", token: true },
+  creationTime: { code: "329", token: true },
   noTopic: { code: "331", text: "No topic is set" },
   topic: { code: "332" },
   whoReply: { code: "352" },
@@ -93,4 +108,49 @@ export const NUMERICS = {
     code: "502",
     text: "Cannot change mode for other users",
   },
-} as const;
+} as const satisfies Record<string, Numeric>;
+
+/** The name of a numeric reply in {@linkcode NUMERICS}. */
+export type NumericName = keyof typeof NUMERICS;
+
+/**
+ * What numeric `K` takes after its recipient: its parameters; for a numeric
+ * whose text is made from values, the parameters as a list, then the values.
+ */
+export type NumericArgs<K extends NumericName> = (typeof NUMERICS)[K] extends
+  { text: (...values: infer V) => string } ? [params: readonly string[], ...V]
+  : string[];
+
+/**
+ * The line of numeric `name` from `server` to `nick`: `:server CODE nick`,
+ * the parameters, then the numeric's text, if it has one, as the trailing
+ * parameter.
+ *
+ * @example
+ * ```ts
+ * numericLine("irc.lab", "ann", "noSuchNick", "bob");
+ * // ":irc.lab 401 ann bob :No such nick/channel"
+ * numericLine("irc.lab", "ann", "noRecipient", [], "PRIVMSG");
+ * // ":irc.lab 411 ann :No recipient given (PRIVMSG)"
+ * ```
+ */
+export function numericLine<K extends NumericName>(
+  server: string,
+  nick: string,
+  name: K,
+  ...args: NumericArgs<K>
+): string {
+  const numeric: Numeric = NUMERICS[name];
+  const text = numeric.text;
+  let params: readonly string[];
+  if (typeof text === "function") {
+    const [head, ...values] = args as [readonly string[], ...string[]];
+    params = [...head, text(...values)];
+  } else if (text !== undefined) {
+    params = [...(args as string[]), text];
+  } else {
+    params = args as string[];
+  }
+  const write = numeric.token ? ircLine : ircTextLine;
+  return write(server, numeric.code, nick, ...params);
+}

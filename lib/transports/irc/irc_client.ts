@@ -1,0 +1,223 @@
+/**
+ * One IRC connection as every command sees it: the door's settings, what
+ * registration gathered, what other IRC users may look at (away message,
+ * real name, sign-on, idle), and how replies to it are written (numerics
+ * from the table, lines cut to the limit, lists packed into few lines).
+ *
+ * @module
+ */
+
+import type { MemberInfo, MemberSession } from "../../room/chat_room.ts";
+import type { RoomEvent } from "../../room/events.ts";
+import { IRC_TRANSPORT, memberMask } from "./irc_format.ts";
+import {
+  asciiEqual,
+  byteLength,
+  encodeLines,
+  ircTextLine,
+  MAX_LINE_BYTES,
+  splitText,
+} from "./irc_message.ts";
+import {
+  type NumericArgs,
+  numericLine,
+  type NumericName,
+} from "./irc_numerics.ts";
+import { ircText } from "./irc_texts.ts";
+
+/** What every connection of one door shares: its settings. */
+export interface IrcContext {
+  /** The server's IRC name. */
+  readonly serverName: string;
+  /** The one channel, with its `#`. */
+  readonly channel: string;
+  /** The topic, or null for none. */
+  readonly topic: string | null;
+  /** The message of the day, or null for none (422). */
+  readonly motd: readonly string[] | null;
+  /** The network's name for 001 and 005. */
+  readonly network: string;
+  /** When the door started, in ms since the epoch (003, 329). */
+  readonly startedAt: number;
+  /** Silence after which the server PINGs the client. */
+  readonly pingIntervalMs: number;
+  /** Silence after which the client is dropped. */
+  readonly pingTimeoutMs: number;
+  /** Wait before a wrong password's close, so guessing is slow. */
+  readonly wrongPasswordDelayMs: number;
+}
+
+/** Options of {@linkcode IrcClient}. */
+export interface IrcClientOptions {
+  /** The door's settings. */
+  context: IrcContext;
+  /** Queues bytes to this connection. */
+  deliver: (bytes: Uint8Array) => void;
+  /** Ends the connection at once (before the room gave us a session). */
+  cut: (reason: string) => void;
+}
+
+// Rendered by the IRC format as nothing: the client writes its own ERROR
+// line first, then ends the session with this as its last notice.
+const QUIET_END: RoomEvent = { type: "goodbye", name: null };
+
+/** The state of one IRC connection, and its replies. */
+export class IrcClient {
+  /** The door's settings. */
+  readonly context: IrcContext;
+  /** The away message, or null when not away. */
+  away: string | null = null;
+  /** The real name given with USER. */
+  realname = "";
+  /** When the session registered, in seconds since the epoch. */
+  signonSeconds = 0;
+  /** When the user last spoke, in ms (performance clock), for WHOIS idle. */
+  lastSpokeAt: number = performance.now();
+  /** The nick asked for before registration (held once it completes). */
+  nick: string | null = null;
+  /** The user name given with USER. */
+  user: string | null = null;
+  /** What PASS gave. */
+  password: string | null = null;
+  /**
+   * Whether the right password was given: until then a taken nick is not
+   * told (433), or anyone could list who is online.
+   */
+  passwordOk = false;
+  /** Whether CAP negotiation holds registration until CAP END. */
+  negotiating = false;
+  /** User mode +i. */
+  invisible = false;
+  /** Set once a wrong password was given: nothing more is read. */
+  rejected = false;
+  #deliver: (bytes: Uint8Array) => void;
+  #cut: (reason: string) => void;
+  #session: MemberSession | null = null;
+  #lingerTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** Creates the state of one connection. */
+  constructor(options: IrcClientOptions) {
+    this.context = options.context;
+    this.#deliver = options.deliver;
+    this.#cut = options.cut;
+  }
+
+  /** Takes the room's session of this connection (given with every line). */
+  attach(session: MemberSession): void {
+    this.#session = session;
+  }
+
+  /** The room's session; commands run only once a line brought it. */
+  get session(): MemberSession {
+    if (this.#session === null) throw new Error("No session yet");
+    return this.#session;
+  }
+
+  /** The room's session, or null before the first line. */
+  get attached(): MemberSession | null {
+    return this.#session;
+  }
+
+  /** Whether registration completed (the nick is held). */
+  get registered(): boolean {
+    return (this.#session?.name ?? null) !== null;
+  }
+
+  /** The nick replies are addressed to: `*` before registration. */
+  get me(): string {
+    return this.#session?.name ?? "*";
+  }
+
+  /** `nick!irc@chat`, the source of this client's own lines. */
+  get mask(): string {
+    return memberMask(this.me, IRC_TRANSPORT);
+  }
+
+  /** Whether `name` is the channel (by the `ascii` case mapping). */
+  isChannel(name: string): boolean {
+    return asciiEqual(name, this.context.channel);
+  }
+
+  /** A numeric reply to this client: `:server CODE nick params... :text`. */
+  numeric<K extends NumericName>(name: K, ...args: NumericArgs<K>): string {
+    return numericLine(this.context.serverName, this.me, name, ...args);
+  }
+
+  /** Sends one numeric reply (see {@linkcode IrcClient.numeric}). */
+  reply<K extends NumericName>(name: K, ...args: NumericArgs<K>): void {
+    this.send(this.numeric(name, ...args));
+  }
+
+  /** A NOTICE from the server to this client. */
+  serverNotice(text: string): string {
+    return ircTextLine(this.context.serverName, "NOTICE", this.me, text);
+  }
+
+  /**
+   * Queues lines, each cut to the limit if a client's long parameter (a
+   * nick that does not exist, say) would make it longer.
+   */
+  send(...lines: string[]): void {
+    if (lines.length === 0) return;
+    this.#deliver(encodeLines(lines.map(clampLine)));
+  }
+
+  /** Lines `head` + items joined by spaces, as many as fit. */
+  packed(head: string, items: readonly string[]): string[] {
+    const room = MAX_LINE_BYTES - byteLength(head);
+    const lines: string[] = [];
+    let current = "";
+    let bytes = 0;
+    for (const item of items) {
+      const size = byteLength(item);
+      if (current !== "" && bytes + 1 + size > room) {
+        lines.push(head + current);
+        current = "";
+        bytes = 0;
+      }
+      current = current === "" ? item : `${current} ${item}`;
+      bytes += (bytes === 0 ? 0 : 1) + size;
+    }
+    lines.push(head + current);
+    return lines;
+  }
+
+  /** Sends `ERROR :Closing link: text` and ends the session for `reason`. */
+  closeLink(text: string, reason: string): void {
+    this.send(ircTextLine(null, "ERROR", ircText.closingLink(text)));
+    this.session.end(reason, QUIET_END);
+  }
+
+  /** Ends the connection at once (no session was given yet). */
+  cut(reason: string): void {
+    this.#cut(reason);
+  }
+
+  /** Ends the session after `ms`, with `notice` as its last line. */
+  endLater(ms: number, reason: string, notice: RoomEvent): void {
+    const session = this.session;
+    clearTimeout(this.#lingerTimer);
+    this.#lingerTimer = setTimeout(() => {
+      this.#lingerTimer = undefined;
+      session.end(reason, notice);
+    }, ms);
+  }
+
+  /** Stops the timers; the connection closed. */
+  dispose(): void {
+    clearTimeout(this.#lingerTimer);
+    this.#lingerTimer = undefined;
+  }
+}
+
+/** The IRC state of a member, for an IRC session that looks at it. */
+export function ircPeer(info: MemberInfo): IrcClient | null {
+  const interpreter = info.connection?.interpreter;
+  return interpreter instanceof IrcClient ? interpreter : null;
+}
+
+/** A line cut to the limit at a character boundary. */
+export function clampLine(line: string): string {
+  if (byteLength(line) <= MAX_LINE_BYTES) return line;
+  return splitText(line, MAX_LINE_BYTES)[0];
+}

@@ -1,0 +1,239 @@
+/**
+ * Registration and leaving: CAP (no capabilities), PASS, NICK (also a
+ * rename once registered), USER, the welcome burst (001-005, the MOTD) and
+ * QUIT. A nick is claimed in the room only when registration completes,
+ * and only after the password was right.
+ *
+ * @module
+ */
+
+import type { ClaimResult } from "../../room/chat_room.ts";
+import type { RoomEvent } from "../../room/events.ts";
+import { MAX_NAME_LENGTH, normalizeName } from "../../room/registry.ts";
+import { reasonText } from "../../room/texts.ts";
+import type { IrcClient } from "./irc_client.ts";
+import {
+  byteLength,
+  ircLine,
+  ircTextLine,
+  MAX_LINE_BYTES,
+  splitText,
+} from "./irc_message.ts";
+import { MAX_TARGETS, plainText } from "./irc_privmsg.ts";
+import { AWAY_BYTES } from "./irc_queries.ts";
+import { IRC_VERSION, ircText } from "./irc_texts.ts";
+
+/** The longest channel name, as 005 says. */
+const CHANNEL_LENGTH = 50;
+
+const WRONG_PASSWORD: RoomEvent = { type: "wrongPassword" };
+
+/** `CAP LS|LIST|REQ|END`: no capabilities, but clients may ask. */
+export function cap(
+  client: IrcClient,
+  params: string[],
+): void | Promise<void> {
+  const sub = params[0].toUpperCase();
+  const registered = client.registered;
+  const server = client.context.serverName;
+  switch (sub) {
+    case "LS":
+    case "LIST":
+      // No capabilities: an empty list, and registration waits for END.
+      if (sub === "LS" && !registered) client.negotiating = true;
+      client.send(ircTextLine(server, "CAP", client.me, sub, ""));
+      return;
+    case "REQ":
+      if (!registered) client.negotiating = true;
+      client.send(
+        ircTextLine(server, "CAP", client.me, "NAK", params[1] ?? ""),
+      );
+      return;
+    case "END":
+      if (!registered) {
+        client.negotiating = false;
+        return register(client);
+      }
+      return;
+    default:
+      client.reply("invalidCapCmd", params[0]);
+  }
+}
+
+/** `PASS password`: checked now, refused at registration if wrong. */
+export function pass(client: IrcClient, params: string[]): void {
+  client.password = params[0];
+  client.passwordOk = client.session.checkPassword(params[0]);
+}
+
+/** `NICK nick`: the nick to register with, or a rename once registered. */
+export function nick(
+  client: IrcClient,
+  params: string[],
+): void | Promise<void> {
+  const session = client.session;
+  const wanted = params[0] ?? "";
+  if (wanted === "") {
+    client.reply("noNicknameGiven");
+    return;
+  }
+  const name = normalizeName(wanted);
+  if (name === null) {
+    client.reply("erroneousNickname", wanted);
+    return;
+  }
+  if (session.name === null) {
+    const told = !session.needsPassword || client.passwordOk;
+    if (told && session.find(name) !== undefined) {
+      client.reply("nicknameInUse", name);
+      return;
+    }
+    // Held only once registration completes (and the password is right).
+    client.nick = name;
+    return register(client);
+  }
+  const before = client.mask;
+  if (name === session.name) return;
+  const renamed = session.rename(name);
+  if (renamed instanceof Promise) {
+    return renamed.then((result) =>
+      afterRename(client, before, name, wanted, result)
+    );
+  }
+  afterRename(client, before, name, wanted, renamed);
+}
+
+function afterRename(
+  client: IrcClient,
+  before: string,
+  name: string,
+  wanted: string,
+  result: ClaimResult,
+): void {
+  if (result === "ok") {
+    client.send(ircLine(before, "NICK", client.session.name ?? name));
+  } else if (result === "taken") {
+    client.reply("nicknameInUse", name);
+  } else {
+    client.reply("erroneousNickname", wanted);
+  }
+}
+
+/** `USER user mode unused :real name`. */
+export function user(
+  client: IrcClient,
+  params: string[],
+): void | Promise<void> {
+  client.user = params[0];
+  client.realname = plainText(params[3]).slice(0, 100);
+  return register(client);
+}
+
+// Completes registration once NICK, USER and CAP END (if CAP began) came.
+function register(client: IrcClient): void | Promise<void> {
+  const session = client.session;
+  const nick = client.nick;
+  if (
+    session.name !== null || nick === null || client.user === null ||
+    client.negotiating
+  ) {
+    return;
+  }
+  if (
+    session.needsPassword && !session.checkPassword(client.password ?? "")
+  ) {
+    client.reply("passwdMismatch");
+    // As on TCP: the close waits a little, so a guesser is slowed.
+    client.rejected = true;
+    client.endLater(
+      client.context.wrongPasswordDelayMs,
+      reasonText.wrongPassword,
+      WRONG_PASSWORD,
+    );
+    return;
+  }
+  client.passwordOk = true;
+  const claimed = session.claim(nick);
+  if (claimed instanceof Promise) {
+    return claimed.then((result) => afterClaim(client, nick, result));
+  }
+  afterClaim(client, nick, claimed);
+}
+
+function afterClaim(
+  client: IrcClient,
+  nick: string,
+  result: ClaimResult,
+): void {
+  if (result !== "ok") {
+    // Someone took it since NICK: the client picks another.
+    client.nick = null;
+    if (result === "taken") client.reply("nicknameInUse", nick);
+    else client.reply("erroneousNickname", nick);
+    return;
+  }
+  client.signonSeconds = Math.floor(Date.now() / 1000);
+  client.send(...welcome(client));
+}
+
+function welcome(client: IrcClient): string[] {
+  const context = client.context;
+  const server = context.serverName;
+  const created = new Date(context.startedAt).toUTCString();
+  const tokens = [
+    "AWAYLEN=" + AWAY_BYTES,
+    "CASEMAPPING=ascii",
+    "CHANLIMIT=#:1",
+    "CHANMODES=b,,,nt",
+    "CHANNELLEN=" + CHANNEL_LENGTH,
+    "CHANTYPES=#",
+    "NETWORK=" + context.network,
+    "NICKLEN=" + MAX_NAME_LENGTH,
+    "PREFIX=",
+    `TARGMAX=PRIVMSG:${MAX_TARGETS},NOTICE:${MAX_TARGETS},WHOIS:1`,
+    "TOPICLEN=390",
+  ];
+  const lines = [
+    client.numeric("welcome", [], context.network, client.mask),
+    client.numeric("yourHost", [], server, IRC_VERSION),
+    client.numeric("created", [], created),
+    client.numeric("myInfo", server, IRC_VERSION, "i", "bnt"),
+  ];
+  // At most 13 tokens a line, as the 005 draft asks.
+  for (let i = 0; i < tokens.length; i += 13) {
+    lines.push(client.numeric("isupport", ...tokens.slice(i, i + 13)));
+  }
+  // The hint before the MOTD: clients take the MOTD's end as the end of
+  // registration, and scripts often wait for it.
+  lines.push(client.serverNotice(ircText.joinHint(context.channel)));
+  lines.push(...motdLines(client));
+  return lines;
+}
+
+/** `MOTD`: the message of the day again. */
+export function motd(client: IrcClient): void {
+  client.send(...motdLines(client));
+}
+
+function motdLines(client: IrcClient): string[] {
+  const { motd, serverName } = client.context;
+  if (motd === null || motd.length === 0) return [client.numeric("noMotd")];
+  const lines = [client.numeric("motdStart", [], serverName)];
+  const head = client.numeric("motd", "- x");
+  const headBytes = byteLength(head) - 1;
+  for (const text of motd) {
+    for (
+      const piece of splitText(plainText(text), MAX_LINE_BYTES - headBytes)
+    ) {
+      lines.push(client.numeric("motd", `- ${piece}`));
+    }
+  }
+  lines.push(client.numeric("endOfMotd"));
+  return lines;
+}
+
+/** `QUIT :message`: ERROR, then the session ends like `exit`. */
+export function quit(client: IrcClient, params: string[]): void {
+  const reason = ircText.quitReason(plainText(params[0] ?? ""));
+  client.closeLink(`${client.me} (${reason})`, reasonText.exit);
+}
