@@ -18,7 +18,8 @@
  * Saturation mode: each sender keeps `window` messages in flight, where a
  * message counts as arrived only when all N−1 receivers got it (a per-sender
  * ring of delivery counters; per receiver the order is fixed, so messages
- * complete in order). Rate mode: senders emit `rate` messages/s in total,
+ * complete in order); with `windowReceivers` K, once any K receivers got it,
+ * so that the others may fall behind (readers slower than the server). Rate mode: senders emit `rate` messages/s in total,
  * evenly spread.
  *
  * @module
@@ -69,6 +70,12 @@ export interface FanoutOptions {
   senders: number;
   /** Messages in flight per sender (saturation). */
   window: number;
+  /**
+   * Saturation: a message leaves its sender's window once this many
+   * receivers have it (default all N−1). Fewer lets the other readers fall
+   * behind: the server is then offered output faster than they take it.
+   */
+  windowReceivers?: number;
   /** Total messages per second over all senders (rate mode). */
   rate: number;
   /** Modes to run, in order, on the same registered clients. */
@@ -100,6 +107,8 @@ export interface FanoutResult {
   clients: number;
   senders: number;
   window: number | null;
+  /** Saturation: receivers that must have a message to close its window. */
+  windowReceivers: number | null;
   targetRate: number | null;
   msgBytes: number;
   /** Actual measured interval in seconds. */
@@ -199,7 +208,10 @@ class FanoutRun implements LineHandler {
     this.#n = opts.clients;
     this.#s = opts.senders;
     this.#w = opts.window;
-    this.#need = opts.clients - 1;
+    this.#need = Math.min(
+      opts.clients - 1,
+      opts.windowReceivers ?? opts.clients - 1,
+    );
     this.#lineLen = opts.msgSize - 1;
     this.#ctx = opts.ctx;
     this.joins = new JoinCounter(opts.tag);
@@ -593,6 +605,9 @@ async function runPhase(
     clients: opts.clients,
     senders: opts.senders,
     window: mode === "saturation" ? opts.window : null,
+    windowReceivers: mode === "saturation"
+      ? Math.min(opts.clients - 1, opts.windowReceivers ?? opts.clients - 1)
+      : null,
     targetRate: mode === "rate" ? opts.rate : null,
     msgBytes: opts.msgSize,
     seconds,

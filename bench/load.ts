@@ -84,6 +84,12 @@
  */
 
 import { parseArgs } from "node:util";
+import {
+  isAgainstLabel,
+  openWorktree,
+  renderAgainst,
+  type Worktree,
+} from "./against.ts";
 import { MAX_CLIENTS, randomTag } from "./codec.ts";
 import { type ConnectResult, runConnect } from "./connect.ts";
 import {
@@ -116,9 +122,11 @@ import {
   startRedis,
 } from "./redis.ts";
 import {
+  BENCH_SENDQ_BYTES,
   clockTicksPerSecond,
   fileLimits,
   hasTaskset,
+  peakRssKiB,
   pinProcess,
   type ServerDoors,
   serverDoors,
@@ -165,9 +173,28 @@ export type Transport = "tcp" | "ws" | "irc" | "mixed";
 
 const TRANSPORTS: readonly Transport[] = ["tcp", "ws", "irc", "mixed"];
 
-/** A server under test: ours over one transport, or a peer. */
+/**
+ * A tree our server is run from: this checkout, or the worktree of
+ * `--against REF`.
+ */
+export interface Tree {
+  /** `ours` for this checkout, else the revision as given (`3c2cfe2`). */
+  name: string;
+  /** Directory holding its server.ts. */
+  repoDir: string;
+  /** What its server.ts offers (doors, flags). */
+  doors: ServerDoors;
+}
+
+/** A server under test: ours (from a tree) over one transport, or a peer. */
 export type System =
-  | { kind: "ours"; transport: Transport; engine: Engine; label: string }
+  | {
+    kind: "ours";
+    transport: Transport;
+    engine: Engine;
+    label: string;
+    tree: Tree;
+  }
   | { kind: "peer"; peer: PeerInfo; label: string };
 
 /** Parsed command-line configuration. */
@@ -202,6 +229,12 @@ export interface BenchConfig {
   engines: Engine[];
   /** Measured registrations of the claims scenario. */
   claims: number;
+  /** Saturation: receivers that close a message's window (null: all). */
+  windowReceivers: number | null;
+  /** Our server's `--max-sendq` in bytes. */
+  sendq: number;
+  /** `--against REF`: the revision run alternately beside this tree. */
+  against: string | null;
 }
 
 /** One scenario execution (one server lifetime). */
@@ -214,6 +247,11 @@ export interface RunRecord {
   failures: string[];
   warnings: string[];
   serverStop: StopResult | null;
+  /**
+   * The server's peak RSS over the run (`VmHWM`, KiB; with several
+   * processes the sum of each one's peak).
+   */
+  peakRssKiB: number | null;
   ok: boolean;
 }
 
@@ -224,6 +262,9 @@ const USAGE = `Usage: deno task bench [flags]
   --clients N          fanout clients (default 1000)
   --senders S          fanout senders (default 10)
   --window W           saturation: messages in flight per sender (default 32)
+  --window-receivers K saturation: a message leaves the window once any K
+                       receivers have it (default all); fewer lets the other
+                       readers fall behind the server
   --rate R             rate mode: messages/s over all senders (default 1000)
   --seconds T          measured seconds per fanout mode / pm (default 5)
   --warmup T           warm-up seconds before measuring (default 1)
@@ -250,6 +291,11 @@ const USAGE = `Usage: deno task bench [flags]
   --peers              also run every scenario against the installed peers:
                        ncat --chat, ngircd, inspircd (missing ones are skipped)
   --peer NAME[,NAME]   only these peers (implies --peers)
+  --against REF        also run the server of git revision REF (from a
+                       temporary worktree, removed at the end), alternating
+                       with this tree's scenario by scenario; prints both
+                       and the ratio this tree / REF
+  --sendq BYTES        our server's --max-sendq (default 67108864, 64 MiB)
   --host H --port P    use an existing server (loopback only, tcp only)
   --server-pid PID     existing server's PID, for CPU/RSS readings
 `;
@@ -288,6 +334,9 @@ export function parseConfig(argv: string[]): BenchConfig | null {
       clients: { type: "string" },
       senders: { type: "string" },
       window: { type: "string" },
+      "window-receivers": { type: "string" },
+      against: { type: "string" },
+      sendq: { type: "string" },
       rate: { type: "string" },
       seconds: { type: "string" },
       warmup: { type: "string" },
@@ -369,6 +418,13 @@ export function parseConfig(argv: string[]): BenchConfig | null {
     clients: positiveInt("clients", values.clients, 1000),
     senders: positiveInt("senders", values.senders, 10),
     window: positiveInt("window", values.window, 32),
+    windowReceivers: values["window-receivers"] === undefined
+      ? null
+      : positiveInt("window-receivers", values["window-receivers"], 1),
+    sendq: values.sendq === undefined
+      ? BENCH_SENDQ_BYTES
+      : positiveInt("sendq", values.sendq, 1),
+    against: values.against ?? null,
     rate: positiveNum("rate", values.rate, 1000),
     seconds: positiveNum("seconds", values.seconds, 5),
     warmup: positiveNum("warmup", values.warmup, 1),
@@ -402,6 +458,15 @@ export function parseConfig(argv: string[]): BenchConfig | null {
       ? null
       : positiveInt("server-pid", values["server-pid"], 0),
   };
+  if (
+    cfg.against !== null &&
+    !/^[\w.~^@{}/][\w./~^@{}-]{0,99}$/.test(cfg.against)
+  ) {
+    throw new Error(`--against takes a git revision, got ${cfg.against}`);
+  }
+  if (cfg.against !== null && (cfg.port !== null || peers.length > 0)) {
+    throw new Error("--against runs our servers only (no --port, no peers)");
+  }
   if (
     cfg.port !== null &&
     (peers.length > 0 || transports.join() !== "tcp" ||
@@ -472,7 +537,6 @@ async function checkFdLimit(cfg: BenchConfig): Promise<string | null> {
 function cannotRun(
   system: System,
   scenario: ScenarioName,
-  doors: ServerDoors,
   clients: number,
 ): string | null {
   if (scenario === "claims") {
@@ -493,6 +557,7 @@ function cannotRun(
     return null;
   }
   const t = system.transport;
+  const doors = system.tree.doors;
   if ((t === "ws" || t === "mixed") && !doors.web) {
     return "server.ts has no --web-port (WebSocket door) yet";
   }
@@ -614,6 +679,9 @@ const PEERS_CONNECT_CLIENTS = 2000;
 /** Stops of the servers and peers running now (for Ctrl+C). */
 const live = new Set<() => Promise<unknown>>();
 
+/** Clean-ups after the servers are stopped (the --against worktree). */
+const atExit = new Set<() => Promise<unknown>>();
+
 /**
  * On SIGINT/SIGTERM stops every server and peer this process started
  * (bounded), then exits with 130. Returns a function removing the handlers.
@@ -623,6 +691,7 @@ function stopOnSignal(): () => void {
   const handler = async () => {
     log(`interrupted: stopping ${live.size} server(s)`);
     await raceTimeout(Promise.all([...live].map((stop) => stop())), 20_000);
+    await raceTimeout(Promise.all([...atExit].map((done) => done())), 10_000);
     Deno.exit(130);
   };
   for (const sig of signals) Deno.addSignalListener(sig, handler);
@@ -648,9 +717,7 @@ async function runOne(
   rep: number,
   system: System,
   env: {
-    repoDir: string;
     pinServer: boolean;
-    doors: ServerDoors;
     redisProgram: string | null;
   },
 ): Promise<RunRecord> {
@@ -660,6 +727,7 @@ async function runOne(
   let redis: RedisHandle | null = null;
   let peer: PeerHandle | null = null;
   let serverStop: StopResult | null = null;
+  let peakRss: number | null = null;
   try {
     let target: Target;
     let dial: Dialer;
@@ -701,16 +769,19 @@ async function runOne(
         log(`${system.label}: redis-server pid ${redis.pid} on ${redis.url}`);
       }
       for (let i = 0; i < nodesOf(system.engine); i++) {
+        const tree = system.tree;
         const server = await startServer({
-          repoDir: env.repoDir,
+          repoDir: tree.repoDir,
           host: cfg.host,
           pinCore: env.pinServer ? 1 : null,
           startTimeoutMs: 60_000,
           // Every door the server has, on port 0: a default port (8025...)
           // could be taken. Only the transport's door must be up.
-          web: env.doors.web,
-          irc: env.doors.irc,
+          web: tree.doors.web,
+          irc: tree.doors.irc,
           args: engineArgs,
+          sendqBytes: cfg.sendq,
+          knownFlags: tree.doors.flags,
         });
         servers.push(server);
         live.add(server.stop);
@@ -764,6 +835,7 @@ async function runOne(
           clients: cfg.clients,
           senders: cfg.senders,
           window: cfg.window,
+          windowReceivers: cfg.windowReceivers ?? undefined,
           rate: cfg.rate,
           modes: cfg.modes,
           seconds: cfg.seconds,
@@ -821,6 +893,17 @@ async function runOne(
   } catch (err) {
     ctx.fail(`${scenario} ${system.label}: ${errText(err)}`);
   } finally {
+    // The peak RSS of the run, read before anything is stopped.
+    const pids = [
+      ...servers.map((server) => server.pid),
+      ...(redis === null ? [] : [redis.pid]),
+      ...(peer === null ? [] : [peer.pid]),
+    ];
+    if (pids.length === 0 && cfg.serverPid !== null) pids.push(cfg.serverPid);
+    const peaks = await Promise.all(pids.map((pid) => peakRssKiB(pid)));
+    peakRss = peaks.length > 0 && peaks.every((p) => p !== null)
+      ? peaks.reduce((a, p) => a + p!, 0)
+      : null;
     // Nodes first (they leave the room in Redis), then redis-server.
     const stops = await Promise.all(servers.map(async (server) => {
       const exitedEarly = server.exited;
@@ -886,6 +969,7 @@ async function runOne(
     failures: ctx.failures,
     warnings: ctx.warningsWithCounts(),
     serverStop,
+    peakRssKiB: peakRss,
     ok,
   };
 }
@@ -927,7 +1011,40 @@ export async function main(argv: string[]): Promise<number> {
 
   const doors: ServerDoors = cfg.port === null
     ? await serverDoors(repoDir)
-    : { web: false, irc: false };
+    : { web: false, irc: false, flags: [] };
+  const trees: Tree[] = [{ name: "ours", repoDir, doors }];
+  let worktree: Worktree | null = null;
+  if (cfg.against !== null) {
+    try {
+      worktree = await openWorktree(repoDir, cfg.against);
+    } catch (err) {
+      console.error(`error: --against ${cfg.against}: ${errText(err)}`);
+      return 2;
+    }
+    atExit.add(worktree.remove);
+    log(
+      `against ${cfg.against}: ${
+        worktree.commit.slice(0, 12)
+      } in ${worktree.dir}`,
+    );
+    const refDoors = await serverDoors(worktree.dir);
+    trees.push({ name: cfg.against, repoDir: worktree.dir, doors: refDoors });
+    const dropped = [
+      "--log",
+      "--flood-rate",
+      "--max-per-ip",
+      "--max-clients",
+      "--max-sendq",
+    ]
+      .filter((f) => refDoors.flags.length > 0 && !refDoors.flags.includes(f));
+    if (dropped.length > 0) {
+      log(
+        `against ${cfg.against}: its server has no ${
+          dropped.join(", ")
+        }; left out`,
+      );
+    }
+  }
   const redisProgram = findRedisServer();
   const wantsRedis = cfg.engines.some((e) => e !== "memory");
   const engines = cfg.engines.filter((e) => {
@@ -935,13 +1052,18 @@ export async function main(argv: string[]): Promise<number> {
     log(`engine ${e}: skipped (no redis-server in ${REDIS_PATHS})`);
     return false;
   });
-  const systems: System[] = engines.flatMap((engine) =>
-    cfg.transports.map((t): System => ({
-      kind: "ours",
-      transport: t,
-      engine,
-      label: engine === "memory" ? `ours/${t}` : `ours/${t}@${engine}`,
-    }))
+  const systems: System[] = trees.flatMap((tree) =>
+    engines.flatMap((engine) =>
+      cfg.transports.map((t): System => ({
+        kind: "ours",
+        transport: t,
+        engine,
+        label: engine === "memory"
+          ? `${tree.name}/${t}`
+          : `${tree.name}/${t}@${engine}`,
+        tree,
+      }))
+    )
   );
   if (wantsRedis && redisProgram !== null) {
     log(
@@ -977,9 +1099,14 @@ export async function main(argv: string[]): Promise<number> {
   }
   const records: RunRecord[] = [];
   for (let rep = 1; rep <= cfg.repeat; rep++) {
+    // With --against the two trees take turns, and which goes first swaps
+    // every repeat, so that a drift of the machine hits both alike.
+    const order = worktree !== null && rep % 2 === 0
+      ? [...systems].reverse()
+      : systems;
     for (const scenario of cfg.scenarios) {
-      for (const system of systems) {
-        const why = cannotRun(system, scenario, doors, cfg.clients);
+      for (const system of order) {
+        const why = cannotRun(system, scenario, cfg.clients);
         if (why !== null) {
           if (rep === 1) {
             const msg = `${scenario} ${system.label}: skipped (${why})`;
@@ -990,9 +1117,7 @@ export async function main(argv: string[]): Promise<number> {
         }
         records.push(
           await runOne(cfg, scenario, rep, system, {
-            repoDir,
             pinServer: taskset && cfg.port === null,
-            doors,
             redisProgram,
           }),
         );
@@ -1001,13 +1126,26 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   unlisten();
-  // Our server must pass; a peer that loses messages or cuts clients is
-  // a finding about the peer, reported, not a failed bench.
+  if (worktree !== null) {
+    await worktree.remove();
+    atExit.delete(worktree.remove);
+  }
+  // Our server must pass; a peer (or the --against revision) that loses
+  // messages or cuts clients is a finding about it, reported, not a failed
+  // bench.
   const isPeer = (r: RunRecord) => !r.system.startsWith("ours/");
+  const isRef = (r: RunRecord) => isAgainstLabel(r.system, cfg.against);
   const ok = records.every((r) => r.ok || isPeer(r));
   const peerFails = [
     ...new Set(
-      records.filter((r) => !r.ok && isPeer(r)).map((r) =>
+      records.filter((r) => !r.ok && isPeer(r) && !isRef(r)).map((r) =>
+        `${r.system} ${r.scenario}`
+      ),
+    ),
+  ];
+  const refFails = [
+    ...new Set(
+      records.filter((r) => !r.ok && isRef(r)).map((r) =>
         `${r.system} ${r.scenario}`
       ),
     ),
@@ -1018,14 +1156,27 @@ export async function main(argv: string[]): Promise<number> {
       ? renderComparison(records, comparisonColumns(systems, records))
       : "";
   const engineLabels = systems.filter((s) =>
-    s.kind === "ours" && s.transport === cfg.transports[0]
+    s.kind === "ours" && s.transport === cfg.transports[0] &&
+    s.tree.name === "ours"
   ).map((s) => s.label);
+  const againstTable = cfg.against === null || worktree === null
+    ? ""
+    : renderAgainst(
+      records,
+      systems.filter((s) => s.kind === "ours" && s.tree.name === "ours").map(
+        (s) => ({
+          current: s.label,
+          ref: `${cfg.against}/${s.label.slice("ours/".length)}`,
+        }),
+      ),
+      worktree.commit,
+    );
   const engineTable = wantsRedis
     ? renderEngines(records, engineLabels, publish)
     : "";
   const problems: string[] = [];
   for (const r of records) {
-    const kind = isPeer(r) ? "PEER-FAIL" : "FAIL";
+    const kind = isRef(r) ? "REF-FAIL" : isPeer(r) ? "PEER-FAIL" : "FAIL";
     for (const f of r.failures) {
       problems.push(`${kind} ${r.scenario} ${r.system}#${r.repeat}: ${f}`);
     }
@@ -1037,11 +1188,15 @@ export async function main(argv: string[]): Promise<number> {
     text,
     ...(comparison !== "" ? [comparison] : []),
     ...(engineTable !== "" ? [engineTable] : []),
+    ...(againstTable !== "" ? [againstTable] : []),
     ...skipped.map((m) => `skip ${m}`),
     ...problems,
     (ok ? "RESULT: ok" : "RESULT: FAILED (see FAIL lines above)") +
     (peerFails.length > 0
       ? `; peers failed: ${peerFails.join(", ")} (see PEER-FAIL lines)`
+      : "") +
+    (refFails.length > 0
+      ? `; ${cfg.against} failed: ${refFails.join(", ")} (see REF-FAIL lines)`
       : ""),
   ].join("\n");
   if (cfg.json) {
@@ -1056,6 +1211,9 @@ export async function main(argv: string[]): Promise<number> {
         },
         clkTck,
         doors,
+        against: worktree === null
+          ? null
+          : { ref: cfg.against, commit: worktree.commit },
         peerVersions: versions,
         engines,
         redisPublish: publish,

@@ -114,6 +114,16 @@ export function parseStatusKiB(status: string, key = "VmRSS"): number | null {
   return m ? Number(m[1]) : null;
 }
 
+/**
+ * The peak resident set size of `pid` so far (`VmHWM`), in KiB; null when
+ * the process is gone or unknown.
+ */
+export async function peakRssKiB(pid: number | null): Promise<number | null> {
+  if (pid === null) return null;
+  const texts = await readProcTexts([`/proc/${pid}/status`]);
+  return texts === null ? null : parseStatusKiB(texts[0], "VmHWM");
+}
+
 /** Samples CPU ticks and RSS of `pid`; null when the process is unknown. */
 export async function sampleProc(
   pid: number | null,
@@ -254,13 +264,26 @@ export interface StartServerOptions {
   irc?: boolean;
   /** More server flags, e.g. `["--redis", "redis://127.0.0.1:6379"]`. */
   args?: string[];
+  /** `--max-sendq` (unsent bytes per connection before it is cut). */
+  sendqBytes?: number;
+  /**
+   * The flags this server.ts lists in `--help` (see
+   * {@linkcode serverDoors}); limit flags it does not know are left out, so
+   * an older tree still starts. Absent: every flag is passed.
+   */
+  knownFlags?: readonly string[];
 }
 
 /** Which optional doors this checkout's server.ts offers. */
 export interface ServerDoors {
   web: boolean;
   irc: boolean;
+  /** Every `--flag` its `--help` lists (empty if it printed none). */
+  flags: string[];
 }
+
+/** The bench's default `--max-sendq`: 64 MiB, lifted far above a chat's. */
+export const BENCH_SENDQ_BYTES = 64 * 1024 * 1024;
 
 /**
  * Reads `deno run server.ts --help` and reports whether it lists
@@ -285,12 +308,14 @@ export async function serverDoors(repoDir: string): Promise<ServerDoors> {
     }).output();
     const text = new TextDecoder().decode(out.stdout) +
       new TextDecoder().decode(out.stderr);
+    const flags = [...new Set(text.match(/--[a-z][a-z0-9-]*/g) ?? [])];
     return {
-      web: /--web-port\b/.test(text),
-      irc: /--irc-port\b/.test(text),
+      web: flags.includes("--web-port"),
+      irc: flags.includes("--irc-port"),
+      flags,
     };
   } catch {
-    return { web: false, irc: false };
+    return { web: false, irc: false, flags: [] };
   }
 }
 
@@ -377,17 +402,22 @@ export async function startServer(
     "0",
     "--host",
     opts.host,
-    "--log",
-    logPath,
-    "--flood-rate",
-    "0",
-    "--max-per-ip",
-    "0",
-    "--max-clients",
-    "0",
-    "--max-sendq",
-    "0",
   ];
+  // Limits off (the send queue lifted to 64 MiB); a flag an older tree does
+  // not know is left out rather than stopping it.
+  const limits: [string, string][] = [
+    ["--log", logPath],
+    ["--flood-rate", "0"],
+    ["--max-per-ip", "0"],
+    ["--max-clients", "0"],
+    ["--max-sendq", String(opts.sendqBytes ?? BENCH_SENDQ_BYTES)],
+  ];
+  const known = opts.knownFlags;
+  for (const [flag, value] of limits) {
+    if (known === undefined || known.length === 0 || known.includes(flag)) {
+      serverArgs.push(flag, value);
+    }
+  }
   if (opts.web) serverArgs.push("--web-port", "0");
   if (opts.irc) serverArgs.push("--irc-port", "0");
   serverArgs.push(...(opts.args ?? []));

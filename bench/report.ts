@@ -12,7 +12,8 @@ import type { PmResult } from "./pm.ts";
 import type { RedisBenchmarkResult } from "./redis.ts";
 import { median } from "./stats.ts";
 
-type AnyResult = FanoutResult | ConnectResult | PmResult | ClaimsResult;
+/** A result of any scenario. */
+export type AnyResult = FanoutResult | ConnectResult | PmResult | ClaimsResult;
 
 interface Column<R> {
   title: string;
@@ -31,7 +32,12 @@ const FANOUT_COLUMNS: Column<FanoutResult>[] = [
   { title: "senders", get: (r) => r.senders },
   {
     title: "window/rate",
-    get: (r) => r.window !== null ? `w=${r.window}` : `${r.targetRate}/s`,
+    get: (r) =>
+      r.window === null
+        ? `${r.targetRate}/s`
+        : r.windowReceivers !== null && r.windowReceivers < r.clients - 1
+        ? `w=${r.window}@${r.windowReceivers}`
+        : `w=${r.window}`,
   },
   { title: "msg/s", get: (r) => r.messagesPerSec },
   { title: "deliveries/s", get: (r) => r.deliveriesPerSec },
@@ -162,7 +168,8 @@ function byProcess(
   return procs.map((p) => `${p.label} ${p.cpuPct.toFixed(0)}`).join(" ");
 }
 
-function fmt(v: number | string | null, digits: number): string {
+/** A number with thousands separators and `digits` decimals; `-` for none. */
+export function fmt(v: number | string | null, digits: number): string {
   if (v === null) return "-";
   if (typeof v === "string") return v;
   if (!Number.isFinite(v)) return "-";
@@ -172,7 +179,8 @@ function fmt(v: number | string | null, digits: number): string {
   });
 }
 
-function table(header: string[], rows: string[][]): string {
+/** A text table: the first column left-aligned, the others right-aligned. */
+export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) =>
     Math.max(h.length, ...rows.map((r) => r[i].length))
   );
@@ -267,7 +275,8 @@ export function renderTables(
     parts.push([
       `fanout: ${f.msgBytes}-byte delivered lines (incl. "NAME: " and \\n;`,
       `the sender writes ${f.msgBytes - 10}). Saturation: the window closes`,
-      `when all ${f.clients - 1} receivers got a message. Latency = send to`,
+      `when all ${f.clients - 1} receivers got a message (w=W@K: when any K`,
+      `did). Latency = send to`,
       `receive in the generator, parsed on ${f.latencyProbes} probe`,
       "receivers only.",
     ].join(" "));
@@ -283,7 +292,8 @@ export interface ComparisonColumn {
   base: string | null;
 }
 
-interface Metric {
+/** One figure of a comparison table, read from the results of a scenario. */
+export interface Metric {
   title: string;
   scenario: AnyResult["scenario"];
   mode?: FanoutMode;
@@ -395,7 +405,7 @@ const METRICS: Metric[] = [
 ];
 
 /** Median of `m` over `label`'s results that passed; "FAIL" if only failed ones ran. */
-function medianOf(
+export function medianOf(
   records: RunRecord[],
   label: string,
   m: Metric,
