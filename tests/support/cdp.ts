@@ -513,6 +513,21 @@ export class Page {
     });
   }
 
+  /**
+   * Takes the page off the network or puts it back, as a lost Wi-Fi would:
+   * no new connection (a WebSocket's included) succeeds while off, and
+   * the page gets `offline` and `online` events.
+   */
+  async setOffline(offline: boolean): Promise<void> {
+    await this.#send("Network.enable");
+    await this.#send("Network.emulateNetworkConditions", {
+      offline,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: -1,
+    });
+  }
+
   /** Waits for `method` on this page, failing after `timeoutMs`. */
   async #event(
     method: string,

@@ -20,6 +20,12 @@ const MAX_DELAY_MS = 30_000;
 const TAKEN_RETRIES = 3;
 /** The oldest lines are dropped past this many. */
 const MAX_ENTRIES = 5_000;
+/**
+ * A line on screen and a history line alike are one message if their
+ * times are this close: history after a restart comes from the log, which
+ * stamps a line when it records it, a moment after the room's time.
+ */
+const SAME_LINE_MS = 1_000;
 
 const $ = (id) => {
   const element = document.getElementById(id);
@@ -74,17 +80,16 @@ const state = {
   /** Messages that arrived while the tab was hidden. */
   unread: 0,
   /**
-   * The public messages on screen, counted by what history says of them
-   * (time, sender, kind, text), so that a rejoin's history skips what is
-   * already shown. Two lines alike in all four are interchangeable, so the
-   * count is all there is to know.
+   * The public messages on screen, so that a rejoin's history skips what
+   * is already shown: by sender, kind and text (messageKey), the times
+   * (ms) they were said, oldest first, from `head` on.
    */
   seen: new Map(),
   /** The keys of `seen`, oldest first, to forget past MAX_ENTRIES. */
   seenOrder: [],
   /**
-   * During a history replay: how many more of each key are on screen
-   * already, so each line shown stands for one history line, once.
+   * During a history replay: per key, the position in `seen` of the first
+   * line on screen that no history line stood for yet.
    */
   replay: null,
   /** History shown on this connection. */
@@ -251,24 +256,28 @@ function addMessage(event, { history = false } = {}) {
     body.append(text);
     return mentioned;
   });
-  if (kind !== "private") remember(messageKey(event));
+  if (kind !== "private") remember(messageKey(event), Date.parse(event.time));
 }
 
 // ---------------------------------------------------------------- history
 
-/** What identifies a public message in history, live or replayed. */
+/** What a public message says, live or replayed: sender, kind and text. */
 function messageKey(event) {
   return JSON.stringify([
-    String(event.time),
     String(event.from),
     event.type === "action" || event.action === true,
     String(event.text ?? ""),
   ]);
 }
 
-/** Counts a public message as on screen. */
-function remember(key) {
-  state.seen.set(key, (state.seen.get(key) ?? 0) + 1);
+/** Counts a public message as on screen, said at `time` (ms). */
+function remember(key, time) {
+  let said = state.seen.get(key);
+  if (said === undefined) {
+    said = { times: [], head: 0 };
+    state.seen.set(key, said);
+  }
+  said.times.push(time);
   state.seenOrder.push(key);
   // Forgets in batches, so each message costs O(1) on average.
   if (state.seenOrder.length < MAX_ENTRIES + 1_000) return;
@@ -277,27 +286,46 @@ function remember(key) {
     state.seenOrder.length - MAX_ENTRIES,
   );
   for (const old of forgotten) {
-    const count = state.seen.get(old) - 1;
-    if (count > 0) state.seen.set(old, count);
-    else state.seen.delete(old);
+    const oldSaid = state.seen.get(old);
+    oldSaid.head++;
+    if (oldSaid.head === oldSaid.times.length) {
+      state.seen.delete(old);
+      state.replay?.delete(old);
+    } else if (
+      state.replay === null && oldSaid.head * 2 > oldSaid.times.length
+    ) {
+      // Not during a replay: its positions point into these arrays.
+      oldSaid.times = oldSaid.times.slice(oldSaid.head);
+      oldSaid.head = 0;
+    }
   }
 }
 
 /**
  * A history event: shown unless it is a line already on screen from
- * before a reconnect. Time alone cannot tell, since lines said in one
- * millisecond share it.
+ * before a rejoin. Time alone cannot tell (lines said in one millisecond
+ * share it), so each line on screen stands for one history line alike in
+ * sender, kind and text, said within SAME_LINE_MS of it, once per replay;
+ * both come in the room's order, so one position per text is enough.
  */
 function onHistory(event) {
-  if (state.replay === null) state.replay = new Map(state.seen);
+  if (state.replay === null) state.replay = new Map();
   const key = messageKey(event);
-  const onScreen = state.replay.get(key) ?? 0;
-  if (onScreen > 0) {
-    state.replay.set(key, onScreen - 1);
-    return;
+  const time = Date.parse(event.time);
+  const said = state.seen.get(key);
+  if (said !== undefined) {
+    let i = Math.max(state.replay.get(key) ?? 0, said.head);
+    while (i < said.times.length && said.times[i] < time - SAME_LINE_MS) i++;
+    state.replay.set(key, i);
+    if (i < said.times.length && said.times[i] <= time + SAME_LINE_MS) {
+      state.replay.set(key, i + 1);
+      return;
+    }
   }
   state.historyShown++;
   addMessage(event, { history: true });
+  // What this replay shows is new: no later history line stands for it.
+  state.replay.set(key, state.seen.get(key).times.length);
 }
 
 // ---------------------------------------------------------------- people
