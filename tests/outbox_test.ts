@@ -17,6 +17,8 @@ function bytes(text: string): Uint8Array {
 class FakeWriter implements ByteWriter {
   /** A copy of the bytes offered to each call. */
   readonly calls: Uint8Array[] = [];
+  /** The very buffers offered to each call (not copies). */
+  readonly offered: Uint8Array[] = [];
   /** The bytes taken by each call, in order. */
   readonly taken: Uint8Array[] = [];
   inFlight = 0;
@@ -30,6 +32,7 @@ class FakeWriter implements ByteWriter {
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     this.calls.push(data.slice());
+    this.offered.push(data);
     try {
       if (this.manual) {
         await new Promise<void>((resolve) => this.#waiting.push(resolve));
@@ -138,6 +141,29 @@ Deno.test("outbox keeps shared chunks and its own in order, across slabs, one wr
     assert.equal(writers[i].text, expected[i]);
     assert.equal(outboxes[i].unsentBytes, 0);
   }
+});
+
+Deno.test("recipients of the same shared chunks across slabs share one joined write", async () => {
+  // Each recipient holds the broadcasts as ranges of the shared slabs; when
+  // its queue spans two slabs its write is a join of them. Recipients with
+  // the same ranges must share that join, not copy the same bytes each (a
+  // thousand recipients behind by a megabyte would hold a gigabyte).
+  const writers = Array.from({ length: 5 }, () => new FakeWriter());
+  const outboxes = writers.map((writer) => new Outbox({ writer }));
+  let expected = "";
+  for (let n = 0; n < 40; n++) {
+    const text = `${n}`.padEnd(4000, ".") + "\n";
+    const shared = shareBytes(bytes(text));
+    for (const outbox of outboxes) outbox.send(shared);
+    expected += text;
+  }
+  await Promise.all(outboxes.map((outbox) => outbox.drain()));
+  for (const writer of writers) {
+    assert.equal(writer.calls.length, 1, "one round, one write");
+    assert.equal(writer.text, expected);
+  }
+  const joins = new Set(writers.map((writer) => writer.offered[0]));
+  assert.equal(joins.size, 1, "every recipient wrote the same joined buffer");
 });
 
 Deno.test("outbox loops on partial writes until every byte is out", async () => {

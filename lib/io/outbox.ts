@@ -76,6 +76,7 @@ function runRound(outboxes: Outbox[]): void {
   const started = performance.now();
   for (const outbox of outboxes) outbox.flushNow();
   joined.forget();
+  rangeView = null;
   const finished = performance.now();
   const took = finished - started;
   if (outboxes.length >= PACE_AFTER_WRITES) {
@@ -123,6 +124,24 @@ let slabUsed = 0;
 let sharedLast: Uint8Array | null = null;
 let sharedStart = 0;
 let sharedEnd = 0;
+// The last range of a slab an outbox queued as one chunk. Recipients of the
+// same broadcasts queue the same ranges: they queue this very view, so that
+// a round's join, which knows its parts by identity, is made once for all of
+// them rather than once each (a copy of every recipient's backlog).
+let rangeView: Uint8Array | null = null;
+
+// The view of `slab` from `start` to `end`: the last one made when it is the
+// same range.
+function viewOf(slab: Uint8Array, start: number, end: number): Uint8Array {
+  const last = rangeView;
+  if (
+    last !== null && last.buffer === slab.buffer &&
+    last.byteOffset === start && last.length === end - start
+  ) {
+    return last;
+  }
+  return rangeView = slab.subarray(start, end);
+}
 
 /**
  * Returns `bytes` copied into a slab shared by all outboxes, right after the
@@ -272,7 +291,7 @@ export class Outbox {
     this.#queue.push(
       view.length === this.#tailEnd - this.#tailStart
         ? view
-        : tailSlab.subarray(this.#tailStart, this.#tailEnd),
+        : viewOf(tailSlab, this.#tailStart, this.#tailEnd),
     );
     this.#tailSlab = this.#tailView = null;
   }
