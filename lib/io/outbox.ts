@@ -7,7 +7,19 @@
  */
 
 import { setImmediate } from "node:timers";
+import { type BudgetMember, OutputBudget } from "./output_budget.ts";
 import { concatBytes, SharedJoin } from "./shared_join.ts";
+
+/**
+ * The server's output bound: the outboxes of its connections count toward
+ * it (see {@linkcode OutboxOptions.budget}), and the room asks it before
+ * each line it handles. 32 MiB of unsent bytes in all, whatever the
+ * send-queue cap of each: with 1000 recipients a broadcast queues 1000
+ * times its size here, though the bytes themselves are shared.
+ */
+export const outputBudget: OutputBudget = new OutputBudget({
+  maxBytes: 32 * 1024 * 1024,
+});
 
 /** Anything bytes can be written to; a write may take only part of them. */
 export interface ByteWriter {
@@ -32,6 +44,12 @@ export interface OutboxOptions {
   now?: () => number;
   /** Called once when a write fails. */
   onError?: (error: unknown) => void;
+  /**
+   * The bound this outbox's unsent bytes count toward, with every other
+   * outbox of it (usually {@linkcode outputBudget}); none if absent. When
+   * the bound cuts this outbox, `onOverflow` is called.
+   */
+  budget?: OutputBudget;
 }
 
 // Outboxes with bytes queued and no write in flight. One round starts all
@@ -201,6 +219,8 @@ function schedule(outbox: Outbox, soon: boolean): void {
  *    reader only ever delays itself.
  * 5. A failed write drops the queue, closes the outbox and calls `onError`.
  * 6. After `close()`, `send()` does nothing; `close()` twice is fine.
+ * 7. With a `budget`, its unsent bytes count toward the budget's bound too,
+ *    and the budget may cut it like an overflow (see `OutputBudget`).
  *
  * @example
  * ```ts
@@ -209,8 +229,9 @@ function schedule(outbox: Outbox, soon: boolean): void {
  * await outbox.drain();
  * ```
  */
-export class Outbox {
+export class Outbox implements BudgetMember {
   #writer: ByteWriter;
+  #budget: OutputBudget | null;
   #max: number;
   #onOverflow?: () => void;
   #onError?: (error: unknown) => void;
@@ -242,6 +263,8 @@ export class Outbox {
     this.#onError = options.onError;
     this.#stallMs = options.stallMs ?? 250;
     this.#now = options.now ?? (() => performance.now());
+    this.#budget = options.budget ?? null;
+    this.#budget?.join(this);
   }
 
   /** Bytes queued or in flight. */
@@ -258,6 +281,7 @@ export class Outbox {
   send(bytes: Uint8Array): void {
     if (this.#closed) return;
     this.#unsent += bytes.length;
+    this.#budget?.queued(bytes.length);
     if (this.#max > 0 && this.#unsent > this.#max && this.#overflowing()) {
       this.#fail();
       this.#onOverflow?.();
@@ -308,6 +332,13 @@ export class Outbox {
     this.#fail();
   }
 
+  /** Ends it as an overflow; for its budget only. */
+  cutByBudget(): void {
+    if (this.#closed) return;
+    this.#fail();
+    this.#onOverflow?.();
+  }
+
   // Over the cap: is it what the peer did not take?
   #overflowing(): boolean {
     if (this.#unsent > this.#max * HARD_CAP_FACTOR) return true;
@@ -322,6 +353,7 @@ export class Outbox {
   // The peer took `count` bytes.
   #took(count: number): void {
     this.#unsent -= count;
+    this.#budget?.took(count);
     if (this.#unsent <= this.#max) this.#overSince = 0;
   }
 
@@ -377,6 +409,7 @@ export class Outbox {
     this.#closed = true;
     this.#queue.length = 0;
     this.#tailSlab = this.#tailView = null;
+    this.#budget?.leave(this, this.#unsent);
     this.#unsent = 0;
     if (this.#drained !== null) {
       this.#drained.resolve();
