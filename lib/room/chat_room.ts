@@ -11,7 +11,7 @@
 
 import type { EventLog } from "../io/chat_log.ts";
 import { describeError } from "../io/errors.ts";
-import { shareBytes } from "../io/outbox.ts";
+import { outputBudget, shareBytes } from "../io/outbox.ts";
 import { type Line, LINE_TOO_LONG } from "../io/line_reader.ts";
 import type {
   HistoryEntry,
@@ -253,6 +253,18 @@ class Session {
     if (output !== null) this.conn.deliver(output);
   }
 
+  /** Waits for `promise`, or less if the session ends meanwhile. */
+  until(promise: Promise<void>): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        if (this.wake === done) this.wake = null;
+        resolve();
+      };
+      this.wake = done;
+      promise.then(done);
+    });
+  }
+
   /** Waits `ms`, or less if the session ends meanwhile. */
   sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
@@ -453,6 +465,13 @@ export class ChatRoom {
           this.metrics.linesIn += lines.length;
           for (const line of lines) {
             if (session.ending !== null) break reading;
+            // Push-back: while the server's output is over its bound, no
+            // line is handled (from anyone), so senders wait in their own
+            // sockets and the queues stay bounded however slow the readers.
+            for (let held; (held = outputBudget.whenFits()) !== null;) {
+              await session.until(held);
+              if (session.ending !== null) break reading;
+            }
             if (limits.floodRate > 0) {
               const wait = this.#takeToken(session);
               // Fake lag: the line waits, and so does reading this connection,

@@ -12,7 +12,7 @@ import {
   type ProxySource,
   readProxyHeader,
 } from "../io/proxy_protocol.ts";
-import { Outbox } from "../io/outbox.ts";
+import { Outbox, outputBudget } from "../io/outbox.ts";
 import type { Rendered, Renderer } from "../room/events.ts";
 import type { ChatConnection } from "../room/chat_room.ts";
 import { Metrics } from "../room/metrics.ts";
@@ -182,6 +182,8 @@ export class TcpConnection implements ChatConnection {
     this.#outbox = new Outbox({
       writer: conn,
       maxQueuedBytes: options.maxSendqBytes,
+      // Counts toward the server's output bound, which the room keeps.
+      budget: outputBudget,
       onOverflow: () => this.onCut?.(reasonText.sendQueue),
       onError: (error) => this.onCut?.(describeError(error)),
     });
