@@ -128,6 +128,7 @@ import {
   hasTaskset,
   peakRssKiB,
   pinProcess,
+  sampleProc,
   type ServerDoors,
   serverDoors,
   type ServerHandle,
@@ -235,6 +236,8 @@ export interface BenchConfig {
   sendq: number;
   /** `--against REF`: the revision run alternately beside this tree. */
   against: string | null;
+  /** A server past this RSS (MiB) is killed and its run fails. */
+  maxRssMiB: number;
 }
 
 /** One scenario execution (one server lifetime). */
@@ -296,6 +299,8 @@ const USAGE = `Usage: deno task bench [flags]
                        with this tree's scenario by scenario; prints both
                        and the ratio this tree / REF
   --sendq BYTES        our server's --max-sendq (default 67108864, 64 MiB)
+  --max-rss MIB        kill our server if its RSS passes this, failing the
+                       run (default 2048: a runaway must not take the machine)
   --host H --port P    use an existing server (loopback only, tcp only)
   --server-pid PID     existing server's PID, for CPU/RSS readings
 `;
@@ -352,6 +357,7 @@ export function parseConfig(argv: string[]): BenchConfig | null {
       repeat: { type: "string" },
       json: { type: "boolean", default: false },
       "no-pin": { type: "boolean", default: false },
+      "max-rss": { type: "string" },
       host: { type: "string" },
       port: { type: "string" },
       "server-pid": { type: "string" },
@@ -425,6 +431,7 @@ export function parseConfig(argv: string[]): BenchConfig | null {
       ? BENCH_SENDQ_BYTES
       : positiveInt("sendq", values.sendq, 1),
     against: values.against ?? null,
+    maxRssMiB: positiveInt("max-rss", values["max-rss"], 2048),
     rate: positiveNum("rate", values.rate, 1000),
     seconds: positiveNum("seconds", values.seconds, 5),
     warmup: positiveNum("warmup", values.warmup, 1),
@@ -673,6 +680,41 @@ async function publishReference(
   }
 }
 
+/**
+ * Kills `server` (failing the run) if its RSS passes `maxMiB`: a server
+ * whose memory runs away must not take the machine with it. Samples twice
+ * a second until the server exits; returns the most it saw (KiB).
+ */
+function watchRss(
+  server: ServerHandle,
+  maxMiB: number,
+  ctx: RunContext,
+  label: string,
+): () => number {
+  let most = 0;
+  const timer = setInterval(async () => {
+    if (server.exited) {
+      clearInterval(timer);
+      return;
+    }
+    const sample = await sampleProc(server.pid);
+    if (sample === null) return;
+    most = Math.max(most, sample.rssKiB);
+    if (sample.rssKiB <= maxMiB * 1024) return;
+    clearInterval(timer);
+    ctx.fail(
+      `${label}: server RSS ${
+        (sample.rssKiB / 1024).toFixed(0)
+      } MiB passed --max-rss ${maxMiB}: killed`,
+    );
+    server.kill();
+  }, 500);
+  return () => most;
+}
+
+/** Failure lines printed per run (the JSON output keeps them all). */
+const MAX_FAILURE_LINES = 12;
+
 /** Default connect clients with `--peers` (for ours and the peers alike). */
 const PEERS_CONNECT_CLIENTS = 2000;
 
@@ -728,6 +770,9 @@ async function runOne(
   let peer: PeerHandle | null = null;
   let serverStop: StopResult | null = null;
   let peakRss: number | null = null;
+  // The most RSS the watchdog saw of each server (a killed one has no
+  // VmHWM to read afterwards).
+  const watched: (() => number)[] = [];
   try {
     let target: Target;
     let dial: Dialer;
@@ -785,6 +830,7 @@ async function runOne(
         });
         servers.push(server);
         live.add(server.stop);
+        watched.push(watchRss(server, cfg.maxRssMiB, ctx, system.label));
         log(
           `${system.label}: server pid ${server.pid} listening on ${cfg.host}:${server.port}${
             server.webPort !== null ? `, web ${server.webPort}` : ""
@@ -901,8 +947,11 @@ async function runOne(
     ];
     if (pids.length === 0 && cfg.serverPid !== null) pids.push(cfg.serverPid);
     const peaks = await Promise.all(pids.map((pid) => peakRssKiB(pid)));
+    const seen = watched.reduce((a, most) => a + most(), 0);
     peakRss = peaks.length > 0 && peaks.every((p) => p !== null)
-      ? peaks.reduce((a, p) => a + p!, 0)
+      ? Math.max(seen, peaks.reduce((a, p) => a + p!, 0))
+      : seen > 0
+      ? seen
       : null;
     // Nodes first (they leave the room in Redis), then redis-server.
     const stops = await Promise.all(servers.map(async (server) => {
@@ -1177,8 +1226,16 @@ export async function main(argv: string[]): Promise<number> {
   const problems: string[] = [];
   for (const r of records) {
     const kind = isRef(r) ? "REF-FAIL" : isPeer(r) ? "PEER-FAIL" : "FAIL";
-    for (const f of r.failures) {
+    // The first ones say what happened; a thousand clients cut say no more.
+    for (const f of r.failures.slice(0, MAX_FAILURE_LINES)) {
       problems.push(`${kind} ${r.scenario} ${r.system}#${r.repeat}: ${f}`);
+    }
+    if (r.failures.length > MAX_FAILURE_LINES) {
+      problems.push(
+        `${kind} ${r.scenario} ${r.system}#${r.repeat}: ... and ${
+          r.failures.length - MAX_FAILURE_LINES
+        } more`,
+      );
     }
     for (const w of r.warnings) {
       problems.push(`warn ${r.scenario} ${r.system}#${r.repeat}: ${w}`);

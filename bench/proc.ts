@@ -347,6 +347,8 @@ export interface ServerHandle {
   tail(): { stdout: string[]; stderr: string[] };
   /** Stops the server gracefully (SIGTERM, then stdin, then SIGKILL). */
   stop(): Promise<StopResult>;
+  /** Ends the server at once (SIGKILL), e.g. when it grew past a bound. */
+  kill(): void;
 }
 
 const TAIL_LINES = 40;
@@ -522,6 +524,13 @@ export async function startServer(
       return exited;
     },
     tail: () => ({ stdout: [...stdoutTail], stderr: [...stderrTail] }),
+    kill() {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // exited meanwhile
+      }
+    },
     async stop(): Promise<StopResult> {
       const t0 = performance.now();
       let via: StopResult["via"] = "already-exited";
