@@ -10,9 +10,11 @@ import assert from "node:assert/strict";
 import type {
   EngineSink,
   Holder,
+  KickRequest,
   PrivateMessage,
   RoomEngine,
   RoomMessage,
+  Unfollowing,
 } from "../lib/engine/engine.ts";
 import { MemoryEngine } from "../lib/engine/memory_engine.ts";
 import { RedisEngine } from "../lib/engine/redis_engine.ts";
@@ -27,14 +29,26 @@ class FakeSink implements EngineSink {
   readonly received: RoomMessage[] = [];
   readonly privates: PrivateMessage[] = [];
   readonly statuses: string[] = [];
+  readonly kicks: KickRequest[] = [];
+  readonly follows: string[][] = [];
+  readonly unfollows: Unfollowing[] = [];
   receive(message: RoomMessage): void {
     this.received.push(message);
   }
   receivePrivate(message: PrivateMessage): void {
     this.privates.push(message);
   }
+  receiveKick(request: KickRequest): void {
+    this.kicks.push(request);
+  }
   status(state: "split" | "whole" | "lostPlace"): void {
     this.statuses.push(state);
+  }
+  following(present: Holder[]): void {
+    this.follows.push(present.map((h) => h.name));
+  }
+  unfollowing(why: Unfollowing): void {
+    this.unfollows.push(why);
   }
 }
 
@@ -214,6 +228,27 @@ for (const [kind, make] of [["memory", memory], ["redis", redis]] as const) {
 
   Deno.test({
     ...TEST,
+    name: `${kind} engine: a kick reaches the holder's node, in any case`,
+  }, async () => {
+    const { engine, sink, close } = await make({ historyLimit: 5 });
+    try {
+      await engine.claim(holder(engine, "Ivan"));
+      assert.deepEqual(await engine.kick({ name: "IVAN", reason: "spam" }), {
+        kind: "sent",
+        name: "Ivan",
+      });
+      await waitUntil(() => sink.kicks.length === 1, "the kick");
+      assert.deepEqual(sink.kicks, [{ name: "Ivan", reason: "spam" }]);
+      assert.deepEqual(await engine.kick({ name: "bob", reason: "" }), {
+        kind: "notFound",
+      });
+    } finally {
+      await close();
+    }
+  });
+
+  Deno.test({
+    ...TEST,
     name: `${kind} engine: history keeps the last messages up to its limit`,
   }, async () => {
     const old = [{ time: 1, from: "old", text: "before", action: false }];
@@ -252,6 +287,8 @@ Deno.test({
       assert.equal(await a.claim(ann), "ok");
       assert.equal(await b.claim(holder(b, "ANN")), "taken");
       assert.equal(await b.claim(holder(b, "bob")), "ok");
+      // b began to follow the room when it claimed a name.
+      assert.deepEqual(sinkB.follows, [[]]);
       a.setPresent(ann, true);
       await waitUntil(() => b.find("ann")?.present === true, "ann at b");
       assert.equal(b.find("ann")?.node, a.node);
@@ -273,6 +310,14 @@ Deno.test({
       await waitUntil(() => b.find("anna") !== undefined, "anna at b");
       assert.equal(b.find("ann"), undefined);
       assert.equal(await b.rename(b.find("bob")!, "ANNA"), "taken");
+      // A kick from a node reaches the holder's node only.
+      assert.deepEqual(await b.kick({ name: "Anna", reason: "why" }), {
+        kind: "sent",
+        name: "anna",
+      });
+      await waitUntil(() => sinkA.kicks.length === 1, "the kick at a");
+      assert.deepEqual(sinkA.kicks, [{ name: "anna", reason: "why" }]);
+      assert.deepEqual(sinkB.kicks, []);
       // Claims take one round trip.
       const times: number[] = [];
       for (let i = 0; i < 200; i++) {
@@ -289,6 +334,7 @@ Deno.test({
     } finally {
       await b.close();
     }
+    assert.deepEqual(sinkB.unfollows, ["shutdown"]);
     // b is gone: its names are free at once.
     await waitUntil(() => a.find("bob") === undefined, "bob freed at a");
     assert.equal(await a.claim(holder(a, "bob")), "ok");

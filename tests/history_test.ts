@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { parseLogMessage, readLogTail } from "../lib/io/log_tail.ts";
+import { readLogTail } from "../lib/io/log_tail.ts";
+import { readLogStart } from "../lib/app/log_start.ts";
+import { parseLogMessage } from "../lib/room/log_review.ts";
 import { History } from "../lib/room/history.ts";
 import { historyStamp } from "../lib/transports/line_format.ts";
 
@@ -69,6 +71,13 @@ Deno.test("parseLogMessage reads broadcasts and actions, nothing else", () => {
       `${at} ann has left the chat`,
       `${at} ann is now known as bob`,
       `${at} Announcement: tea is ready`,
+      `${at} The previous run ended without a shutdown`,
+      `${at} ann has been disconnected (server stopped without a shutdown)`,
+      `${at} Client ann is in the chat room on another server (10.0.0.1:5)`,
+      `${at} ann is no longer followed here (no client on this server)`,
+      `${at} Lost the link to the room's other servers; only this server's users hear each other until it is back`,
+      `${at} The link to the room's other servers is back`,
+      `${at} This server lost its place in the room; its users were disconnected and it starts afresh`,
       `not a time ann: hi`,
       `${at.slice(0, 12)}`,
       "",
@@ -78,7 +87,17 @@ Deno.test("parseLogMessage reads broadcasts and actions, nothing else", () => {
   }
 });
 
-Deno.test("readLogTail returns the newest public messages and never a private one", async () => {
+/** The history a start reads from the log at `path`. */
+async function historyOf(
+  path: string,
+  limit: number,
+  historyBytes = 1 << 20,
+) {
+  return (await readLogStart({ path, historyLimit: limit, historyBytes }))
+    .history;
+}
+
+Deno.test("the log's history: the newest public messages and never a private one", async () => {
   const lines = [
     "2026-12-01T10:00:00.000Z Server is now alive and listening on 0.0.0.0:2025",
     "2026-12-01T10:00:01.000Z ann: one",
@@ -88,23 +107,23 @@ Deno.test("readLogTail returns the newest public messages and never a private on
     "2026-12-01T10:00:05.000Z Server has been shutdown",
   ];
   await withLog(lines.join("\n") + "\n", async (path) => {
-    const tail = await readLogTail({ path, limit: 2, maxBytes: 1 << 20 });
-    assert.deepEqual(tail.entries.map((e) => e.text), ["two", "three"]);
-    const all = await readLogTail({ path, limit: 20, maxBytes: 1 << 20 });
-    assert.deepEqual(all.entries.map((e) => e.text), ["one", "two", "three"]);
+    const two = await historyOf(path, 2);
+    assert.deepEqual(two.map((e) => e.text), ["two", "three"]);
+    const all = await historyOf(path, 20);
+    assert.deepEqual(all.map((e) => e.text), ["one", "two", "three"]);
   });
 });
 
-Deno.test("readLogTail skips a last line that was cut off", async () => {
+Deno.test("the log's history skips a last line that was cut off", async () => {
   const text = "2026-12-01T10:00:01.000Z ann: whole\n" +
     "2026-12-01T10:00:02.000Z ann: cut o";
   await withLog(text, async (path) => {
-    const tail = await readLogTail({ path, limit: 20, maxBytes: 1 << 20 });
-    assert.deepEqual(tail.entries.map((e) => e.text), ["whole"]);
+    const history = await historyOf(path, 20);
+    assert.deepEqual(history.map((e) => e.text), ["whole"]);
   });
 });
 
-Deno.test("readLogTail survives invalid UTF-8 and garbage lines", async () => {
+Deno.test("the log's history survives invalid UTF-8 and garbage lines", async () => {
   const good = encoder.encode("2026-12-01T10:00:01.000Z ann: fine\n");
   const bad = new Uint8Array([0xff, 0xfe, 0x0a, 0xc3, 0x28, 0x20, 0x0a]);
   const bad2 = encoder.encode("2026-12-01T10:00:02.000Z ann: caf");
@@ -117,21 +136,27 @@ Deno.test("readLogTail survives invalid UTF-8 and garbage lines", async () => {
     ...encoder.encode("garbage without a time\n"),
   ]);
   await withLog(content, async (path) => {
-    const tail = await readLogTail({ path, limit: 20, maxBytes: 1 << 20 });
-    assert.deepEqual(tail.entries.map((e) => e.text), ["fine", "caf\ufffd"]);
+    const history = await historyOf(path, 20);
+    assert.deepEqual(history.map((e) => e.text), ["fine", "caf\ufffd"]);
   });
 });
 
-Deno.test("readLogTail of a missing log is an empty history", async () => {
+Deno.test("a missing log is an empty history and no recovery", async () => {
+  const start = await readLogStart({
+    path: "/nonexistent/chat_documentation.txt",
+    historyLimit: 20,
+    historyBytes: 1000,
+  });
+  assert.deepEqual(start, { history: [], recovery: [] });
   const tail = await readLogTail({
     path: "/nonexistent/chat_documentation.txt",
-    limit: 20,
     maxBytes: 1000,
+    visit: () => true,
   });
-  assert.deepEqual(tail, { entries: [], bytesRead: 0 });
+  assert.deepEqual(tail, { bytesRead: 0, size: 0, cutShort: false });
 });
 
-Deno.test("readLogTail of a 200 MB log reads only its end", async () => {
+Deno.test("a 200 MB log: only its end is read, for history and for how it ended", async () => {
   const dir = await Deno.makeTempDir({ prefix: "chat_history_big_" });
   const path = `${dir}/chat_documentation.txt`;
   try {
@@ -147,12 +172,29 @@ Deno.test("readLogTail of a 200 MB log reads only its end", async () => {
     }
     await Deno.writeTextFile(path, tail.join("\n") + "\n", { append: true });
     const maxBytes = 20 * (4096 + 200);
-    const read = await readLogTail({ path, limit: 20, maxBytes });
+    let visited = 0;
+    const read = await readLogTail({
+      path,
+      maxBytes,
+      visit: () => ++visited < 1000,
+    });
     assert.equal(read.bytesRead, maxBytes);
+    // The first line of the tail runs on from the zeros before it.
+    assert.equal(visited, 29);
+    // History stops at its limit; a clean end needs no more.
+    await Deno.writeTextFile(path, "2026-12-01T10:01:00.000Z Chat finished\n", {
+      append: true,
+    });
+    const start = await readLogStart({
+      path,
+      historyLimit: 20,
+      historyBytes: maxBytes,
+    });
     assert.deepEqual(
-      read.entries.map((e) => e.text),
+      start.history.map((e) => e.text),
       Array.from({ length: 20 }, (_, i) => `m${i + 10}`),
     );
+    assert.deepEqual(start.recovery, []);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -168,4 +210,69 @@ Deno.test("historyStamp shows HH:MM today and the date before it otherwise", () 
     historyStamp(new Date(2026, 10, 30, 23, 59).getTime(), now),
     "2026-11-30 23:59",
   );
+});
+
+Deno.test("readLogTail: lines newest first across chunks, the cut end and an overlong line skipped", async () => {
+  const lines = Array.from(
+    { length: 50 },
+    (_, i) => `line ${i} ` + "é".repeat(i),
+  );
+  const long = "x".repeat(300);
+  const content = [...lines.slice(0, 25), long, ...lines.slice(25)].join("\n") +
+    "\ncut sho";
+  await withLog(content, async (path) => {
+    for (const chunkBytes of [1, 7, 64, 1 << 16]) {
+      const seen: string[] = [];
+      const offsets: number[] = [];
+      const tail = await readLogTail({
+        path,
+        maxBytes: 1 << 20,
+        chunkBytes,
+        maxLineBytes: 200,
+        visit: (line, fromEnd) => {
+          seen.push(line);
+          offsets.push(fromEnd);
+          return true;
+        },
+      });
+      assert.equal(tail.cutShort, true);
+      assert.deepEqual(
+        seen,
+        lines.slice().reverse(),
+        `chunks of ${chunkBytes}`,
+      );
+      const size = encoder.encode(content).length;
+      assert.equal(tail.size, size);
+      // Each offset is where its line begins.
+      const bytes = await Deno.readFile(path);
+      for (const [i, line] of seen.entries()) {
+        const at = size - offsets[i];
+        assert.equal(
+          new TextDecoder().decode(
+            bytes.subarray(at, at + encoder.encode(line).length),
+          ),
+          line,
+        );
+      }
+    }
+    // Stops when asked, and a window that begins mid-line skips that line.
+    const few: string[] = [];
+    await readLogTail({
+      path,
+      maxBytes: 1 << 20,
+      visit: (line) => few.push(line) < 3,
+    });
+    assert.deepEqual(few, [
+      "line 49 " + "é".repeat(49),
+      "line 48 " + "é".repeat(48),
+      "line 47 " + "é".repeat(47),
+    ]);
+    const last: string[] = [];
+    await readLogTail({
+      path,
+      maxBytes: 20,
+      visit: (line) => last.push(line) > 0,
+    });
+    assert.deepEqual(last, []);
+  });
 });

@@ -271,3 +271,58 @@ Deno.test({
     await closeAll(clients.filter((c) => c !== undefined));
   }
 });
+
+Deno.test({
+  ...TEST,
+  name:
+    "three nodes: the console's kick reaches a member on another node, with a local kick's texts, also from a node with no member",
+}, async () => {
+  await using redis = await RedisServer.start();
+  await using nodes = await Nodes.start({ redisUrl: redis.url, count: 3 });
+  const clients: TestClient[] = [];
+  try {
+    const [a, b, c] = [nodes.at(0), nodes.at(1), nodes.at(2)];
+    const ann = await TestClient.join(a.port, "ann");
+    clients.push(ann);
+    const ivan = await TestClient.join(b.port, "ivan");
+    clients.push(ivan);
+    const bob = await TestClient.join(b.port, "bob");
+    clients.push(bob);
+    await ann.next(joined("bob"));
+    await a.process.write("who\n");
+    await a.process.stdout.next(/^\s+ivan\s/);
+    // Any case, as a local kick.
+    await a.process.write("kick IVAN spam and eggs\n");
+    await ivan.next("You were removed from the chat (spam and eggs).");
+    await ivan.received.closed();
+    await ann.next("*** ivan was removed from the chat.");
+    await bob.next("*** ivan was removed from the chat.");
+    const removed = "Client ivan was removed from the chat (spam and eggs).";
+    await a.process.stdout.next(removed);
+    await b.process.stdout.next(removed);
+    // Node c has no member of its own, so it does not follow the room.
+    await c.process.write("kick bob\n");
+    await bob.next("You were removed from the chat.");
+    await bob.received.closed();
+    await ann.next("*** bob was removed from the chat.");
+    await c.process.stdout.next("Client bob was removed from the chat.");
+    // Someone no node holds.
+    await c.process.write("kick nobody\n");
+    await c.process.stdout.next('No one called "nobody" is online.');
+    for (const node of [a, c]) {
+      assert.deepEqual(
+        node.process.stdout.lines.filter((l) => l.startsWith("No one")),
+        node === c ? ['No one called "nobody" is online.'] : [],
+      );
+    }
+    await waitUntil(
+      () =>
+        Deno.readTextFileSync(b.logPath).includes(
+          " ivan was removed from the chat (spam and eggs)\n",
+        ),
+      "node b's log of the kick",
+    );
+  } finally {
+    await closeAll(clients);
+  }
+});

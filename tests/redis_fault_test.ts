@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { freePort, RedisServer } from "./support/redis_server.ts";
 import { Nodes, redisCommand } from "./support/nodes.ts";
+import { RedisSubscriber } from "../lib/engine/redis_client.ts";
 import {
   assertNoStackTrace,
   closeAll,
@@ -17,6 +18,7 @@ import {
   joined,
   left,
   NAME_PROMPT,
+  readLogEventsSync,
   spawnProgram,
   TestClient,
   waitUntil,
@@ -75,11 +77,22 @@ Deno.test({
     leaseMs: LEASE_MS,
   });
   const clients: TestClient[] = [];
+  // What goes through Redis says why in codes, not in English.
+  await using events = await RedisSubscriber.connect({ url: redis.url });
+  const leaves: { name: string; reason: unknown }[] = [];
+  await events.subscribe("chat:events", (text) => {
+    const event = JSON.parse(text).m?.event;
+    if (event?.type === "leave") leaves.push(event);
+  });
   try {
     const ann = await TestClient.join(nodes.at(0).port, "ann");
     clients.push(ann);
     const bob = await TestClient.join(nodes.at(1).port, "bob");
     clients.push(bob);
+    const eve = await TestClient.join(nodes.at(1).port, "eve");
+    clients.push(eve);
+    await eve.send("exit");
+    await ann.next(left("eve"));
     const cat = await TestClient.join(nodes.at(2).port, "cat");
     clients.push(cat);
     const dan = await TestClient.join(nodes.at(2).port, "dan");
@@ -110,6 +123,18 @@ Deno.test({
     const again = await TestClient.join(nodes.at(1).port, "cat");
     clients.push(again);
     await ann.next(joined("cat"));
+    assert.deepEqual(
+      leaves.map((e) => [e.name, e.reason]).sort(),
+      [["cat", "serverLost"], ["dan", "serverLost"], ["eve", "exit"]],
+    );
+    // The log says it in English, as before.
+    await waitUntil(
+      () =>
+        readLogEventsSync(nodes.at(0).logPath).includes(
+          "cat has been disconnected (server lost)",
+        ),
+      "the log of cat's leave",
+    );
   } finally {
     await closeAll(clients);
   }
@@ -145,6 +170,11 @@ Deno.test({
     await newcomer.next(UNAVAILABLE);
     await ann.send("/nick anna");
     await ann.next(UNAVAILABLE);
+    // The console's kick of a member of the other node cannot get there.
+    await nodes.at(0).process.write("kick bob\n");
+    await nodes.at(0).process.stdout.next(
+      'The room cannot be reached right now; "bob" was not removed.',
+    );
     await redis.restart();
     await ann.next(WHOLE, 15_000);
     await bob.next(WHOLE, 15_000);
@@ -173,6 +203,25 @@ Deno.test({
     await ann.next("Online (3): ann, bob, dora");
     await ann.send("together again");
     await bob.next("ann: together again");
+    // The log says it as the console does, in its place among the chat.
+    for (const node of nodes.list) {
+      await waitUntil(
+        () => readLogEventsSync(node.logPath).includes("ann: together again"),
+        "the log to be written",
+      );
+      const events = readLogEventsSync(node.logPath);
+      const split = events.indexOf(
+        "Lost the link to the room's other servers; only this server's users hear each other until it is back",
+      );
+      const whole = events.indexOf(
+        "The link to the room's other servers is back",
+      );
+      assert.ok(split !== -1 && whole > split, events.join("\n"));
+      if (node === nodes.at(0)) {
+        const alone = events.indexOf("ann: alone here");
+        assert.ok(split < alone && alone < whole, events.join("\n"));
+      }
+    }
   } finally {
     await closeAll(clients);
   }

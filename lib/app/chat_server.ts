@@ -7,7 +7,7 @@
  */
 
 import { ChatLog } from "../io/chat_log.ts";
-import { readLogTail } from "../io/log_tail.ts";
+import { readLogStart } from "./log_start.ts";
 import type { RoomEngine } from "../engine/engine.ts";
 import { ChatRoom } from "../room/chat_room.ts";
 import type { HistoryEntry } from "../room/events.ts";
@@ -248,7 +248,15 @@ export async function startChatServer(
   // Bad limits stop the start before anything is opened.
   const limits = resolveLimits(options.limits);
   const logPath = options.logPath ?? "chat_documentation.txt";
-  const log = await ChatLog.open({ path: logPath, onProblem: onConsole });
+  const log = await ChatLog.open({
+    path: logPath,
+    onProblem: (problem) =>
+      onConsole(
+        problem.kind === "failing"
+          ? consoleText.logProblem(problem.path, problem.reason)
+          : consoleText.logRecovered(problem.path),
+      ),
+  });
   let listener: Deno.Listener | undefined;
   let web: WebDoor | null = null;
   let irc: IrcDoor | null = null;
@@ -262,20 +270,23 @@ export async function startChatServer(
   const doorConsole = (line: string) =>
     started ? onConsole(line) : early.push(line);
   let room: ChatRoom;
+  // After a run that ended without a shutdown: lines saying so.
+  let recovery: string[];
   try {
-    const { entries } = await readLogTail({
+    const start = await readLogStart({
       path: logPath,
-      limit: limits.historyMessages,
-      maxBytes: limits.historyMessages *
+      historyLimit: limits.historyMessages,
+      historyBytes: limits.historyMessages *
         (limits.maxLineBytes + LOG_LINE_OVERHEAD),
     });
+    recovery = start.recovery;
     room = new ChatRoom({
       limits,
       log,
       password: options.password,
       onConsole,
-      history: entries,
-      engine: options.engine?.(entries),
+      history: start.history,
+      engine: options.engine?.(start.history),
     });
     await room.start();
     const hostname = options.hostname ?? "0.0.0.0";
@@ -341,6 +352,7 @@ export async function startChatServer(
     onConsole,
   );
   const address = `${server.addr.hostname}:${server.addr.port}`;
+  for (const event of recovery) log.record(event);
   log.record(logText.alive(address));
   onConsole(consoleText.listening(address));
   for (const url of server.webUrls) onConsole(consoleText.webAt(url));

@@ -5,7 +5,11 @@
  * @module
  */
 
-import type { ChatRoom, MemberInfo } from "../room/chat_room.ts";
+import type {
+  ChatRoom,
+  KickOutcome,
+  MemberInfo,
+} from "../room/chat_room.ts";
 import { consoleText } from "../room/texts.ts";
 import { displayWidth } from "../client/display_width.ts";
 
@@ -52,7 +56,16 @@ export function runConsoleLine(
       const gap = rest.search(/\s/);
       const name = gap === -1 ? rest : rest.slice(0, gap);
       const reason = gap === -1 ? "" : rest.slice(gap + 1).trim();
-      if (!room.kick(name, reason)) print(consoleText.notOnline(name));
+      // A member of another node is kicked after a round trip.
+      const answer = (result: KickOutcome) => {
+        if (result === "notFound") print(consoleText.notOnline(name));
+        else if (result === "unavailable") {
+          print(consoleText.kickUnavailable(name));
+        }
+      };
+      const result = room.kick(name, reason);
+      if (result instanceof Promise) result.then(answer);
+      else answer(result);
       return false;
     }
     case "help":

@@ -48,6 +48,30 @@ export interface PrivateMessage {
   node: string;
 }
 
+/** The console's removal of a member, on its way to the member's node. */
+export interface KickRequest {
+  /** The name (any case). */
+  name: string;
+  /** The console's reason; empty for none. */
+  reason: string;
+}
+
+/**
+ * What a kick came to: `sent` to the node of the holder (`name` as held),
+ * `notFound` when no one holds the name, `unavailable` when the holder's
+ * node cannot be reached now.
+ */
+export type KickResult =
+  | { kind: "sent"; name: string }
+  | { kind: "notFound" }
+  | { kind: "unavailable" };
+
+/**
+ * Why an engine stops hearing the other nodes: `idle` (no member on this
+ * node for a while) or `shutdown`.
+ */
+export type Unfollowing = "idle" | "shutdown";
+
 /** How the engine hands the room what it must deliver. */
 export interface EngineSink {
   /**
@@ -57,12 +81,22 @@ export interface EngineSink {
   receive(message: RoomMessage): void;
   /** A private message for a holder on this node. */
   receivePrivate(message: PrivateMessage): void;
+  /** A console's kick of a holder on this node. */
+  receiveKick(request: KickRequest): void;
   /**
    * The engine's link to the rest of the room changed: `split` (only this
    * node's users hear each other), `whole` again, or `lostPlace` (this
    * node's users must reconnect).
    */
   status(state: "split" | "whole" | "lostPlace"): void;
+  /**
+   * The engine began (or began again) to hear the room's events from the
+   * other nodes: `present` is who of theirs is in the room now. An engine
+   * of one node never calls it.
+   */
+  following(present: Holder[]): void;
+  /** The engine stopped hearing the other nodes. */
+  unfollowing(why: Unfollowing): void;
 }
 
 /**
@@ -95,4 +129,10 @@ export interface RoomEngine {
   publish(message: RoomMessage): void;
   /** Sends a private message to the node that holds its target. */
   sendPrivate(message: PrivateMessage): void;
+  /**
+   * Hands a kick to the node that holds its name, wherever it is: looked
+   * up in the shared state itself, so it works on a node that does not
+   * follow the room.
+   */
+  kick(request: KickRequest): KickResult | Promise<KickResult>;
 }

@@ -13,6 +13,8 @@ import type {
   ClaimResult,
   EngineSink,
   Holder,
+  KickRequest,
+  KickResult,
   PrivateMessage,
   RoomEngine,
   RoomMessage,
@@ -98,5 +100,12 @@ export class MemoryEngine implements RoomEngine {
 
   sendPrivate(message: PrivateMessage): void {
     this.#sink?.receivePrivate(message);
+  }
+
+  kick(request: KickRequest): KickResult {
+    const holder = this.find(request.name);
+    if (holder === undefined) return { kind: "notFound" };
+    this.#sink?.receiveKick({ name: holder.name, reason: request.reason });
+    return { kind: "sent", name: holder.name };
   }
 }

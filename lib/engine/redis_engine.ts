@@ -13,24 +13,23 @@
 
 import type { HistoryEntry } from "../room/events.ts";
 import { nameKey } from "../room/registry.ts";
-import { reasonText } from "../room/texts.ts";
 import type {
   ClaimResult,
   EngineSink,
   Holder,
+  KickRequest,
+  KickResult,
   PrivateMessage,
   RoomEngine,
   RoomMessage,
 } from "./engine.ts";
-import {
-  RedisClient,
-  type RedisScript,
-  RedisSubscriber,
-} from "./redis_client.ts";
+import type { RedisScript } from "./redis_client.ts";
+import { NodeLinks, parsePrivate, withTimeout } from "./redis_node_links.ts";
 import { asHistoryEntry, holderJson, Replica } from "./redis_replica.ts";
 import type { RespArg, RespValue } from "./resp.ts";
 import {
   CLAIM,
+  KICK,
   LEAVE_ROOM,
   PUBLISH_EVENT,
   REASSERT,
@@ -72,16 +71,6 @@ function newNodeId(): string {
   return crypto.randomUUID().replaceAll("-", "").slice(0, 12);
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error("Redis timed out")), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
 /**
  * One node of a room kept in Redis. `start()` connects (and rejects with
  * one clear error when Redis cannot be reached); afterwards a lost Redis
@@ -108,8 +97,7 @@ export class RedisEngine implements RoomEngine {
   #node = newNodeId();
   // Former ids of this process, after it lost its place.
   #oldNodes = new Set<string>();
-  #client: RedisClient | null = null;
-  #subscriber: RedisSubscriber | null = null;
+  #links: NodeLinks | null = null;
   #sink: EngineSink | null = null;
   // The names held on this node (authoritative here).
   #local = new Map<string, Holder>();
@@ -161,31 +149,17 @@ export class RedisEngine implements RoomEngine {
   }
 
   async start(sink: EngineSink): Promise<void> {
-    const common = {
+    const links = await NodeLinks.connect({
       url: this.#url,
+      prefix: this.#prefix,
+      node: this.#node,
       retryInitialMs: this.#retryInitialMs,
       retryMaxMs: this.#retryMaxMs,
       caCerts: this.#caCerts,
-      connectTimeoutMs: 5_000,
-    };
-    const client = await RedisClient.connect({
-      ...common,
-      clientName: `chat-node-${this.#node}`,
       // A frozen Redis must count as lost well before leases run out.
       replyTimeoutMs: Math.max(1_000, Math.min(5_000, this.#leaseMs / 2)),
     });
-    let subscriber: RedisSubscriber;
-    try {
-      subscriber = await RedisSubscriber.connect({
-        ...common,
-        clientName: `chat-node-${this.#node}-sub`,
-      });
-    } catch (error) {
-      await client.close();
-      throw error;
-    }
-    this.#client = client;
-    this.#subscriber = subscriber;
+    this.#links = links;
     try {
       const placed = await this.#reassert();
       if (placed !== "ok") throw new Error("Redis refused this node's place");
@@ -195,21 +169,19 @@ export class RedisEngine implements RoomEngine {
       throw error;
     }
     this.#sink = sink;
-    for (const link of [client, subscriber]) {
-      this.#unlisten.push(link.on("down", () => this.#onDown()));
-      this.#unlisten.push(link.on("up", () => this.#heal()));
-    }
+    this.#unlisten = links.watch(() => this.#onDown(), () => this.#heal());
     this.#tickTimer = setInterval(() => this.#tick(), this.#leaseMs / 4);
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#subscribed !== null) this.#sink?.unfollowing("shutdown");
     this.#sink = null;
     clearInterval(this.#tickTimer);
     clearTimeout(this.#idleTimer);
     for (const unlisten of this.#unlisten.splice(0)) unlisten();
-    if (this.#client?.connected) {
+    if (this.#links?.client.connected) {
       await withTimeout(this.#run(LEAVE_ROOM, []), 2_000).catch(() => {});
     }
     await this.#closeLinks();
@@ -243,7 +215,7 @@ export class RedisEngine implements RoomEngine {
           time: Date.now(),
           name: holder.name,
           via: holder.transport,
-          reason: reasonText.shutdown,
+          reason: "shutdown",
         },
         from: null,
         node: this.#node,
@@ -272,10 +244,7 @@ export class RedisEngine implements RoomEngine {
     for (const holder of this.#local.values()) {
       if (holder.present) all.push(holder);
     }
-    for (const [key, holder] of this.#replica.entries()) {
-      if (holder.present && !this.#local.has(key)) all.push(holder);
-    }
-    return all;
+    return all.concat(this.#othersPresent());
   }
 
   history(): HistoryEntry[] {
@@ -287,7 +256,7 @@ export class RedisEngine implements RoomEngine {
     // The room already saw these users leave (the sweep of this node told
     // it): only this node's log and users hear them.
     const local = event.type === "leave" &&
-      event.reason === reasonText.lostPlace;
+      event.reason === "lostPlace";
     if (local || !this.#usable() || this.#subscribed === null) {
       // Split, or no subscription to bring it back: delivered here at once.
       const entry = asHistoryEntry(event);
@@ -310,18 +279,30 @@ export class RedisEngine implements RoomEngine {
   sendPrivate(message: PrivateMessage): void {
     // While split, a private message to another node cannot get there.
     if (!this.#usable()) return;
-    this.#client!.command([
-      "PUBLISH",
-      this.#privateChannel(message.node),
-      JSON.stringify(message),
-    ]).catch(() => {});
+    this.#links!.sendPrivate(message).catch(() => {});
+  }
+
+  kick(request: KickRequest): KickResult | Promise<KickResult> {
+    if (!this.#usable()) return { kind: "unavailable" };
+    const key = nameKey(request.name.trim().normalize("NFC"));
+    return this.#run(KICK, [key, request.reason]).then(
+      (reply): KickResult => {
+        if (!Array.isArray(reply)) return { kind: "unavailable" };
+        if (reply[0] === "none") return { kind: "notFound" };
+        if (reply[0] === "sent" && typeof reply[1] === "string") {
+          return { kind: "sent", name: reply[1] };
+        }
+        return { kind: "unavailable" };
+      },
+      (): KickResult => ({ kind: "unavailable" }),
+    );
   }
 
   // ---- Claims ----
 
   #usable(): boolean {
     return !this.#closed && !this.#split && !this.#losing &&
-      this.#client !== null && this.#client.connected;
+      this.#links !== null && this.#links.client.connected;
   }
 
   async #claim(holder: Holder): Promise<ClaimResult> {
@@ -390,26 +371,37 @@ export class RedisEngine implements RoomEngine {
   }
 
   async #subscribeAndSync(): Promise<void> {
-    const subscriber = this.#subscriber!;
+    const links = this.#links!;
     this.#replica.hold();
-    await Promise.all([
-      subscriber.subscribe(
-        this.#prefix + "events",
-        (text) => this.#replica.take(text),
-      ),
-      subscriber.subscribe(
-        this.#privateChannel(this.#node),
-        (text) => this.#onPrivate(text),
-      ),
-    ]);
-    await this.#replica.load(this.#client!);
+    await links.follow(
+      this.#node,
+      (text) => this.#replica.take(text),
+      (text) => this.#onPrivate(text),
+    );
+    await this.#replica.load(links.client);
+    this.#sink?.following(this.#othersPresent());
   }
 
+  // The other nodes' members present, as the replica has them.
+  #othersPresent(): Holder[] {
+    const present: Holder[] = [];
+    for (const [key, holder] of this.#replica.entries()) {
+      if (holder.present && !this.#local.has(key)) present.push(holder);
+    }
+    return present;
+  }
+
+  // A private message, or a console's kick.
   #onPrivate(text: string): void {
+    const delivery = parsePrivate(text);
     try {
-      this.#sink?.receivePrivate(JSON.parse(text) as PrivateMessage);
+      if (delivery?.kind === "private") {
+        this.#sink?.receivePrivate(delivery.message);
+      } else if (delivery?.kind === "kick") {
+        this.#sink?.receiveKick(delivery.request);
+      }
     } catch {
-      // Not ours to read.
+      // Not ours to read (a message of another shape).
     }
   }
 
@@ -432,16 +424,16 @@ export class RedisEngine implements RoomEngine {
     if (this.#subscribed === null) return;
     this.#subscribed = null;
     this.#replica.clearNames();
-    const subscriber = this.#subscriber!;
-    for (const channel of subscriber.channels) {
-      subscriber.unsubscribe(channel).catch(() => {});
-    }
+    this.#sink?.unfollowing("idle");
+    this.#links!.unfollow();
   }
 
   // ---- Leases, sweeps and faults ----
 
   async #tick(): Promise<void> {
-    if (this.#ticking || this.#closed || !this.#client?.connected) return;
+    if (this.#ticking || this.#closed || !this.#links?.client.connected) {
+      return;
+    }
     this.#ticking = true;
     try {
       if (this.#split) {
@@ -476,7 +468,8 @@ export class RedisEngine implements RoomEngine {
   // and tell the users the room is whole.
   async #heal(): Promise<void> {
     if (this.#healing || this.#closed || !this.#split) return;
-    if (!this.#client?.connected || !this.#subscriber?.connected) return;
+    const links = this.#links;
+    if (links === null || !links.connected) return;
     this.#healing = true;
     try {
       const placed = await this.#reassert();
@@ -487,11 +480,14 @@ export class RedisEngine implements RoomEngine {
       if (this.#replica.historySize > 0) {
         await this.#seedHistory(this.#replica.history());
       }
-      if (this.#subscribed !== null) await this.#replica.load(this.#client);
-      if (!this.#client.connected || !this.#subscriber.connected) return;
+      if (this.#subscribed !== null) await this.#replica.load(links.client);
+      if (!links.connected) return;
       if (this.#closed) return;
       this.#split = false;
       this.#sink?.status("whole");
+      if (this.#subscribed !== null) {
+        this.#sink?.following(this.#othersPresent());
+      }
     } catch {
       // Lost again: the next `up` (or tick) tries again.
     } finally {
@@ -517,14 +513,10 @@ export class RedisEngine implements RoomEngine {
       const placed = await this.#reassert();
       if (placed !== "ok") throw new Error("Redis refused this node's place");
       if (this.#subscribed !== null) {
-        const subscriber = this.#subscriber!;
-        await subscriber.unsubscribe(this.#privateChannel(old));
-        await withTimeout(
-          subscriber.subscribe(
-            this.#privateChannel(this.#node),
-            (text) => this.#onPrivate(text),
-          ),
-          5_000,
+        await this.#links!.movePrivate(
+          old,
+          this.#node,
+          (text) => this.#onPrivate(text),
         );
       }
       this.#split = false;
@@ -563,14 +555,9 @@ export class RedisEngine implements RoomEngine {
     args: readonly RespArg[],
     node = this.#node,
   ): Promise<RespValue> {
-    const client = this.#client;
-    if (client === null) return Promise.reject(new Error("Not started"));
-    return client.evalScript(script, [], [
-      this.#prefix,
-      node,
-      Date.now(),
-      ...args,
-    ]);
+    const links = this.#links;
+    if (links === null) return Promise.reject(new Error("Not started"));
+    return links.run(script, node, args);
   }
 
   // A change whose failure the fault handling covers (a lost connection
@@ -579,14 +566,9 @@ export class RedisEngine implements RoomEngine {
     this.#run(script, args).catch(() => {});
   }
 
-  #privateChannel(node: string): string {
-    return `${this.#prefix}node:${node}:private`;
-  }
-
   async #closeLinks(): Promise<void> {
-    const subscriber = this.#subscriber, client = this.#client;
-    this.#subscriber = null;
-    this.#client = null;
-    await Promise.allSettled([subscriber?.close(), client?.close()]);
+    const links = this.#links;
+    this.#links = null;
+    await links?.close();
   }
 }

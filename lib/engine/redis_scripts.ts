@@ -14,7 +14,8 @@
  * a lease; `chat:swept:<id>` marks a node whose names were swept;
  * `chat:history` the stream of public messages; `chat:history:seeded`
  * set once the stream was seeded. Channels: `chat:events` for the room,
- * `chat:node:<id>:private` for one node's private messages.
+ * `chat:node:<id>:private` for one node's private messages (a
+ * PrivateMessage's JSON) and the console's kicks (`{"k":"kick",...}`).
  *
  * Notifications on `chat:events` (JSON): `{"k":"e","id","m","of"?}` a room
  * event (`id` its stream id or "", `of` the node a sweep was of),
@@ -24,10 +25,11 @@
  * @module
  */
 
+import type { EndCode } from "../room/reasons.ts";
 import { RedisScript } from "./redis_client.ts";
 
-/** The reason logged for the users of a node that died. */
-export const SERVER_LOST = "server lost";
+/** The reason (a code, see `lib/room/reasons.ts`) for the users of a node that died. */
+export const SERVER_LOST: EndCode = "serverLost";
 
 /** How long the mark of a swept node stays (ms): longer than any pause. */
 export const SWEPT_TTL_MS = 24 * 3600 * 1000;
@@ -262,4 +264,23 @@ for i = 5, #ARGV do
   redis.call('XADD', P .. 'history', 'MAXLEN', '~', ARGV[4], '*', 'e', ARGV[i])
 end
 return #ARGV - 4
+`);
+
+/**
+ * Hands a console's kick to the node that holds a name: ARGV[4] the name
+ * key, ARGV[5] the reason. Publishes `{"k":"kick","name","reason"}` on
+ * that node's private channel and returns `{"sent", name as held}`;
+ * `{"none"}` when no live node holds the name, `{"deaf"}` when its node
+ * does not listen now (it is reconnecting).
+ */
+export const KICK: RedisScript = script(`
+local cur = redis.call('HGET', NAMES, ARGV[4])
+if not cur then return {'none'} end
+local h = cjson.decode(cur)
+if not alive(h.node) then return {'none'} end
+local kick = cjson.encode({k = 'kick', name = h.name, reason = ARGV[5]})
+if redis.call('PUBLISH', P .. 'node:' .. h.node .. ':private', kick) == 0 then
+  return {'deaf'}
+end
+return {'sent', h.name}
 `);

@@ -12,6 +12,14 @@ export interface EventLog {
   record(event: string): void;
 }
 
+/**
+ * A change in whether the log can be written, for the console: writing
+ * started `failing` (with the error's short reason), or it `recovered`.
+ */
+export type LogProblem =
+  | { kind: "failing"; path: string; reason: string }
+  | { kind: "recovered"; path: string };
+
 /** Options of {@linkcode ChatLog.open}. */
 export interface ChatLogOptions {
   /** The file, relative to the working directory unless absolute. */
@@ -21,13 +29,12 @@ export interface ChatLogOptions {
   /** Unwritten bytes kept while the file cannot be written. Default 8 MiB. */
   maxBufferedBytes?: number;
   /** Told once when writing starts failing and once when it works again. */
-  onProblem?: (message: string) => void;
+  onProblem?: (problem: LogProblem) => void;
   /** The clock for timestamps, in ms since the epoch. Default `Date.now`. */
   now?: () => number;
 }
 
 import { describeError } from "./errors.ts";
-import { consoleText } from "../room/texts.ts";
 
 const encoder = new TextEncoder();
 
@@ -52,7 +59,7 @@ export class ChatLog implements EventLog {
   #path: string;
   #interval: number;
   #maxBuffered: number;
-  #onProblem: (message: string) => void;
+  #onProblem: (problem: LogProblem) => void;
   #now: () => number;
   #lines: string[] = [];
   #bufferedBytes = 0;
@@ -63,13 +70,17 @@ export class ChatLog implements EventLog {
   #lost = 0;
   #stampMs = -1;
   #stamp = "";
+  // The file ended in the middle of a line (a power cut): it is ended
+  // before the first line written, so that no line runs into it.
+  #endLine: boolean;
 
-  private constructor(options: ChatLogOptions) {
+  private constructor(options: ChatLogOptions, endLine: boolean) {
     this.#path = options.path;
     this.#interval = options.flushIntervalMs ?? 100;
     this.#maxBuffered = options.maxBufferedBytes ?? 8 * 1024 * 1024;
     this.#onProblem = options.onProblem ?? (() => {});
     this.#now = options.now ?? Date.now;
+    this.#endLine = endLine;
   }
 
   /**
@@ -78,18 +89,25 @@ export class ChatLog implements EventLog {
    * before it binds its port.
    */
   static async open(options: ChatLogOptions): Promise<ChatLog> {
+    let endLine = false;
     try {
-      const file = await Deno.open(options.path, {
+      using file = await Deno.open(options.path, {
+        read: true,
         append: true,
         create: true,
       });
-      file.close();
+      const size = (await file.stat()).size;
+      if (size > 0) {
+        const last = new Uint8Array(1);
+        await file.seek(size - 1, Deno.SeekMode.Start);
+        endLine = await file.read(last) === 1 && last[0] !== 0x0a;
+      }
     } catch (error) {
       throw new Error(
         `Cannot open the chat log "${options.path}": ${describeError(error)}`,
       );
     }
-    return new ChatLog(options);
+    return new ChatLog(options, endLine);
   }
 
   /** The path of the file. */
@@ -163,16 +181,18 @@ export class ChatLog implements EventLog {
     try {
       file = await Deno.open(this.#path, { append: true, create: true });
       if (lines.length > 0) {
-        const bytes = encoder.encode(lines.join(""));
+        const text = lines.join("");
+        const bytes = encoder.encode(this.#endLine ? "\n" + text : text);
         let offset = 0;
         while (offset < bytes.length) {
           offset += await file.write(bytes.subarray(offset));
         }
+        this.#endLine = false;
       }
       if (sync) await file.sync();
       if (this.#failing) {
         this.#failing = false;
-        this.#onProblem(consoleText.logRecovered(this.#path));
+        this.#onProblem({ kind: "recovered", path: this.#path });
       }
     } catch (error) {
       // Keep what was not written, ahead of what came meanwhile, and retry.
@@ -181,9 +201,11 @@ export class ChatLog implements EventLog {
       if (this.#bufferedBytes > this.#maxBuffered) this.#dropOldest();
       if (!this.#failing) {
         this.#failing = true;
-        this.#onProblem(
-          consoleText.logProblem(this.#path, describeError(error)),
-        );
+        this.#onProblem({
+          kind: "failing",
+          path: this.#path,
+          reason: describeError(error),
+        });
       }
     } finally {
       file?.close();

@@ -24,11 +24,14 @@ import type {
   ClaimResult,
   EngineSink,
   Holder,
+  KickRequest,
+  KickResult,
   PrivateMessage,
   RoomEngine,
   RoomMessage,
 } from "../engine/engine.ts";
 import { MemoryEngine } from "../engine/memory_engine.ts";
+import { Followed } from "./followed.ts";
 import { Metrics } from "./metrics.ts";
 import { type Limits, resolveLimits } from "./limits.ts";
 import { isExitWord, parseCommand, stripControls } from "./protocol.ts";
@@ -38,7 +41,8 @@ import {
   normalizeName,
   Registry,
 } from "./registry.ts";
-import { consoleText, logText, reasonText } from "./texts.ts";
+import { consoleText, endReasonText, logText } from "./texts.ts";
+import { type EndReason, isOrdinaryEnd } from "./reasons.ts";
 
 /**
  * A client connection of any transport: it yields lines, takes rendered
@@ -68,7 +72,7 @@ export interface ChatConnection {
    * Set by the room: the connection calls it when it must end at once (its
    * send queue overflowed, a write failed, its peer broke a rule).
    */
-  onCut: ((reason: string) => void) | null;
+  onCut: ((reason: EndReason) => void) | null;
   /** The transport's own language; the room's line language if absent. */
   readonly interpreter?: Interpreter;
   /**
@@ -80,6 +84,9 @@ export interface ChatConnection {
 
 /** What a claim of a name (or a rename) came to. */
 export type { ClaimResult };
+
+/** What the console's kick came to. */
+export type KickOutcome = "ok" | "notFound" | "unavailable";
 
 /**
  * The room as a transport with a command language of its own (IRC) sees
@@ -123,7 +130,7 @@ export interface MemberSession {
   /** Finds who holds `name` (present or not). */
   find(name: string): MemberInfo | undefined;
   /** Ends the session after `notice` (if any) went out. */
-  end(reason: string, notice?: RoomEvent): void;
+  end(reason: EndReason, notice?: RoomEvent): void;
 }
 
 /** Reads the lines of a connection whose transport has its own language. */
@@ -179,12 +186,6 @@ const encoder = new TextEncoder();
 // Longest wait for a refusal notice to go out before the close.
 const REFUSAL_WRITE_MS = 1000;
 
-// Reasons after which a client is said to have left rather than been cut.
-const ORDINARY_ENDS = new Set<string>([
-  reasonText.exit,
-  reasonText.closedByPeer,
-]);
-
 const NAME_PROMPT: RoomEvent = { type: "namePrompt" };
 const PASSWORD_PROMPT: RoomEvent = { type: "passwordPrompt" };
 const NAME_INVALID: RoomEvent = { type: "nameInvalid", retry: true };
@@ -233,7 +234,7 @@ class Session {
   tokens: number;
   refilledAt: number;
   /** Why the session is ending, once something decided it is. */
-  ending: string | null = null;
+  ending: EndReason | null = null;
   /** The console's reason when it was removed. */
   removedFor = "";
   /** Time to wait before closing, so a password guesser is slowed. */
@@ -296,6 +297,8 @@ class Session {
 export class ChatRoom {
   #limits: Limits;
   #log: EventLog;
+  // The other nodes' members this node's log follows.
+  #followed: Followed;
   #password: Uint8Array | null;
   #console: (line: string) => void;
   #now: () => number;
@@ -321,6 +324,7 @@ export class ChatRoom {
   constructor(options: ChatRoomOptions = {}) {
     this.#limits = resolveLimits(options.limits);
     this.#log = options.log ?? { record() {} };
+    this.#followed = new Followed(this.#log);
     this.#password = options.password ? encoder.encode(options.password) : null;
     this.#console = options.onConsole ?? (() => {});
     this.#now = options.now ?? (() => performance.now());
@@ -343,7 +347,10 @@ export class ChatRoom {
     const sink: EngineSink = {
       receive: (message) => this.#receive(message),
       receivePrivate: (message) => this.#receivePrivate(message),
+      receiveKick: (request) => this.#receiveKick(request),
       status: (state) => this.#status(state),
+      following: (present) => this.#followed.follow(present),
+      unfollowing: (why) => this.#followed.unfollow(why),
     };
     return this.#engine.start(sink);
   }
@@ -406,19 +413,38 @@ export class ChatRoom {
   }
 
   /**
-   * Disconnects the member called `name` (any case) with the reason; false
-   * if no one is called so.
+   * Disconnects the member called `name` (any case), on this node or on
+   * another, with the reason: `notFound` if no one is called so,
+   * `unavailable` if the member's node cannot be reached now. A member of
+   * another node is looked up by the engine, which may take a round trip.
    */
-  kick(name: string, reason = ""): boolean {
+  kick(name: string, reason = ""): KickOutcome | Promise<KickOutcome> {
+    const clean = stripControls(reason).trim();
     const found = this.#local.find(name);
-    if (found === undefined) return false;
-    const session = found.member;
-    session.removedFor = stripControls(reason).trim();
-    this.#end(session, reasonText.removed, {
-      type: "kicked",
-      reason: session.removedFor,
-    });
-    return true;
+    if (found !== undefined) {
+      this.#kickHere(found.member, clean);
+      return "ok";
+    }
+    // Its node prints the same line for its member.
+    const answer = (result: KickResult): KickOutcome => {
+      if (result.kind !== "sent") return result.kind;
+      this.#console(consoleText.clientRemoved(result.name, clean));
+      return "ok";
+    };
+    const result = this.#engine.kick({ name, reason: clean });
+    return result instanceof Promise ? result.then(answer) : answer(result);
+  }
+
+  #kickHere(session: Session, reason: string): void {
+    session.removedFor = reason;
+    this.#end(session, "removed", { type: "kicked", reason });
+  }
+
+  // Another node's console kicks a member of this one.
+  #receiveKick(request: KickRequest): void {
+    const found = this.#local.find(request.name);
+    if (found === undefined) return;
+    this.#kickHere(found.member, stripControls(request.reason).trim());
   }
 
   /**
@@ -449,7 +475,7 @@ export class ChatRoom {
           if (session.name === null) {
             this.#end(
               session,
-              reasonText.registrationTimeout,
+              "registrationTimeout",
               REGISTRATION_TIMED_OUT,
             );
           }
@@ -457,7 +483,7 @@ export class ChatRoom {
       }
       session.send(NAME_PROMPT);
 
-      let reason: string = reasonText.closedByPeer;
+      let reason: EndReason = "closedByPeer";
       try {
         reading: while (session.ending === null) {
           const lines = await conn.readLines();
@@ -487,7 +513,7 @@ export class ChatRoom {
           }
         }
       } catch (error) {
-        reason = describeError(error);
+        reason = { error: describeError(error) };
       }
       await this.#finish(session, session.ending ?? reason);
     } catch (error) {
@@ -508,7 +534,7 @@ export class ChatRoom {
   shutdown(): Promise<void> {
     this.#closing ??= (async () => {
       for (const session of this.#sessions) {
-        this.#end(session, reasonText.shutdown, SHUTDOWN);
+        this.#end(session, "shutdown", SHUTDOWN);
       }
       if (this.#active > 0) {
         this.#allDone = Promise.withResolvers();
@@ -573,13 +599,13 @@ export class ChatRoom {
       if (HTTP_REQUEST_LINE.test(text)) {
         const webUrl = session.conn.webUrl?.() ?? null;
         session.send({ type: "wrongDoor", webUrl });
-        session.ending = reasonText.wrongDoor;
+        session.ending = "wrongDoor";
         return;
       }
     }
     if (isExitWord(text)) {
       session.send(GOODBYE_UNNAMED);
-      session.ending = reasonText.exit;
+      session.ending = "exit";
       return;
     }
     if (session.pendingName !== null) {
@@ -612,7 +638,7 @@ export class ChatRoom {
   #refuseName(session: Session, answer: RoomEvent): void {
     if (++session.attempts > this.#limits.maxNameAttempts) {
       session.send(TOO_MANY_ATTEMPTS);
-      session.ending = reasonText.tooManyAttempts;
+      session.ending = "tooManyAttempts";
       return;
     }
     session.send(answer);
@@ -627,7 +653,7 @@ export class ChatRoom {
     if (!sameBytes(this.#password!, encoder.encode(given))) {
       session.send(WRONG_PASSWORD);
       session.lingerMs = this.#limits.wrongPasswordDelayMs;
-      session.ending = reasonText.wrongPassword;
+      session.ending = "wrongPassword";
       return;
     }
     session.passwordGiven = true;
@@ -702,7 +728,7 @@ export class ChatRoom {
   }
 
   // Leaves the room, keeping the name: announced, logged, on the console.
-  #leave(session: Session, reason: string): void {
+  #leave(session: Session, reason: EndReason): void {
     const name = session.name;
     if (name === null || !session.entered) return;
     session.entered = false;
@@ -710,7 +736,7 @@ export class ChatRoom {
     if (session.holder !== null) {
       this.#engine.setPresent(session.holder, false);
     }
-    const removed = reason === reasonText.removed;
+    const removed = reason === "removed";
     const time = this.#clock();
     const via = session.conn.transport;
     const event: RoomEvent = removed
@@ -723,9 +749,9 @@ export class ChatRoom {
       this.#console(consoleText.clientRemoved(name, session.removedFor));
     } else {
       this.#console(
-        ORDINARY_ENDS.has(reason)
+        isOrdinaryEnd(reason)
           ? consoleText.clientLeft(name)
-          : consoleText.clientCut(name, reason),
+          : consoleText.clientCut(name, endReasonText(reason)),
       );
     }
   }
@@ -803,6 +829,7 @@ export class ChatRoom {
       from.send({ ...event, own: true });
     }
     this.#record(event);
+    this.#followed.observe(message, this.#engine.node);
   }
 
   #receivePrivate(message: PrivateMessage): void {
@@ -821,10 +848,17 @@ export class ChatRoom {
         ? consoleText.roomWhole
         : consoleText.lostPlace,
     );
+    this.#log.record(
+      state === "split"
+        ? logText.roomSplit
+        : state === "whole"
+        ? logText.roomWhole
+        : logText.lostPlace,
+    );
     if (state === "lostPlace") {
       for (const session of this.#sessions) {
         if (session.holder !== null) {
-          this.#end(session, reasonText.lostPlace, LOST_PLACE);
+          this.#end(session, "lostPlace", LOST_PLACE);
         }
       }
       return;
@@ -843,9 +877,9 @@ export class ChatRoom {
         return;
       case "leave":
         this.#log.record(
-          event.reason === reasonText.exit
+          event.reason === "exit"
             ? logText.left(event.name)
-            : logText.disconnected(event.name, event.reason),
+            : logText.disconnected(event.name, endReasonText(event.reason)),
         );
         return;
       case "removed":
@@ -911,7 +945,7 @@ export class ChatRoom {
         return this.#claim(session, name);
       },
       enter: () => this.#enter(session),
-      leave: () => this.#leave(session, reasonText.exit),
+      leave: () => this.#leave(session, "exit"),
       say: (text) => {
         if (session.entered) this.#say(session, named(), text, false);
       },
@@ -986,7 +1020,7 @@ export class ChatRoom {
         return;
       case "exit":
         session.send({ type: "goodbye", name });
-        session.ending = reasonText.exit;
+        session.ending = "exit";
         return;
       case "empty":
         return;
@@ -1084,7 +1118,7 @@ export class ChatRoom {
   // Ends a session from outside its read loop, after a last notice. Closing
   // the connection (once the notice is out) ends the loop, which then
   // finishes the session.
-  #end(session: Session, reason: string, notice: RoomEvent): void {
+  #end(session: Session, reason: EndReason, notice: RoomEvent): void {
     if (session.ending !== null) return;
     session.ending = reason;
     session.send(notice);
@@ -1093,8 +1127,8 @@ export class ChatRoom {
   }
 
   // Ends a session at once: nothing more can reach it.
-  #cut(session: Session, reason: string): void {
-    if (reason === reasonText.sendQueue && session.ending === null) {
+  #cut(session: Session, reason: EndReason): void {
+    if (reason === "sendQueue" && session.ending === null) {
       this.metrics.sendqCuts++;
     }
     session.ending ??= reason;
@@ -1109,7 +1143,7 @@ export class ChatRoom {
     );
   }
 
-  async #finish(session: Session, reason: string): Promise<void> {
+  async #finish(session: Session, reason: EndReason): Promise<void> {
     session.ending ??= reason;
     clearTimeout(session.timer);
     session.timer = undefined;
@@ -1120,7 +1154,7 @@ export class ChatRoom {
     else this.#perIp.delete(ip);
 
     const name = session.name;
-    const ordinary = ORDINARY_ENDS.has(reason);
+    const ordinary = isOrdinaryEnd(reason);
     if (name !== null) {
       this.#leave(session, reason);
       this.#local.release(name, session);
@@ -1130,7 +1164,12 @@ export class ChatRoom {
         this.#engine.release(session.holder);
       }
     } else if (!ordinary) {
-      this.#console(consoleText.connectionClosed(session.conn.address, reason));
+      this.#console(
+        consoleText.connectionClosed(
+          session.conn.address,
+          endReasonText(reason),
+        ),
+      );
     }
 
     if (session.lingerMs > 0) await session.sleep(session.lingerMs);

@@ -7,6 +7,8 @@
  * @module
  */
 
+import type { EndReason } from "./reasons.ts";
+
 /** One public message kept for newcomers. */
 export interface HistoryEntry {
   /** When it was said, in ms since the epoch. */
@@ -53,8 +55,8 @@ export type RoomEvent =
     time: number;
     name: string;
     via: string;
-    /** Why, for the log: `left` for `exit`, else the disconnect's reason. */
-    reason: string;
+    /** Why, for the log: `exit`, or why it was cut. */
+    reason: EndReason;
   }
   | {
     type: "removed";

@@ -9,6 +9,8 @@
  * @module
  */
 
+import type { EndCode, EndReason } from "./reasons.ts";
+
 /** Lines the server sends to a connection. */
 export const serverText = {
   namePrompt: "Hello client. Please enter your name:",
@@ -99,6 +101,8 @@ export const consoleText = {
   /** `who`'s time for a member whose node did not say when it connected. */
   whoSinceUnknown: "-",
   notOnline: (name: string): string => `No one called "${name}" is online.`,
+  kickUnavailable: (name: string): string =>
+    `The room cannot be reached right now; "${name}" was not removed.`,
   consoleUsage: (usage: string): string => `Usage: ${usage}`,
   consoleHelp: [
     "Console commands:",
@@ -155,10 +159,28 @@ export const logText = {
       : `${name} was removed from the chat (${reason})`,
   shutdown: "Server has been shutdown",
   finished: "Chat finished",
+  /** Written by the next start, before its own line, after a crash. */
+  previousRunEnded: "The previous run ended without a shutdown",
+  roomSplit:
+    "Lost the link to the room's other servers; only this server's users hear each other until it is back",
+  roomWhole: "The link to the room's other servers is back",
+  lostPlace:
+    "This server lost its place in the room; its users were disconnected and it starts afresh",
+  /** A member of another node, present when this node began to follow. */
+  inRoomElsewhere: (name: string, address: string): string =>
+    `Client ${name} is in the chat room on another server (${address})`,
+  /** A member of another node this node stops following. */
+  unfollowed: (name: string, reason: string): string =>
+    `${name} is no longer followed here (${reason})`,
 } as const;
 
-/** Reasons a connection ends, as they appear in the log and on the console. */
-export const reasonText = {
+/**
+ * Reasons a connection ends (and this node stops following a member of
+ * another), as they appear in the log and on the console.
+ */
+export const reasonText: Readonly<
+  Record<EndCode | "idle" | "unheard", string>
+> = {
   closedByPeer: "connection closed",
   reset: "connection reset",
   sendQueue: "send queue exceeded",
@@ -173,4 +195,17 @@ export const reasonText = {
   floodQueue: "flood queue exceeded",
   lostPlace: "server lost its place in the room",
   wrongDoor: "HTTP request on the chat port",
+  crashed: "server stopped without a shutdown",
+  serverLost: "server lost",
+  pingTimeout: "ping timeout",
+  idle: "no client on this server",
+  unheard: "left while the link was lost",
+  protocolError: "protocol error",
+  unmaskedFrame: "unmasked frame",
+  invalidUtf8: "invalid UTF-8",
 } as const;
+
+/** The English of a session's end reason, for the console and the log. */
+export function endReasonText(reason: EndReason): string {
+  return typeof reason === "string" ? reasonText[reason] : reason.error;
+}

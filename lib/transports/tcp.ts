@@ -16,7 +16,8 @@ import { Outbox, outputBudget } from "../io/outbox.ts";
 import type { Rendered, Renderer } from "../room/events.ts";
 import type { ChatConnection } from "../room/chat_room.ts";
 import { Metrics } from "../room/metrics.ts";
-import { consoleText, reasonText } from "../room/texts.ts";
+import { consoleText } from "../room/texts.ts";
+import type { EndReason } from "../room/reasons.ts";
 import { lineFormat } from "./line_format.ts";
 
 /** Options of {@linkcode TcpConnection}. */
@@ -152,7 +153,7 @@ export class TcpConnection implements ChatConnection {
   readonly ip: string;
   readonly transport: string;
   readonly renderer: Renderer;
-  onCut: ((reason: string) => void) | null = null;
+  onCut: ((reason: EndReason) => void) | null = null;
   #conn: Deno.Conn;
   #lines: LineReader;
   #outbox: Outbox;
@@ -184,8 +185,8 @@ export class TcpConnection implements ChatConnection {
       maxQueuedBytes: options.maxSendqBytes,
       // Counts toward the server's output bound, which the room keeps.
       budget: outputBudget,
-      onOverflow: () => this.onCut?.(reasonText.sendQueue),
-      onError: (error) => this.onCut?.(describeError(error)),
+      onOverflow: () => this.onCut?.("sendQueue"),
+      onError: (error) => this.onCut?.({ error: describeError(error) }),
     });
   }
 

@@ -17,7 +17,8 @@ import { SharedJoin } from "../io/shared_join.ts";
 import type { ChatConnection, ChatRoom } from "../room/chat_room.ts";
 import type { Rendered, Renderer } from "../room/events.ts";
 import type { Metrics } from "../room/metrics.ts";
-import { reasonText, serverText } from "../room/texts.ts";
+import { serverText } from "../room/texts.ts";
+import type { EndReason } from "../room/reasons.ts";
 import { setImmediate } from "node:timers";
 import { webFormat, webNotice } from "./web_format.ts";
 import css from "./web/page.css" with { type: "text" };
@@ -129,7 +130,7 @@ class WebConnection implements ChatConnection {
   readonly ip: string;
   readonly transport = "web";
   readonly renderer: Renderer = webFormat;
-  onCut: ((reason: string) => void) | null = null;
+  onCut: ((reason: EndReason) => void) | null = null;
   #socket: WebSocket;
   #maxLineBytes: number;
   #maxSendq: number;
@@ -233,7 +234,7 @@ class WebConnection implements ChatConnection {
     } else if (now - this.#stalledSince < STALL_MS) {
       return;
     }
-    this.onCut?.(reasonText.sendQueue);
+    this.onCut?.("sendQueue");
   }
 
   #onFrame(data: unknown): void {
@@ -243,7 +244,7 @@ class WebConnection implements ChatConnection {
       return;
     }
     if (data.length > this.#maxLineBytes * FRAME_FACTOR) {
-      this.onCut?.(reasonText.frameTooLarge);
+      this.onCut?.("frameTooLarge");
       return;
     }
     for (const raw of data.split("\n")) {
@@ -254,7 +255,7 @@ class WebConnection implements ChatConnection {
     }
     if (this.#queue.length > MAX_QUEUED_LINES) {
       this.#queue.length = 0;
-      this.onCut?.(reasonText.floodQueue);
+      this.onCut?.("floodQueue");
       return;
     }
     const waiting = this.#waiting;

@@ -9,6 +9,7 @@
 
 import type { MemberInfo, MemberSession } from "../../room/chat_room.ts";
 import type { RoomEvent } from "../../room/events.ts";
+import type { EndReason } from "../../room/reasons.ts";
 import { IRC_TRANSPORT, memberMask } from "./irc_format.ts";
 import {
   asciiEqual,
@@ -54,7 +55,7 @@ export interface IrcClientOptions {
   /** Queues bytes to this connection. */
   deliver: (bytes: Uint8Array) => void;
   /** Ends the connection at once (before the room gave us a session). */
-  cut: (reason: string) => void;
+  cut: (reason: EndReason) => void;
 }
 
 // Rendered by the IRC format as nothing: the client writes its own ERROR
@@ -91,7 +92,7 @@ export class IrcClient {
   /** Set once a wrong password was given: nothing more is read. */
   rejected = false;
   #deliver: (bytes: Uint8Array) => void;
-  #cut: (reason: string) => void;
+  #cut: (reason: EndReason) => void;
   #session: MemberSession | null = null;
   #lingerTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -183,18 +184,18 @@ export class IrcClient {
   }
 
   /** Sends `ERROR :Closing link: text` and ends the session for `reason`. */
-  closeLink(text: string, reason: string): void {
+  closeLink(text: string, reason: EndReason): void {
     this.send(ircTextLine(null, "ERROR", ircText.closingLink(text)));
     this.session.end(reason, QUIET_END);
   }
 
   /** Ends the connection at once (no session was given yet). */
-  cut(reason: string): void {
+  cut(reason: EndReason): void {
     this.#cut(reason);
   }
 
   /** Ends the session after `ms`, with `notice` as its last line. */
-  endLater(ms: number, reason: string, notice: RoomEvent): void {
+  endLater(ms: number, reason: EndReason, notice: RoomEvent): void {
     const session = this.session;
     clearTimeout(this.#lingerTimer);
     this.#lingerTimer = setTimeout(() => {

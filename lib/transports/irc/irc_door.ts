@@ -8,6 +8,7 @@
 
 import type { ChatConnection, ChatRoom } from "../../room/chat_room.ts";
 import type { Rendered, Renderer } from "../../room/events.ts";
+import type { EndReason } from "../../room/reasons.ts";
 import type { Line } from "../../io/line_reader.ts";
 import { stripControls } from "../../room/protocol.ts";
 import { acceptFrom, acceptLoop, type Proxied, TcpConnection } from "../tcp.ts";
@@ -83,7 +84,7 @@ export class IrcConnection implements ChatConnection {
   readonly transport: string = IRC_TRANSPORT;
   readonly renderer: Renderer;
   readonly interpreter: IrcInterpreter;
-  onCut: ((reason: string) => void) | null = null;
+  onCut: ((reason: EndReason) => void) | null = null;
   #stream: TcpConnection;
 
   /** Wraps an accepted connection. */

@@ -7,7 +7,7 @@
 
 import type { IrcClient } from "./irc_client.ts";
 import { ircLine, ircTextLine } from "./irc_message.ts";
-import { ircReason, ircText } from "./irc_texts.ts";
+import { ircText } from "./irc_texts.ts";
 
 /** `PING token`: `PONG server :token`. */
 export function ping(client: IrcClient, params: string[]): void {
@@ -65,12 +65,12 @@ export class KeepAlive {
     const silent = performance.now() - this.#heardAt;
     if (silent >= pingTimeoutMs) {
       if (client.attached === null) {
-        client.cut(ircReason.pingTimeout);
+        client.cut("pingTimeout");
         return;
       }
       client.closeLink(
         ircText.pingTimeout(Math.round(pingTimeoutMs / 1000)),
-        ircReason.pingTimeout,
+        "pingTimeout",
       );
       return;
     }

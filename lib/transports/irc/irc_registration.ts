@@ -10,7 +10,6 @@
 import type { ClaimResult } from "../../room/chat_room.ts";
 import type { RoomEvent } from "../../room/events.ts";
 import { MAX_NAME_LENGTH, normalizeName } from "../../room/registry.ts";
-import { reasonText } from "../../room/texts.ts";
 import type { IrcClient } from "./irc_client.ts";
 import {
   byteLength,
@@ -147,7 +146,7 @@ function register(client: IrcClient): void | Promise<void> {
     client.rejected = true;
     client.endLater(
       client.context.wrongPasswordDelayMs,
-      reasonText.wrongPassword,
+      "wrongPassword",
       WRONG_PASSWORD,
     );
     return;
@@ -235,5 +234,5 @@ function motdLines(client: IrcClient): string[] {
 /** `QUIT :message`: ERROR, then the session ends like `exit`. */
 export function quit(client: IrcClient, params: string[]): void {
   const reason = ircText.quitReason(plainText(params[0] ?? ""));
-  client.closeLink(`${client.me} (${reason})`, reasonText.exit);
+  client.closeLink(`${client.me} (${reason})`, "exit");
 }

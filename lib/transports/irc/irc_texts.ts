@@ -50,8 +50,3 @@ export const ircText = {
   consoleListening: (address: string, channel: string): string =>
     `IRC at ${address}, channel ${channel}`,
 } as const;
-
-/** Reasons an IRC session ends, for the log and the console. */
-export const ircReason = {
-  pingTimeout: "ping timeout",
-} as const;
