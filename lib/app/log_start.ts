@@ -41,7 +41,9 @@ export const REVIEW_BYTES: number = 16 * 1024 * 1024;
  * to `historyLimit` messages within `historyBytes`, and after a crash back
  * to the last run's start line within `reviewBytes`.
  */
-export async function readLogStart(options: LogStartOptions): Promise<LogStart> {
+export async function readLogStart(
+  options: LogStartOptions,
+): Promise<LogStart> {
   const reviewBytes = options.reviewBytes ?? REVIEW_BYTES;
   const review = new LogReview({
     historyLimit: options.historyLimit,

@@ -5,11 +5,7 @@
  * @module
  */
 
-import type {
-  ChatRoom,
-  KickOutcome,
-  MemberInfo,
-} from "../room/chat_room.ts";
+import type { ChatRoom, KickOutcome, MemberInfo } from "../room/chat_room.ts";
 import { consoleText } from "../room/texts.ts";
 import { displayWidth } from "../client/display_width.ts";
 
