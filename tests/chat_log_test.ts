@@ -186,3 +186,60 @@ Deno.test("chat log open fails with a clear message when the path is a directory
     });
   });
 });
+
+Deno.test("chat log ends a last line that was cut short before writing its own, and only then", async () => {
+  await inTempDir(async (dir) => {
+    const at = Date.UTC(2024, 0, 2, 3, 4, 5, 678);
+    const cut = `${dir}/cut.txt`;
+    await Deno.writeTextFile(cut, "2024-01-01T00:00:00.000Z alice: hal");
+    const log = await ChatLog.open({ path: cut, now: () => at });
+    log.record("one");
+    await log.flush();
+    log.record("two");
+    await log.close();
+    assert.equal(
+      await Deno.readTextFile(cut),
+      "2024-01-01T00:00:00.000Z alice: hal\n" +
+        "2024-01-02T03:04:05.678Z one\n2024-01-02T03:04:05.678Z two\n",
+    );
+    // A whole last line, or an empty file, gets nothing added.
+    for (const content of ["2024-01-01T00:00:00.000Z Chat finished\n", ""]) {
+      const path = `${dir}/whole.txt`;
+      await Deno.writeTextFile(path, content);
+      const whole = await ChatLog.open({ path, now: () => at });
+      whole.record("three");
+      await whole.close();
+      assert.equal(
+        await Deno.readTextFile(path),
+        content + "2024-01-02T03:04:05.678Z three\n",
+      );
+    }
+  });
+});
+
+Deno.test("chat log tells its problems as values: failing with a reason, then recovered", async () => {
+  await inTempDir(async (dir) => {
+    const path = `${dir}/sub/log.txt`;
+    await Deno.mkdir(`${dir}/sub`);
+    const problems: unknown[] = [];
+    const log = await ChatLog.open({
+      path,
+      flushIntervalMs: 10,
+      onProblem: (problem) => problems.push(problem),
+    });
+    await Deno.remove(`${dir}/sub`, { recursive: true });
+    log.record("lost for now");
+    await waitUntil(() => problems.length === 1, "the failure");
+    assert.deepEqual(Object.keys(problems[0] as object).sort(), [
+      "kind",
+      "path",
+      "reason",
+    ]);
+    assert.equal((problems[0] as { kind: string }).kind, "failing");
+    await Deno.mkdir(`${dir}/sub`);
+    await waitUntil(() => problems.length === 2, "the recovery");
+    assert.deepEqual(problems[1], { kind: "recovered", path });
+    await log.close();
+    assert.match(await Deno.readTextFile(path), / lost for now\n$/);
+  });
+});
