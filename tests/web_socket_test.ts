@@ -249,32 +249,6 @@ Deno.test("web door: a line over the limit gets the notice, a huge frame is cut"
   });
 });
 
-Deno.test("web door cuts a browser that floods past its queue of 100 lines", async () => {
-  await withWeb(
-    { limits: { floodRate: 1, floodBurst: 1 } },
-    async (ts, web) => {
-      const tcp = await TestClient.join(ts.port, "tina");
-      const flooder = await WebTestClient.join(web, "flo");
-      const calm = await WebTestClient.join(web, "calm");
-      await closing([tcp, flooder, calm], async () => {
-        for (let i = 0; i < 3; i++) {
-          flooder.send(
-            Array.from({ length: 60 }, (_, j) => `f${i}-${j}`).join("\n"),
-          );
-        }
-        await flooder.waitClosed();
-        await tcp.next("*** flo has left the chat.");
-        calm.send("fine");
-        await tcp.next("calm: fine");
-        assert.ok(
-          ts.console.some((l) => l.includes("flood queue exceeded")),
-          ts.console.join("|"),
-        );
-      });
-    },
-  );
-});
-
 Deno.test("web door asks for the password and closes on a wrong one", async () => {
   await withWeb({ password: "sesame" }, async (_ts, web) => {
     const good = await WebTestClient.connect(web);

@@ -14,6 +14,7 @@ import type { HistoryEntry } from "../room/events.ts";
 import { type Limits, resolveLimits } from "../room/limits.ts";
 import { consoleText, logText } from "../room/texts.ts";
 import { acceptFrom, acceptLoop, TcpConnection } from "../transports/tcp.ts";
+import { listenStream, type StreamListener } from "../transports/stream.ts";
 import { startWebDoor, type WebDoor } from "../transports/web.ts";
 import { type IrcDoor, startIrcDoor } from "../transports/irc/irc_door.ts";
 import { metricsText } from "./metrics_text.ts";
@@ -82,6 +83,10 @@ export interface WebOptions {
   origins?: readonly string[];
   /** Proxies whose `X-Forwarded-For` is believed. */
   trustProxy?: readonly string[];
+  /** Time for a request's head to arrive whole. Default 10 s. */
+  headerTimeoutMs?: number;
+  /** Time a connection may wait for its next request. Default 5 s. */
+  idleTimeoutMs?: number;
 }
 
 /** Which door could not be opened, for a clear line on the console. */
@@ -129,7 +134,7 @@ export class ChatServer {
   readonly room: ChatRoom;
   /** Settles once the server has shut down. */
   readonly finished: Promise<void>;
-  #listener: Deno.Listener;
+  #listener: StreamListener;
   #web: WebDoor | null;
   #irc: IrcDoor | null;
   #log: ChatLog;
@@ -142,7 +147,7 @@ export class ChatServer {
   /** Use {@linkcode startChatServer}. */
   constructor(
     doors: {
-      listener: Deno.Listener;
+      listener: StreamListener;
       web: WebDoor | null;
       irc: IrcDoor | null;
       trustProxy: ReadonlySet<string>;
@@ -257,7 +262,7 @@ export async function startChatServer(
           : consoleText.logRecovered(problem.path),
       ),
   });
-  let listener: Deno.Listener | undefined;
+  let listener: StreamListener | undefined;
   let web: WebDoor | null = null;
   let irc: IrcDoor | null = null;
   const trustProxy = new Set([
@@ -292,13 +297,7 @@ export async function startChatServer(
     const hostname = options.hostname ?? "0.0.0.0";
     const where = { hostname, port: options.port ?? 2025 };
     try {
-      listener = options.tls
-        ? Deno.listenTls({
-          ...where,
-          cert: options.tls.cert,
-          key: options.tls.key,
-        })
-        : Deno.listen(where);
+      listener = listenStream({ ...where, tls: options.tls });
     } catch (error) {
       throw new DoorError("chat", where.port, error);
     }
@@ -314,6 +313,9 @@ export async function startChatServer(
           origins: options.web.origins,
           trustProxy: [...trustProxy],
           metricsText: () => metricsText(chatRoom, log),
+          onConsole: doorConsole,
+          headerTimeoutMs: options.web.headerTimeoutMs,
+          idleTimeoutMs: options.web.idleTimeoutMs,
         });
       } catch (error) {
         throw new DoorError("web", options.web.port, error);

@@ -31,6 +31,7 @@ import type {
   RoomMessage,
 } from "../engine/engine.ts";
 import { MemoryEngine } from "../engine/memory_engine.ts";
+import { Admission, type AdmissionRefusal, type Slot } from "./admission.ts";
 import { Followed } from "./followed.ts";
 import { Metrics } from "./metrics.ts";
 import { type Limits, resolveLimits } from "./limits.ts";
@@ -66,8 +67,11 @@ export interface ChatConnection {
   deliver(output: Rendered): void;
   /** Resolves once queued output is out (or can never be). */
   drain(): Promise<void>;
-  /** Closes the connection; safe to call more than once. */
-  close(): void;
+  /**
+   * Closes the connection; safe to call more than once. May resolve once
+   * its socket is closed (a TLS close_notify sent first, say).
+   */
+  close(): void | Promise<void>;
   /**
    * Set by the room: the connection calls it when it must end at once (its
    * send queue overflowed, a write failed, its peer broke a rule).
@@ -80,6 +84,11 @@ export interface ChatConnection {
    * has no web door; asked when a browser or curl talks to a line door.
    */
   webUrl?(): string | null;
+  /**
+   * The place its door took for it already (from {@linkcode ChatRoom.admit}),
+   * which the room then keeps until the connection is closed.
+   */
+  readonly slot?: Slot;
 }
 
 /** What a claim of a name (or a rename) came to. */
@@ -305,7 +314,9 @@ export class ChatRoom {
   #clock: () => number;
   #engine: RoomEngine;
   #sessions = new Set<Session>();
-  #perIp = new Map<string, number>();
+  // Places taken, in total and per address, by sessions and by doors'
+  // connections that are not sessions yet.
+  #admission: Admission;
   // The names held on this node, and their sessions by id.
   #local = new Registry<Session>();
   #byId = new Map<string, Session>();
@@ -323,6 +334,7 @@ export class ChatRoom {
   /** Creates an empty room; throws a `RangeError` for a bad limit. */
   constructor(options: ChatRoomOptions = {}) {
     this.#limits = resolveLimits(options.limits);
+    this.#admission = new Admission(this.#limits);
     this.#log = options.log ?? { record() {} };
     this.#followed = new Followed(this.#log);
     this.#password = options.password ? encoder.encode(options.password) : null;
@@ -368,6 +380,14 @@ export class ChatRoom {
   /** Connections in the room, registered or not. */
   get connectionCount(): number {
     return this.#sessions.size;
+  }
+
+  /**
+   * Connections counted toward the limits: sessions, and doors'
+   * connections that are not sessions yet (HTTP ones).
+   */
+  get admitted(): number {
+    return this.#admission.total;
   }
 
   /** Open connections by transport, registered or not. */
@@ -453,12 +473,14 @@ export class ChatRoom {
    */
   async serve(conn: ChatConnection): Promise<void> {
     this.#active++;
+    let slot: Slot | null = null;
     try {
-      const refusal = this.#refusal(conn.ip);
-      if (refusal !== null) {
-        await this.#refuse(conn, refusal);
+      const taken = this.#admitSession(conn);
+      if (typeof taken === "string") {
+        await this.#refuse(conn, taken);
         return;
       }
+      slot = taken;
       const limits = this.#limits;
       const session = new Session(
         conn,
@@ -468,7 +490,6 @@ export class ChatRoom {
       session.connectedAt = this.#clock();
       conn.onCut = (reason) => this.#cut(session, reason);
       this.#sessions.add(session);
-      this.#perIp.set(conn.ip, (this.#perIp.get(conn.ip) ?? 0) + 1);
       this.#console(consoleText.accepted(conn.address));
       if (limits.registrationTimeoutMs > 0) {
         session.timer = setTimeout(() => {
@@ -521,10 +542,24 @@ export class ChatRoom {
       this.#console(
         consoleText.connectionClosed(conn.address, describeError(error)),
       );
-      conn.close();
+      await conn.close();
     } finally {
+      // Released once the connection is closed: until then it holds a
+      // descriptor, and counts.
+      slot?.release();
       if (--this.#active === 0) this.#allDone?.resolve();
     }
+  }
+
+  /**
+   * Takes a place for a connection a door holds before it is a session
+   * (an HTTP connection), from `ip`, or from a trusted proxy (null: it
+   * counts toward the total only); the door releases it, or hands it to
+   * the session as {@linkcode ChatConnection.slot}. Not refused while
+   * shutting down: the door answers that itself.
+   */
+  admit(ip: string | null): Slot | AdmissionRefusal {
+    return this.#admission.take(ip);
   }
 
   /**
@@ -550,17 +585,26 @@ export class ChatRoom {
     // Bounded: a peer that never reads (or never finishes a TLS handshake)
     // must not keep a refused connection, or shutdown, waiting.
     await withDeadline(conn.drain(), REFUSAL_WRITE_MS);
-    conn.close();
+    await conn.close();
   }
 
-  #refusal(ip: string): Refusal | null {
-    const { maxClients, maxPerIp } = this.#limits;
-    if (this.#closing !== null) return "shuttingDown";
-    if (maxClients > 0 && this.#sessions.size >= maxClients) return "full";
-    if (maxPerIp > 0 && (this.#perIp.get(ip) ?? 0) >= maxPerIp) {
-      return "perIp";
+  // The session's place: the one its door took (counted against its own
+  // address once a proxy named it), or a new one.
+  #admitSession(conn: ChatConnection): Slot | Refusal {
+    const held = conn.slot;
+    let refusal: Refusal | null = this.#closing === null
+      ? null
+      : "shuttingDown";
+    if (held === undefined) {
+      if (refusal !== null) return refusal;
+      return this.#admission.take(conn.ip);
     }
-    return null;
+    if (refusal === null && !this.#admission.assign(held, conn.ip)) {
+      refusal = "perIp";
+    }
+    if (refusal === null) return held;
+    held.release();
+    return refusal;
   }
 
   // Token bucket: returns how long to wait before the next line, in ms.
@@ -1148,10 +1192,6 @@ export class ChatRoom {
     clearTimeout(session.timer);
     session.timer = undefined;
     this.#sessions.delete(session);
-    const ip = session.conn.ip;
-    const count = (this.#perIp.get(ip) ?? 1) - 1;
-    if (count > 0) this.#perIp.set(ip, count);
-    else this.#perIp.delete(ip);
 
     const name = session.name;
     const ordinary = isOrdinaryEnd(reason);
@@ -1174,7 +1214,7 @@ export class ChatRoom {
 
     if (session.lingerMs > 0) await session.sleep(session.lingerMs);
     await this.#drain(session);
-    session.conn.close();
+    await session.conn.close();
   }
 }
 

@@ -209,3 +209,17 @@ export const reasonText: Readonly<
 export function endReasonText(reason: EndReason): string {
   return typeof reason === "string" ? reasonText[reason] : reason.error;
 }
+
+/** The web door's plain-text answers to HTTP requests, one line each. */
+export const httpText = {
+  healthy: "ok",
+  shuttingDown: "shutting down",
+  unknownHost: "Forbidden: unknown host.",
+  crossOrigin: "Forbidden: cross-origin socket.",
+  notFound: "Not found.",
+  methodNotAllowed: "Method not allowed.",
+  badRequest: "Bad request.",
+  headerTooLarge: "Request header fields too large.",
+  expectedUpgrade: "Expected a WebSocket upgrade.",
+  badHandshake: "Invalid WebSocket handshake.",
+} as const;

@@ -19,6 +19,7 @@ import { Metrics } from "../room/metrics.ts";
 import { consoleText } from "../room/texts.ts";
 import type { EndReason } from "../room/reasons.ts";
 import { lineFormat } from "./line_format.ts";
+import type { StreamConn, StreamListener } from "./stream.ts";
 
 /** Options of {@linkcode TcpConnection}. */
 export interface TcpConnectionOptions {
@@ -61,10 +62,10 @@ function formatPeer(ip: string, port: number): string {
 
 // Replays the bytes read past a PROXY header, then reads on.
 class PrefixedReader implements ByteReader {
-  #conn: Deno.Conn;
+  #conn: StreamConn;
   #rest: Uint8Array | null;
 
-  constructor(conn: Deno.Conn, rest: Uint8Array) {
+  constructor(conn: StreamConn, rest: Uint8Array) {
     this.#conn = conn;
     this.#rest = rest.length > 0 ? rest : null;
   }
@@ -85,10 +86,10 @@ export const UNTRUSTED_PROXY = "PROXY header from an untrusted address";
 // Refuses a PROXY header from a peer that is not a trusted proxy: its first
 // read is looked at, then reads go straight to the connection.
 class ProxyGuard implements ByteReader {
-  #conn: Deno.Conn;
+  #conn: StreamConn;
   #first = true;
 
-  constructor(conn: Deno.Conn) {
+  constructor(conn: StreamConn) {
     this.#conn = conn;
   }
 
@@ -115,7 +116,7 @@ export interface AcceptFromOptions {
   /** Prints one line on the console. */
   onConsole: (line: string) => void;
   /** Takes the connection once its peer is known. */
-  serve: (conn: Deno.Conn, proxied?: Proxied) => void;
+  serve: (conn: StreamConn, proxied?: Proxied) => void;
 }
 
 /**
@@ -123,7 +124,10 @@ export interface AcceptFromOptions {
  * its PROXY header (v1 or v2) has named the client. A bad or missing header
  * closes the connection with one console line.
  */
-export function acceptFrom(conn: Deno.Conn, options: AcceptFromOptions): void {
+export function acceptFrom(
+  conn: StreamConn,
+  options: AcceptFromOptions,
+): void {
   const { ip, address } = peerAddress(conn.remoteAddr);
   if (!options.trustProxy.has(ip)) {
     options.serve(conn);
@@ -154,15 +158,15 @@ export class TcpConnection implements ChatConnection {
   readonly transport: string;
   readonly renderer: Renderer;
   onCut: ((reason: EndReason) => void) | null = null;
-  #conn: Deno.Conn;
+  #conn: StreamConn;
   #lines: LineReader;
   #outbox: Outbox;
-  #closed = false;
+  #closed: Promise<void> | null = null;
   #metrics: Metrics;
   #webUrl: ((localHost: string) => string) | undefined;
 
   /** Wraps an accepted connection. */
-  constructor(conn: Deno.Conn, options: TcpConnectionOptions) {
+  constructor(conn: StreamConn, options: TcpConnectionOptions) {
     this.#conn = conn;
     const source = options.proxied?.source;
     const { ip, address } = source
@@ -207,7 +211,7 @@ export class TcpConnection implements ChatConnection {
   readLines(): Promise<Line[] | null> {
     // After our own close() a read may reject instead: the room has decided
     // the end already and ignores it.
-    return this.#closed ? Promise.resolve(null) : this.#lines.next();
+    return this.#closed !== null ? Promise.resolve(null) : this.#lines.next();
   }
 
   deliver(output: Rendered): void {
@@ -217,28 +221,33 @@ export class TcpConnection implements ChatConnection {
     }
   }
 
-  drain(): Promise<void> {
-    return this.#outbox.drain();
+  async drain(): Promise<void> {
+    // A peer still in its TLS handshake long after the accept can be sent
+    // nothing: its connection is not held open for output.
+    if (this.#conn.ready !== undefined && !(await this.#conn.ready())) return;
+    await this.#outbox.drain();
   }
 
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#outbox.close();
-    try {
-      this.#conn.close();
-    } catch {
-      // Already closed by the peer's side of the runtime: nothing to do.
-    }
+  /** Closes; resolves once the socket is closed. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      this.#outbox.close();
+      try {
+        await this.#conn.close();
+      } catch {
+        // Already closed by the peer's side of the runtime: nothing to do.
+      }
+    })();
+    return this.#closed;
   }
 }
 
 /** Options of {@linkcode acceptLoop}. */
 export interface AcceptLoopOptions {
   /** The listener to accept from. */
-  listener: Deno.Listener;
+  listener: StreamListener;
   /** Takes each accepted connection. */
-  onConnection: (conn: Deno.Conn) => void;
+  onConnection: (conn: StreamConn) => void;
   /** Prints one line on the console. */
   onConsole: (line: string) => void;
   /** Aborted when the server stops. */
@@ -255,7 +264,7 @@ export async function acceptLoop(options: AcceptLoopOptions): Promise<void> {
   let backoffMs = 0;
   let reported = false;
   while (!signal.aborted) {
-    let conn: Deno.Conn;
+    let conn: StreamConn;
     try {
       conn = await listener.accept();
     } catch (error) {
@@ -279,13 +288,10 @@ export async function acceptLoop(options: AcceptLoopOptions): Promise<void> {
     }
     backoffMs = 0;
     reported = false;
-    if ("setNoDelay" in conn) {
-      // Chat lines are small and wanted now: no Nagle. Keepalive finds
-      // peers that vanished without a word.
-      const tcp = conn as Deno.TcpConn;
-      tcp.setNoDelay(true);
-      tcp.setKeepAlive(true);
-    }
+    // Chat lines are small and wanted now: no Nagle. Keepalive finds
+    // peers that vanished without a word.
+    conn.setNoDelay?.(true);
+    conn.setKeepAlive?.(true);
     options.onConnection(conn);
   }
 }

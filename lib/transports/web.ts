@@ -1,9 +1,15 @@
 /**
- * The chat in a browser: `Deno.serve` for the page, `/metrics` and
- * `/healthz`, and `Deno.upgradeWebSocket` at `/chat` for the socket the page
- * talks over, in the format of `web_format.ts`. The page's files are
- * imported as text, so they are part of the module graph and no file is
- * read at run time.
+ * The chat in a browser: HTTP/1.1 for the page, `/metrics` and `/healthz`,
+ * and a WebSocket at `/chat` for the socket the page talks over, in the
+ * format of `web_format.ts`. The page's files are imported as text, so they
+ * are part of the module graph and no file is read at run time.
+ *
+ * HTTP and the WebSocket framing are read here (`http/`), on a listener of
+ * our own, so that every connection is bounded: it holds a place in the
+ * room's connection limits from its accept, its request head has a size
+ * cap and a deadline, an idle keep-alive connection is closed, and a
+ * WebSocket message is refused from its frame's header when it is over
+ * the limit.
  *
  * Security: `Host` must be a name the server answers to (against DNS
  * rebinding), a browser's `Origin` must be the page's own or listed, and
@@ -12,15 +18,23 @@
  * @module
  */
 
-import { type Line, LINE_TOO_LONG } from "../io/line_reader.ts";
-import { SharedJoin } from "../io/shared_join.ts";
-import type { ChatConnection, ChatRoom } from "../room/chat_room.ts";
-import type { Rendered, Renderer } from "../room/events.ts";
-import type { Metrics } from "../room/metrics.ts";
-import { serverText } from "../room/texts.ts";
-import type { EndReason } from "../room/reasons.ts";
-import { setImmediate } from "node:timers";
-import { webFormat, webNotice } from "./web_format.ts";
+import type { Slot } from "../room/admission.ts";
+import type { ChatRoom } from "../room/chat_room.ts";
+import { httpText, serverText } from "../room/texts.ts";
+import {
+  bodyLength,
+  forwardedFor,
+  hasToken,
+  HttpReader,
+  parseHost,
+  type RequestHead,
+  responseBytes,
+  singleHeader,
+} from "./http/http_request.ts";
+import { WebConnection } from "./http/web_connection.ts";
+import { acceptKey, validKey } from "./http/websocket.ts";
+import { listenStream, type StreamConn } from "./stream.ts";
+import { acceptLoop } from "./tcp.ts";
 import css from "./web/page.css" with { type: "text" };
 import html from "./web/index.html" with { type: "text" };
 import links from "./web/links.js" with { type: "text" };
@@ -44,6 +58,12 @@ export interface WebDoorOptions {
   trustProxy?: readonly string[];
   /** The Prometheus text for `GET /metrics`. */
   metricsText: () => string;
+  /** Prints one line on the console (a failing accept). */
+  onConsole?: (line: string) => void;
+  /** Time for a request's head to arrive whole. Default 10 s. */
+  headerTimeoutMs?: number;
+  /** Time a connection may wait for its next request. Default 5 s. */
+  idleTimeoutMs?: number;
 }
 
 /** A running web door. */
@@ -52,24 +72,31 @@ export interface WebDoor {
   readonly addr: { hostname: string; port: number };
   /** The addresses a person can open, for the console. */
   readonly urls: string[];
-  /** Stops listening; the room's shutdown ends the sockets. */
+  /** Stops listening and closes its HTTP connections; the room's shutdown ends the sockets. */
   close(): Promise<void>;
 }
 
-const encoder = new TextEncoder();
+/** Default time for a request's head to arrive whole. */
+export const HEADER_TIMEOUT_MS = 10_000;
+/** Default time a keep-alive connection may wait for its next request. */
+export const IDLE_TIMEOUT_MS = 5_000;
+/** Longest request head (request line and headers), in bytes. */
+export const MAX_HEAD_BYTES = 16 * 1024;
+/** A WebSocket message may take this many times the longest line. */
+export const MESSAGE_FACTOR = 16;
 
-// A browser that sends far more than a line in one frame is not a chat
-// client; Deno reads a frame whole before we can look at it.
-const FRAME_FACTOR = 16;
-// Lines read but not yet taken by the room (which delays a flooder's).
-const MAX_QUEUED_LINES = 100;
-// Lines handed to the room at once.
-const BATCH_LINES = 32;
-// A send queue over the cap is cut only once the peer took nothing for
-// this long, so a burst to a reader that keeps reading never cuts it.
-const STALL_MS = 250;
-// How often drain() looks at what is still buffered.
-const DRAIN_POLL_MS = 10;
+// A connection over the limits is answered (or closed) within this time.
+const REFUSED_MS = 1000;
+// A request body up to this size is read and dropped; a bigger one ends
+// the connection after the answer.
+const MAX_BODY_SKIP = 64 * 1024;
+// After an answer that ends the connection, what the client still sends
+// is read and dropped for a while (up to this much), so that closing does
+// not reset the connection and lose the answer.
+const LINGER_MS = 1000;
+const LINGER_BYTES = 64 * 1024;
+
+const encoder = new TextEncoder();
 
 const SECURITY_HEADERS: Record<string, string> = {
   "content-security-policy":
@@ -87,202 +114,36 @@ const PAGES: Record<string, { body: string; type: string }> = {
   "/links.js": { body: links, type: "text/javascript; charset=utf-8" },
 };
 
-function respond(
+// The pages as bytes, once.
+const PAGE_BYTES = new Map(
+  Object.entries(PAGES).map((
+    [path, page],
+  ) => [path, encoder.encode(page.body)]),
+);
+
+/** An answer to one request. */
+interface Answer {
+  status: number;
+  body: Uint8Array;
+  headers: Record<string, string>;
+  /** Whether the connection ends after it. */
+  close?: boolean;
+}
+
+function answer(
   status: number,
-  body: string,
-  type = "text/plain; charset=utf-8",
+  text: string,
   extra: Record<string, string> = {},
-): Response {
-  return new Response(body, {
+): Answer {
+  return {
     status,
-    headers: { ...SECURITY_HEADERS, "content-type": type, ...extra },
-  });
-}
-
-// Whether `text` takes more than `max` bytes of UTF-8. A UTF-16 unit takes
-// one to three bytes, so most lines need no encoding to tell.
-function overLimit(text: string, max: number): boolean {
-  if (text.length > max) return true;
-  if (text.length * 3 <= max) return false;
-  return encoder.encode(text).length > max;
-}
-
-// Sockets with events queued. One round, after the event loop has handed
-// out every ready read, sends each its events as one frame (JSON objects
-// separated by `\n`), as the TCP outbox coalesces writes: a join storm or
-// a busy room costs a send per socket per round, not per event.
-let due: WebConnection[] = [];
-
-function flushDue(): void {
-  const sockets = due;
-  due = [];
-  for (const socket of sockets) socket.flush();
-  frames.forget();
-}
-
-// Recipients of the same broadcasts queue the same strings in the same
-// order: one joined frame serves them all.
-const frames = new SharedJoin<string>((parts) => parts.join("\n"));
-
-/** A browser's socket, as the chat room sees it. */
-class WebConnection implements ChatConnection {
-  readonly address: string;
-  readonly ip: string;
-  readonly transport = "web";
-  readonly renderer: Renderer = webFormat;
-  onCut: ((reason: EndReason) => void) | null = null;
-  #socket: WebSocket;
-  #maxLineBytes: number;
-  #maxSendq: number;
-  #metrics: Metrics;
-  #queue: Line[] = [];
-  // Events queued since the last frame, and whether a round will send them.
-  #pending: string[] = [];
-  #scheduled = false;
-  #waiting: PromiseWithResolvers<Line[] | null> | null = null;
-  #ended = false;
-  #closed = false;
-  // What the socket had buffered at the last look, and since when the peer
-  // has taken nothing while over the cap.
-  #lastBuffered = 0;
-  #stalledSince = 0;
-
-  constructor(
-    socket: WebSocket,
-    peer: { ip: string; address: string },
-    options: { maxLineBytes: number; maxSendqBytes: number; metrics: Metrics },
-  ) {
-    this.#socket = socket;
-    this.ip = peer.ip;
-    this.address = peer.address;
-    this.#maxLineBytes = options.maxLineBytes;
-    this.#maxSendq = options.maxSendqBytes;
-    this.#metrics = options.metrics;
-    socket.onmessage = (event) => this.#onFrame(event.data);
-    socket.onclose = () => this.#end();
-    socket.onerror = () => this.#end();
-  }
-
-  readLines(): Promise<Line[] | null> {
-    if (this.#queue.length > 0) {
-      return Promise.resolve(this.#queue.splice(0, BATCH_LINES));
-    }
-    if (this.#ended) return Promise.resolve(null);
-    this.#waiting = Promise.withResolvers();
-    return this.#waiting.promise;
-  }
-
-  deliver(output: Rendered): void {
-    if (this.#closed || output instanceof Uint8Array) return;
-    if (typeof output === "string") this.#pending.push(output);
-    else for (const text of output) this.#pending.push(text);
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      due.push(this);
-      if (due.length === 1) setImmediate(flushDue);
-    }
-  }
-
-  /** Sends what was queued as one frame; for the round in this module. */
-  flush(): void {
-    this.#scheduled = false;
-    const pending = this.#pending;
-    if (pending.length === 0) return;
-    this.#pending = [];
-    if (this.#closed || this.#socket.readyState !== WebSocket.OPEN) return;
-    const text = frames.join(pending);
-    this.#socket.send(text);
-    this.#metrics.bytesOut += text.length;
-    this.#checkSendq(text.length);
-  }
-
-  async drain(): Promise<void> {
-    while (
-      !this.#closed && this.#socket.readyState === WebSocket.OPEN &&
-      (this.#scheduled || this.#socket.bufferedAmount > 0)
-    ) {
-      await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
-    }
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#end();
-    try {
-      this.#socket.close();
-    } catch {
-      // Closing already.
-    }
-  }
-
-  // The cap counts what the peer has not taken: bytes still buffered while
-  // the buffer has not shrunk for STALL_MS. A burst to a reader that keeps
-  // reading shrinks it at once.
-  #checkSendq(added: number): void {
-    if (this.#maxSendq === 0) return;
-    const buffered = this.#socket.bufferedAmount;
-    const taken = this.#lastBuffered + added - buffered;
-    this.#lastBuffered = buffered;
-    const now = performance.now();
-    if (buffered <= this.#maxSendq || taken > 0) {
-      this.#stalledSince = buffered > this.#maxSendq ? now : 0;
-      if (buffered <= this.#maxSendq * FRAME_FACTOR) return;
-    } else if (this.#stalledSince === 0) {
-      this.#stalledSince = now;
-      return;
-    } else if (now - this.#stalledSince < STALL_MS) {
-      return;
-    }
-    this.onCut?.("sendQueue");
-  }
-
-  #onFrame(data: unknown): void {
-    if (this.#ended) return;
-    if (typeof data !== "string") {
-      this.deliver(webNotice(serverText.binaryRefused));
-      return;
-    }
-    if (data.length > this.#maxLineBytes * FRAME_FACTOR) {
-      this.onCut?.("frameTooLarge");
-      return;
-    }
-    for (const raw of data.split("\n")) {
-      const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
-      this.#queue.push(
-        overLimit(line, this.#maxLineBytes) ? LINE_TOO_LONG : line,
-      );
-    }
-    if (this.#queue.length > MAX_QUEUED_LINES) {
-      this.#queue.length = 0;
-      this.onCut?.("floodQueue");
-      return;
-    }
-    const waiting = this.#waiting;
-    if (waiting !== null) {
-      this.#waiting = null;
-      waiting.resolve(this.#queue.splice(0, BATCH_LINES));
-    }
-  }
-
-  #end(): void {
-    this.#ended = true;
-    const waiting = this.#waiting;
-    if (waiting !== null) {
-      this.#waiting = null;
-      waiting.resolve(this.#queue.length > 0 ? this.#queue.splice(0) : null);
-    }
-  }
-}
-
-// The name part of a Host header: no port, no brackets, lower case.
-function hostName(host: string): string {
-  const lower = host.trim().toLowerCase();
-  if (lower.startsWith("[")) return lower.slice(1, lower.indexOf("]"));
-  const colon = lower.lastIndexOf(":");
-  return colon === -1 || lower.indexOf(":") !== colon
-    ? lower
-    : lower.slice(0, colon);
+    body: encoder.encode(text === "" ? "" : `${text}\n`),
+    headers: {
+      ...SECURITY_HEADERS,
+      "content-type": "text/plain; charset=utf-8",
+      ...extra,
+    },
+  };
 }
 
 function machineNames(): { names: string[]; ipv4: string[] } {
@@ -310,6 +171,33 @@ function formatAddress(ip: string, port: number): string {
   return ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
+// Closes a connection once its time is up, unless told otherwise first.
+class Deadline {
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #onExpiry: () => void;
+
+  constructor(onExpiry: () => void) {
+    this.#onExpiry = onExpiry;
+  }
+
+  set(ms: number): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(this.#onExpiry, ms);
+  }
+
+  clear(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
+async function writeAll(conn: StreamConn, bytes: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) {
+    offset += await conn.write(bytes.subarray(offset));
+  }
+}
+
 /**
  * Listens for browsers and serves them until `close()`. Throws as
  * `Deno.listen` does (a port in use, say).
@@ -317,6 +205,8 @@ function formatAddress(ip: string, port: number): string {
 export function startWebDoor(options: WebDoorOptions): WebDoor {
   const { room } = options;
   const scheme = options.tls ? "https" : "http";
+  const headerTimeoutMs = options.headerTimeoutMs ?? HEADER_TIMEOUT_MS;
+  const idleTimeoutMs = options.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
   const machine = machineNames();
   const hosts = new Set([
     ...machine.names,
@@ -330,104 +220,302 @@ export function startWebDoor(options: WebDoorOptions): WebDoor {
   );
   const trusted = new Set(options.trustProxy ?? []);
   const stopping = new AbortController();
+  // HTTP connections not handed to the room, closed with the door.
+  const open = new Set<StreamConn>();
+  const serving = new Set<Promise<void>>();
 
-  const handler = (
-    request: Request,
-    info: Deno.ServeHandlerInfo<Deno.NetAddr>,
-  ): Response => {
-    const host = request.headers.get("host");
-    if (host === null || !hosts.has(hostName(host))) {
-      return respond(403, "Forbidden: unknown host.\n");
+  // The answer to a request that is not a WebSocket upgrade, or null for
+  // `/chat`, which `upgrade` takes.
+  const route = (head: RequestHead): Answer | null => {
+    const host = singleHeader(head, "host");
+    if (host === null) return answer(403, httpText.unknownHost);
+    const name = host === undefined ? null : parseHost(host);
+    if (name === null || head.path === null) {
+      return answer(400, httpText.badRequest);
     }
-    const url = new URL(request.url);
-    const method = request.method;
-    if (method !== "GET" && method !== "HEAD") {
-      return respond(405, "Method not allowed.\n", undefined, {
-        allow: "GET, HEAD",
-      });
+    if (!hosts.has(name)) return answer(403, httpText.unknownHost);
+    if (head.method !== "GET" && head.method !== "HEAD") {
+      return answer(405, httpText.methodNotAllowed, { allow: "GET, HEAD" });
     }
-    const page = PAGES[url.pathname];
-    if (page !== undefined) return respond(200, page.body, page.type);
-    switch (url.pathname) {
+    const page = PAGES[head.path];
+    if (page !== undefined) {
+      return {
+        status: 200,
+        body: PAGE_BYTES.get(head.path)!,
+        headers: { ...SECURITY_HEADERS, "content-type": page.type },
+      };
+    }
+    switch (head.path) {
       case "/favicon.ico":
         // No icon: an empty answer rather than a 404 on every page load.
-        return new Response(null, { status: 204, headers: SECURITY_HEADERS });
+        return {
+          status: 204,
+          body: new Uint8Array(0),
+          headers: SECURITY_HEADERS,
+        };
       case "/healthz":
         return room.accepting
-          ? respond(200, "ok\n")
-          : respond(503, "shutting down\n");
+          ? answer(200, httpText.healthy)
+          : answer(503, httpText.shuttingDown);
       case "/metrics":
-        return respond(
-          200,
-          options.metricsText(),
-          "text/plain; version=0.0.4; charset=utf-8",
-        );
+        return answer(200, options.metricsText().replace(/\n$/, ""), {
+          "content-type": "text/plain; version=0.0.4; charset=utf-8",
+        });
       case "/chat":
-        return upgrade(request, info.remoteAddr, host);
+        return null;
     }
-    return respond(404, "Not found.\n");
+    return answer(404, httpText.notFound);
   };
 
-  const upgrade = (
-    request: Request,
-    remote: Deno.NetAddr,
-    host: string,
-  ): Response => {
-    const origin = request.headers.get("origin");
+  // Checks an upgrade at `/chat`: an answer if it is refused, else the
+  // client's address and the handshake's accept key.
+  const checkUpgrade = async (
+    head: RequestHead,
+    peer: string,
+  ): Promise<Answer | { ip: string; accept: string }> => {
+    const host = singleHeader(head, "host")!;
+    const origin = singleHeader(head, "origin");
+    if (origin === undefined) return answer(400, httpText.badRequest);
     if (origin !== null) {
       const wanted = origin.toLowerCase();
       if (
         wanted !== `${scheme}://${host.toLowerCase()}` && !origins.has(wanted)
       ) {
-        return respond(403, "Forbidden: cross-origin socket.\n");
+        return answer(403, httpText.crossOrigin);
       }
     }
-    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-      return respond(400, "Expected a WebSocket upgrade.\n");
+    if (!hasToken(head, "upgrade", "websocket")) {
+      return answer(400, httpText.expectedUpgrade);
     }
-    // Read before the upgrade: afterwards the request's headers are gone.
-    let ip = remote.hostname;
-    if (trusted.has(ip)) {
-      const forwarded = request.headers.get("x-forwarded-for");
-      const last = forwarded?.split(",").at(-1)?.trim();
-      if (last && /^[0-9a-fA-F.:]+$/.test(last)) ip = last;
+    let ip = peer;
+    if (trusted.has(peer)) {
+      const forwarded = forwardedFor(head, trusted);
+      if (forwarded === "invalid") return answer(400, httpText.badRequest);
+      if (forwarded !== null) ip = forwarded;
     }
-    let upgraded;
-    try {
-      upgraded = Deno.upgradeWebSocket(request, { idleTimeout: 0 });
-    } catch {
-      return respond(400, "Invalid WebSocket handshake.\n");
+    const key = singleHeader(head, "sec-websocket-key");
+    if (
+      head.method !== "GET" || head.minor !== 1 ||
+      !hasToken(head, "connection", "upgrade") ||
+      singleHeader(head, "sec-websocket-version") !== "13" ||
+      typeof key !== "string" || !validKey(key)
+    ) {
+      return answer(400, httpText.badHandshake);
     }
-    const { maxLineBytes, maxSendqBytes } = room.limits;
-    const socket = upgraded.socket;
-    const conn = new WebConnection(
-      socket,
-      { ip, address: formatAddress(ip, remote.port) },
-      { maxLineBytes, maxSendqBytes, metrics: room.metrics },
-    );
-    socket.onopen = () => room.serve(conn);
-    return upgraded.response;
+    return { ip, accept: await acceptKey(key) };
   };
 
-  const server = Deno.serve({
+  // Serves one connection's requests until it closes, is upgraded, or
+  // runs out of time.
+  const serveHttp = async (conn: StreamConn): Promise<void> => {
+    const remote = conn.remoteAddr as Deno.NetAddr;
+    const peer = remote.hostname;
+    // A trusted proxy carries many clients: its connections count toward
+    // the total only.
+    const taken = room.admit(trusted.has(peer) ? null : peer);
+    let slot: Slot | undefined = typeof taken === "string" ? undefined : taken;
+    const refusal = typeof taken === "string" ? taken : null;
+    const reader = new HttpReader(conn, { maxHeadBytes: MAX_HEAD_BYTES });
+    const deadline = new Deadline(() => {
+      try {
+        conn.close();
+      } catch {
+        // Closed already.
+      }
+    });
+    let handedOver = false;
+    try {
+      for (let first = true; !stopping.signal.aborted; first = false) {
+        deadline.set(
+          refusal !== null
+            ? REFUSED_MS
+            : first
+            ? headerTimeoutMs
+            : idleTimeoutMs,
+        );
+        const result = await reader.readHead(() => {
+          if (!first && refusal === null) deadline.set(headerTimeoutMs);
+        });
+        if (result.kind === "end") return;
+        if (result.kind !== "head") {
+          await respond(
+            conn,
+            result.kind === "tooLarge"
+              ? answer(431, httpText.headerTooLarge)
+              : answer(400, httpText.badRequest),
+            { close: true },
+          );
+          return;
+        }
+        const head = result.head;
+        let keepAlive = head.minor === 1
+          ? !hasToken(head, "connection", "close")
+          : hasToken(head, "connection", "keep-alive");
+        const body = bodyLength(head);
+        if (body === "invalid") {
+          await respond(conn, answer(400, httpText.badRequest), {
+            close: true,
+          });
+          return;
+        }
+        if (body === "unbounded" || body > MAX_BODY_SKIP) keepAlive = false;
+        else if (body > 0 && !(await reader.skip(body))) return;
+        let response = route(head);
+        if (response === null) {
+          const checked = await checkUpgrade(head, peer);
+          if ("accept" in checked) {
+            deadline.set(headerTimeoutMs);
+            await writeAll(
+              conn,
+              responseBytes(101, {
+                upgrade: "websocket",
+                connection: "Upgrade",
+                "sec-websocket-accept": checked.accept,
+              }, new Uint8Array(0)),
+            );
+            deadline.clear();
+            handedOver = true;
+            open.delete(conn);
+            const { maxLineBytes, maxSendqBytes } = room.limits;
+            // Over the limits (no slot), the room refuses it in its own
+            // words, as a browser expects.
+            room.serve(
+              new WebConnection(conn, {
+                ip: checked.ip,
+                address: formatAddress(checked.ip, remote.port),
+                slot,
+                rest: reader.takeRest(),
+                maxLineBytes,
+                maxMessageBytes: maxLineBytes * MESSAGE_FACTOR,
+                maxSendqBytes,
+                metrics: room.metrics,
+              }),
+            );
+            slot = undefined;
+            return;
+          }
+          response = checked;
+        }
+        if (refusal !== null) {
+          response = refusal === "full"
+            ? answer(503, serverText.serverFull)
+            : answer(429, serverText.tooManyFromAddress);
+        }
+        deadline.set(headerTimeoutMs);
+        await respond(conn, response, {
+          head: head.method === "HEAD",
+          close: !keepAlive || refusal !== null,
+          keepAlive: head.minor === 0 && keepAlive,
+        });
+        if (!keepAlive || refusal !== null) return;
+      }
+    } catch {
+      // A reset, or our own close at a deadline: the end of it either way.
+    } finally {
+      deadline.clear();
+      if (!handedOver) {
+        open.delete(conn);
+        try {
+          await conn.close();
+        } catch {
+          // Closed already.
+        }
+        slot?.release();
+      }
+    }
+  };
+
+  // Writes `response`; when the connection ends after it, lingers.
+  const respond = async (
+    conn: StreamConn,
+    response: Answer,
+    how: { head?: boolean; close?: boolean; keepAlive?: boolean },
+  ): Promise<void> => {
+    const headers = { ...response.headers };
+    if (how.close) headers["connection"] = "close";
+    else if (how.keepAlive) headers["connection"] = "keep-alive";
+    await writeAll(
+      conn,
+      responseBytes(response.status, headers, response.body, {
+        head: how.head,
+      }),
+    );
+    if (how.close) await linger(conn);
+  };
+
+  const listener = listenStream({
     hostname: options.hostname,
     port: options.port,
+    tls: options.tls,
+  });
+  const accepting = acceptLoop({
+    listener,
     signal: stopping.signal,
-    onListen() {},
-    onError() {
-      return respond(500, "Internal error.\n");
+    onConsole: options.onConsole ?? (() => {}),
+    onConnection: (conn) => {
+      open.add(conn);
+      const served = serveHttp(conn);
+      serving.add(served);
+      served.finally(() => serving.delete(served));
     },
-    ...(options.tls ? { cert: options.tls.cert, key: options.tls.key } : {}),
-  }, handler);
-  const addr = { hostname: server.addr.hostname, port: server.addr.port };
+  });
+  const local = listener.addr as Deno.NetAddr;
+  const addr = { hostname: local.hostname, port: local.port };
   const urls = (wildcard ? [...machine.ipv4, "localhost"] : [addr.hostname])
     .map((h) => `${scheme}://${formatAddress(h, addr.port)}/`);
+  let closing: Promise<void> | null = null;
   return {
     addr,
     urls,
-    async close() {
-      stopping.abort();
-      await server.finished;
+    close() {
+      closing ??= (async () => {
+        stopping.abort();
+        try {
+          listener.close();
+        } catch {
+          // Closed already.
+        }
+        await accepting;
+        for (const conn of open) {
+          try {
+            conn.close();
+          } catch {
+            // Closed already.
+          }
+        }
+        await Promise.all(serving);
+      })();
+      return closing;
     },
   };
+}
+
+// Half-closes, then reads and drops what the client still sends, for a
+// while, so that the close does not reset the connection (and lose the
+// answer) while the client's last bytes are unread.
+async function linger(conn: StreamConn): Promise<void> {
+  try {
+    await conn.closeWrite();
+  } catch {
+    return;
+  }
+  const buffer = new Uint8Array(4096);
+  const timer = setTimeout(() => {
+    try {
+      conn.close();
+    } catch {
+      // Closed already.
+    }
+  }, LINGER_MS);
+  try {
+    for (let total = 0; total < LINGER_BYTES;) {
+      const count = await conn.read(buffer);
+      if (count === null) break;
+      total += count;
+    }
+  } catch {
+    // Closed at the deadline, or reset.
+  } finally {
+    clearTimeout(timer);
+  }
 }

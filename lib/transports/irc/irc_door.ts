@@ -12,6 +12,7 @@ import type { EndReason } from "../../room/reasons.ts";
 import type { Line } from "../../io/line_reader.ts";
 import { stripControls } from "../../room/protocol.ts";
 import { acceptFrom, acceptLoop, type Proxied, TcpConnection } from "../tcp.ts";
+import { listenStream, type StreamConn } from "../stream.ts";
 import { IRC_TRANSPORT, IrcFormat } from "./irc_format.ts";
 import { type IrcContext, IrcInterpreter } from "./irc_interpreter.ts";
 import { MAX_LINE_BYTES } from "./irc_message.ts";
@@ -88,7 +89,7 @@ export class IrcConnection implements ChatConnection {
   #stream: TcpConnection;
 
   /** Wraps an accepted connection. */
-  constructor(conn: Deno.Conn, options: IrcConnectionOptions) {
+  constructor(conn: StreamConn, options: IrcConnectionOptions) {
     this.renderer = options.format;
     this.#stream = new TcpConnection(conn, {
       maxLineBytes: MAX_LINE_BYTES,
@@ -119,9 +120,9 @@ export class IrcConnection implements ChatConnection {
     return this.#stream.drain();
   }
 
-  close(): void {
+  close(): Promise<void> {
     this.interpreter.dispose();
-    this.#stream.close();
+    return this.#stream.close();
   }
 }
 
@@ -179,9 +180,7 @@ export function startIrcDoor(options: IrcDoorOptions): IrcDoor {
   };
   const format = new IrcFormat({ serverName, channel });
   const where = { hostname: options.hostname, port: options.port };
-  const listener = options.tls
-    ? Deno.listenTls({ ...where, cert: options.tls.cert, key: options.tls.key })
-    : Deno.listen(where);
+  const listener = listenStream({ ...where, tls: options.tls });
   const local = listener.addr as Deno.NetAddr;
   const addr = { hostname: local.hostname, port: local.port };
   const stopping = new AbortController();
