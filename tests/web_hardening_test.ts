@@ -11,6 +11,7 @@
 
 import assert from "node:assert/strict";
 import type { ChatServerOptions } from "../lib/app/chat_server.ts";
+import { addressKey, parseIp } from "../lib/room/admission.ts";
 import {
   startTestServer,
   TestClient,
@@ -20,6 +21,13 @@ import {
 import { clientFrame, RawConn, WebTestClient } from "./support/web_client.ts";
 
 const encoder = new TextEncoder();
+
+const FIXTURES = new URL("./fixtures/", import.meta.url);
+const ca = await Deno.readTextFile(new URL("ca.crt", FIXTURES));
+const tls = {
+  cert: await Deno.readTextFile(new URL("localhost.crt", FIXTURES)),
+  key: await Deno.readTextFile(new URL("localhost.key", FIXTURES)),
+};
 
 async function withWeb(
   options: ChatServerOptions,
@@ -431,4 +439,73 @@ Deno.test("web door's /metrics and error pages name no one and no address", asyn
       }
     });
   });
+});
+
+Deno.test("addresses are parsed strictly, and IPv6 ones counted by /64", () => {
+  const valid: [string, string][] = [
+    ["203.0.113.7", "203.0.113.7"],
+    ["2001:DB8::1", "2001:db8::1"],
+    ["2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"],
+    ["::1", "::1"],
+    ["::", "::"],
+    ["::ffff:192.0.2.1", "192.0.2.1"],
+    ["64:ff9b::192.0.2.1", "64:ff9b::c000:201"],
+  ];
+  for (const [text, canonical] of valid) {
+    assert.equal(parseIp(text), canonical, text);
+  }
+  const invalid = [
+    "....",
+    "1.2.3",
+    "1.2.3.4.5",
+    "256.1.1.1",
+    "01.2.3.4",
+    "::g",
+    "1::2::3",
+    "1:2:3:4:5:6:7:8:9",
+    "[::1]",
+    "1.2.3.4:80",
+    "",
+    " 1.2.3.4",
+    "fe80::1%eth0",
+  ];
+  for (const text of invalid) assert.equal(parseIp(text), null, text);
+  assert.equal(addressKey("2001:db8:1:2:3:4:5:6"), "2001:db8:1:2::/64");
+  assert.equal(addressKey("2001:db8:1:2::9"), "2001:db8:1:2::/64");
+  assert.equal(addressKey("::ffff:192.0.2.1"), "192.0.2.1");
+  assert.equal(addressKey("192.0.2.1"), "192.0.2.1");
+});
+
+Deno.test("web door over TLS: the page, the socket, and a clean close", async () => {
+  const ts = await startTestServer({ tls, web: { port: 0 } });
+  const web = ts.server.webAddr!.port;
+  try {
+    await withRaw(async (_open, track) => {
+      const page = track(await RawConn.openTls(web, [ca]));
+      await page.send(
+        `GET / HTTP/1.1\r\nHost: localhost:${web}\r\nConnection: close\r\n\r\n`,
+      );
+      const response = await page.response();
+      assert.equal(response.status, 200);
+      assert.match(response.body, /<html/);
+      await page.waitEnded();
+      const tcp = track(
+        await TestClient.joinTls(ts.port, "tina", { caCerts: [ca] }),
+      );
+      const ws = track(await RawConn.webSocket(web, {}, { caCerts: [ca] }));
+      await ws.event((e) => e.type === "prompt");
+      await ws.send(clientFrame("wendy"));
+      await ws.event((e) => e.type === "welcome");
+      await ws.send(clientFrame("over wss"));
+      await tcp.next("wendy: over wss");
+      const stopping = ts.server.shutdown();
+      const bye = await ws.event((e) => e.type === "shutdown");
+      assert.equal(bye.text, "Server is shutting down. Disconnecting...");
+      assert.equal(await ws.closeCode(), 1000);
+      await ws.waitEnded();
+      await stopping;
+    });
+  } finally {
+    await ts.cleanup();
+  }
 });

@@ -203,12 +203,16 @@ export class TlsServerConn {
       resolve();
     };
     const timer = setTimeout(done, CLOSE_MS);
-    if (this.#duplex.writableFinished || this.#duplex.destroyed) {
-      // A closeWrite() sent the close_notify already.
-      done();
-    } else {
-      this.#duplex.once("finish", done);
-      this.#duplex.once("close", done);
+    // Once the TLS layer has written its close_notify (its writable side
+    // finished) and our writes of it are done, the socket can go.
+    const whenWritten = () => {
+      if (this.#writesInFlight === 0) done();
+      else this.#writers.push(whenWritten);
+    };
+    if (this.#tls.writableFinished || this.#tls.destroyed) whenWritten();
+    else {
+      this.#tls.once("finish", whenWritten);
+      this.#tls.once("close", done);
       this.#tls.end();
     }
     this.#closing = promise;

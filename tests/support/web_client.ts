@@ -321,6 +321,13 @@ export class RawConn {
     return new RawConn(await Deno.connect({ hostname, port }));
   }
 
+  /** Connects with TLS to localhost:`port`, trusting `caCerts`. */
+  static async openTls(port: number, caCerts: string[]): Promise<RawConn> {
+    return new RawConn(
+      await Deno.connectTls({ hostname: "localhost", port, caCerts }),
+    );
+  }
+
   /**
    * Connects and opens a WebSocket at `/chat` with `headers` added to (or
    * replacing) a browser's; rejects unless the answer is 101.
@@ -328,15 +335,20 @@ export class RawConn {
   static async webSocket(
     port: number,
     headers: Record<string, string> = {},
+    options: { caCerts?: string[] } = {},
   ): Promise<RawConn> {
-    const raw = await RawConn.open(port);
+    const raw = options.caCerts
+      ? await RawConn.openTls(port, options.caCerts)
+      : await RawConn.open(port);
+    const host = options.caCerts ? "localhost" : "127.0.0.1";
+    const scheme = options.caCerts ? "https" : "http";
     const all: Record<string, string> = {
-      host: `127.0.0.1:${port}`,
+      host: `${host}:${port}`,
       upgrade: "websocket",
       connection: "Upgrade",
       "sec-websocket-key": btoa("0123456789abcdef"),
       "sec-websocket-version": "13",
-      origin: `http://127.0.0.1:${port}`,
+      origin: `${scheme}://${host}:${port}`,
       ...headers,
     };
     await raw.send(
