@@ -168,6 +168,18 @@ export function concat(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** What a line must match to be waited for: itself, a pattern, a test. */
+export type LineMatch = string | RegExp | ((line: string) => boolean);
+
+/** The test of a line that {@linkcode LineMatch} describes. */
+export function lineTest(match: LineMatch): (line: string) => boolean {
+  return typeof match === "string"
+    ? (line) => line === match
+    : match instanceof RegExp
+    ? (line) => match.test(line)
+    : match;
+}
+
 /** Collects the lines of a byte stream as they arrive, for waiting on. */
 export class LineCollector {
   /** Every complete line so far, without `\n`. */
@@ -194,15 +206,8 @@ export class LineCollector {
    * Waits for the next line (after those already waited for) that matches,
    * and returns it. Lines skipped over are not looked at again.
    */
-  async next(
-    match: string | RegExp | ((line: string) => boolean),
-    timeoutMs = WAIT_MS,
-  ): Promise<string> {
-    const test = typeof match === "string"
-      ? (line: string) => line === match
-      : match instanceof RegExp
-      ? (line: string) => match.test(line)
-      : match;
+  async next(match: LineMatch, timeoutMs = WAIT_MS): Promise<string> {
+    const test = lineTest(match);
     let found: string | undefined;
     await waitUntil(
       () => {
