@@ -18,6 +18,7 @@ import {
   TestClient,
   waitUntil,
   waitUntilAsync,
+  within,
 } from "./helpers.ts";
 import { clientFrame, RawConn } from "./support/web_client.ts";
 
@@ -251,24 +252,9 @@ Deno.test({
       "--registration-timeout",
       "1",
     ]);
-    const silent: RawConn[] = [];
+    const silent: net.Socket[] = [];
     const members: TestClient[] = [];
     try {
-      const baseline = await openFds(server.child.pid);
-      for (let i = 0; i < 24; i++) {
-        silent.push(await RawConn.open(server.port));
-      }
-      // Refused ones go at once, the three counted at the deadline: none
-      // is left, and the server holds no descriptor for them.
-      for (const conn of silent) await conn.waitEnded(10_000);
-      let fds = Infinity;
-      await waitUntilAsync(
-        async () => (fds = await openFds(server.child.pid)) <= baseline,
-        `the server to let go of their descriptors (${baseline} before)`,
-        5_000,
-      ).catch((error) => {
-        throw new Error(`${error.message}: ${fds} open`);
-      });
       const alice = await TestClient.joinTls(server.port, "alice", {
         caCerts: [ca],
       });
@@ -277,9 +263,33 @@ Deno.test({
         caCerts: [ca],
       });
       members.push(bob);
-      await stillChatting(alice, bob, "over TLS");
+      const baseline = await openFds(server.child.pid);
+      // 24 from one address that never send a byte: three are counted,
+      // the others refused.
+      const ended: Promise<void>[] = [];
+      for (let i = 0; i < 24; i++) {
+        const socket = await connectFrom("127.0.0.5", server.port);
+        silent.push(socket);
+        ended.push(new Promise((resolve) => socket.once("close", resolve)));
+        socket.resume();
+      }
+      await stillChatting(alice, bob, "over TLS, beside silent ones");
+      // Refused ones go at once, the three counted at the deadline: none
+      // is left, and the server holds no descriptor for them.
+      await within(Promise.all(ended), 10_000, "the silent ones to be closed");
+      let fds = Infinity;
+      await waitUntilAsync(
+        async () => (fds = await openFds(server.child.pid)) <= baseline,
+        `the server to let go of their descriptors (${baseline} before)`,
+        5_000,
+      ).catch((error) => {
+        throw new Error(`${error.message}: ${fds} open`);
+      });
+      await stillChatting(alice, bob, "and after them");
+      const peak = await peakMb(server.child.pid);
+      assert.ok(peak < MAX_PEAK_MB, `peak RSS ${peak} MB`);
     } finally {
-      for (const conn of silent) await conn.close();
+      for (const socket of silent) await destroy(socket);
       for (const member of members) await member.close();
       await stop(server, dir);
     }
