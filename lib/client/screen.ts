@@ -2,8 +2,17 @@
  * Screen rendering: the line being typed stays whole on the last screen
  * rows, wrapped by display width (so wide characters and lines longer than
  * the terminal are placed as the terminal places them); incoming lines are
- * printed above it and the input is drawn again, cursor and all. After a
- * resize (or Ctrl+L) the screen is painted anew from the last lines shown.
+ * printed above it, their rows after the first indented, and the input is
+ * drawn again, cursor and all. After a resize (or Ctrl+L) the screen is
+ * painted anew from the last lines shown.
+ *
+ * The screen cuts every row itself and draws with the terminal's automatic
+ * wrap off, so that the terminal never starts a row the screen did not: a
+ * row always starts where the screen says (a padded message cannot start a
+ * row where a sender's name would), and the input takes exactly the rows
+ * the screen erases next time. Where the terminal draws a character wider
+ * or narrower than the screen counts, that row is cut short or ends early
+ * and the cursor may sit a few columns off; nothing is left behind.
  *
  * @module
  */
@@ -28,6 +37,9 @@ export interface InputLayout {
   cursorColumn: number;
 }
 
+/** How many columns a grapheme takes. */
+export type WidthOf = (grapheme: string) => number;
+
 /**
  * Lays `cells` (graphemes: the prompt's and the typed line's) out on rows
  * `columns` wide, as a terminal wraps them: a wide character that does not
@@ -38,6 +50,7 @@ export function layoutInput(
   cells: readonly string[],
   cursor: number,
   columns: number,
+  widthOf: WidthOf = graphemeWidth,
 ): InputLayout {
   const width = Math.max(2, columns);
   const rows = [""];
@@ -45,7 +58,7 @@ export function layoutInput(
   let cursorRow = 0;
   let cursorColumn = 0;
   for (let i = 0; i < cells.length; i++) {
-    const w = graphemeWidth(cells[i]);
+    const w = widthOf(cells[i]);
     if (w > 0 && column + w > width) {
       rows.push("");
       column = 0;
@@ -68,6 +81,64 @@ export function layoutInput(
   return { rows, cursorRow, cursorColumn };
 }
 
+/** Options of {@linkcode wrapLine}. */
+export interface WrapOptions {
+  /** The terminal's width. */
+  columns: number;
+  /** Spaces before every row after the first. Default 2. */
+  indent?: number;
+  /** How wide a grapheme is. Default {@linkcode graphemeWidth}. */
+  widthOf?: WidthOf;
+}
+
+// deno-lint-ignore no-control-regex -- colour codes are what it finds
+const SGR_OR_TEXT = /(\x1b\[[0-9;]*m)|[^\x1b]+|\x1b/g;
+const CONTROL = /^\p{Cc}/u;
+const TAB_STOP = 8;
+
+/**
+ * Cuts `line` (it may hold colour codes) into rows at most `columns` wide,
+ * every row after the first starting with `indent` spaces: so that no row
+ * but the first starts at column 0, where lines start. A wide character is
+ * never split; a tab becomes the spaces to the next tab stop and, as in a
+ * terminal, never runs past the row's end.
+ */
+export function wrapLine(line: string, options: WrapOptions): string[] {
+  const width = Math.max(2, options.columns);
+  const indent = " ".repeat(Math.min(options.indent ?? 2, width - 1));
+  const widthOf = options.widthOf ?? graphemeWidth;
+  const rows = [""];
+  let column = 0;
+  // Whether the row holds something besides its indent.
+  let used = false;
+  const place = (cell: string, w: number) => {
+    if (used && column + w > width) {
+      rows.push(indent);
+      column = indent.length;
+    }
+    rows[rows.length - 1] += cell;
+    column += w;
+    used = true;
+  };
+  for (const [token, sgr] of line.matchAll(SGR_OR_TEXT)) {
+    if (sgr !== undefined) {
+      rows[rows.length - 1] += sgr;
+      continue;
+    }
+    for (const g of graphemes(token)) {
+      if (g === "\t") {
+        const spaces = Math.min(TAB_STOP - column % TAB_STOP, width - column);
+        if (spaces > 0) place(" ".repeat(spaces), spaces);
+        continue;
+      }
+      // Nothing that moves the cursor: a row starts where the screen says.
+      if (CONTROL.test(g)) continue;
+      place(g, widthOf(g));
+    }
+  }
+  return rows;
+}
+
 /** Options of {@linkcode Screen}. */
 export interface ScreenOptions {
   /** Writes to the terminal (stdout), synchronously. */
@@ -78,12 +149,16 @@ export interface ScreenOptions {
   size: () => TerminalSize;
   /** Lines kept for painting the screen anew. Default 500. */
   keep?: number;
+  /** How wide a grapheme is. Default {@linkcode graphemeWidth}. */
+  widthOf?: WidthOf;
 }
 
-// deno-lint-ignore no-control-regex -- colour codes are what it strips
-const SGR = /\x1b\[[0-9;]*m/g;
 const HIDE_CURSOR = "\x1b[?25l";
 const SHOW_CURSOR = "\x1b[?25h";
+// DECAWM: with it off, a row that is wider than counted is cut at the last
+// column instead of running onto a row of its own.
+const WRAP_OFF = "\x1b[?7l";
+const WRAP_ON = "\x1b[?7h";
 
 /** The conversation above, the line being typed below. */
 export class Screen {
@@ -91,6 +166,7 @@ export class Screen {
   #writeError: (text: string) => void;
   #size: () => TerminalSize;
   #keep: number;
+  #widthOf: WidthOf;
   #lines: string[] = [];
   #prompt: string[] = [];
   #chars: readonly string[] = [];
@@ -106,6 +182,7 @@ export class Screen {
     this.#writeError = options.writeError ?? options.write;
     this.#size = options.size;
     this.#keep = options.keep ?? 500;
+    this.#widthOf = options.widthOf ?? graphemeWidth;
     this.#columns = this.#size().columns;
   }
 
@@ -140,13 +217,14 @@ export class Screen {
     }
     const bell = options.bell ? "\x07" : "";
     if (options.error) {
+      // The client's own words, on stderr as they are (it may be a file).
       this.#write(HIDE_CURSOR + this.#eraseInput());
       this.#writeError(line + "\r\n");
       this.#write(bell + this.#drawInput());
     } else {
       this.#write(
-        HIDE_CURSOR + this.#eraseInput() + line + "\r\n" + bell +
-          this.#drawInput(),
+        HIDE_CURSOR + this.#eraseInput() + WRAP_OFF + this.#rowsOf(line) +
+          bell + this.#drawInput(),
       );
     }
   }
@@ -160,31 +238,42 @@ export class Screen {
       [...this.#prompt, ...this.#chars],
       this.#prompt.length + this.#cursor,
       columns,
+      this.#widthOf,
     );
     let free = Math.max(0, rows - input.rows.length);
-    let first = this.#lines.length;
-    while (first > 0) {
-      const plain = this.#lines[first - 1].replace(SGR, "");
-      const needed = Math.max(1, Math.ceil(widthOf(plain) / columns));
+    const shown: string[] = [];
+    for (let i = this.#lines.length - 1; i >= 0; i--) {
+      const needed = this.#wrap(this.#lines[i]).length;
       if (needed > free) break;
       free -= needed;
-      first--;
+      shown.unshift(this.#rowsOf(this.#lines[i]));
     }
-    const shown = this.#lines.slice(first).map((l) => l + "\r\n").join("");
     this.#cursorRow = 0;
-    this.#write(HIDE_CURSOR + "\x1b[H\x1b[2J" + shown + this.#drawInput());
+    this.#write(
+      HIDE_CURSOR + WRAP_OFF + "\x1b[H\x1b[2J" + shown.join("") +
+        this.#drawInput(),
+    );
   }
 
   /** Erases the input and shows the cursor: the screen as a plain terminal. */
   close(): void {
     if (this.#closed) return;
-    this.#write(this.#eraseInput() + SHOW_CURSOR);
+    this.#write(this.#eraseInput() + WRAP_ON + SHOW_CURSOR);
     this.#closed = true;
   }
 
   #remember(line: string): void {
     this.#lines.push(line);
     if (this.#lines.length > this.#keep) this.#lines.shift();
+  }
+
+  #wrap(line: string): string[] {
+    return wrapLine(line, { columns: this.#columns, widthOf: this.#widthOf });
+  }
+
+  // A line's rows, each ended, to be written with the wrap off.
+  #rowsOf(line: string): string {
+    return this.#wrap(line).map((row) => row + "\r\n").join("");
   }
 
   // Moves to the input's first row and clears from there down.
@@ -194,26 +283,21 @@ export class Screen {
     return up + "\r\x1b[J";
   }
 
-  // Draws the input from the cursor's row start and puts the cursor in place.
+  // Draws the input from the cursor's row start, rows cut by the screen and
+  // the wrap off, then puts the cursor on its row and, by absolute column,
+  // in place.
   #drawInput(): string {
     const layout = layoutInput(
       [...this.#prompt, ...this.#chars],
       this.#prompt.length + this.#cursor,
       this.#columns,
+      this.#widthOf,
     );
     const last = layout.rows.length - 1;
     const up = last - layout.cursorRow;
     this.#cursorRow = layout.cursorRow;
-    return layout.rows.join("\r\n") + (up > 0 ? `\x1b[${up}A` : "") + "\r" +
-      (layout.cursorColumn > 0 ? `\x1b[${layout.cursorColumn}C` : "") +
+    return WRAP_OFF + layout.rows.join("\r\n") + WRAP_ON +
+      (up > 0 ? `\x1b[${up}A` : "") + `\x1b[${layout.cursorColumn + 1}G` +
       SHOW_CURSOR;
   }
-}
-
-function widthOf(text: string): number {
-  let width = 0;
-  for (const g of graphemes(text)) {
-    width += g === "\t" ? 8 - (width % 8) : graphemeWidth(g);
-  }
-  return width;
 }

@@ -8,6 +8,39 @@
 
 let counter = 0;
 
+/** `text` quoted for `sh`. */
+export function shellQuote(text: string): string {
+  return `'${text.replaceAll("'", `'"'"'`)}'`;
+}
+
+/**
+ * The columns tmux's cursor moves when `text` is printed on an empty row:
+ * what this terminal draws, to compare the client's width maths with.
+ */
+export async function drawnWidth(text: string): Promise<number> {
+  // The title is set after the text, so once it shows the text is drawn.
+  const pane = await TmuxPane.start({
+    command: `printf '%s\\033]2;drawn\\033\\\\' ${
+      shellQuote(text)
+    }; exec sleep 600`,
+    width: 200,
+    height: 3,
+  });
+  try {
+    const deadline = performance.now() + 10_000;
+    while (performance.now() < deadline) {
+      const title = await pane.tmux(["display-message", "-p", "#{pane_title}"]);
+      if (title.trim() === "drawn") return (await pane.cursor()).x;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new Error(
+      `Timed out waiting for tmux to draw ${JSON.stringify(text)}`,
+    );
+  } finally {
+    await pane.kill();
+  }
+}
+
 /** Options of {@linkcode TmuxPane.start}. */
 export interface TmuxPaneOptions {
   /** The shell command the pane runs. */
