@@ -109,6 +109,7 @@ async function main(): Promise<number> {
     password: flags.password ?? passwordFromEnv(),
     reconnect: flags.reconnect,
     signal: interrupted.signal,
+    tls: flags.tls,
   };
 
   let code: number;
@@ -146,6 +147,7 @@ async function main(): Promise<number> {
         printError: (line) => ui.printError(line),
         observe: (line) => ui.observe(line),
         echo: (line) => ui.echo(line),
+        echoAnswer: (line) => ui.echoAnswer(line),
         askWho: true,
       });
     } finally {

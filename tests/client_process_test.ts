@@ -17,6 +17,7 @@ import {
   type TestServer,
   waitUntil,
 } from "./helpers.ts";
+import { runChatClient } from "../lib/client/chat_client.ts";
 
 const DISCONNECTED = "Disconnected from server.";
 
@@ -333,4 +334,191 @@ Deno.test("client process with piped input prints today's output byte for byte",
     assert.ok(!alice.stdout.lines.some((l) => l.includes("\x1b")));
     assert.deepEqual(nonEmpty(alice.stderr.lines), []);
   });
+});
+
+/**
+ * A server that is not ours: on each connection it writes `greeting` (if
+ * any) and closes after `closeAfterMs` (never when null).
+ */
+async function withFakeServer(
+  options: { greeting?: string; closeAfterMs: number | null },
+  body: (port: number) => Promise<void>,
+): Promise<void> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const open = new Set<Deno.Conn>();
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+  const serving = (async () => {
+    for await (const conn of listener) {
+      open.add(conn);
+      if (options.greeting !== undefined) {
+        await conn.write(new TextEncoder().encode(options.greeting))
+          .catch(() => {});
+      }
+      if (options.closeAfterMs !== null) {
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          open.delete(conn);
+          conn.close();
+        }, options.closeAfterMs);
+        timers.add(timer);
+      }
+    }
+  })();
+  try {
+    await body(listener.addr.port);
+  } finally {
+    listener.close();
+    await serving.catch(() => {});
+    for (const timer of timers) clearTimeout(timer);
+    for (const conn of open) conn.close();
+  }
+}
+
+/** Runs the client against `port`; its exit code and stdout and stderr. */
+async function runAgainst(
+  port: number,
+  args: string[] = [],
+): Promise<{ code: number; stdout: string[]; stderr: string[] }> {
+  const client = spawnProgram("client.ts", ["--port", String(port), ...args]);
+  try {
+    const { code } = await client.status(START_MS);
+    return {
+      code,
+      stdout: nonEmpty(client.stdout.lines),
+      stderr: nonEmpty(client.stderr.lines),
+    };
+  } finally {
+    await client.cleanup();
+  }
+}
+
+Deno.test("client process on the web port says it is a web port and exits 1", async () => {
+  const ts = await startTestServer({ webPort: 0 });
+  try {
+    const webPort = ts.webPort!;
+    // A name given, a name typed, nothing at all: the web server waits for
+    // a request's end in each case, and the client asks it.
+    for (
+      const [args, typed] of [[["--name", "alice"], ""], [[], "alice\n"], [
+        [],
+        "",
+      ]] as const
+    ) {
+      const client = spawnProgram("client.ts", [
+        "--port",
+        String(webPort),
+        ...args,
+      ]);
+      try {
+        if (typed !== "") await client.write(typed);
+        const status = await client.status(START_MS);
+        assert.equal(status.code, 1);
+        const errors = nonEmpty(client.stderr.lines);
+        assert.deepEqual(errors, [
+          `127.0.0.1:${webPort} is a web port, not the chat port: open ` +
+          `http://127.0.0.1:${webPort}/ in a browser, or connect the client ` +
+          `to the chat port (2025 unless the server was given another --port).`,
+        ]);
+        assert.deepEqual(nonEmpty(client.stdout.lines), [
+          `Connecting to 127.0.0.1:${webPort}...`,
+        ]);
+        assertNoStackTrace(client.stderr.lines);
+      } finally {
+        await client.cleanup();
+      }
+    }
+  } finally {
+    await ts.cleanup();
+  }
+});
+
+Deno.test("client process against a server that greets otherwise says so in one sentence and exits 1", async () => {
+  await withFakeServer(
+    { greeting: "SSH-2.0-OpenSSH_9.2\r\n", closeAfterMs: null },
+    async (port) => {
+      const { code, stdout, stderr } = await runAgainst(port, [
+        "--name",
+        "alice",
+      ]);
+      assert.equal(code, 1);
+      assert.deepEqual(stderr, [
+        `127.0.0.1:${port} does not greet like a chat server (it said ` +
+        `"SSH-2.0-OpenSSH_9.2"): check --host and --port (the chat port is ` +
+        `2025 unless the server was given another).`,
+      ]);
+      assert.deepEqual(stdout, [`Connecting to 127.0.0.1:${port}...`]);
+    },
+  );
+  // Escape sequences and length from a stranger are not shown as they are.
+  await withFakeServer(
+    {
+      greeting: `\x1b[2J\x1b]0;owned\x07${"x".repeat(500)}\n`,
+      closeAfterMs: 0,
+    },
+    async (port) => {
+      const { code, stderr } = await runAgainst(port);
+      assert.equal(code, 1);
+      assert.equal(stderr.length, 1, stderr.join(" | "));
+      // deno-lint-ignore no-control-regex -- controls are what it looks for
+      assert.doesNotMatch(stderr[0], /[\x00-\x1f\x7f]/);
+      assert.ok(stderr[0].length < 300, stderr[0]);
+    },
+  );
+});
+
+Deno.test("client process against a server that closes without a word says so and exits 1", async () => {
+  await withFakeServer({ closeAfterMs: 0 }, async (port) => {
+    const { code, stdout, stderr } = await runAgainst(port);
+    assert.equal(code, 1);
+    assert.deepEqual(stderr, [
+      `127.0.0.1:${port} closed the connection without greeting: check ` +
+      `--host and --port (the chat port is 2025 unless the server was given ` +
+      `another).`,
+    ]);
+    assert.deepEqual(stdout, [`Connecting to 127.0.0.1:${port}...`]);
+  });
+});
+
+Deno.test("client that is not greeted in time says so and ends with code 1", async () => {
+  await withFakeServer({ closeAfterMs: null }, async (port) => {
+    const errors: string[] = [];
+    const printed: string[] = [];
+    const never = Promise.withResolvers<null>();
+    const code = await runChatClient({
+      address: `127.0.0.1:${port}`,
+      connect: () => Deno.connect({ hostname: "127.0.0.1", port }),
+      lines: { next: () => never.promise, rest: () => null },
+      print: (line) => printed.push(line),
+      printError: (line) => errors.push(line),
+      greetingTimeoutMs: 400,
+      // It is asked whether it speaks HTTP, and says nothing to that either.
+      probeAfterMs: 50,
+    });
+    never.resolve(null);
+    assert.equal(code, 1);
+    assert.deepEqual(errors, [
+      `127.0.0.1:${port} sent no greeting within 0.4 s: check --host and ` +
+      `--port (the chat port is 2025 unless the server was given another).`,
+    ]);
+    assert.deepEqual(printed, [`Connecting to 127.0.0.1:${port}...`]);
+  });
+});
+
+Deno.test("client process on a full server still shows the server's answer and exits 0", async () => {
+  const ts = await startTestServer({ limits: { maxClients: 1 } });
+  const bob = await TestClient.connect(ts.port);
+  try {
+    await bob.register("bob");
+    const { code, stdout, stderr } = await runAgainst(ts.port);
+    assert.equal(code, 0);
+    assert.deepEqual(stdout, [
+      `Connecting to 127.0.0.1:${ts.port}...`,
+      "Server is full. Try again later.",
+      DISCONNECTED,
+    ]);
+    assert.deepEqual(stderr, []);
+  } finally {
+    await bob.close();
+    await ts.cleanup();
+  }
 });

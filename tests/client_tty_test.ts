@@ -11,7 +11,7 @@ import {
   type TestServer,
   waitUntil,
 } from "./helpers.ts";
-import { TmuxPane } from "./support/tmux.ts";
+import { drawnWidth, shellQuote, TmuxPane } from "./support/tmux.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const WELCOME_LAST =
@@ -31,6 +31,8 @@ interface RunOptions {
   noColor?: boolean;
   /** A shell command whose output is the client's stdin (not a terminal). */
   pipeFrom?: string;
+  /** Options of the test server. */
+  server?: Parameters<typeof startTestServer>[0];
 }
 
 /** What a test gets. */
@@ -41,7 +43,7 @@ interface Scope {
   join(name: string): Promise<TestClient>;
 }
 
-const quote = (s: string) => `'${s.replaceAll("'", `'"'"'`)}'`;
+const quote = shellQuote;
 
 /**
  * The shell command of the pane: the client, then a line with its exit code
@@ -72,7 +74,7 @@ async function scoped(
   options: RunOptions,
   body: (scope: Scope) => Promise<void>,
 ): Promise<void> {
-  const ts = await startTestServer();
+  const ts = await startTestServer(options.server);
   const clients: TestClient[] = [];
   let pane: TmuxPane | undefined;
   try {
@@ -422,4 +424,121 @@ Deno.test("tty client --reconnect comes back under its name after a server resta
   } finally {
     await second?.cleanup();
   }
+});
+
+Deno.test("tty client indents the continuation rows of a long incoming line, so padding cannot fake a sender", async () => {
+  await scoped({ args: ["--name", "alice"], width: 80 }, async (scope) => {
+    const mallory = await scope.join("mallory");
+    await alice(scope);
+    // "mallory: ok" and spaces to the window's edge: the terminal alone
+    // would start the next row with "bob: I quit".
+    const padding = " ".repeat(80 - "mallory: ok".length);
+    await mallory.send(`ok${padding}bob: I quit`);
+    const rows = await scope.pane.waitForText("I quit");
+    assert.ok(!rows.some((r) => r.startsWith("bob:")), rows.join("\n"));
+    const first = rows.findIndex((r) => r.startsWith("mallory: ok"));
+    assert.ok(first >= 0, rows.join("\n"));
+    assert.equal(rows[first + 1], "  bob: I quit");
+  });
+});
+
+Deno.test("tty client places the cursor after emoji with skin tones and VS16 where tmux draws it", async () => {
+  await scoped({ args: ["--name", "alice"], width: 60 }, async (scope) => {
+    await alice(scope);
+    for (const text of ["hi 👋🏽 x", "I ❤️ u", "🧑🏽‍💻 ok 🇫🇷"]) {
+      await scope.pane.press("C-u");
+      await scope.pane.type(text);
+      const rows = await scope.pane.waitFor(
+        (rows) => rows.at(-1) === PROMPT + text,
+        JSON.stringify(text),
+      );
+      const x = PROMPT.length + await drawnWidth(text);
+      await scope.pane.waitForCursor(x, rows.length - 1);
+    }
+  });
+});
+
+Deno.test("tty client keeps a long draft with a skin-tone emoji whole when a line comes in", async () => {
+  await scoped({ args: ["--name", "alice"], width: 60 }, async (scope) => {
+    const bob = await scope.join("bob");
+    await alice(scope);
+    // "> " + 50 + " 👋🏽 " (tmux: 6 columns) fills the first row with "bb".
+    const draft = `${"a".repeat(50)} 👋🏽 ${"b".repeat(30)}`;
+    const expected = [`${PROMPT}${"a".repeat(50)} 👋🏽 bb`, "b".repeat(28)];
+    assert.equal(await drawnWidth(expected[0]), 60);
+    await scope.pane.type(draft);
+    await scope.pane.waitFor(
+      (rows) => lastRows(rows, 2).join("|") === expected.join("|"),
+      "the draft on two rows",
+    );
+    await bob.send("a line from bob");
+    await bob.send("and another");
+    const rows = await scope.pane.waitForText("bob: and another");
+    assert.deepEqual(lastRows(rows, 4), [
+      "bob: a line from bob",
+      "bob: and another",
+      ...expected,
+    ]);
+    assert.equal(rows.filter((r) => r.startsWith("> aaa")).length, 1);
+    await scope.pane.waitForCursor(28, rows.length - 1);
+    await scope.pane.press("Enter");
+    assert.equal(await bob.next(/^alice: /), `alice: ${draft}`);
+  });
+});
+
+Deno.test("tty client screen: a width the terminal disagrees with costs a misplaced cursor, never stale rows", async () => {
+  // The screen of the client, driven in tmux with a wrong guess on purpose:
+  // it counts "👋🏽" as 2 columns where tmux draws 4.
+  const draft = `${"a".repeat(50)} 👋🏽 ${"b".repeat(30)}`;
+  assert.equal(await drawnWidth("👋🏽"), 4);
+  const driver = [
+    Deno.execPath(),
+    "run",
+    "--quiet",
+    `${ROOT}tests/support/screen_driver.ts`,
+    draft,
+    "👋🏽=2",
+    "bob: first",
+    "bob: second",
+  ].map(quote).join(" ");
+  const pane = await TmuxPane.start({
+    command: `${driver}; exec sleep 600`,
+    width: 60,
+    height: 10,
+  });
+  try {
+    const rows = await pane.waitForText("bob: second", 15_000);
+    // The screen's guess: "> " + 50 + " 👋🏽 " + 4 b fill its first row; the
+    // terminal has room for 2 of those b, and the row ends there.
+    assert.deepEqual(await pane.visibleRows(), [
+      "bob: first",
+      "bob: second",
+      `${PROMPT}${"a".repeat(50)} 👋🏽 bb`,
+      "b".repeat(26),
+    ], rows.join("\n"));
+    const cursor = await pane.cursor();
+    assert.deepEqual([cursor.x, cursor.y], [26, 3]);
+  } finally {
+    await pane.kill();
+  }
+});
+
+Deno.test("tty client keeps the name typed at the prompt on screen, and never a password", async () => {
+  await scoped({ server: { password: "sesame" } }, async (scope) => {
+    await scope.pane.waitForText("Hello client. Please enter your name:");
+    await scope.pane.type("ada");
+    await scope.pane.press("Enter");
+    await scope.pane.waitForText("Password:");
+    await scope.pane.type("sesame");
+    await scope.pane.press("Enter");
+    const rows = await scope.pane.waitForText("Welcome ada!", 15_000);
+    const prompt = rows.indexOf("Hello client. Please enter your name:");
+    assert.deepEqual(rows.slice(prompt, prompt + 4), [
+      "Hello client. Please enter your name:",
+      "> ada",
+      "Password:",
+      "Welcome ada!",
+    ]);
+    assert.ok(!rows.some((r) => r.includes("sesame")), rows.join("\n"));
+  });
 });

@@ -10,9 +10,10 @@
 import { describeError } from "../io/errors.ts";
 import { type ByteReader, type Line, LineReader } from "../io/line_reader.ts";
 import { type ByteWriter, Outbox } from "../io/outbox.ts";
-import { isExitWord } from "../room/protocol.ts";
+import { isExitWord, stripControls } from "../room/protocol.ts";
 import { serverText } from "../room/texts.ts";
 import { backoffDelayMs } from "./backoff.ts";
+import { parseServerLine } from "./server_lines.ts";
 import { clientText } from "./texts.ts";
 
 /** A connection to the server: bytes both ways. */
@@ -47,6 +48,8 @@ export interface ChatClientOptions {
   observe?: (line: string) => void;
   /** Called with each typed line sent once the name was taken. */
   echo?: (line: string) => void;
+  /** Called with each typed line that answers a prompt, passwords aside. */
+  echoAnswer?: (line: string) => void;
   /** Answers the name prompt with this; typed lines wait until it is taken. */
   name?: string;
   /** Answers the password prompt with this. */
@@ -61,6 +64,15 @@ export interface ChatClientOptions {
   signal?: AbortSignal;
   /** Longest wait for the server to close after `exit`. Default 2000. */
   exitWaitMs?: number;
+  /** Longest wait for the server's first line. Default 10000. */
+  greetingTimeoutMs?: number;
+  /**
+   * With no first line after this long, a second connection asks whether
+   * the other end is a web server (which never speaks first). Default 1000.
+   */
+  probeAfterMs?: number;
+  /** Whether the connection is TLS (says `https` for a web port). */
+  tls?: boolean;
 }
 
 const encoder = new TextEncoder();
@@ -68,24 +80,31 @@ const encoder = new TextEncoder();
 const MAX_LINE_BYTES = 1024 * 1024;
 const WELCOME_LAST = serverText.welcome("").at(-1)!;
 const WELCOME_MIDDLE = new Set(serverText.welcome("").slice(1, -1));
-const ONLINE = /^Online \(\d+\): /;
-const HISTORY = /^\[\d\d:\d\d\] /;
-const RENAMED_SELF = /^You are now known as (\S+)\.$/;
-const HISTORY_END = /^\*\*\* End of history \(\d+ messages?\)\.$/;
 // After these the server closes on purpose: coming back would not help.
 const FINAL_LINES: ReadonlySet<string> = new Set([
   serverText.wrongPassword,
   serverText.tooManyAttempts,
   serverText.registrationTimedOut,
 ]);
+// The first line of our server: its name prompt, or why it turns us away.
+const GREETINGS: ReadonlySet<string> = new Set([
+  serverText.namePrompt,
+  serverText.serverFull,
+  serverText.tooManyFromAddress,
+  serverText.shuttingDown,
+  serverText.unavailable,
+]);
+const HTTP_STATUS_LINE = /^HTTP\/\d(?:\.\d)? \d{3}(?: |$)/;
+// Of a stranger's first line, this much is quoted, controls removed.
+const QUOTED_CHARS = 80;
 
 /** How one connection ended. */
-type SessionEnd = "left" | "final" | "dropped";
+type SessionEnd = "left" | "final" | "dropped" | "stranger";
 
 /**
  * Runs the client until the chat ends, resolving with the exit code: 0 when
- * the user or the server ended the chat, 1 when the connection failed.
- * Never rejects.
+ * the user or the server ended the chat, 1 when the connection failed or
+ * the other end is not a chat server. Never rejects.
  */
 export async function runChatClient(
   options: ChatClientOptions,
@@ -141,10 +160,12 @@ export async function runChatClient(
       held.push(line);
       return;
     }
-    if (lastLineWasPasswordPrompt) typedPassword = line;
+    const secret = lastLineWasPasswordPrompt;
+    if (secret) typedPassword = line;
     lastLineWasPasswordPrompt = false;
     sendLine(line);
     if (registered) options.echo?.(line);
+    else if (!secret) options.echoAnswer?.(line);
   };
 
   const fromUser = async () => {
@@ -191,6 +212,25 @@ export async function runChatClient(
     const ended = Promise.withResolvers<void>();
     endSession = ended.resolve;
     let final = false;
+    // Until the first line, the other end may be no chat server at all.
+    let greeted = false;
+    let stranger: string | null = null;
+    const greetingTimeoutMs = options.greetingTimeoutMs ?? 10_000;
+    const greetingTimer = setTimeout(() => {
+      stranger = clientText.noGreeting(address, greetingTimeoutMs / 1000);
+      ended.resolve();
+    }, greetingTimeoutMs);
+    const probe = new AbortController();
+    let probing: Promise<void> = Promise.resolve();
+    const probeTimer = setTimeout(() => {
+      probing = speaksHttp(options.connect, address, probe.signal).then(
+        (http) => {
+          if (!http || greeted || stranger !== null) return;
+          stranger = clientText.webPort(address, webUrl(address, options.tls));
+          ended.resolve();
+        },
+      );
+    }, options.probeAfterMs ?? 1000);
     let whoPending = false;
     let hidingWelcome = false;
     let hidingHistory = false;
@@ -219,10 +259,10 @@ export async function runChatClient(
         else lastLineWasPasswordPrompt = true;
         return !(rejoin && known !== undefined);
       }
-      const renamed = line.match(RENAMED_SELF);
-      if (renamed !== null) registeredName = renamed[1];
-      if (line.startsWith(serverText.welcomePrefix) && line.endsWith("!")) {
-        registeredName = line.slice(serverText.welcomePrefix.length, -1);
+      const parsed = parseServerLine(line);
+      if (parsed.kind === "renamedSelf") registeredName = parsed.name;
+      if (parsed.kind === "welcome") {
+        registeredName = parsed.name;
         registered = true;
         if (rejoin) {
           hidingWelcome = true;
@@ -246,11 +286,11 @@ export async function runChatClient(
       }
       if (hidingWelcome && WELCOME_MIDDLE.has(line)) return false;
       if (hidingHistory) {
-        if (HISTORY.test(line)) return false;
+        if (parsed.kind === "history") return false;
         hidingHistory = false;
-        if (HISTORY_END.test(line)) return false;
+        if (parsed.kind === "historyEnd") return false;
       }
-      if (whoPending && ONLINE.test(line)) {
+      if (whoPending && parsed.kind === "online") {
         whoPending = false;
         return false;
       }
@@ -266,6 +306,15 @@ export async function runChatClient(
         for (let batch; (batch = await lines.next()) !== null;) {
           for (const line of batch) {
             if (typeof line !== "string") continue;
+            if (!greeted) {
+              clearTimeout(greetingTimer);
+              clearTimeout(probeTimer);
+              if (!GREETINGS.has(line)) {
+                stranger = strangerText(line);
+                return;
+              }
+              greeted = true;
+            }
             options.observe?.(line);
             if (show(line)) print(line);
             // A prompt the client answered itself keeps typed lines waiting.
@@ -278,10 +327,17 @@ export async function runChatClient(
       } catch {
         // A reset is the server going away, like a close.
       }
+      if (!greeted && stranger === null) {
+        stranger = clientText.closedWithoutGreeting(address);
+      }
     };
 
     fromServer().then(ended.resolve);
     await ended.promise;
+    clearTimeout(greetingTimer);
+    clearTimeout(probeTimer);
+    probe.abort();
+    await probing;
     clearTimeout(leaveTimer);
     out.close();
     outbox = null;
@@ -291,8 +347,24 @@ export async function runChatClient(
     } catch {
       // Closed already.
     }
+    if (stranger !== null) {
+      options.printError(stranger);
+      return "stranger";
+    }
     if (leaving) return "left";
     return final ? "final" : "dropped";
+  };
+
+  // What to say of a first line that is not our server's.
+  const strangerText = (line: string): string => {
+    if (HTTP_STATUS_LINE.test(line)) {
+      return clientText.webPort(address, webUrl(address, options.tls));
+    }
+    const clean = stripControls(line).replaceAll("\t", " ").trim();
+    const quoted = clean.length > QUOTED_CHARS
+      ? `${clean.slice(0, QUOTED_CHARS)}...`
+      : clean;
+    return clientText.notChatServer(address, quoted);
   };
 
   const onAbort = () => leave();
@@ -300,11 +372,20 @@ export async function runChatClient(
   const userDone = fromUser();
   let rejoin = false;
   let attempt = 0;
+  let first = true;
+  let code = 0;
   try {
     while (true) {
       const end = await session(conn, rejoin);
       if (registered) attempt = 0;
       if (end === "left") break;
+      // Not a chat server at first: the wrong port. Later, with --reconnect,
+      // something else took the port for now, and the client tries again.
+      if (end === "stranger" && first) {
+        code = 1;
+        break;
+      }
+      first = false;
       if (end === "final" || !options.reconnect || leaving) {
         print(clientText.disconnected);
         break;
@@ -333,7 +414,70 @@ export async function runChatClient(
   }
   // The user's reader may wait on input that never comes: it is not awaited.
   void userDone;
-  return 0;
+  return code;
+}
+
+const HTTP_PROBE = "HEAD / HTTP/1.1\r\nHost: HOST\r\nConnection: close\r\n\r\n";
+// Long enough for a web server on a busy machine; the user is waiting.
+const PROBE_WAIT_MS = 3000;
+
+/**
+ * Whether the server at the other end of `connect` answers HTTP, asked on a
+ * connection of its own. Gives up (false) after a while or when `signal`
+ * aborts, closing what it opened; never rejects.
+ */
+async function speaksHttp(
+  connect: () => Promise<ClientConnection>,
+  address: string,
+  signal: AbortSignal,
+): Promise<boolean> {
+  const giveUp = Promise.withResolvers<null>();
+  const timer = setTimeout(() => giveUp.resolve(null), PROBE_WAIT_MS);
+  const onAbort = () => giveUp.resolve(null);
+  signal.addEventListener("abort", onAbort);
+  const connecting = connect();
+  let conn: ClientConnection | null = null;
+  try {
+    conn = await Promise.race([connecting, giveUp.promise]);
+    if (conn === null) return false;
+    const host = address.slice(0, address.lastIndexOf(":"));
+    await conn.write(encoder.encode(HTTP_PROBE.replace("HOST", host)));
+    const head = new Uint8Array(5);
+    let got = 0;
+    while (got < head.length) {
+      const n = await Promise.race([
+        conn.read(head.subarray(got)),
+        giveUp.promise,
+      ]);
+      if (n === null) break;
+      got += n;
+    }
+    return new TextDecoder().decode(head.subarray(0, got)) === "HTTP/";
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener("abort", onAbort);
+    // A connection that came too late is closed when it comes.
+    connecting.then(closeQuietly, () => {});
+  }
+}
+
+function closeQuietly(conn: ClientConnection): void {
+  try {
+    conn.close();
+  } catch {
+    // Closed already.
+  }
+}
+
+/** The page's address, were `address` (`HOST:PORT`) a web port. */
+function webUrl(address: string, tls = false): string {
+  const colon = address.lastIndexOf(":");
+  const host = address.slice(0, colon);
+  const port = address.slice(colon + 1);
+  const shown = host.includes(":") ? `[${host}]` : host;
+  return `${tls ? "https" : "http"}://${shown}:${port}/`;
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts. */

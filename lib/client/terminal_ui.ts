@@ -7,6 +7,7 @@
  */
 
 import type { Line } from "../io/line_reader.ts";
+import { stripControls } from "../room/protocol.ts";
 import { serverText } from "../room/texts.ts";
 import type { LineSource } from "./chat_client.ts";
 import {
@@ -135,7 +136,9 @@ export class TerminalUi implements LineSource {
   }
 
   /** Shows a line (from the server or the client) above the input. */
-  print(line: string): void {
+  print(received: string): void {
+    // Whatever the server, nothing it sends moves the cursor or recolours.
+    const line = stripControls(received);
     const parsed = parseServerLine(line);
     const styled = styleServerLine(line, parsed, {
       color: this.#options.color,
@@ -164,6 +167,11 @@ export class TerminalUi implements LineSource {
       this.#secret = true;
       this.#draw();
     }
+  }
+
+  /** Shows a line typed in answer to a prompt (a name), after the prompt. */
+  echoAnswer(line: string): void {
+    this.#screen.print(clientText.prompt + line);
   }
 
   /** Shows a line the user sent as the others see it (not commands). */

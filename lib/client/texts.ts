@@ -8,6 +8,10 @@
 /** The README section on TLS, for error messages. */
 const README_TLS = 'README.md, section "TLS"';
 
+/** What to check when the other end is not a chat server. */
+const CHECK_PORT =
+  "check --host and --port (the chat port is 2025 unless the server was given another)";
+
 /** What the client program prints itself. */
 export const clientText = {
   connecting: (address: string): string => `Connecting to ${address}...`,
@@ -17,6 +21,14 @@ export const clientText = {
   reconnecting: (seconds: number): string =>
     `Disconnected; reconnecting in ${seconds} s...`,
   reconnected: (name: string): string => `Reconnected as ${name}.`,
+  webPort: (address: string, url: string): string =>
+    `${address} is a web port, not the chat port: open ${url} in a browser, or connect the client to the chat port (2025 unless the server was given another --port).`,
+  notChatServer: (address: string, said: string): string =>
+    `${address} does not greet like a chat server (it said "${said}"): ${CHECK_PORT}.`,
+  closedWithoutGreeting: (address: string): string =>
+    `${address} closed the connection without greeting: ${CHECK_PORT}.`,
+  noGreeting: (address: string, seconds: number): string =>
+    `${address} sent no greeting within ${seconds} s: ${CHECK_PORT}.`,
   prompt: "> ",
   candidates: (names: readonly string[]): string => names.join("  "),
   caFileUnreadable: (reason: string): string =>
