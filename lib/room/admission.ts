@@ -121,8 +121,9 @@ class HeldSlot implements Slot {
   }
 }
 
-const IPV4 =
-  /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+// A decimal octet without leading zeros; an address is four, with dots.
+const OCTET = "(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
+const IPV4 = new RegExp(`^(?:${OCTET}\\.){3}${OCTET}$`);
 const HEX_GROUP = /^[0-9a-f]{1,4}$/;
 
 /**

@@ -72,7 +72,10 @@ export interface WebDoor {
   readonly addr: { hostname: string; port: number };
   /** The addresses a person can open, for the console. */
   readonly urls: string[];
-  /** Stops listening and closes its HTTP connections; the room's shutdown ends the sockets. */
+  /**
+   * Stops listening and closes its HTTP connections; the room's shutdown
+   * ends the sockets.
+   */
   close(): Promise<void>;
 }
 
@@ -126,10 +129,9 @@ interface Answer {
   status: number;
   body: Uint8Array;
   headers: Record<string, string>;
-  /** Whether the connection ends after it. */
-  close?: boolean;
 }
 
+// A plain-text answer of one line.
 function answer(
   status: number,
   text: string,
@@ -137,7 +139,7 @@ function answer(
 ): Answer {
   return {
     status,
-    body: encoder.encode(text === "" ? "" : `${text}\n`),
+    body: encoder.encode(`${text}\n`),
     headers: {
       ...SECURITY_HEADERS,
       "content-type": "text/plain; charset=utf-8",
