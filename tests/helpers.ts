@@ -180,64 +180,151 @@ export function lineTest(match: LineMatch): (line: string) => boolean {
     : match;
 }
 
-/** Collects the lines of a byte stream as they arrive, for waiting on. */
-export class LineCollector {
-  /** Every complete line so far, without `\n`. */
-  readonly lines: string[] = [];
+/**
+ * What a stream brought so far (lines, frames), in order, to wait on: every
+ * test client's waits are these. A wait wakes when something arrives, and
+ * fails with what came last after its timeout, or when the stream ends.
+ */
+export class Arrivals<T> {
+  /** Everything so far. */
+  readonly items: T[] = [];
   /** Whether the stream has ended. */
   ended = false;
-  #partial = "";
   #cursor = 0;
+  #wake: (() => void)[] = [];
+
+  /** Adds items that arrived. */
+  add(...items: T[]): void {
+    this.items.push(...items);
+    this.#wakeAll();
+  }
+
+  /** Marks the end of the stream. */
+  end(): void {
+    this.ended = true;
+    this.#wakeAll();
+  }
+
+  /**
+   * Waits for the next item (after those already waited for) that
+   * `match`es, and returns it; `what` names it in the error. Items skipped
+   * over are not looked at again.
+   */
+  async next(
+    match: (item: T) => boolean,
+    timeoutMs = WAIT_MS,
+    what = `an item matching ${String(match)}`,
+  ): Promise<T> {
+    const deadline = performance.now() + timeoutMs;
+    while (true) {
+      while (this.#cursor < this.items.length) {
+        const item = this.items[this.#cursor++];
+        if (match(item)) return item;
+      }
+      if (this.ended) {
+        throw new Error(`Stream ended before ${what}; last: ${this.#last(10)}`);
+      }
+      const left = deadline - performance.now();
+      if (left <= 0) {
+        throw new Error(
+          `Timed out after ${timeoutMs} ms waiting for ${what} (got ${
+            this.#last(5)
+          })`,
+        );
+      }
+      await this.#arrival(left);
+    }
+  }
+
+  /** The items from the cursor on, up to and including one that matches. */
+  async until(
+    match: (item: T) => boolean,
+    timeoutMs = WAIT_MS,
+    what?: string,
+  ): Promise<T[]> {
+    const from = this.#cursor;
+    await this.next(match, timeoutMs, what);
+    return this.items.slice(from, this.#cursor);
+  }
+
+  /** Skips what came so far: later waits look at newer items only. */
+  skip(): void {
+    this.#cursor = this.items.length;
+  }
+
+  /** Waits for the stream to end. */
+  async closed(timeoutMs = WAIT_MS): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (!this.ended) {
+      const left = deadline - performance.now();
+      if (left <= 0) {
+        throw new Error(
+          `Timed out after ${timeoutMs} ms waiting for the stream to end (got ${
+            this.#last(5)
+          })`,
+        );
+      }
+      await this.#arrival(left);
+    }
+  }
+
+  #last(count: number): string {
+    return JSON.stringify(this.items.slice(-count));
+  }
+
+  // Resolves when something arrives or the stream ends, or after `ms`.
+  #arrival(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake.push(done);
+    });
+  }
+
+  #wakeAll(): void {
+    for (const wake of this.#wake.splice(0)) wake();
+  }
+}
+
+/** Collects the lines of a byte stream as they arrive, for waiting on. */
+export class LineCollector extends Arrivals<string> {
+  #partial = "";
+
+  /** Every complete line so far, without `\n`. */
+  get lines(): string[] {
+    return this.items;
+  }
 
   /** Adds a chunk of the stream. */
   push(chunk: Uint8Array): void {
     const text = this.#partial + decoder.decode(chunk, { stream: true });
     const parts = text.split("\n");
     this.#partial = parts.pop()!;
-    this.lines.push(...parts);
-  }
-
-  /** Marks the end of the stream. */
-  end(): void {
-    this.ended = true;
+    if (parts.length > 0) this.add(...parts);
   }
 
   /**
    * Waits for the next line (after those already waited for) that matches,
    * and returns it. Lines skipped over are not looked at again.
    */
-  async next(match: LineMatch, timeoutMs = WAIT_MS): Promise<string> {
-    const test = lineTest(match);
-    let found: string | undefined;
-    await waitUntil(
-      () => {
-        while (this.#cursor < this.lines.length) {
-          const line = this.lines[this.#cursor++];
-          if (test(line)) {
-            found = line;
-            return true;
-          }
-        }
-        return this.ended;
-      },
-      `a line matching ${String(match)} (got ${
-        JSON.stringify(this.lines.slice(-5))
-      })`,
+  override next(match: LineMatch, timeoutMs = WAIT_MS): Promise<string> {
+    return super.next(
+      lineTest(match),
       timeoutMs,
+      `a line matching ${String(match)}`,
     );
-    if (found === undefined) {
-      throw new Error(
-        `Stream ended before a line matching ${String(match)}; lines: ${
-          JSON.stringify(this.lines.slice(-10))
-        }`,
-      );
-    }
-    return found;
   }
 
-  /** Waits for the stream to end. */
-  async closed(timeoutMs = WAIT_MS): Promise<void> {
-    await waitUntil(() => this.ended, "the stream to end", timeoutMs);
+  /** The lines from the cursor on, up to and including one that matches. */
+  override until(match: LineMatch, timeoutMs = WAIT_MS): Promise<string[]> {
+    return super.until(
+      lineTest(match),
+      timeoutMs,
+      `a line matching ${String(match)}`,
+    );
   }
 }
 
@@ -257,8 +344,11 @@ export async function linesBefore(
   return collector.lines.slice(0, collector.lines.indexOf(marker));
 }
 
-/** A chat client on a real socket (TCP, or TLS), for tests. */
-export class TestClient {
+/**
+ * A chat client on a real socket (TCP, or TLS), for tests; closed at the
+ * end of a scope when held with `await using`.
+ */
+export class TestClient implements AsyncDisposable {
   /** What the server sent. */
   readonly received: LineCollector = new LineCollector();
   /** The raw connection. */
@@ -388,22 +478,179 @@ export class TestClient {
     }
     await this.#reading;
   }
+
+  /** Closes it (see {@linkcode TestClient.close}). */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
 }
 
-/** An in-process server on a free port, with its log and console. */
-export interface TestServer {
+/** Something a test opens and must close: disposable, or with `close()`. */
+export type Closable = AsyncDisposable | Disposable | {
+  close(): unknown;
+};
+
+// Closes `thing`: its own disposal if it has one (safe to call again), else
+// `close()`, which a raw socket refuses the second time.
+async function closeThing(thing: Closable): Promise<void> {
+  if (Symbol.asyncDispose in thing) await thing[Symbol.asyncDispose]();
+  else if (Symbol.dispose in thing) thing[Symbol.dispose]();
+  else {
+    try {
+      await thing.close();
+    } catch (error) {
+      if (!(error instanceof Deno.errors.BadResource)) throw error;
+    }
+  }
+}
+
+/**
+ * What a test opened (clients, sockets, subprocesses, temp dirs), closed at
+ * its end whatever happens, the last opened first:
+ * `await using scope = new TestScope();`, or {@linkcode scoped}.
+ */
+export class TestScope implements AsyncDisposable {
+  #stack = new AsyncDisposableStack();
+
+  /** Closes `thing` at the end; returns it. */
+  track<T extends Closable>(thing: T): T {
+    this.#stack.defer(() => closeThing(thing));
+    return thing;
+  }
+
+  /** Runs `cleanup` at the end. */
+  defer(cleanup: () => unknown): void {
+    this.#stack.defer(async () => {
+      await cleanup();
+    });
+  }
+
+  /** A new temp dir, removed at the end. */
+  async tempDir(prefix = "chat_test_"): Promise<string> {
+    const dir = await Deno.makeTempDir({ prefix });
+    this.defer(() => Deno.remove(dir, { recursive: true }));
+    return dir;
+  }
+
+  /** Connects a {@linkcode TestClient} to `port`, closed at the end. */
+  async connect(
+    port: number,
+    options: { read?: boolean } = {},
+  ): Promise<TestClient> {
+    return this.track(await TestClient.connect(port, options));
+  }
+
+  /** Connects to `port` and registers `name`; closed at the end. */
+  async join(port: number, name: string): Promise<TestClient> {
+    const client = await this.connect(port);
+    await client.register(name);
+    return client;
+  }
+
+  /** Starts a program (see {@linkcode spawnProgram}), killed at the end. */
+  spawn(
+    program: "server.ts" | "client.ts",
+    args: string[],
+    options?: SpawnOptions,
+  ): Subprocess {
+    return this.track(spawnProgram(program, args, options));
+  }
+
+  /** Closes everything, the last opened first; safe to call twice. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (!this.#stack.disposed) await this.#stack.disposeAsync();
+  }
+}
+
+/** Runs `body` with a new {@linkcode TestScope}, closed after it. */
+export async function scoped<T>(
+  body: (scope: TestScope) => Promise<T>,
+): Promise<T> {
+  await using scope = new TestScope();
+  return await body(scope);
+}
+
+/**
+ * An in-process server on a free port, with its log and console, and the
+ * clients a test opened on it: `await using ts = await startTestServer()`
+ * closes them, shuts the server down and removes the log.
+ */
+export class TestServer implements AsyncDisposable {
   /** The server. */
-  server: ChatServer;
+  readonly server: ChatServer;
   /** Its port. */
-  port: number;
+  readonly port: number;
   /** Its web door's port, if it was asked for one. */
-  webPort: number | null;
-  /** Its log file (a temp file, removed by `cleanup`). */
-  logPath: string;
+  readonly webPort: number | null;
+  /** Its log file (a temp file, removed at the end). */
+  readonly logPath: string;
   /** Every console line so far. */
-  console: string[];
-  /** Shuts the server down and removes the log. */
-  cleanup(): Promise<void>;
+  readonly console: string[];
+  /** Everything opened on it, closed before it shuts down. */
+  readonly scope: TestScope = new TestScope();
+  #dir: string;
+  #cleaning: Promise<void> | null = null;
+
+  /** Takes a started server; see {@linkcode startTestServer}. */
+  constructor(
+    server: ChatServer,
+    options: { dir: string; logPath: string; console: string[] },
+  ) {
+    this.server = server;
+    this.port = server.addr.port;
+    this.webPort = server.webAddr?.port ?? null;
+    this.logPath = options.logPath;
+    this.console = options.console;
+    this.#dir = options.dir;
+  }
+
+  /** Connects without registering; closed at the end. */
+  connect(options: { read?: boolean } = {}): Promise<TestClient> {
+    return this.scope.connect(this.port, options);
+  }
+
+  /** Connects and registers `name`, waiting for the whole welcome. */
+  join(name: string): Promise<TestClient> {
+    return this.scope.join(this.port, name);
+  }
+
+  /** Closes `thing` at the end, before the server shuts down. */
+  track<T extends Closable>(thing: T): T {
+    return this.scope.track(thing);
+  }
+
+  /** The log's events so far (without timestamps). */
+  events(): string[] {
+    return readLogEventsSync(this.logPath);
+  }
+
+  /** Waits until the log holds `event` (it is written in batches). */
+  logged(event: string, timeoutMs = WAIT_MS): Promise<void> {
+    return waitUntil(
+      () => this.events().includes(event),
+      `the log to hold ${JSON.stringify(event)}`,
+      timeoutMs,
+    );
+  }
+
+  /**
+   * Closes what was opened on it, shuts the server down and removes the
+   * log; safe to call twice. An own property, so that it may be taken out.
+   */
+  readonly cleanup = (): Promise<void> =>
+    this.#cleaning ??= (async () => {
+      try {
+        await this.scope[Symbol.asyncDispose]();
+      } finally {
+        await this.server.shutdown();
+        await Deno.remove(this.#dir, { recursive: true });
+      }
+    })();
+
+  /** The same as {@linkcode TestServer.cleanup}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.cleanup();
+  }
 }
 
 /**
@@ -428,17 +675,20 @@ export async function startTestServer(
       options.onConsole?.(line);
     },
   });
-  return {
-    server,
-    port: server.addr.port,
-    webPort: server.webAddr?.port ?? null,
-    logPath,
-    console: consoleLines,
-    async cleanup() {
-      await server.shutdown();
-      await Deno.remove(dir, { recursive: true });
-    },
-  };
+  return new TestServer(server, { dir, logPath, console: consoleLines });
+}
+
+/**
+ * Runs `body` against a fresh in-process server (see
+ * {@linkcode startTestServer}); closes every client it opened on it and
+ * shuts it down afterwards, whatever happens.
+ */
+export async function withServer(
+  options: ChatServerOptions & { webPort?: number },
+  body: (ts: TestServer) => Promise<void>,
+): Promise<void> {
+  await using ts = await startTestServer(options);
+  await body(ts);
 }
 
 /** The lines of a chat log's text without their timestamps. */
@@ -514,8 +764,11 @@ export function assertNoStackTrace(lines: string[]): void {
   }
 }
 
-/** A program of this project run as a subprocess. */
-export interface Subprocess {
+/**
+ * A program of this project run as a subprocess; killed at the end of a
+ * scope when held with `await using`.
+ */
+export interface Subprocess extends AsyncDisposable {
   /** The child. */
   child: Deno.ChildProcess;
   /** Its stdout, by lines. */
@@ -603,7 +856,7 @@ export function spawnProgram(
     exited = true;
     return s;
   });
-  return {
+  const process: Subprocess = {
     child,
     stdout,
     stderr,
@@ -633,7 +886,9 @@ export function spawnProgram(
       await status;
       await pumps;
     },
+    [Symbol.asyncDispose]: () => process.cleanup(),
   };
+  return process;
 }
 
 /** Starts `server.ts` on port 0 and waits for its listening line. */

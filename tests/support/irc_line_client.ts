@@ -6,33 +6,26 @@
  * @module
  */
 
-import { WAIT_MS, waitUntil, writeAll } from "../helpers.ts";
+import {
+  LineCollector,
+  type LineMatch,
+  WAIT_MS,
+  writeAll,
+} from "../helpers.ts";
 
 const encoder = new TextEncoder();
 const strictDecoder = new TextDecoder("utf-8", { fatal: true });
 
-/** What a line from the server must match to be waited for. */
-export type LineMatch = string | RegExp | ((line: string) => boolean);
+export type { LineMatch };
 
-function tester(match: LineMatch): (line: string) => boolean {
-  return typeof match === "string"
-    ? (line) => line === match
-    : match instanceof RegExp
-    ? (line) => match.test(line)
-    : match;
-}
-
-/** An IRC client for tests. */
-export class IrcLineClient {
-  /** Every line received, without its CRLF. */
-  readonly lines: string[] = [];
+/** An IRC client for tests; closed at the end of an `await using` scope. */
+export class IrcLineClient implements AsyncDisposable {
+  /** What the server sent, by lines without their CRLF, to wait on. */
+  readonly received: LineCollector = new LineCollector();
   /** Lines that broke the wire rules (no CRLF, too long, bad UTF-8). */
   readonly violations: string[] = [];
-  /** Whether the server closed the connection. */
-  ended = false;
   readonly conn: Deno.Conn;
   #pending: number[] = [];
-  #cursor = 0;
   #reading: Promise<void>;
   #closed = false;
 
@@ -54,6 +47,16 @@ export class IrcLineClient {
       })
       : await Deno.connect({ hostname: "127.0.0.1", port });
     return new IrcLineClient(conn);
+  }
+
+  /** Every line received, without its CRLF. */
+  get lines(): string[] {
+    return this.received.lines;
+  }
+
+  /** Whether the server closed the connection. */
+  get ended(): boolean {
+    return this.received.ended;
   }
 
   /**
@@ -111,7 +114,7 @@ export class IrcLineClient {
       if (this.#pending.length > 0) {
         this.violations.push(`unterminated: ${this.#pending.length} bytes`);
       }
-      this.ended = true;
+      this.received.end();
     }
   }
 
@@ -136,7 +139,7 @@ export class IrcLineClient {
         this.violations.push("invalid UTF-8");
         line = new TextDecoder().decode(bytes.subarray(0, end));
       }
-      this.lines.push(line);
+      this.received.add(line);
     }
   }
 
@@ -154,50 +157,23 @@ export class IrcLineClient {
    * Waits for the next line (after those waited for already) that matches,
    * and returns it.
    */
-  async next(match: LineMatch, timeoutMs = WAIT_MS): Promise<string> {
-    const test = tester(match);
-    let found: string | undefined;
-    await waitUntil(
-      () => {
-        while (this.#cursor < this.lines.length) {
-          const line = this.lines[this.#cursor++];
-          if (test(line)) {
-            found = line;
-            return true;
-          }
-        }
-        return this.ended;
-      },
-      `a line matching ${String(match)} (last: ${
-        JSON.stringify(this.lines.slice(-6))
-      })`,
-      timeoutMs,
-    );
-    if (found === undefined) {
-      throw new Error(
-        `Connection ended before a line matching ${String(match)}; last: ${
-          JSON.stringify(this.lines.slice(-8))
-        }`,
-      );
-    }
-    return found;
+  next(match: LineMatch, timeoutMs = WAIT_MS): Promise<string> {
+    return this.received.next(match, timeoutMs);
   }
 
   /** The lines from now on up to and including one that matches. */
-  async until(match: LineMatch, timeoutMs = WAIT_MS): Promise<string[]> {
-    const from = this.#cursor;
-    await this.next(match, timeoutMs);
-    return this.lines.slice(from, this.#cursor);
+  until(match: LineMatch, timeoutMs = WAIT_MS): Promise<string[]> {
+    return this.received.until(match, timeoutMs);
   }
 
   /** Skips what came so far: later waits look at newer lines only. */
   skip(): void {
-    this.#cursor = this.lines.length;
+    this.received.skip();
   }
 
   /** Waits for the server to close the connection. */
-  async closed(timeoutMs = WAIT_MS): Promise<void> {
-    await waitUntil(() => this.ended, "the server to close", timeoutMs);
+  closed(timeoutMs = WAIT_MS): Promise<void> {
+    return this.received.closed(timeoutMs);
   }
 
   /** Closes the socket and waits for the read loop; safe to call twice. */
@@ -211,5 +187,10 @@ export class IrcLineClient {
       }
     }
     await this.#reading;
+  }
+
+  /** Closes it (see {@linkcode IrcLineClient.close}). */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 }
