@@ -12,6 +12,7 @@ import {
 } from "./lib/client/chat_client.ts";
 import { passwordFromEnv } from "./lib/app/flags.ts";
 import { CLIENT_USAGE, parseClientFlags } from "./lib/client/client_flags.ts";
+import { parseServerLine } from "./lib/client/server_lines.ts";
 import { clockTime, TerminalUi } from "./lib/client/terminal_ui.ts";
 import { clientText } from "./lib/client/texts.ts";
 import { connectTlsWithHandshake } from "./lib/client/tls_connect.ts";
@@ -157,7 +158,7 @@ async function main(): Promise<number> {
     // Not a terminal: today's behaviour, byte for byte.
     const stdout = new Outbox({ writer: Deno.stdout });
     const stamp = (line: string) =>
-      flags.timestamps && !/^\[\d\d:\d\d\] /.test(line)
+      flags.timestamps && parseServerLine(line).kind !== "history"
         ? `[${clockTime()}] ${line}`
         : line;
     code = await runChatClient({

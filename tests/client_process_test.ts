@@ -522,3 +522,30 @@ Deno.test("client process on a full server still shows the server's answer and e
     await ts.cleanup();
   }
 });
+
+Deno.test("client process --timestamps stamps live lines once and history lines not again", async () => {
+  await scoped(async (scope) => {
+    const bob = await scope.join("bob");
+    await bob.send("said before");
+    const alice = scope.spawnClient(["--name", "alice", "--timestamps"]);
+    await bob.next(joined("alice"), START_MS);
+    await bob.send("said after");
+    await alice.stdout.next(/bob: said after$/);
+    const stamp = "\\[\\d\\d:\\d\\d\\] ";
+    const lines = alice.stdout.lines;
+    assert.equal(
+      lines.filter((l) => new RegExp(`^${stamp}bob: said before$`).test(l))
+        .length,
+      1,
+      lines.join("\n"),
+    );
+    assert.ok(
+      lines.some((l) => new RegExp(`^${stamp}bob: said after$`).test(l)),
+      lines.join("\n"),
+    );
+    assert.ok(
+      !lines.some((l) => new RegExp(`^${stamp}${stamp}`).test(l)),
+      lines.join("\n"),
+    );
+  });
+});
