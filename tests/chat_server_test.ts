@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import type { ChatServerOptions } from "../lib/app/chat_server.ts";
 import { HELP_LINES } from "../lib/room/protocol.ts";
 import {
   INVALID_NAME,
@@ -9,12 +8,11 @@ import {
   type LineCollector,
   linesBefore,
   NAME_PROMPT,
-  readLogEventsSync,
   SHUTTING_DOWN,
   startTestServer,
-  TestClient,
-  type TestServer,
+  type TestClient,
   waitUntil,
+  withServer,
 } from "./helpers.ts";
 
 // The protocol's texts come from helpers.ts, where they are written out as
@@ -29,52 +27,6 @@ const taken = (name: string) =>
   `Name "${name}" is already taken. Please enter another name:`;
 const tooLong = (limit: number) =>
   `Message too long (limit ${limit} bytes); it was not delivered.`;
-
-/** A running test server and the clients a test opened on it. */
-interface Room {
-  ts: TestServer;
-  port: number;
-  /** Connects without registering; closed at the end of the test. */
-  connect(options?: { read?: boolean }): Promise<TestClient>;
-  /** Connects and registers `name`, waiting for the whole welcome. */
-  join(name: string): Promise<TestClient>;
-  /** The log's events so far (without timestamps). */
-  events(): string[];
-}
-
-/**
- * Runs `body` against a fresh in-process server; closes every client it
- * opened and shuts the server down afterwards, whatever happens.
- */
-async function withServer(
-  options: ChatServerOptions,
-  body: (room: Room) => Promise<void>,
-): Promise<void> {
-  const ts = await startTestServer(options);
-  const clients: TestClient[] = [];
-  const connect = async (opts: { read?: boolean } = {}) => {
-    const client = await TestClient.connect(ts.port, opts);
-    clients.push(client);
-    return client;
-  };
-  const room: Room = {
-    ts,
-    port: ts.port,
-    connect,
-    async join(name) {
-      const client = await connect();
-      await client.register(name);
-      return client;
-    },
-    events: () => readLogEventsSync(ts.logPath),
-  };
-  try {
-    await body(room);
-  } finally {
-    for (const client of clients) await client.close();
-    await ts.cleanup();
-  }
-}
 
 /** The lines received after `from` (exclusive) and before `to`. */
 async function linesBetween(
@@ -320,17 +272,17 @@ Deno.test("chat server stores a name in NFC, so the decomposed form is taken", a
 });
 
 Deno.test("chat server says Goodbye! to exit at the name prompt, closes, and tells nobody", async () => {
-  await withServer({}, async ({ join, connect, ts }) => {
-    const watcher = await join("watcher");
+  await withServer({}, async (ts) => {
+    const watcher = await ts.join("watcher");
     for (const word of ["exit", "  EXIT  ", "Exit", "/quit", "/exit"]) {
-      const client = await connect();
+      const client = await ts.connect();
       await client.next(NAME_PROMPT);
       await client.send(word);
       assert.equal(await client.next(/Goodbye/), "Goodbye!", word);
       await client.received.closed();
       assert.deepEqual(client.received.lines, [NAME_PROMPT, "Goodbye!"], word);
     }
-    await join("later");
+    await ts.join("later");
     const before = await linesBefore(watcher.received, joined("later"));
     assert.deepEqual(
       before.slice(before.indexOf(LAST_WELCOME_LINE) + 1),
@@ -595,16 +547,17 @@ Deno.test("empty and whitespace-only lines are ignored, at the prompt and after"
 });
 
 Deno.test("client dropped without exit is announced as left and logged as disconnected", async () => {
-  await withServer({}, async ({ join, events, ts }) => {
-    const ann = await join("ann");
-    const ben = await join("ben");
+  await withServer({}, async (ts) => {
+    const ann = await ts.join("ann");
+    const ben = await ts.join("ben");
     await ben.close();
     assert.equal(await ann.next(/has left/), left("ben"));
     await waitUntil(
-      () => events().some((e) => /^ben has been disconnected \(.+\)$/.test(e)),
+      () =>
+        ts.events().some((e) => /^ben has been disconnected \(.+\)$/.test(e)),
       "the disconnection in the log",
     );
-    assert.ok(!events().includes("ben has left the chat"));
+    assert.ok(!ts.events().includes("ben has left the chat"));
     await waitUntil(
       () => ts.console.some((l) => l.startsWith("Client ben disconnected")),
       "the disconnection on the console",
@@ -686,11 +639,12 @@ Deno.test("client that never reads is cut once its send queue passes the limit, 
       await ben.next(joined("stuck"));
 
       // In lockstep with ben, so that only the stuck connection falls
-      // behind: 32 000 bytes a line, up to 12.8 MB in all, far more than its
-      // kernel buffers (4 MiB at most on Linux) and its queue hold.
+      // behind: 32 000 bytes a line, up to 38.4 MB in all, far more than its
+      // kernel buffers (4 MiB at most on Linux) and 64 times its queue's cap
+      // (16 MiB), past which it is cut however little time that took.
       const padding = "q".repeat(32_000);
       const cut = left("stuck");
-      for (let i = 0; i < 400 && !ben.received.lines.includes(cut); i++) {
+      for (let i = 0; i < 1200 && !ben.received.lines.includes(cut); i++) {
         await ann.send(`msg ${i} ${padding}`);
         await ben.next((l) => l.startsWith(`ann: msg ${i} `), 2_000);
       }
@@ -731,16 +685,16 @@ Deno.test("unregistered connections get no chat lines", async () => {
 });
 
 Deno.test("shutdown tells every connection, closes them and completes the log", async () => {
-  await withServer({}, async ({ join, connect, ts, events }) => {
-    const ann = await join("ann");
-    const bob = await join("bob");
-    const lurker = await connect();
+  await withServer({}, async (ts) => {
+    const ann = await ts.join("ann");
+    const bob = await ts.join("bob");
+    const lurker = await ts.connect();
     await lurker.next(NAME_PROMPT);
     await ann.send("hello everyone");
     await bob.next("ann: hello everyone");
     await ann.send("@bob just for you");
     await bob.next("Private message from ann: just for you");
-    const cat = await join("cat");
+    const cat = await ts.join("cat");
     await cat.send("exit");
     await ann.next(left("cat"));
 
@@ -757,7 +711,7 @@ Deno.test("shutdown tells every connection, closes them and completes the log", 
     );
 
     const address = /\(127\.0\.0\.1:\d+\)$/;
-    const all = events();
+    const all = ts.events();
     const ordered = all
       .filter((e) => !/ has been disconnected \(/.test(e))
       .map((e) => e.replace(address, "(ADDRESS)"));
@@ -782,9 +736,9 @@ Deno.test("shutdown tells every connection, closes them and completes the log", 
 });
 
 Deno.test("shutdown delivers output queued before it, then the notice", async () => {
-  await withServer({}, async ({ join, ts }) => {
-    const ann = await join("ann");
-    const bob = await join("bob");
+  await withServer({}, async (ts) => {
+    const ann = await ts.join("ann");
+    const bob = await ts.join("bob");
     await ann.send("last words before shutdown");
     await bob.next("ann: last words before shutdown");
     await ts.server.shutdown();
@@ -888,33 +842,29 @@ Deno.test("names the server or the client show as a sender are reserved", async 
 });
 
 Deno.test("an HTTP request on the chat port is told where the page is and closed", async () => {
-  const ts = await startTestServer({ webPort: 0 });
-  try {
-    const browser = await TestClient.connect(ts.port);
-    await browser.send(
-      "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: curl/8\r\nAccept: */*\r\n",
-    );
-    await browser.received.closed();
-    assert.deepEqual(browser.received.lines, [
-      NAME_PROMPT,
-      `This is the chat port; the web chat is at http://127.0.0.1:${ts.webPort}/`,
-    ]);
-    await browser.close();
-    await waitUntil(
-      () => ts.console.some((l) => l.includes("HTTP request on the chat port")),
-      "the console line",
-    );
-    // Only the first line counts: a name that looks like a verb is a name.
-    const ada = await TestClient.connect(ts.port);
-    await ada.next(NAME_PROMPT);
-    await ada.send("a:b");
-    await ada.next(/^Invalid name/);
-    await ada.send("GET / HTTP/1.1");
-    assert.equal(await ada.next(/^Invalid name/), INVALID_NAME);
-    await ada.close();
-  } finally {
-    await ts.cleanup();
-  }
+  await using ts = await startTestServer({ webPort: 0 });
+  const browser = await ts.connect();
+  await browser.send(
+    "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: curl/8\r\nAccept: */*\r\n",
+  );
+  await browser.received.closed();
+  assert.deepEqual(browser.received.lines, [
+    NAME_PROMPT,
+    `This is the chat port; the web chat is at http://127.0.0.1:${ts.webPort}/`,
+  ]);
+  await browser.close();
+  await waitUntil(
+    () => ts.console.some((l) => l.includes("HTTP request on the chat port")),
+    "the console line",
+  );
+  // Only the first line counts: a name that looks like a verb is a name.
+  const ada = await ts.connect();
+  await ada.next(NAME_PROMPT);
+  await ada.send("a:b");
+  await ada.next(/^Invalid name/);
+  await ada.send("GET / HTTP/1.1");
+  assert.equal(await ada.next(/^Invalid name/), INVALID_NAME);
+  await ada.close();
 });
 
 Deno.test("an HTTP request on the chat port without a web door gets one line", async () => {

@@ -604,38 +604,34 @@ export class TestServer implements AsyncDisposable {
     this.#dir = options.dir;
   }
 
+  // The methods below are own properties, so that a test may take them out
+  // (`async ({ join }) => ...`).
+
   /** Connects without registering; closed at the end. */
-  connect(options: { read?: boolean } = {}): Promise<TestClient> {
-    return this.scope.connect(this.port, options);
-  }
+  readonly connect = (options: { read?: boolean } = {}): Promise<TestClient> =>
+    this.scope.connect(this.port, options);
 
   /** Connects and registers `name`, waiting for the whole welcome. */
-  join(name: string): Promise<TestClient> {
-    return this.scope.join(this.port, name);
-  }
+  readonly join = (name: string): Promise<TestClient> =>
+    this.scope.join(this.port, name);
 
   /** Closes `thing` at the end, before the server shuts down. */
-  track<T extends Closable>(thing: T): T {
-    return this.scope.track(thing);
-  }
+  readonly track = <T extends Closable>(thing: T): T => this.scope.track(thing);
 
   /** The log's events so far (without timestamps). */
-  events(): string[] {
-    return readLogEventsSync(this.logPath);
-  }
+  readonly events = (): string[] => readLogEventsSync(this.logPath);
 
   /** Waits until the log holds `event` (it is written in batches). */
-  logged(event: string, timeoutMs = WAIT_MS): Promise<void> {
-    return waitUntil(
+  readonly logged = (event: string, timeoutMs = WAIT_MS): Promise<void> =>
+    waitUntil(
       () => this.events().includes(event),
       `the log to hold ${JSON.stringify(event)}`,
       timeoutMs,
     );
-  }
 
   /**
    * Closes what was opened on it, shuts the server down and removes the
-   * log; safe to call twice. An own property, so that it may be taken out.
+   * log; safe to call twice.
    */
   readonly cleanup = (): Promise<void> =>
     this.#cleaning ??= (async () => {
