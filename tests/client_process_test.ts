@@ -336,6 +336,10 @@ Deno.test("client process with piped input prints today's output byte for byte",
   });
 });
 
+/** How the client ends its sentence about a server that is not ours. */
+const CHECK_PORT = "check --host, --port and --tls (the chat port is 2025 " +
+  "unless the server was given another).";
+
 /**
  * A server that is not ours: on each connection it writes `greeting` (if
  * any) and closes after `closeAfterMs` (never when null).
@@ -443,8 +447,7 @@ Deno.test("client process against a server that greets otherwise says so in one 
       assert.equal(code, 1);
       assert.deepEqual(stderr, [
         `127.0.0.1:${port} does not greet like a chat server (it said ` +
-        `"SSH-2.0-OpenSSH_9.2"): check --host and --port (the chat port is ` +
-        `2025 unless the server was given another).`,
+        `"SSH-2.0-OpenSSH_9.2"): ${CHECK_PORT}`,
       ]);
       assert.deepEqual(stdout, [`Connecting to 127.0.0.1:${port}...`]);
     },
@@ -471,9 +474,7 @@ Deno.test("client process against a server that closes without a word says so an
     const { code, stdout, stderr } = await runAgainst(port);
     assert.equal(code, 1);
     assert.deepEqual(stderr, [
-      `127.0.0.1:${port} closed the connection without greeting: check ` +
-      `--host and --port (the chat port is 2025 unless the server was given ` +
-      `another).`,
+      `127.0.0.1:${port} closed the connection without greeting: ${CHECK_PORT}`,
     ]);
     assert.deepEqual(stdout, [`Connecting to 127.0.0.1:${port}...`]);
   });
@@ -497,8 +498,7 @@ Deno.test("client that is not greeted in time says so and ends with code 1", asy
     never.resolve(null);
     assert.equal(code, 1);
     assert.deepEqual(errors, [
-      `127.0.0.1:${port} sent no greeting within 0.4 s: check --host and ` +
-      `--port (the chat port is 2025 unless the server was given another).`,
+      `127.0.0.1:${port} sent no greeting within 0.4 s: ${CHECK_PORT}`,
     ]);
     assert.deepEqual(printed, [`Connecting to 127.0.0.1:${port}...`]);
   });

@@ -10,7 +10,7 @@ const README_TLS = 'README.md, section "TLS"';
 
 /** What to check when the other end is not a chat server. */
 const CHECK_PORT =
-  "check --host and --port (the chat port is 2025 unless the server was given another)";
+  "check --host, --port and --tls (the chat port is 2025 unless the server was given another)";
 
 /** What the client program prints itself. */
 export const clientText = {
