@@ -16,10 +16,10 @@ import {
   NAME_PROMPT,
   readLogEventsSync,
   spawnServer,
-  startTestServer,
-  TestClient,
+  type TestClient,
+  TestScope,
   type TestServer,
-  waitUntil,
+  withServer,
 } from "./helpers.ts";
 
 // The texts as the issue gives them.
@@ -31,67 +31,36 @@ const renamedNotice = (from: string, to: string) =>
 const INVALID_PLAIN =
   "Invalid name: use 1-32 letters, digits, '_', '-' or '.'.";
 
-interface Scope {
-  ts: TestServer;
-  join(name: string): Promise<TestClient>;
-  connect(): Promise<TestClient>;
-  /** Waits until the log holds `event` (it is written in batches). */
-  logged(event: string): Promise<void>;
-  /** Sends `lines` from `client` and waits until `watcher` saw the last. */
-  say(
-    client: TestClient,
-    name: string,
-    watcher: TestClient,
-    lines: string[],
-  ): Promise<void>;
-}
-
-async function withServer(
-  options: ChatServerOptions & { logPath?: string },
-  body: (scope: Scope) => Promise<void>,
+/**
+ * Runs `body` against a fresh server (see {@linkcode withServer}) with flood
+ * control and the per-address limit off: these tests are about the language.
+ */
+function withRoom(
+  options: ChatServerOptions,
+  body: (ts: TestServer) => Promise<void>,
 ): Promise<void> {
-  const ts = await startTestServer({
+  return withServer({
     ...options,
     limits: { floodRate: 0, maxPerIp: 0, ...options.limits },
-  });
-  const clients: TestClient[] = [];
-  const connect = async () => {
-    const client = await TestClient.connect(ts.port);
-    clients.push(client);
-    return client;
-  };
-  try {
-    await body({
-      ts,
-      connect,
-      async join(name) {
-        const client = await connect();
-        await client.register(name);
-        return client;
-      },
-      logged: (event) =>
-        waitUntil(
-          () => readLogEventsSync(ts.logPath).includes(event),
-          `the log to hold ${JSON.stringify(event)}`,
-        ),
-      async say(client, name, watcher, lines) {
-        for (const line of lines) await client.send(line);
-        const last = lines.at(-1)!;
-        await watcher.next(
-          last.startsWith("/me ")
-            ? `* ${name} ${last.slice(4)}`
-            : `${name}: ${last}`,
-        );
-      },
-    });
-  } finally {
-    for (const client of clients) await client.close();
-    await ts.cleanup();
-  }
+  }, body);
+}
+
+/** Sends `lines` from `client` and waits until `watcher` saw the last. */
+async function say(
+  client: TestClient,
+  name: string,
+  watcher: TestClient,
+  lines: string[],
+): Promise<void> {
+  for (const line of lines) await client.send(line);
+  const last = lines.at(-1)!;
+  await watcher.next(
+    last.startsWith("/me ") ? `* ${name} ${last.slice(4)}` : `${name}: ${last}`,
+  );
 }
 
 Deno.test("history is replayed after the welcome, oldest first, then its end line", async () => {
-  await withServer({}, async ({ join, say }) => {
+  await withRoom({}, async ({ join }) => {
     const ann = await join("ann");
     const watcher = await join("watcher");
     await say(ann, "ann", watcher, [
@@ -114,7 +83,7 @@ Deno.test("history is replayed after the welcome, oldest first, then its end lin
 });
 
 Deno.test("history is not sent when there is none, and never holds private messages or notices", async () => {
-  await withServer({}, async ({ join }) => {
+  await withRoom({}, async ({ join }) => {
     const ann = await join("ann");
     const bob = await join("bob");
     await ann.send("@bob secret");
@@ -132,9 +101,9 @@ Deno.test("history is not sent when there is none, and never holds private messa
 });
 
 Deno.test("history keeps only the last N messages and is off with 0", async () => {
-  await withServer(
+  await withRoom(
     { limits: { historyMessages: 2 } },
-    async ({ join, say }) => {
+    async ({ join }) => {
       const ann = await join("ann");
       const watcher = await join("watcher");
       await say(ann, "ann", watcher, ["a", "b", "c"]);
@@ -146,9 +115,9 @@ Deno.test("history keeps only the last N messages and is off with 0", async () =
       );
     },
   );
-  await withServer(
+  await withRoom(
     { limits: { historyMessages: 0 } },
-    async ({ join, say }) => {
+    async ({ join }) => {
       const ann = await join("ann");
       const watcher = await join("watcher");
       await say(ann, "ann", watcher, ["not kept"]);
@@ -161,7 +130,7 @@ Deno.test("history keeps only the last N messages and is off with 0", async () =
 });
 
 Deno.test("history of one message says (1 message)", async () => {
-  await withServer({}, async ({ join, say }) => {
+  await withRoom({}, async ({ join }) => {
     const ann = await join("ann");
     const watcher = await join("watcher");
     await say(ann, "ann", watcher, ["only"]);
@@ -171,37 +140,35 @@ Deno.test("history of one message says (1 message)", async () => {
 });
 
 Deno.test("history survives a restart, read back from the log without private messages", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "chat_restart_" });
-  const logPath = `${dir}/chat_documentation.txt`;
-  try {
-    await withServer({ logPath }, async ({ join }) => {
-      const ann = await join("ann");
-      const bob = await join("bob");
-      await ann.send("before the restart");
-      await ann.send("@bob private words");
-      await ann.send("/me leaves soon");
-      await bob.next("* ann leaves soon");
-    });
-    await withServer({ logPath }, async ({ join }) => {
-      const carl = await join("carl");
-      const before = await linesBefore(carl.received, END_OF_HISTORY(2));
-      const history = before.slice(before.indexOf(LAST_WELCOME_LINE) + 1);
-      assert.match(
-        history[0],
-        new RegExp(`^${STAMP} ann: before the restart$`),
-      );
-      assert.match(history[1], new RegExp(`^${STAMP} \\* ann leaves soon$`));
-      assert.ok(!carl.received.lines.some((l) => l.includes("private words")));
-    });
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using scope = new TestScope();
+  const logPath = `${await scope.tempDir(
+    "chat_restart_",
+  )}/chat_documentation.txt`;
+  await withRoom({ logPath }, async ({ join }) => {
+    const ann = await join("ann");
+    const bob = await join("bob");
+    await ann.send("before the restart");
+    await ann.send("@bob private words");
+    await ann.send("/me leaves soon");
+    await bob.next("* ann leaves soon");
+  });
+  await withRoom({ logPath }, async ({ join }) => {
+    const carl = await join("carl");
+    const before = await linesBefore(carl.received, END_OF_HISTORY(2));
+    const history = before.slice(before.indexOf(LAST_WELCOME_LINE) + 1);
+    assert.match(
+      history[0],
+      new RegExp(`^${STAMP} ann: before the restart$`),
+    );
+    assert.match(history[1], new RegExp(`^${STAMP} \\* ann leaves soon$`));
+    assert.ok(!carl.received.lines.some((l) => l.includes("private words")));
+  });
 });
 
 Deno.test("/nick renames: everyone is told, the log and console too, the old name is free", async () => {
-  await withServer({}, async ({ ts, join, connect, logged }) => {
-    const ann = await join("ann");
-    const bob = await join("bob");
+  await withRoom({}, async (ts) => {
+    const ann = await ts.join("ann");
+    const bob = await ts.join("bob");
     await ann.send("/nick anna");
     await ann.next("You are now known as anna.");
     await bob.next(renamedNotice("ann", "anna"));
@@ -211,15 +178,15 @@ Deno.test("/nick renames: everyone is told, the log and console too, the old nam
     await bob.send("/who");
     assert.equal(await bob.next(/^Online/), "Online (2): anna, bob");
     // The old name is free at once.
-    const other = await connect();
+    const other = await ts.connect();
     await other.register("ann");
-    await logged("ann is now known as anna");
+    await ts.logged("ann is now known as anna");
     assert.ok(ts.console.includes("Client ann is now known as anna."));
   });
 });
 
 Deno.test("/nick to a taken or invalid name keeps the old one and never counts as attempts", async () => {
-  await withServer({}, async ({ join }) => {
+  await withRoom({}, async ({ join }) => {
     const ann = await join("ann");
     const bob = await join("bob");
     for (let i = 0; i < 12; i++) {
@@ -235,7 +202,7 @@ Deno.test("/nick to a taken or invalid name keeps the old one and never counts a
 });
 
 Deno.test("/nick may change only the case of one's own name", async () => {
-  await withServer({}, async ({ join }) => {
+  await withRoom({}, async ({ join }) => {
     const ann = await join("ann");
     const bob = await join("bob");
     await ann.send("/nick Ann");
@@ -247,7 +214,7 @@ Deno.test("/nick may change only the case of one's own name", async () => {
 });
 
 Deno.test("/nick race: two users renaming to one name at once, exactly one wins", async () => {
-  await withServer({}, async ({ join }) => {
+  await withRoom({}, async ({ join }) => {
     const ann = await join("ann");
     const bob = await join("bob");
     const carl = await join("carl");
@@ -271,7 +238,7 @@ Deno.test("/nick race: two users renaming to one name at once, exactly one wins"
 });
 
 Deno.test("/me is shown to the others as * NAME text and logged so", async () => {
-  await withServer({}, async ({ join, logged }) => {
+  await withRoom({}, async ({ join, logged }) => {
     const ann = await join("ann");
     const bob = await join("bob");
     await ann.send("/me waves at everyone");
@@ -286,7 +253,7 @@ Deno.test("/me is shown to the others as * NAME text and logged so", async () =>
 });
 
 Deno.test("/msg is the same as @name, with the same texts", async () => {
-  await withServer({}, async ({ join, logged }) => {
+  await withRoom({}, async ({ join, logged }) => {
     const ann = await join("ann");
     const bob = await join("bob");
     await ann.send("/msg BOB hello there");
@@ -302,7 +269,7 @@ Deno.test("/msg is the same as @name, with the same texts", async () => {
 });
 
 Deno.test("/help lists /msg, /me and /nick", async () => {
-  await withServer({}, async ({ join }) => {
+  await withRoom({}, async ({ join }) => {
     const ann = await join("ann");
     await ann.send("/help");
     await ann.next("Commands:");
@@ -315,58 +282,50 @@ Deno.test("/help lists /msg, /me and /nick", async () => {
 });
 
 Deno.test("server console: who, say, kick and help", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "chat_console_" });
+  await using scope = new TestScope();
+  const dir = await scope.tempDir("chat_console_");
   const logPath = `${dir}/chat.log`;
-  const server = await spawnServer(["--log", logPath, "--no-web"], {
-    cwd: dir,
-  });
-  const clients: TestClient[] = [];
-  try {
-    const ann = await TestClient.join(server.port, "ann");
-    clients.push(ann);
-    const bob = await TestClient.join(server.port, "bob");
-    clients.push(bob);
-    await ann.next(joined("bob"));
+  const server = scope.track(
+    await spawnServer(["--log", logPath, "--no-web"], { cwd: dir }),
+  );
+  const ann = await scope.join(server.port, "ann");
+  const bob = await scope.join(server.port, "bob");
+  await ann.next(joined("bob"));
 
-    await server.write("who\n");
-    await server.stdout.next("Online (2):");
-    await server.stdout.next(/^ {2}NAME {2}ADDRESS +DOOR {2}CONNECTED SINCE$/);
-    await server.stdout.next(/^ {2}ann {3}127\.0\.0\.1:\d+ {2}tcp {3}\d{4}-/);
-    await server.stdout.next(/^ {2}bob {3}127\.0\.0\.1:\d+ {2}tcp {3}\d{4}-/);
+  await server.write("who\n");
+  await server.stdout.next("Online (2):");
+  await server.stdout.next(/^ {2}NAME {2}ADDRESS +DOOR {2}CONNECTED SINCE$/);
+  await server.stdout.next(/^ {2}ann {3}127\.0\.0\.1:\d+ {2}tcp {3}\d{4}-/);
+  await server.stdout.next(/^ {2}bob {3}127\.0\.0\.1:\d+ {2}tcp {3}\d{4}-/);
 
-    await server.write("say tea is ready\n");
-    await ann.next("*** Announcement: tea is ready");
-    await bob.next("*** Announcement: tea is ready");
+  await server.write("say tea is ready\n");
+  await ann.next("*** Announcement: tea is ready");
+  await bob.next("*** Announcement: tea is ready");
 
-    await server.write("kick BOB spamming\n");
-    await bob.next("You were removed from the chat (spamming).");
-    await bob.received.closed();
-    await ann.next("*** bob was removed from the chat.");
-    await server.stdout.next(
-      "Client bob was removed from the chat (spamming).",
-    );
+  await server.write("kick BOB spamming\n");
+  await bob.next("You were removed from the chat (spamming).");
+  await bob.received.closed();
+  await ann.next("*** bob was removed from the chat.");
+  await server.stdout.next(
+    "Client bob was removed from the chat (spamming).",
+  );
 
-    await server.write("kick nobody\n");
-    await server.stdout.next('No one called "nobody" is online.');
-    await server.write("help\n");
-    await server.stdout.next("Console commands:");
-    await server.write("what\n");
-    await server.stdout.next("Type 'Terminate server' to quit.");
+  await server.write("kick nobody\n");
+  await server.stdout.next('No one called "nobody" is online.');
+  await server.write("help\n");
+  await server.stdout.next("Console commands:");
+  await server.write("what\n");
+  await server.stdout.next("Type 'Terminate server' to quit.");
 
-    await server.write("Terminate server\n");
-    assert.equal((await server.status(10_000)).code, 0);
-    const events = readLogEventsSync(logPath);
-    assert.ok(events.includes("Announcement: tea is ready"), events.join("|"));
-    assert.ok(events.includes("bob was removed from the chat (spamming)"));
-  } finally {
-    for (const client of clients) await client.close();
-    await server.cleanup();
-    await Deno.remove(dir, { recursive: true });
-  }
+  await server.write("Terminate server\n");
+  assert.equal((await server.status(10_000)).code, 0);
+  const events = readLogEventsSync(logPath);
+  assert.ok(events.includes("Announcement: tea is ready"), events.join("|"));
+  assert.ok(events.includes("bob was removed from the chat (spamming)"));
 });
 
 Deno.test("invalid name text at the prompt keeps its re-prompt", async () => {
-  await withServer({}, async ({ connect }) => {
+  await withRoom({}, async ({ connect }) => {
     const client = await connect();
     await client.next(NAME_PROMPT);
     await client.send("*bad");
