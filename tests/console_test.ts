@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { runConsoleLine } from "../lib/app/server_console.ts";
 import { closeAll, startTestServer, TestClient } from "./helpers.ts";
 import { IrcLineClient } from "./support/irc_line_client.ts";
-import { displayWidth } from "../lib/client/display_width.ts";
+import { displayWidth } from "../lib/io/display_width.ts";
 import { Nodes } from "./support/nodes.ts";
 import { RedisServer } from "./support/redis_server.ts";
 

@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { displayWidth, graphemes } from "../lib/client/display_width.ts";
+import { displayWidth, graphemes } from "../lib/io/display_width.ts";
 import { layoutInput, wrapLine } from "../lib/client/screen.ts";
 import { drawnWidth } from "./support/tmux.ts";
 

@@ -7,7 +7,7 @@
 
 import type { ChatRoom, KickOutcome, MemberInfo } from "../room/chat_room.ts";
 import { consoleText } from "../room/texts.ts";
-import { displayWidth } from "../client/display_width.ts";
+import { displayWidth } from "../io/display_width.ts";
 
 /** Options of {@linkcode runConsoleLine}. */
 export interface ConsoleLineOptions {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { graphemes } from "./display_width.ts";
+import { graphemes } from "../io/display_width.ts";
 
 /** Options of {@linkcode LineEditor}. */
 export interface LineEditorOptions {

@@ -17,7 +17,7 @@
  * @module
  */
 
-import { graphemes, graphemeWidth } from "./display_width.ts";
+import { graphemes, graphemeWidth } from "../io/display_width.ts";
 
 /** The terminal's size in columns and rows. */
 export interface TerminalSize {

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { graphemes, graphemeWidth } from "../../lib/client/display_width.ts";
+import { graphemes, graphemeWidth } from "../../lib/io/display_width.ts";
 import { Screen } from "../../lib/client/screen.ts";
 
 const [draft, guess, ...lines] = Deno.args;
