@@ -182,8 +182,9 @@ export function lineTest(match: LineMatch): (line: string) => boolean {
 
 /**
  * What a stream brought so far (lines, frames), in order, to wait on: every
- * test client's waits are these. A wait wakes when something arrives, and
- * fails with what came last after its timeout, or when the stream ends.
+ * test client's waits are these. A wait looks every few milliseconds (as
+ * {@linkcode waitUntil} does), and fails with what came last after its
+ * timeout, or when the stream ends.
  */
 export class Arrivals<T> {
   /** Everything so far. */
@@ -191,18 +192,15 @@ export class Arrivals<T> {
   /** Whether the stream has ended. */
   ended = false;
   #cursor = 0;
-  #wake: (() => void)[] = [];
 
   /** Adds items that arrived. */
   add(...items: T[]): void {
     this.items.push(...items);
-    this.#wakeAll();
   }
 
   /** Marks the end of the stream. */
   end(): void {
     this.ended = true;
-    this.#wakeAll();
   }
 
   /**
@@ -215,25 +213,25 @@ export class Arrivals<T> {
     timeoutMs = WAIT_MS,
     what = `an item matching ${String(match)}`,
   ): Promise<T> {
-    const deadline = performance.now() + timeoutMs;
-    while (true) {
-      while (this.#cursor < this.items.length) {
-        const item = this.items[this.#cursor++];
-        if (match(item)) return item;
-      }
-      if (this.ended) {
-        throw new Error(`Stream ended before ${what}; last: ${this.#last(10)}`);
-      }
-      const left = deadline - performance.now();
-      if (left <= 0) {
-        throw new Error(
-          `Timed out after ${timeoutMs} ms waiting for ${what} (got ${
-            this.#last(5)
-          })`,
-        );
-      }
-      await this.#arrival(left);
+    let found: { item: T } | undefined;
+    await waitUntil(
+      () => {
+        while (this.#cursor < this.items.length) {
+          const item = this.items[this.#cursor++];
+          if (match(item)) {
+            found = { item };
+            return true;
+          }
+        }
+        return this.ended;
+      },
+      `${what} (got ${this.#last(5)})`,
+      timeoutMs,
+    );
+    if (found === undefined) {
+      throw new Error(`Stream ended before ${what}; last: ${this.#last(10)}`);
     }
+    return found.item;
   }
 
   /** The items from the cursor on, up to and including one that matches. */
@@ -254,38 +252,11 @@ export class Arrivals<T> {
 
   /** Waits for the stream to end. */
   async closed(timeoutMs = WAIT_MS): Promise<void> {
-    const deadline = performance.now() + timeoutMs;
-    while (!this.ended) {
-      const left = deadline - performance.now();
-      if (left <= 0) {
-        throw new Error(
-          `Timed out after ${timeoutMs} ms waiting for the stream to end (got ${
-            this.#last(5)
-          })`,
-        );
-      }
-      await this.#arrival(left);
-    }
+    await waitUntil(() => this.ended, "the stream to end", timeoutMs);
   }
 
   #last(count: number): string {
     return JSON.stringify(this.items.slice(-count));
-  }
-
-  // Resolves when something arrives or the stream ends, or after `ms`.
-  #arrival(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.#wake.push(done);
-    });
-  }
-
-  #wakeAll(): void {
-    for (const wake of this.#wake.splice(0)) wake();
   }
 }
 
@@ -512,49 +483,48 @@ async function closeThing(thing: Closable): Promise<void> {
 export class TestScope implements AsyncDisposable {
   #stack = new AsyncDisposableStack();
 
+  // The members below are own properties, so that a test may take them out
+  // (`scoped(async ({ join, track }) => ...)`).
+
   /** Closes `thing` at the end; returns it. */
-  track<T extends Closable>(thing: T): T {
+  readonly track = <T extends Closable>(thing: T): T => {
     this.#stack.defer(() => closeThing(thing));
     return thing;
-  }
+  };
 
   /** Runs `cleanup` at the end. */
-  defer(cleanup: () => unknown): void {
+  readonly defer = (cleanup: () => unknown): void => {
     this.#stack.defer(async () => {
       await cleanup();
     });
-  }
+  };
 
   /** A new temp dir, removed at the end. */
-  async tempDir(prefix = "chat_test_"): Promise<string> {
+  readonly tempDir = async (prefix = "chat_test_"): Promise<string> => {
     const dir = await Deno.makeTempDir({ prefix });
     this.defer(() => Deno.remove(dir, { recursive: true }));
     return dir;
-  }
+  };
 
   /** Connects a {@linkcode TestClient} to `port`, closed at the end. */
-  async connect(
+  readonly connect = async (
     port: number,
     options: { read?: boolean } = {},
-  ): Promise<TestClient> {
-    return this.track(await TestClient.connect(port, options));
-  }
+  ): Promise<TestClient> => this.track(await TestClient.connect(port, options));
 
   /** Connects to `port` and registers `name`; closed at the end. */
-  async join(port: number, name: string): Promise<TestClient> {
+  readonly join = async (port: number, name: string): Promise<TestClient> => {
     const client = await this.connect(port);
     await client.register(name);
     return client;
-  }
+  };
 
   /** Starts a program (see {@linkcode spawnProgram}), killed at the end. */
-  spawn(
+  readonly spawn = (
     program: "server.ts" | "client.ts",
     args: string[],
     options?: SpawnOptions,
-  ): Subprocess {
-    return this.track(spawnProgram(program, args, options));
-  }
+  ): Subprocess => this.track(spawnProgram(program, args, options));
 
   /** Closes everything, the last opened first; safe to call twice. */
   async [Symbol.asyncDispose](): Promise<void> {
@@ -562,12 +532,16 @@ export class TestScope implements AsyncDisposable {
   }
 }
 
-/** Runs `body` with a new {@linkcode TestScope}, closed after it. */
+/**
+ * Runs `body` with a new {@linkcode TestScope} and a fresh temp dir (`dir`),
+ * and closes everything it opened afterwards, whatever happens.
+ */
 export async function scoped<T>(
-  body: (scope: TestScope) => Promise<T>,
+  body: (scope: TestScope & { readonly dir: string }) => Promise<T>,
 ): Promise<T> {
   await using scope = new TestScope();
-  return await body(scope);
+  const dir = await scope.tempDir();
+  return await body(Object.assign(scope, { dir }));
 }
 
 /**

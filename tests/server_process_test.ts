@@ -5,12 +5,12 @@ import {
   LOG_ENDING,
   NAME_PROMPT,
   nonEmpty,
+  scoped,
   SHUTTING_DOWN,
   spawnProgram,
   spawnServer,
   START_MS,
   type Subprocess,
-  TestClient,
   waitUntil,
 } from "./helpers.ts";
 import { RedisServer } from "./support/redis_server.ts";
@@ -18,49 +18,6 @@ import { RedisServer } from "./support/redis_server.ts";
 const SHUT_DOWN = "Server has been shut down.";
 
 type Server = Subprocess & { port: number };
-
-/** What a test gets: a temp dir, and clients closed at the end. */
-interface Scope {
-  dir: string;
-  connect(port: number): Promise<TestClient>;
-  join(port: number, name: string): Promise<TestClient>;
-  /** Keeps a subprocess to clean up at the end. */
-  track<T extends Subprocess>(process: T): T;
-}
-
-/**
- * Runs `body` with a fresh temp dir; closes every client, kills every
- * subprocess left and removes the dir afterwards.
- */
-async function scoped(body: (scope: Scope) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "chat_server_process_" });
-  const clients: TestClient[] = [];
-  const processes: Subprocess[] = [];
-  const connect = async (port: number) => {
-    const client = await TestClient.connect(port);
-    clients.push(client);
-    return client;
-  };
-  try {
-    await body({
-      dir,
-      connect,
-      async join(port, name) {
-        const client = await connect(port);
-        await client.register(name);
-        return client;
-      },
-      track(process) {
-        processes.push(process);
-        return process;
-      },
-    });
-  } finally {
-    for (const client of clients) await client.close();
-    for (const process of processes) await process.cleanup();
-    await Deno.remove(dir, { recursive: true });
-  }
-}
 
 /** The log's events, without timestamps, after checking every timestamp. */
 function logEvents(path: string): string[] {
@@ -89,6 +46,9 @@ async function checkGracefulStop(
     const lurker = await connect(server.port);
     await lurker.next(NAME_PROMPT);
     await alice.send("hello from alice");
+    // Handled before what follows it: the stop cannot overtake it.
+    await alice.send("/who");
+    await alice.next("Online (1): alice");
     await server.stdout.next("Client alice has joined.");
 
     await stop(server);
@@ -192,6 +152,8 @@ Deno.test("server process appends to its log across two runs", async () => {
     const first = track(await spawnServer(["--log", logPath], { cwd: dir }));
     const alice = await join(first.port, "alice");
     await alice.send("first run message");
+    await alice.send("/who");
+    await alice.next("Online (1): alice");
     await first.write("Terminate server\n");
     assert.equal((await first.status()).code, 0);
     const afterFirst = await Deno.readTextFile(logPath);
@@ -280,29 +242,25 @@ Deno.test("server process keeps running when its stdin is closed, and stops on S
 
 Deno.test("server process reports a port in use in one line without a stack trace and exits 2", async () => {
   await scoped(async ({ dir, track }) => {
-    const blocker = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    try {
-      const port = (blocker.addr as Deno.NetAddr).port;
-      const server = track(spawnProgram("server.ts", [
-        "--host",
-        "127.0.0.1",
-        "--port",
-        String(port),
-        "--log",
-        `${dir}/chat.log`,
-      ], { cwd: dir }));
-      const status = await server.status(START_MS);
-      assert.equal(status.code, 2);
-      const errors = nonEmpty(server.stderr.lines);
-      assert.equal(errors.length, 1, errors.join(" | "));
-      assert.ok(errors[0].includes(String(port)), errors[0]);
-      assertNoStackTrace(server.stderr.lines);
-      assert.ok(
-        !server.stdout.lines.some((l) => l.startsWith("Server is listening")),
-      );
-    } finally {
-      blocker.close();
-    }
+    using blocker = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (blocker.addr as Deno.NetAddr).port;
+    const server = track(spawnProgram("server.ts", [
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--log",
+      `${dir}/chat.log`,
+    ], { cwd: dir }));
+    const status = await server.status(START_MS);
+    assert.equal(status.code, 2);
+    const errors = nonEmpty(server.stderr.lines);
+    assert.equal(errors.length, 1, errors.join(" | "));
+    assert.ok(errors[0].includes(String(port)), errors[0]);
+    assertNoStackTrace(server.stderr.lines);
+    assert.ok(
+      !server.stdout.lines.some((l) => l.startsWith("Server is listening")),
+    );
   });
 });
 
@@ -405,28 +363,24 @@ Deno.test("server process serves several clients that chat with each other", asy
 
 Deno.test("server process reports a web port in use in one line and exits 2", async () => {
   await scoped(async ({ dir, track }) => {
-    const blocker = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    try {
-      const port = (blocker.addr as Deno.NetAddr).port;
-      const server = track(spawnProgram("server.ts", [
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--web-port",
-        String(port),
-        "--log",
-        `${dir}/chat.log`,
-      ], { cwd: dir }));
-      const status = await server.status(START_MS);
-      assert.equal(status.code, 2);
-      const errors = nonEmpty(server.stderr.lines);
-      assert.equal(errors.length, 1, errors.join(" | "));
-      assert.equal(errors[0], `Port ${port} on 127.0.0.1 is already in use.`);
-      assertNoStackTrace(server.stderr.lines);
-    } finally {
-      blocker.close();
-    }
+    using blocker = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (blocker.addr as Deno.NetAddr).port;
+    const server = track(spawnProgram("server.ts", [
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--web-port",
+      String(port),
+      "--log",
+      `${dir}/chat.log`,
+    ], { cwd: dir }));
+    const status = await server.status(START_MS);
+    assert.equal(status.code, 2);
+    const errors = nonEmpty(server.stderr.lines);
+    assert.equal(errors.length, 1, errors.join(" | "));
+    assert.equal(errors[0], `Port ${port} on 127.0.0.1 is already in use.`);
+    assertNoStackTrace(server.stderr.lines);
   });
 });
 
