@@ -218,8 +218,8 @@ export class ChatServer {
       const irc = this.#irc?.close();
       await this.#accepting;
       await irc;
-      // The web door closes after the room: aborting Deno.serve would cut
-      // the browsers' sockets before they got the shutdown notice.
+      // The web door closes after the room: until then a new socket hears
+      // the shutdown notice and /healthz answers 503.
       await this.room.shutdown();
       await this.#web?.close();
       await this.room.engine.close();
