@@ -191,6 +191,9 @@ class FanoutRun implements LineHandler {
   readonly #lineLen: number;
   readonly #exp: Int32Array;
   readonly #ring: Int32Array;
+  // The message each ring slot counts for: with fewer window receivers than
+  // all, late receivers still report a message after its slot was reused.
+  readonly #ringSeq: Int32Array;
   readonly nextSeq: Int32Array;
   /** Per client: its probe number + 1, or 0 if it is not a probe. */
   readonly probe: Uint16Array;
@@ -217,6 +220,7 @@ class FanoutRun implements LineHandler {
     this.joins = new JoinCounter(opts.tag);
     this.#exp = new Int32Array(this.#n * this.#s);
     this.#ring = new Int32Array(this.#s * this.#w);
+    this.#ringSeq = new Int32Array(this.#s * this.#w);
     this.nextSeq = new Int32Array(this.#s);
     this.probe = new Uint16Array(this.#n);
     const probes = Math.min(opts.probes, this.#n);
@@ -249,6 +253,7 @@ class FanoutRun implements LineHandler {
   reset(windowed: boolean): void {
     this.#exp.fill(0);
     this.#ring.fill(0);
+    this.#ringSeq.fill(-1);
     this.nextSeq.fill(0);
     this.delivered = 0;
     this.sentTotal = 0;
@@ -262,7 +267,11 @@ class FanoutRun implements LineHandler {
   /** Sends message `nextSeq[sender]` from `sender` stamped with now. */
   sendNext(sender: number): void {
     const seq = this.nextSeq[sender]++;
-    if (this.windowed) this.#ring[sender * this.#w + (seq % this.#w)] = 0;
+    if (this.windowed) {
+      const slot = sender * this.#w + (seq % this.#w);
+      this.#ring[slot] = 0;
+      this.#ringSeq[slot] = seq;
+    }
     const msg = this.#scratch[sender];
     SEQ_OUT.write(msg, seq);
     TS_OUT.write(msg, Math.round(performance.now() * 1000));
@@ -301,7 +310,7 @@ class FanoutRun implements LineHandler {
       }
       if (this.windowed) {
         const slot = snd * this.#w + (seq % this.#w);
-        if (++this.#ring[slot] === this.#need) {
+        if (this.#ringSeq[slot] === seq && ++this.#ring[slot] === this.#need) {
           this.completed++;
           if (this.sending) this.sendNext(snd);
         }
