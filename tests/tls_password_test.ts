@@ -9,8 +9,6 @@
 import assert from "node:assert/strict";
 import type { ChatServer } from "../lib/app/chat_server.ts";
 import {
-  closeAll,
-  closeQuietly,
   LAST_WELCOME_LINE,
   NAME_PROMPT,
   SHUTTING_DOWN,
@@ -67,414 +65,336 @@ async function registeredThenExit(
 }
 
 Deno.test("tls server serves clients that trust its CA", async () => {
-  const { port, server, cleanup } = await startTestServer({ tls });
-  const clients: TestClient[] = [];
-  try {
-    // By name and by IP address: the certificate covers both.
-    const alice = await joinTls(port, "alice", "localhost");
-    clients.push(alice);
-    const bob = await joinTls(port, "bob", "127.0.0.1");
-    clients.push(bob);
-    await alice.next("*** bob has joined the chat.");
-    await alice.send("secret hello");
-    assert.equal(await bob.next(/^alice:/), "alice: secret hello");
-    await bob.send("@alice only you");
-    assert.equal(
-      await alice.next(/^Private/),
-      "Private message from bob: only you",
-    );
-    assert.deepEqual(server.room.names(), ["alice", "bob"]);
-  } finally {
-    await closeAll(clients);
-    await cleanup();
-  }
+  await using ts = await startTestServer({ tls });
+  const { port, server } = ts;
+  // By name and by IP address: the certificate covers both.
+  const alice = ts.track(await joinTls(port, "alice", "localhost"));
+  const bob = ts.track(await joinTls(port, "bob", "127.0.0.1"));
+  await alice.next("*** bob has joined the chat.");
+  await alice.send("secret hello");
+  assert.equal(await bob.next(/^alice:/), "alice: secret hello");
+  await bob.send("@alice only you");
+  assert.equal(
+    await alice.next(/^Private/),
+    "Private message from bob: only you",
+  );
+  assert.deepEqual(server.room.names(), ["alice", "bob"]);
 });
 
 Deno.test("tls handshake without the CA fails and the server serves on", async () => {
-  const { port, server, cleanup } = await startTestServer({ tls });
-  const clients: TestClient[] = [];
-  let untrusting: Deno.TlsConn | undefined;
-  let plain: Deno.Conn | undefined;
-  try {
-    const alice = await joinTls(port, "alice");
-    clients.push(alice);
+  await using ts = await startTestServer({ tls });
+  const { port, server } = ts;
+  const alice = ts.track(await joinTls(port, "alice"));
 
-    untrusting = await Deno.connectTls({ hostname: "localhost", port });
-    await assert.rejects(
-      untrusting.handshake(),
-      (error: unknown) =>
-        error instanceof Error &&
-        /certificate|UnknownIssuer/i.test(error.message),
+  const untrusting = ts.track(
+    await Deno.connectTls({ hostname: "localhost", port }),
+  );
+  await assert.rejects(
+    untrusting.handshake(),
+    (error: unknown) =>
+      error instanceof Error &&
+      /certificate|UnknownIssuer/i.test(error.message),
+  );
+  untrusting.close();
+
+  // Plain TCP to the TLS port: not a handshake at all.
+  const plain = ts.track(await Deno.connect({ hostname: "127.0.0.1", port }));
+  await plain.write(encoder.encode("mallory\nhello\n"));
+  const buffer = new Uint8Array(1024);
+  // Whatever comes back (a TLS alert or nothing), the server ends it.
+  const deadline = performance.now() + 5_000;
+  let ended = false;
+  for (let reads = 0; reads < 100 && !ended; reads++) {
+    const n = await within(
+      plain.read(buffer).catch(() => null),
+      deadline - performance.now(),
+      "the server to close a plain TCP connection",
     );
-    untrusting.close();
-    untrusting = undefined;
-
-    // Plain TCP to the TLS port: not a handshake at all.
-    plain = await Deno.connect({ hostname: "127.0.0.1", port });
-    await plain.write(encoder.encode("mallory\nhello\n"));
-    const buffer = new Uint8Array(1024);
-    // Whatever comes back (a TLS alert or nothing), the server ends it.
-    const deadline = performance.now() + 5_000;
-    let ended = false;
-    for (let reads = 0; reads < 100 && !ended; reads++) {
-      const n = await within(
-        plain.read(buffer).catch(() => null),
-        deadline - performance.now(),
-        "the server to close a plain TCP connection",
-      );
-      ended = n === null;
-    }
-    assert.ok(ended, "the plain TCP connection was not closed");
-    plain.close();
-    plain = undefined;
-
-    await waitUntil(
-      () => server.room.connectionCount === 1,
-      "the failed connections to leave the room",
-    );
-    assert.deepEqual(server.room.names(), ["alice"]);
-    const bob = await joinTls(port, "bob");
-    clients.push(bob);
-    await bob.send("all good");
-    assert.equal(await alice.next(/^bob:/), "bob: all good");
-  } finally {
-    closeQuietly(untrusting);
-    closeQuietly(plain);
-    await closeAll(clients);
-    await cleanup();
+    ended = n === null;
   }
+  assert.ok(ended, "the plain TCP connection was not closed");
+  plain.close();
+
+  await waitUntil(
+    () => server.room.connectionCount === 1,
+    "the failed connections to leave the room",
+  );
+  assert.deepEqual(server.room.names(), ["alice"]);
+  const bob = ts.track(await joinTls(port, "bob"));
+  await bob.send("all good");
+  assert.equal(await alice.next(/^bob:/), "bob: all good");
 });
 
 Deno.test("client program chats over tls with --tls --ca", async () => {
-  const { port, cleanup } = await startTestServer({ tls });
-  const clients: TestClient[] = [];
-  const client = spawnProgram("client.ts", [
-    "--tls",
-    "--ca",
-    CA_FILE,
-    "--host",
-    "localhost",
-    "--port",
-    String(port),
-    "--name",
-    "carol",
-  ]);
-  try {
-    await client.stdout.next("Welcome carol!", 15_000);
-    const alice = await joinTls(port, "alice");
-    clients.push(alice);
-    await client.stdout.next("*** alice has joined the chat.");
-    await client.write("hello over tls\n");
-    assert.equal(await alice.next(/^carol:/), "carol: hello over tls");
-    await alice.send("hi carol");
-    await client.stdout.next("alice: hi carol");
-    await client.write("exit\n");
-    await client.stdout.next("Goodbye carol!");
-    const status = await client.status(10_000);
-    assert.equal(status.code, 0, `stderr: ${client.stderr.lines.join(" | ")}`);
-    await alice.next("*** carol has left the chat.");
-  } finally {
-    await client.cleanup();
-    await closeAll(clients);
-    await cleanup();
-  }
+  await using ts = await startTestServer({ tls });
+  const { port } = ts;
+  const client = ts.track(
+    spawnProgram("client.ts", [
+      "--tls",
+      "--ca",
+      CA_FILE,
+      "--host",
+      "localhost",
+      "--port",
+      String(port),
+      "--name",
+      "carol",
+    ]),
+  );
+  await client.stdout.next("Welcome carol!", 15_000);
+  const alice = ts.track(await joinTls(port, "alice"));
+  await client.stdout.next("*** alice has joined the chat.");
+  await client.write("hello over tls\n");
+  assert.equal(await alice.next(/^carol:/), "carol: hello over tls");
+  await alice.send("hi carol");
+  await client.stdout.next("alice: hi carol");
+  await client.write("exit\n");
+  await client.stdout.next("Goodbye carol!");
+  const status = await client.status(10_000);
+  assert.equal(status.code, 0, `stderr: ${client.stderr.lines.join(" | ")}`);
+  await alice.next("*** carol has left the chat.");
 });
 
 Deno.test("password right registers the client", async () => {
-  const { port, server, cleanup } = await startTestServer({
+  await using ts = await startTestServer({
     password: "s3cret",
   });
-  const client = await TestClient.connect(port);
-  try {
-    await enterName(client, "alice");
-    assert.deepEqual(server.room.names(), [], "named before the password");
-    await client.send("s3cret");
-    await client.next("Welcome alice!");
-    await client.next(LAST_WELCOME_LINE);
-    assert.deepEqual(server.room.names(), ["alice"]);
-  } finally {
-    await client.close();
-    await cleanup();
-  }
+  const { server } = ts;
+  const client = await ts.connect();
+  await enterName(client, "alice");
+  assert.deepEqual(server.room.names(), [], "named before the password");
+  await client.send("s3cret");
+  await client.next("Welcome alice!");
+  await client.next(LAST_WELCOME_LINE);
+  assert.deepEqual(server.room.names(), ["alice"]);
 });
 
 Deno.test("password wrong closes the connection and leaves the name free", async () => {
-  const { port, server, cleanup } = await startTestServer({
+  await using ts = await startTestServer({
     password: "s3cret",
     limits: { wrongPasswordDelayMs: 200 },
   });
-  const clients: TestClient[] = [];
-  try {
-    const guesser = await TestClient.connect(port);
-    clients.push(guesser);
-    await enterName(guesser, "alice");
-    await guesser.send("guess");
-    await guesser.next("Wrong password.");
-    await guesser.received.closed();
-    assert.equal(guesser.received.lines.at(-1), "Wrong password.");
-    assert.deepEqual(server.room.names(), []);
+  const { server } = ts;
+  const guesser = await ts.connect();
+  await enterName(guesser, "alice");
+  await guesser.send("guess");
+  await guesser.next("Wrong password.");
+  await guesser.received.closed();
+  assert.equal(guesser.received.lines.at(-1), "Wrong password.");
+  assert.deepEqual(server.room.names(), []);
 
-    const alice = await TestClient.connect(port);
-    clients.push(alice);
-    await enterName(alice, "alice");
-    await alice.send("s3cret");
-    await alice.next("Welcome alice!");
-    assert.deepEqual(server.room.names(), ["alice"]);
-  } finally {
-    await closeAll(clients);
-    await cleanup();
-  }
+  const alice = await ts.connect();
+  await enterName(alice, "alice");
+  await alice.send("s3cret");
+  await alice.next("Welcome alice!");
+  assert.deepEqual(server.room.names(), ["alice"]);
 });
 
 Deno.test("password pending does not take the name", async () => {
-  const { port, server, cleanup } = await startTestServer({
+  await using ts = await startTestServer({
     password: "s3cret",
   });
-  const clients: TestClient[] = [];
-  try {
-    const first = await TestClient.connect(port);
-    clients.push(first);
-    await enterName(first, "zed");
-    // The same name from another connection is not "already taken" yet.
-    const second = await TestClient.connect(port);
-    clients.push(second);
-    await second.next(NAME_PROMPT);
-    await second.send("ZED");
-    assert.equal(await second.next(() => true), "Password:");
-    await second.send("s3cret");
-    await second.next("Welcome ZED!");
-    // Now it is: the first one's right password comes too late.
-    await first.send("s3cret");
-    assert.equal(
-      await first.next(/already taken/),
-      'Name "zed" is already taken. Please enter another name:',
-    );
-    assert.deepEqual(server.room.names(), ["ZED"]);
-    // The password was right: another name is taken without asking it again.
-    await first.send("zed2");
-    assert.equal(await first.next(() => true), "Welcome zed2!");
-  } finally {
-    await closeAll(clients);
-    await cleanup();
-  }
+  const { server } = ts;
+  const first = await ts.connect();
+  await enterName(first, "zed");
+  // The same name from another connection is not "already taken" yet.
+  const second = await ts.connect();
+  await second.next(NAME_PROMPT);
+  await second.send("ZED");
+  assert.equal(await second.next(() => true), "Password:");
+  await second.send("s3cret");
+  await second.next("Welcome ZED!");
+  // Now it is: the first one's right password comes too late.
+  await first.send("s3cret");
+  assert.equal(
+    await first.next(/already taken/),
+    'Name "zed" is already taken. Please enter another name:',
+  );
+  assert.deepEqual(server.room.names(), ["ZED"]);
+  // The password was right: another name is taken without asking it again.
+  await first.send("zed2");
+  assert.equal(await first.next(() => true), "Welcome zed2!");
 });
 
 Deno.test("password: a taken name is told only after the right password", async () => {
-  const { port, server, cleanup } = await startTestServer({
+  await using ts = await startTestServer({
     password: "s3cret",
     limits: { wrongPasswordDelayMs: 50 },
   });
-  const clients: TestClient[] = [];
-  try {
-    const alice = await TestClient.connect(port);
-    clients.push(alice);
-    await enterName(alice, "alice");
-    await alice.send("s3cret");
-    await alice.next(LAST_WELCOME_LINE);
+  const { server } = ts;
+  const alice = await ts.connect();
+  await enterName(alice, "alice");
+  await alice.send("s3cret");
+  await alice.next(LAST_WELCOME_LINE);
 
-    // Without the password a taken name and a free one get the same answer,
-    // and a wrong password the same end: no one learns who is online.
-    for (const name of ["ALICE", "nobody"]) {
-      const guesser = await TestClient.connect(port);
-      clients.push(guesser);
-      await guesser.next(NAME_PROMPT);
-      await guesser.send(name);
-      assert.equal(await guesser.next(() => true), "Password:", name);
-      await guesser.send("guess");
-      await guesser.next("Wrong password.");
-      await guesser.received.closed();
-      assert.deepEqual(
-        guesser.received.lines,
-        [NAME_PROMPT, "Password:", "Wrong password."],
-        name,
-      );
-    }
-
-    // With it, the name is said to be taken, and another one is asked for
-    // without asking the password again.
-    const bob = await TestClient.connect(port);
-    clients.push(bob);
-    await enterName(bob, "ALICE");
-    await bob.send("s3cret");
-    assert.equal(
-      await bob.next(() => true),
-      'Name "ALICE" is already taken. Please enter another name:',
+  // Without the password a taken name and a free one get the same answer,
+  // and a wrong password the same end: no one learns who is online.
+  for (const name of ["ALICE", "nobody"]) {
+    const guesser = await ts.connect();
+    await guesser.next(NAME_PROMPT);
+    await guesser.send(name);
+    assert.equal(await guesser.next(() => true), "Password:", name);
+    await guesser.send("guess");
+    await guesser.next("Wrong password.");
+    await guesser.received.closed();
+    assert.deepEqual(
+      guesser.received.lines,
+      [NAME_PROMPT, "Password:", "Wrong password."],
+      name,
     );
-    await bob.send("bob");
-    assert.equal(await bob.next(() => true), "Welcome bob!");
-    await bob.next(LAST_WELCOME_LINE);
-    assert.deepEqual(server.room.names(), ["alice", "bob"]);
-  } finally {
-    await closeAll(clients);
-    await cleanup();
   }
+
+  // With it, the name is said to be taken, and another one is asked for
+  // without asking the password again.
+  const bob = await ts.connect();
+  await enterName(bob, "ALICE");
+  await bob.send("s3cret");
+  assert.equal(
+    await bob.next(() => true),
+    'Name "ALICE" is already taken. Please enter another name:',
+  );
+  await bob.send("bob");
+  assert.equal(await bob.next(() => true), "Welcome bob!");
+  await bob.next(LAST_WELCOME_LINE);
+  assert.deepEqual(server.room.names(), ["alice", "bob"]);
 });
 
 Deno.test("password prompt answered with exit says goodbye", async () => {
-  const { port, server, cleanup } = await startTestServer({
+  await using ts = await startTestServer({
     password: "s3cret",
   });
-  const client = await TestClient.connect(port);
-  try {
-    await enterName(client, "alice");
-    await client.send("exit");
-    await client.next("Goodbye!");
-    await client.received.closed();
-    await waitUntil(
-      () => server.room.connectionCount === 0,
-      "the connection to leave the room",
-    );
-    assert.deepEqual(server.room.names(), []);
-  } finally {
-    await client.close();
-    await cleanup();
-  }
+  const { server } = ts;
+  const client = await ts.connect();
+  await enterName(client, "alice");
+  await client.send("exit");
+  await client.next("Goodbye!");
+  await client.received.closed();
+  await waitUntil(
+    () => server.room.connectionCount === 0,
+    "the connection to leave the room",
+  );
+  assert.deepEqual(server.room.names(), []);
 });
 
 Deno.test("client program answers the password prompt from CHAT_PASSWORD", async () => {
-  const { port, server, cleanup } = await startTestServer({
+  await using ts = await startTestServer({
     password: "s3cret",
   });
-  const alice = await TestClient.connect(port);
-  const client = spawnProgram(
-    "client.ts",
-    ["--port", String(port), "--name", "carol"],
-    { env: { CHAT_PASSWORD: "s3cret" } },
+  const { port, server } = ts;
+  const alice = await ts.connect();
+  const client = ts.track(
+    spawnProgram(
+      "client.ts",
+      ["--port", String(port), "--name", "carol"],
+      { env: { CHAT_PASSWORD: "s3cret" } },
+    ),
   );
-  try {
-    await enterName(alice, "alice");
-    await alice.send("s3cret");
-    await alice.next(LAST_WELCOME_LINE);
+  await enterName(alice, "alice");
+  await alice.send("s3cret");
+  await alice.next(LAST_WELCOME_LINE);
 
-    await client.stdout.next("Password:", 15_000);
-    await client.stdout.next("Welcome carol!");
-    await alice.next("*** carol has joined the chat.");
-    assert.deepEqual(server.room.names(), ["alice", "carol"]);
-    await client.write("typed after the password\n");
-    assert.equal(
-      await alice.next(/^carol:/),
-      "carol: typed after the password",
-    );
-    assert.ok(
-      !alice.received.lines.some((l) => l.includes("s3cret")),
-      "the password was broadcast",
-    );
-    await client.closeStdin();
-    await client.stdout.next("Goodbye carol!");
-    assert.equal((await client.status(10_000)).code, 0);
-  } finally {
-    await client.cleanup();
-    await alice.close();
-    await cleanup();
-  }
+  await client.stdout.next("Password:", 15_000);
+  await client.stdout.next("Welcome carol!");
+  await alice.next("*** carol has joined the chat.");
+  assert.deepEqual(server.room.names(), ["alice", "carol"]);
+  await client.write("typed after the password\n");
+  assert.equal(
+    await alice.next(/^carol:/),
+    "carol: typed after the password",
+  );
+  assert.ok(
+    !alice.received.lines.some((l) => l.includes("s3cret")),
+    "the password was broadcast",
+  );
+  await client.closeStdin();
+  await client.stdout.next("Goodbye carol!");
+  assert.equal((await client.status(10_000)).code, 0);
 });
 
 Deno.test("client program answers the password prompt from --password", async () => {
-  const { port, server, cleanup } = await startTestServer({
+  await using ts = await startTestServer({
     password: "s3cret",
   });
-  const client = spawnProgram("client.ts", [
-    "--port",
-    String(port),
-    "--name",
-    "dave",
-    "--password",
-    "s3cret",
-  ]);
-  try {
-    await client.stdout.next("Welcome dave!", 15_000);
-    await registeredThenExit(server, client, "dave");
-  } finally {
-    await client.cleanup();
-    await cleanup();
-  }
+  const { port, server } = ts;
+  const client = ts.track(
+    spawnProgram("client.ts", [
+      "--port",
+      String(port),
+      "--name",
+      "dave",
+      "--password",
+      "s3cret",
+    ]),
+  );
+  await client.stdout.next("Welcome dave!", 15_000);
+  await registeredThenExit(server, client, "dave");
 });
 
 Deno.test("client program without a password lets the user answer the prompt", async () => {
-  const { port, server, cleanup } = await startTestServer({
+  await using ts = await startTestServer({
     password: "s3cret",
   });
-  const client = spawnProgram(
-    "client.ts",
-    ["--port", String(port), "--name", "erin"],
-    { env: { CHAT_PASSWORD: "" } },
+  const { port, server } = ts;
+  const client = ts.track(
+    spawnProgram(
+      "client.ts",
+      ["--port", String(port), "--name", "erin"],
+      { env: { CHAT_PASSWORD: "" } },
+    ),
   );
-  try {
-    await client.stdout.next("Password:", 15_000);
-    assert.deepEqual(server.room.names(), []);
-    await client.write("s3cret\n");
-    await client.stdout.next("Welcome erin!");
-    await registeredThenExit(server, client, "erin");
-  } finally {
-    await client.cleanup();
-    await cleanup();
-  }
+  await client.stdout.next("Password:", 15_000);
+  assert.deepEqual(server.room.names(), []);
+  await client.write("s3cret\n");
+  await client.stdout.next("Welcome erin!");
+  await registeredThenExit(server, client, "erin");
 });
 
 Deno.test("tls connection that never handshakes does not hold up shutdown", async () => {
   const shutdownTimeoutMs = 500;
-  const { port, server, cleanup } = await startTestServer({
+  await using ts = await startTestServer({
     tls,
     limits: { shutdownTimeoutMs },
   });
-  const clients: TestClient[] = [];
-  let silent: Deno.Conn | undefined;
-  try {
-    const alice = await joinTls(port, "alice");
-    clients.push(alice);
-    // TCP only: no ClientHello ever comes.
-    silent = await Deno.connect({ hostname: "127.0.0.1", port });
-    await waitUntil(
-      () => server.room.connectionCount === 2,
-      "the server to take the silent connection",
-    );
-    await within(
-      server.shutdown(),
-      shutdownTimeoutMs + 4_500,
-      "shutdown with a silent TLS connection",
-    );
-    await alice.next(SHUTTING_DOWN);
-    await alice.received.closed();
-  } finally {
-    silent?.close();
-    await closeAll(clients);
-    await cleanup();
-  }
+  const { port, server } = ts;
+  const alice = ts.track(await joinTls(port, "alice"));
+  // TCP only: no ClientHello ever comes.
+  ts.track(await Deno.connect({ hostname: "127.0.0.1", port }));
+  await waitUntil(
+    () => server.room.connectionCount === 2,
+    "the server to take the silent connection",
+  );
+  await within(
+    server.shutdown(),
+    shutdownTimeoutMs + 4_500,
+    "shutdown with a silent TLS connection",
+  );
+  await alice.next(SHUTTING_DOWN);
+  await alice.received.closed();
 });
 
 Deno.test("tls connection refused when full does not hold up shutdown", async () => {
   const shutdownTimeoutMs = 500;
-  const { port, server, cleanup } = await startTestServer({
+  await using ts = await startTestServer({
     tls,
     limits: { maxClients: 1, shutdownTimeoutMs },
   });
-  const clients: TestClient[] = [];
-  let silent: Deno.Conn | undefined;
-  try {
-    const alice = await joinTls(port, "alice");
-    clients.push(alice);
-    // TCP only, past the limit: the refusal can never be written to it.
-    silent = await Deno.connect({ hostname: "127.0.0.1", port });
-    // Connections are taken in order: once a later one was refused, the
-    // silent one was refused too (and its refusal is waiting to be written).
-    const later = await TestClient.connectTls(port, { caCerts: [ca] });
-    clients.push(later);
-    assert.equal(
-      await later.next(() => true),
-      "Server is full. Try again later.",
-    );
-    await later.received.closed();
+  const { port, server } = ts;
+  const alice = ts.track(await joinTls(port, "alice"));
+  // TCP only, past the limit: the refusal can never be written to it.
+  ts.track(await Deno.connect({ hostname: "127.0.0.1", port }));
+  // Connections are taken in order: once a later one was refused, the
+  // silent one was refused too (and its refusal is waiting to be written).
+  const later = ts.track(await TestClient.connectTls(port, { caCerts: [ca] }));
+  assert.equal(
+    await later.next(() => true),
+    "Server is full. Try again later.",
+  );
+  await later.received.closed();
 
-    await within(
-      server.shutdown(),
-      shutdownTimeoutMs + 4_500,
-      "shutdown with a refused silent TLS connection",
-    );
-    await alice.next(SHUTTING_DOWN);
-  } finally {
-    // Closing it lets a stuck shutdown end, so that cleanup can finish.
-    silent?.close();
-    await closeAll(clients);
-    await cleanup();
-  }
+  await within(
+    server.shutdown(),
+    shutdownTimeoutMs + 4_500,
+    "shutdown with a refused silent TLS connection",
+  );
+  await alice.next(SHUTTING_DOWN);
 });
