@@ -9,11 +9,10 @@
 
 import assert from "node:assert/strict";
 import {
-  closeAll,
   closeQuietly,
   concat,
   startTestServer,
-  TestClient,
+  type TestClient,
   waitUntil,
   writeAll,
 } from "./helpers.ts";
@@ -295,9 +294,10 @@ function sameMembers(a: readonly string[], b: readonly string[]): boolean {
 }
 
 Deno.test("fuzzed connections leave the chat of others exact and clean", async () => {
-  const { port, server, cleanup } = await startTestServer({
+  await using ts = await startTestServer({
     limits: { floodRate: 0, maxSendqBytes: 0 },
   });
+  const { port, server } = ts;
   const normals: TestClient[] = [];
   const stats: FuzzStats = {
     connections: 0,
@@ -306,7 +306,7 @@ Deno.test("fuzzed connections leave the chat of others exact and clean", async (
     exitsIgnored: 0,
   };
   try {
-    for (const name of NORMALS) normals.push(await TestClient.join(port, name));
+    for (const name of NORMALS) normals.push(await ts.join(name));
     await normals[0].next("*** norm2 has joined the chat.");
 
     const deadline = performance.now() + FUZZ_TIME_MS;
@@ -353,7 +353,7 @@ Deno.test("fuzzed connections leave the chat of others exact and clean", async (
     }
 
     // The server still takes and names new clients.
-    const late = await TestClient.join(port, "late");
+    const late = await ts.join("late");
     normals.push(late);
     await normals[1].next("*** late has joined the chat.");
     await late.send("made it");
@@ -368,8 +368,5 @@ Deno.test("fuzzed connections leave the chat of others exact and clean", async (
         `(${JSON.stringify(stats)}): ${message}`,
       { cause: error },
     );
-  } finally {
-    await closeAll(normals);
-    await cleanup();
   }
 });
