@@ -15,6 +15,7 @@ import {
   startIrcDoor,
 } from "../lib/transports/irc/irc_door.ts";
 import {
+  type Closable,
   INVALID_NAME,
   joined,
   left,
@@ -22,6 +23,7 @@ import {
   readLogEvents,
   startTestServer,
   TestClient,
+  TestScope,
   type TestServer,
   waitUntilAsync,
 } from "./helpers.ts";
@@ -43,6 +45,8 @@ interface Setup {
   raw(): Promise<IrcLineClient>;
   /** Joins a TCP client (tracked). */
   tcp(name: string): Promise<TestClient>;
+  /** Closes `thing` at the end, after the door and the server. */
+  track<T extends Closable>(thing: T): T;
 }
 
 async function withIrc(
@@ -52,53 +56,46 @@ async function withIrc(
   },
   body: (setup: Setup) => Promise<void>,
 ): Promise<void> {
-  const server = await startTestServer(options.server);
+  // Clients are closed after the server shut down, so that they see it.
+  await using scope = new TestScope();
+  await using server = await startTestServer(options.server);
   const consoleLines: string[] = [];
-  const clients: { close(): Promise<void> }[] = [];
-  let door: IrcDoor | undefined;
-  try {
-    door = startIrcDoor({
-      room: server.server.room,
-      hostname: "127.0.0.1",
-      port: 0,
-      channel: "#chat",
-      serverName: S,
-      onConsole: (line) => consoleLines.push(line),
-      ...options.door,
-    });
-    const ircPort = door.addr.port;
-    await body({
-      server,
-      door,
-      ircPort,
-      consoleLines,
-      async irc(nick, { join = true } = {}) {
-        const client = join
+  const ircClients: IrcLineClient[] = [];
+  const door = startIrcDoor({
+    room: server.server.room,
+    hostname: "127.0.0.1",
+    port: 0,
+    channel: "#chat",
+    serverName: S,
+    onConsole: (line) => consoleLines.push(line),
+    ...options.door,
+  });
+  server.scope.defer(() => door.close());
+  const ircPort = door.addr.port;
+  const tracked = (client: IrcLineClient) => {
+    ircClients.push(client);
+    return scope.track(client);
+  };
+  await body({
+    server,
+    door,
+    ircPort,
+    consoleLines,
+    track: scope.track,
+    async irc(nick, { join = true } = {}) {
+      return tracked(
+        join
           ? await IrcLineClient.joined(ircPort, nick)
-          : await IrcLineClient.register(ircPort, nick);
-        clients.push(client);
-        return client;
-      },
-      async raw() {
-        const client = await IrcLineClient.connect(ircPort);
-        clients.push(client);
-        return client;
-      },
-      async tcp(name) {
-        const client = await TestClient.join(server.port, name);
-        clients.push(client);
-        return client;
-      },
-    });
-    for (const client of clients) {
-      if (client instanceof IrcLineClient) {
-        assert.deepEqual(client.violations, [], "wire rules");
-      }
-    }
-  } finally {
-    await door?.close();
-    await server.cleanup();
-    await Promise.allSettled(clients.map((client) => client.close()));
+          : await IrcLineClient.register(ircPort, nick),
+      );
+    },
+    async raw() {
+      return tracked(await IrcLineClient.connect(ircPort));
+    },
+    tcp: (name) => scope.join(server.port, name),
+  });
+  for (const client of ircClients) {
+    assert.deepEqual(client.violations, [], "wire rules");
   }
 }
 
@@ -187,18 +184,15 @@ Deno.test("irc: USER before NICK, 431, 432 with the rules, 433 across transports
       `:${S} 001 dana :Welcome to the DenoChat IRC network, dana!irc@chat`,
     );
     // Held from registration: the TCP side cannot take it either.
-    const eve = await TestClient.connect(setup.server.port);
-    try {
-      await eve.next(NAME_PROMPT);
-      await eve.send("DANA");
-      await eve.next(
-        'Name "DANA" is already taken. Please enter another name:',
-      );
-      await eve.send("[x]");
-      await eve.next(INVALID_NAME);
-    } finally {
-      await eve.close();
-    }
+    const eve = setup.track(await TestClient.connect(setup.server.port));
+    await eve.next(NAME_PROMPT);
+    await eve.send("DANA");
+    await eve.next(
+      'Name "DANA" is already taken. Please enter another name:',
+    );
+    await eve.send("[x]");
+    await eve.next(INVALID_NAME);
+    await eve.close();
     // Not present before JOIN: no join notice, not in /who.
     await bob.send("/who");
     await bob.next("Online (1): Bob");
@@ -728,14 +722,13 @@ Deno.test("irc: password: PASS right registers, wrong gets 464 and ERROR", async
   await withIrc({
     server: { password: "s3cret", limits: { wrongPasswordDelayMs: 300 } },
   }, async (setup) => {
-    const ok = await IrcLineClient.register(setup.ircPort, "ann", {
-      password: "s3cret",
-    });
-    try {
-      assert.ok(ok.lines.some((line) => line.startsWith(`:${S} 001 ann `)));
-    } finally {
-      await ok.close();
-    }
+    const ok = setup.track(
+      await IrcLineClient.register(setup.ircPort, "ann", {
+        password: "s3cret",
+      }),
+    );
+    assert.ok(ok.lines.some((line) => line.startsWith(`:${S} 001 ann `)));
+    await ok.close();
     for (const pass of ["PASS wrong", null]) {
       const c = await setup.raw();
       if (pass !== null) await c.send(pass);
@@ -758,44 +751,43 @@ Deno.test("irc: password: a taken nick gets no 433 before the password", async (
   await withIrc({
     server: { password: "s3cret", limits: { wrongPasswordDelayMs: 50 } },
   }, async (setup) => {
-    const ann = await IrcLineClient.register(setup.ircPort, "ann", {
-      password: "s3cret",
-    });
-    try {
-      // No PASS, or a wrong one: a taken nick and a free one end alike.
-      for (const pass of [null, "PASS wrong"]) {
-        for (const nick of ["ANN", "nobody"]) {
-          const c = await setup.raw();
-          if (pass !== null) await c.send(pass);
-          await c.send(`NICK ${nick}`);
-          await c.send(`USER ${nick} 0 * :Eve`);
-          await c.next("ERROR :Closing link: Wrong password.");
-          await c.closed();
-          assert.deepEqual(c.lines, [
-            `:${S} 464 * :Password incorrect`,
-            "ERROR :Closing link: Wrong password.",
-          ], `${pass} ${nick}`);
-        }
+    const ann = setup.track(
+      await IrcLineClient.register(setup.ircPort, "ann", {
+        password: "s3cret",
+      }),
+    );
+    // No PASS, or a wrong one: a taken nick and a free one end alike.
+    for (const pass of [null, "PASS wrong"]) {
+      for (const nick of ["ANN", "nobody"]) {
+        const c = await setup.raw();
+        if (pass !== null) await c.send(pass);
+        await c.send(`NICK ${nick}`);
+        await c.send(`USER ${nick} 0 * :Eve`);
+        await c.next("ERROR :Closing link: Wrong password.");
+        await c.closed();
+        assert.deepEqual(c.lines, [
+          `:${S} 464 * :Password incorrect`,
+          "ERROR :Closing link: Wrong password.",
+        ], `${pass} ${nick}`);
       }
-      // With the right password first, 433 at once.
-      const c = await setup.raw();
-      await c.send("PASS s3cret");
-      await c.send("NICK ann");
-      await c.next(`:${S} 433 * ann :Nickname is already in use`);
-      // NICK before PASS: the taken nick is told once the password came.
-      const d = await setup.raw();
-      await d.send("NICK Ann");
-      await d.send("PASS s3cret");
-      await d.send("USER d 0 * :D");
-      await d.next(`:${S} 433 * Ann :Nickname is already in use`);
-      await d.send("NICK dee");
-      await d.next(
-        `:${S} 001 dee :Welcome to the DenoChat IRC network, dee!irc@chat`,
-      );
-      assert.ok(!d.lines.some((line) => / 464 /.test(line)));
-    } finally {
-      await ann.close();
     }
+    // With the right password first, 433 at once.
+    const c = await setup.raw();
+    await c.send("PASS s3cret");
+    await c.send("NICK ann");
+    await c.next(`:${S} 433 * ann :Nickname is already in use`);
+    // NICK before PASS: the taken nick is told once the password came.
+    const d = await setup.raw();
+    await d.send("NICK Ann");
+    await d.send("PASS s3cret");
+    await d.send("USER d 0 * :D");
+    await d.next(`:${S} 433 * Ann :Nickname is already in use`);
+    await d.send("NICK dee");
+    await d.next(
+      `:${S} 001 dee :Welcome to the DenoChat IRC network, dee!irc@chat`,
+    );
+    assert.ok(!d.lines.some((line) => / 464 /.test(line)));
+    await ann.close();
   });
 });
 
@@ -866,22 +858,19 @@ Deno.test("irc: a nick race between an IRC and a TCP client: exactly one wins", 
     for (let round = 0; round < 8; round++) {
       const name = `race${round}`;
       const irc = await setup.raw();
-      const tcp = await TestClient.connect(setup.server.port);
-      try {
-        await tcp.next(NAME_PROMPT);
-        await Promise.all([
-          irc.send(`NICK ${name}\r\nUSER ${name} 0 * :R`),
-          tcp.send(round % 2 === 0 ? name : name.toUpperCase()),
-        ]);
-        const ircLine = await irc.next(/ (001|433) /);
-        const tcpLine = await tcp.next(/^(Welcome |Name ")/);
-        const ircWon = ircLine.includes(" 001 ");
-        const tcpWon = tcpLine.startsWith("Welcome ");
-        assert.notEqual(ircWon, tcpWon, `${ircLine} / ${tcpLine}`);
-      } finally {
-        await irc.close();
-        await tcp.close();
-      }
+      const tcp = setup.track(await TestClient.connect(setup.server.port));
+      await tcp.next(NAME_PROMPT);
+      await Promise.all([
+        irc.send(`NICK ${name}\r\nUSER ${name} 0 * :R`),
+        tcp.send(round % 2 === 0 ? name : name.toUpperCase()),
+      ]);
+      const ircLine = await irc.next(/ (001|433) /);
+      const tcpLine = await tcp.next(/^(Welcome |Name ")/);
+      const ircWon = ircLine.includes(" 001 ");
+      const tcpWon = tcpLine.startsWith("Welcome ");
+      assert.notEqual(ircWon, tcpWon, `${ircLine} / ${tcpLine}`);
+      await irc.close();
+      await tcp.close();
     }
   });
 });
@@ -946,20 +935,17 @@ Deno.test("irc: registration timeout, per-IP cap, and TLS", async () => {
   };
   const ca = await Deno.readTextFile(new URL("ca.crt", fixtures));
   await withIrc({ door: { tls } }, async (setup) => {
-    const c = await IrcLineClient.connect(setup.ircPort, {
-      tls: { caCerts: [ca] },
-    });
-    try {
-      await c.send("NICK sec");
-      await c.send("USER sec 0 * :Sec");
-      await c.next(
-        `:${S} 001 sec :Welcome to the DenoChat IRC network, sec!irc@chat`,
-      );
-      await c.send("JOIN #chat");
-      await c.next(`:${S} 353 sec = #chat :sec`);
-    } finally {
-      await c.close();
-    }
+    const c = setup.track(
+      await IrcLineClient.connect(setup.ircPort, { tls: { caCerts: [ca] } }),
+    );
+    await c.send("NICK sec");
+    await c.send("USER sec 0 * :Sec");
+    await c.next(
+      `:${S} 001 sec :Welcome to the DenoChat IRC network, sec!irc@chat`,
+    );
+    await c.send("JOIN #chat");
+    await c.next(`:${S} 353 sec = #chat :sec`);
+    await c.close();
   });
 });
 
@@ -1031,30 +1017,25 @@ Deno.test("irc: a client that never reads is cut at the send-queue limit", async
   }, async (setup) => {
     const bob = await setup.tcp("bob");
     // Registers and joins, then never reads a byte.
-    const stuck = await Deno.connect({
-      hostname: "127.0.0.1",
-      port: setup.ircPort,
-    });
-    try {
-      await stuck.write(
-        encoder.encode("NICK stuck\r\nUSER stuck 0 * :S\r\nJOIN #chat\r\n"),
-      );
-      await bob.next(joined("stuck"));
-      const line = "x".repeat(4000);
-      let sent = 0;
-      while (
-        !(await readLogEvents(setup.server.logPath)).includes(
-          "stuck has been disconnected (send queue exceeded)",
-        )
-      ) {
-        if (sent > 64 * 1024 * 1024) throw new Error("never cut");
-        await bob.sendRaw(encoder.encode(`${line}\n`.repeat(100)));
-        sent += 400_100;
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-      await bob.next(left("stuck"));
-    } finally {
-      stuck.close();
+    const stuck = setup.track(
+      await Deno.connect({ hostname: "127.0.0.1", port: setup.ircPort }),
+    );
+    await stuck.write(
+      encoder.encode("NICK stuck\r\nUSER stuck 0 * :S\r\nJOIN #chat\r\n"),
+    );
+    await bob.next(joined("stuck"));
+    const line = "x".repeat(4000);
+    let sent = 0;
+    while (
+      !(await readLogEvents(setup.server.logPath)).includes(
+        "stuck has been disconnected (send queue exceeded)",
+      )
+    ) {
+      if (sent > 64 * 1024 * 1024) throw new Error("never cut");
+      await bob.sendRaw(encoder.encode(`${line}\n`.repeat(100)));
+      sent += 400_100;
+      await new Promise((resolve) => setTimeout(resolve, 10));
     }
+    await bob.next(left("stuck"));
   });
 });
