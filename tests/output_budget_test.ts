@@ -38,6 +38,16 @@ class Peer implements ByteWriter {
     }
   }
 
+  /** Writes waiting for the peer to read. */
+  get waiting(): number {
+    return this.#parked.length;
+  }
+
+  /** Lets one waiting write take its bytes, still not reading after it. */
+  step(): void {
+    this.#parked.shift()?.();
+  }
+
   /** Starts reading (and lets the waiting write on). */
   read(): void {
     this.reading = true;
@@ -98,13 +108,20 @@ Deno.test("lines wait while the outboxes hold more than the bound, and go on at 
     assert.notEqual(held, null, "1200 of 1000: lines wait");
     let resumed = false;
     held!.then(() => resumed = true);
-    peer.read();
     // 300 bytes a write: 900, 600, then 300 (half of the bound is 500).
-    await waitUntil(() => peer.taken >= 600, "two writes");
-    assert.equal(resumed, false, "still over half of the bound");
+    for (const left of [900, 600]) {
+      await waitUntil(() => peer.waiting === 1, "a write waiting");
+      peer.step();
+      await waitUntil(() => budget.bytes === left, `${left} bytes left`);
+      await Promise.resolve();
+      assert.equal(resumed, false, "still over half of the bound");
+    }
+    await waitUntil(() => peer.waiting === 1, "a write waiting");
+    peer.step();
     await waitUntil(() => resumed, "lines going on");
-    assert.ok(budget.bytes <= 500);
+    assert.equal(budget.bytes, 300);
     assert.equal(budget.whenFits(), null);
+    peer.read();
     await outbox.drain();
     assert.equal(budget.bytes, 0);
   } finally {
@@ -187,6 +204,32 @@ Deno.test("a reader that stopped while the others read is cut once it holds the 
     for (const outbox of outboxes) outbox.close();
     peers[3].read();
     await waitUntil(() => peers[3].inFlight === 0, "the parked write");
+  }
+});
+
+Deno.test("a reader far behind all the others is cut, though it reads a trickle", async () => {
+  const budget = new OutputBudget({ maxBytes: 10_000, stallMs: 30 });
+  const peers = Array.from(
+    { length: 10 },
+    (_, i) => new Peer({ reading: true, perCall: i === 6 ? 1 : Infinity }),
+  );
+  const cut: number[] = [];
+  const outboxes = peers.map((writer, i) =>
+    new Outbox({ writer, budget, onOverflow: () => cut.push(i) })
+  );
+  const lines = 400, size = 100;
+  try {
+    await broadcast(budget, outboxes, lines, size);
+    await Promise.all(outboxes.map((outbox) => outbox.drain()));
+    assert.deepEqual(cut, [6], "only the reader far behind");
+    const expected = expectedText(lines, size);
+    for (const [i, peer] of peers.entries()) {
+      if (i !== 6) assert.equal(peer.text, expected);
+    }
+    assert.equal(budget.bytes, 0);
+  } finally {
+    for (const outbox of outboxes) outbox.close();
+    await waitUntil(() => peers[6].inFlight === 0, "the last write");
   }
 });
 

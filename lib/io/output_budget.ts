@@ -14,6 +14,11 @@
 export interface BudgetMember {
   /** Its bytes queued or in flight. */
   readonly unsentBytes: number;
+  /**
+   * When its peer last took bytes, or when it began to hold some
+   * (`performance.now()` ms).
+   */
+  readonly tookAt: number;
   /** Drops its queue and ends it as a send-queue overflow. */
   cutByBudget(): void;
 }
@@ -26,8 +31,8 @@ export interface OutputBudgetOptions {
    */
   maxBytes: number;
   /**
-   * How long lines may wait before the queue holding them back most is cut,
-   * if it holds at least twice the average. Default 1000 ms.
+   * How long lines may wait before the queues holding them back are cut
+   * (see the contract). Default 1000 ms.
    */
   stallMs?: number;
 }
@@ -42,11 +47,13 @@ export interface OutputBudgetOptions {
  *    not line by line).
  * 2. So a server that asks before each line it handles holds at most
  *    `maxBytes` plus what one line fans out to, whatever the readers do.
- * 3. Readers that keep reading are waited for, however slow together. But if
- *    lines have waited `stallMs` and the largest queue is at least twice the
- *    average, that queue is what holds them: it is cut (`cutByBudget`), and
- *    so on every `stallMs` while lines wait. A few peers that stop reading
- *    cannot stop the room.
+ * 3. Readers that keep reading are waited for, however slow together. But
+ *    once lines have waited `stallMs`, and again every `stallMs` while they
+ *    wait, the queues holding them back are cut (`cutByBudget`): each one
+ *    whose peer took nothing for `stallMs` and that holds at least twice the
+ *    average, and the largest if it holds at least eight times the average
+ *    (a reader far behind all the others). Peers that stop reading, or read
+ *    a trickle, cannot stop the room; a reader like the others is not cut.
  *
  * @example
  * ```ts
@@ -121,21 +128,27 @@ export class OutputBudget {
     }
   }
 
-  // Lines have waited stallMs: the queue that holds them most is cut if it
-  // holds at least twice the average (a reader the others are not like).
+  // Lines have waited stallMs: the queues that hold them are cut, those
+  // of readers unlike the others (see the contract, point 3).
   #stalled = (): void => {
     this.#timer = undefined;
     if (this.#held === null) return;
+    const average = this.#bytes / Math.max(1, this.#members.size);
+    const silentSince = performance.now() - this.#stallMs;
+    const cut: BudgetMember[] = [];
     let largest: BudgetMember | null = null;
     for (const member of this.#members) {
-      if (largest === null || member.unsentBytes > largest.unsentBytes) {
+      const unsent = member.unsentBytes;
+      if (unsent >= 2 * average && member.tookAt <= silentSince) {
+        cut.push(member);
+      } else if (largest === null || unsent > largest.unsentBytes) {
         largest = member;
       }
     }
-    const average = this.#bytes / Math.max(1, this.#members.size);
-    if (largest !== null && largest.unsentBytes >= 2 * average) {
-      largest.cutByBudget();
+    if (largest !== null && largest.unsentBytes >= 8 * average) {
+      cut.push(largest);
     }
+    for (const member of cut) member.cutByBudget();
     if (this.#held !== null) {
       this.#timer = setTimeout(this.#stalled, this.#stallMs);
     }
