@@ -99,21 +99,17 @@ async function ask(
   port: number,
   line: string,
 ): Promise<{ answer: string; localPort: number }> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  try {
-    const localPort = (conn.localAddr as Deno.NetAddr).port;
-    await writeAll(conn, encoder.encode(line + "\n"));
-    let answer = "";
-    const buffer = new Uint8Array(256);
-    while (!answer.includes("\n")) {
-      const count = await conn.read(buffer);
-      if (count === null) break;
-      answer += decoder.decode(buffer.subarray(0, count));
-    }
-    return { answer, localPort };
-  } finally {
-    conn.close();
+  using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const localPort = (conn.localAddr as Deno.NetAddr).port;
+  await writeAll(conn, encoder.encode(line + "\n"));
+  let answer = "";
+  const buffer = new Uint8Array(256);
+  while (!answer.includes("\n")) {
+    const count = await conn.read(buffer);
+    if (count === null) break;
+    answer += decoder.decode(buffer.subarray(0, count));
   }
+  return { answer, localPort };
 }
 
 Deno.test("haproxy send-proxy and send-proxy-v2 pass the client's address", async () => {

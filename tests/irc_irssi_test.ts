@@ -13,7 +13,7 @@ import {
   joined,
   left,
   startTestServer,
-  TestClient,
+  TestScope,
   waitUntilAsync,
 } from "./helpers.ts";
 import { WebTestClient } from "./support/web_client.ts";
@@ -123,9 +123,10 @@ class IrssiInTmux {
 }
 
 Deno.test("irssi talks with TCP and web members through the IRC door", async () => {
-  const home = await Deno.makeTempDir({ prefix: "irssi_home_" });
+  await using scope = new TestScope();
+  const home = await scope.tempDir("irssi_home_");
   await Deno.writeTextFile(`${home}/config`, IRSSI_CONFIG);
-  const server = await startTestServer({ web: { port: 0 } });
+  const server = scope.track(await startTestServer({ web: { port: 0 } }));
   const door = startIrcDoor({
     room: server.server.room,
     hostname: "127.0.0.1",
@@ -134,11 +135,12 @@ Deno.test("irssi talks with TCP and web members through the IRC door", async () 
     serverName: "irc.test",
     onConsole: () => {},
   });
+  scope.defer(() => door.close());
+  const clients = scope.track(new TestScope());
   const irssi = new IrssiInTmux();
-  const clients: { close(): Promise<void> }[] = [];
+  scope.defer(() => irssi.stop());
   try {
-    const bob = await TestClient.join(server.port, "bob");
-    clients.push(bob);
+    const bob = await clients.join(server.port, "bob");
     await irssi.start(home, door.addr.port);
     await irssi.shows("MOTD File is missing");
     await irssi.shows("Welcome to the DenoChat IRC network, ira!irc@chat");
@@ -149,8 +151,7 @@ Deno.test("irssi talks with TCP and web members through the IRC door", async () 
     await irssi.shows(/\[ ?bob\s*\]/);
     await bob.next(joined("ira"));
     const webPort = server.server.webAddr!.port;
-    const wendy = await WebTestClient.join(webPort, "wendy");
-    clients.push(wendy);
+    const wendy = clients.track(await WebTestClient.join(webPort, "wendy"));
     await irssi.shows("wendy [web@chat] has joined #chat");
 
     // Channel messages, all three ways.
@@ -213,11 +214,5 @@ Deno.test("irssi talks with TCP and web members through the IRC door", async () 
     // What irssi showed says more than the assertion alone.
     const screen = await irssi.screen().catch(() => "(no screen)");
     throw new Error(`${(error as Error).message}\n--- screen ---\n${screen}`);
-  } finally {
-    await irssi.stop();
-    await Promise.allSettled(clients.map((client) => client.close()));
-    await door.close();
-    await server.cleanup();
-    await Deno.remove(home, { recursive: true });
   }
 });
