@@ -144,6 +144,28 @@ export function closeQuietly(conn: { close(): void } | undefined): void {
   }
 }
 
+/**
+ * Reads `conn` into `onChunk` as it comes (a chunk is valid during the call
+ * only) until it ends; resolves then, and on a failed TLS handshake, a reset
+ * or our own close, which are the end too.
+ */
+export async function readAll(
+  conn: { read(buffer: Uint8Array): Promise<number | null> },
+  onChunk: (chunk: Uint8Array) => void,
+  bufferBytes = 64 * 1024,
+): Promise<void> {
+  const buffer = new Uint8Array(bufferBytes);
+  try {
+    while (true) {
+      const n = await conn.read(buffer);
+      if (n === null) return;
+      onChunk(buffer.subarray(0, n));
+    }
+  } catch {
+    // The end either way.
+  }
+}
+
 /** Writes all of `bytes` to `conn`, looping on partial writes. */
 export async function writeAll(
   conn: { write(bytes: Uint8Array): Promise<number> },
@@ -325,11 +347,13 @@ export class TestClient implements AsyncDisposable {
   /** The raw connection. */
   readonly conn: Deno.Conn;
   #reading: Promise<void>;
-  #closed = false;
 
   private constructor(conn: Deno.Conn, options: { read: boolean }) {
     this.conn = conn;
-    this.#reading = options.read ? this.#readLoop() : Promise.resolve();
+    this.#reading = options.read
+      ? readAll(conn, (chunk) => this.received.push(chunk))
+        .then(() => this.received.end())
+      : Promise.resolve();
   }
 
   /**
@@ -404,21 +428,6 @@ export class TestClient implements AsyncDisposable {
     await this.next(LAST_WELCOME_LINE);
   }
 
-  async #readLoop(): Promise<void> {
-    const buffer = new Uint8Array(64 * 1024);
-    try {
-      while (true) {
-        const n = await this.conn.read(buffer);
-        if (n === null) break;
-        this.received.push(buffer.subarray(0, n));
-      }
-    } catch {
-      // A failed TLS handshake, a reset or our own close: the end either way.
-    } finally {
-      this.received.end();
-    }
-  }
-
   /** Sends one line (a `\n` is added). */
   send(line: string): Promise<void> {
     return this.sendRaw(encoder.encode(line + "\n"));
@@ -439,14 +448,7 @@ export class TestClient implements AsyncDisposable {
 
   /** Closes the socket and waits for the read loop; safe to call twice. */
   async close(): Promise<void> {
-    if (!this.#closed) {
-      this.#closed = true;
-      try {
-        this.conn.close();
-      } catch {
-        // Closed already.
-      }
-    }
+    closeQuietly(this.conn);
     await this.#reading;
   }
 

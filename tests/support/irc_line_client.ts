@@ -7,8 +7,10 @@
  */
 
 import {
+  closeQuietly,
   LineCollector,
   type LineMatch,
+  readAll,
   WAIT_MS,
   writeAll,
 } from "../helpers.ts";
@@ -27,11 +29,16 @@ export class IrcLineClient implements AsyncDisposable {
   readonly conn: Deno.Conn;
   #pending: number[] = [];
   #reading: Promise<void>;
-  #closed = false;
 
   private constructor(conn: Deno.Conn) {
     this.conn = conn;
-    this.#reading = this.#readLoop();
+    this.#reading = readAll(conn, (chunk) => this.#push(chunk), 16 * 1024)
+      .then(() => {
+        if (this.#pending.length > 0) {
+          this.violations.push(`unterminated: ${this.#pending.length} bytes`);
+        }
+        this.received.end();
+      });
   }
 
   /** Connects to 127.0.0.1:`port` (or with TLS to `localhost`). */
@@ -100,24 +107,6 @@ export class IrcLineClient implements AsyncDisposable {
     return client;
   }
 
-  async #readLoop(): Promise<void> {
-    const buffer = new Uint8Array(16 * 1024);
-    try {
-      while (true) {
-        const n = await this.conn.read(buffer);
-        if (n === null) break;
-        this.#push(buffer.subarray(0, n));
-      }
-    } catch {
-      // A reset or our own close: the end either way.
-    } finally {
-      if (this.#pending.length > 0) {
-        this.violations.push(`unterminated: ${this.#pending.length} bytes`);
-      }
-      this.received.end();
-    }
-  }
-
   #push(chunk: Uint8Array): void {
     for (const byte of chunk) {
       if (byte !== 0x0a) {
@@ -178,14 +167,7 @@ export class IrcLineClient implements AsyncDisposable {
 
   /** Closes the socket and waits for the read loop; safe to call twice. */
   async close(): Promise<void> {
-    if (!this.#closed) {
-      this.#closed = true;
-      try {
-        this.conn.close();
-      } catch {
-        // Closed already.
-      }
-    }
+    closeQuietly(this.conn);
     await this.#reading;
   }
 
