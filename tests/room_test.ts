@@ -111,6 +111,21 @@ class TestRoom implements AsyncDisposable {
     return conn;
   }
 
+  /**
+   * Registers `names` in turn and waits until each saw every later join;
+   * marks each connection there (see {@linkcode since}).
+   */
+  async joinAll(...names: string[]): Promise<FakeConnection[]> {
+    const conns: FakeConnection[] = [];
+    for (const name of names) {
+      const conn = await this.join(name);
+      for (const earlier of conns) await earlier.next(joined(name));
+      conns.push(conn);
+    }
+    for (const conn of conns) marks.set(conn, conn.received.lines.length);
+    return conns;
+  }
+
   /** Waits until the room is done serving `conn`. */
   async served(conn: FakeConnection): Promise<void> {
     const serving = this.#serving.get(conn);
@@ -129,8 +144,11 @@ class TestRoom implements AsyncDisposable {
   }
 }
 
-/** The lines `conn` got from index `from` on. */
-function since(conn: FakeConnection, from: number): string[] {
+// Where each connection's lines were when it was marked.
+const marks = new WeakMap<FakeConnection, number>();
+
+/** The lines `conn` got since it was marked (or from index `from` on). */
+function since(conn: FakeConnection, from = marks.get(conn) ?? 0): string[] {
   return conn.received.lines.slice(from);
 }
 
@@ -343,23 +361,18 @@ Deno.test("registration: a taken name is told only after the right password", as
 
 Deno.test("routing: a message goes to everyone but its sender; blank lines are ignored, controls removed", async () => {
   await using test = await TestRoom.start();
-  const alice = await test.join("alice");
-  const bob = await test.join("bob");
-  const carol = await test.join("carol");
-  await alice.next(joined("carol"));
-  await bob.next(joined("carol"));
-  const marks = [alice, bob, carol].map((c) => c.received.lines.length);
+  const [alice, bob, carol] = await test.joinAll("alice", "bob", "carol");
   alice.send("", "   ", "hello", "\x1b[2Jwiped? \u202Ereversed\u2028 one line");
   await carol.next("alice: [2Jwiped? reversed one line");
   bob.send("hi alice");
   await carol.next("bob: hi alice");
   await alice.next("bob: hi alice");
-  assert.deepEqual(since(alice, marks[0]), ["bob: hi alice"]);
-  assert.deepEqual(since(bob, marks[1]), [
+  assert.deepEqual(since(alice), ["bob: hi alice"]);
+  assert.deepEqual(since(bob), [
     "alice: hello",
     "alice: [2Jwiped? reversed one line",
   ]);
-  assert.deepEqual(since(carol, marks[2]), [
+  assert.deepEqual(since(carol), [
     "alice: hello",
     "alice: [2Jwiped? reversed one line",
     "bob: hi alice",
@@ -368,12 +381,7 @@ Deno.test("routing: a message goes to everyone but its sender; blank lines are i
 
 Deno.test("routing: a private message reaches its target by any case, and no one else", async () => {
   await using test = await TestRoom.start();
-  const alice = await test.join("alice");
-  const bob = await test.join("Bob");
-  const carol = await test.join("carol");
-  await alice.next(joined("carol"));
-  await bob.next(joined("carol"));
-  const marks = [alice, bob, carol].map((c) => c.received.lines.length);
+  const [alice, bob, carol] = await test.joinAll("alice", "Bob", "carol");
   alice.send(
     "@BOB psst",
     "/msg bob more  words",
@@ -388,7 +396,7 @@ Deno.test("routing: a private message reaches its target by any case, and no one
   carol.send("sync");
   await alice.next("carol: sync");
   await bob.next("carol: sync");
-  assert.deepEqual(since(alice, marks[0]), [
+  assert.deepEqual(since(alice), [
     'Client "nobody" not found.',
     'Client "Nobody" not found.',
     "Usage: @<client_name> <message>",
@@ -396,40 +404,34 @@ Deno.test("routing: a private message reaches its target by any case, and no one
     "Usage: @<client_name> <message>",
     "carol: sync",
   ]);
-  assert.deepEqual(since(bob, marks[1]), [
+  assert.deepEqual(since(bob), [
     "Private message from alice: psst",
     "Private message from alice: more  words",
     "carol: sync",
   ]);
-  assert.deepEqual(since(carol, marks[2]), []);
+  assert.deepEqual(since(carol), []);
 });
 
 Deno.test("routing: /me is an action to the others; without text, its usage", async () => {
   await using test = await TestRoom.start();
-  const alice = await test.join("alice");
-  const bob = await test.join("bob");
-  await alice.next(joined("bob"));
-  const marks = [alice, bob].map((c) => c.received.lines.length);
+  const [alice, bob] = await test.joinAll("alice", "bob");
   alice.send("/me waves", "/me", "/me   ");
   await alice.next("Usage: /me <action>");
   await alice.next("Usage: /me <action>");
   bob.send("sync");
   await alice.next("bob: sync");
-  assert.deepEqual(since(alice, marks[0]), [
+  assert.deepEqual(since(alice), [
     "Usage: /me <action>",
     "Usage: /me <action>",
     "bob: sync",
   ]);
-  assert.deepEqual(since(bob, marks[1]), ["* alice waves"]);
+  assert.deepEqual(since(bob), ["* alice waves"]);
 });
 
 Deno.test("routing: /nick renames under the rules of a first name", async () => {
   // Failed renames never count as attempts: one is allowed here.
   await using test = await TestRoom.start({ limits: { maxNameAttempts: 1 } });
-  const alice = await test.join("alice");
-  const bob = await test.join("bob");
-  await alice.next(joined("bob"));
-  const marks = [alice, bob].map((c) => c.received.lines.length);
+  const [alice, bob] = await test.joinAll("alice", "bob");
   alice.send("/nick Alicia");
   await alice.next("You are now known as Alicia.");
   await bob.next("*** alice is now known as Alicia.");
@@ -443,13 +445,13 @@ Deno.test("routing: /nick renames under the rules of a first name", async () => 
   // The old name is free at once.
   const other = await test.join("alice");
   await bob.next(joined("alice"));
-  assert.deepEqual(since(alice, marks[0]), [
+  assert.deepEqual(since(alice), [
     "You are now known as Alicia.",
     "Private message from bob: to the new name",
     "You are now known as alicia.",
     joined("alice"),
   ]);
-  assert.deepEqual(since(bob, marks[1]), [
+  assert.deepEqual(since(bob), [
     "*** alice is now known as Alicia.",
     'Client "alice" not found.',
     'Name "ALICIA" is already taken.',
@@ -500,10 +502,7 @@ Deno.test("routing: /help lists the commands; another /word is unknown", async (
 
 Deno.test("routing: exit says goodbye and the others are told; so is a hang-up", async () => {
   await using test = await TestRoom.start();
-  const alice = await test.join("alice");
-  const bob = await test.join("bob");
-  const carol = await test.join("carol");
-  await alice.next(joined("carol"));
+  const [alice, bob, carol] = await test.joinAll("alice", "bob", "carol");
   bob.send(" Exit ", "not read");
   await bob.waitClosed();
   assert.equal(bob.received.lines.at(-1), "Goodbye bob!");
@@ -543,9 +542,7 @@ Deno.test("routing: an announcement reaches the members, not who has not joined"
 
 Deno.test("routing: kick removes a member by any case with the reason", async () => {
   await using test = await TestRoom.start();
-  const alice = await test.join("alice");
-  const bob = await test.join("bob");
-  await alice.next(joined("bob"));
+  const [alice, bob] = await test.joinAll("alice", "bob");
   assert.equal(await test.room.kick("nobody"), "notFound");
   assert.equal(await test.room.kick("BOB", " spamming\x1b "), "ok");
   await bob.waitClosed();
@@ -677,9 +674,7 @@ Deno.test("limits: a line too long is not delivered and the connection goes on",
 
 Deno.test("limits: a connection its transport cuts is gone at once, and the others told", async () => {
   await using test = await TestRoom.start();
-  const alice = await test.join("alice");
-  const bob = await test.join("bob");
-  await alice.next(joined("bob"));
+  const [alice, bob] = await test.joinAll("alice", "bob");
   bob.onCut?.("sendQueue");
   await bob.waitClosed();
   await alice.next(left("bob"));
@@ -693,9 +688,7 @@ Deno.test("limits: a connection its transport cuts is gone at once, and the othe
 
 Deno.test("shutdown: everyone is told, every session ends, newcomers are turned away", async () => {
   await using test = await TestRoom.start();
-  const alice = await test.join("alice");
-  const bob = await test.join("bob");
-  await alice.next(joined("bob"));
+  const [alice, bob] = await test.joinAll("alice", "bob");
   const waiting = test.connect();
   await waiting.next(NAME_PROMPT);
   await within(test.room.shutdown(), WAIT_MS, "the shutdown");
