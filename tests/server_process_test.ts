@@ -240,15 +240,24 @@ Deno.test("server process keeps running when its stdin is closed, and stops on S
   });
 });
 
-Deno.test("server process reports a port in use in one line without a stack trace and exits 2", async () => {
-  await scoped(async ({ dir, track }) => {
+/**
+ * Starts the server with `flag` (`--port` or `--web-port`) on a port that
+ * is taken, checks that it exits 2 with one line and no stack trace, and
+ * returns that line, the port and what it printed on stdout.
+ */
+async function startOnTakenPort(
+  flag: "--port" | "--web-port",
+): Promise<{ error: string; port: number; stdout: string[] }> {
+  return await scoped(async ({ dir, track }) => {
     using blocker = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const port = (blocker.addr as Deno.NetAddr).port;
+    const ports = flag === "--port"
+      ? ["--port", String(port)]
+      : ["--port", "0", "--web-port", String(port)];
     const server = track(spawnProgram("server.ts", [
       "--host",
       "127.0.0.1",
-      "--port",
-      String(port),
+      ...ports,
       "--log",
       `${dir}/chat.log`,
     ], { cwd: dir }));
@@ -256,12 +265,15 @@ Deno.test("server process reports a port in use in one line without a stack trac
     assert.equal(status.code, 2);
     const errors = nonEmpty(server.stderr.lines);
     assert.equal(errors.length, 1, errors.join(" | "));
-    assert.ok(errors[0].includes(String(port)), errors[0]);
     assertNoStackTrace(server.stderr.lines);
-    assert.ok(
-      !server.stdout.lines.some((l) => l.startsWith("Server is listening")),
-    );
+    return { error: errors[0], port, stdout: server.stdout.lines };
   });
+}
+
+Deno.test("server process reports a port in use in one line without a stack trace and exits 2", async () => {
+  const { error, port, stdout } = await startOnTakenPort("--port");
+  assert.ok(error.includes(String(port)), error);
+  assert.ok(!stdout.some((l) => l.startsWith("Server is listening")));
 });
 
 Deno.test("server process reports a log it cannot open in one clear line and exits 2", async () => {
@@ -362,26 +374,8 @@ Deno.test("server process serves several clients that chat with each other", asy
 });
 
 Deno.test("server process reports a web port in use in one line and exits 2", async () => {
-  await scoped(async ({ dir, track }) => {
-    using blocker = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = (blocker.addr as Deno.NetAddr).port;
-    const server = track(spawnProgram("server.ts", [
-      "--host",
-      "127.0.0.1",
-      "--port",
-      "0",
-      "--web-port",
-      String(port),
-      "--log",
-      `${dir}/chat.log`,
-    ], { cwd: dir }));
-    const status = await server.status(START_MS);
-    assert.equal(status.code, 2);
-    const errors = nonEmpty(server.stderr.lines);
-    assert.equal(errors.length, 1, errors.join(" | "));
-    assert.equal(errors[0], `Port ${port} on 127.0.0.1 is already in use.`);
-    assertNoStackTrace(server.stderr.lines);
-  });
+  const { error, port } = await startOnTakenPort("--web-port");
+  assert.equal(error, `Port ${port} on 127.0.0.1 is already in use.`);
 });
 
 Deno.test("server process refuses two doors on one port in one line naming both flags and exits 2", async () => {
