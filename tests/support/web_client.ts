@@ -6,7 +6,13 @@
  * @module
  */
 
-import { WAIT_MS, waitUntil } from "../helpers.ts";
+import {
+  Arrivals,
+  closeQuietly,
+  readAll,
+  WAIT_MS,
+  waitUntil,
+} from "../helpers.ts";
 
 /** One event the server sent, parsed. */
 export type WebFrame = Record<string, unknown> & { type: string };
@@ -19,32 +25,35 @@ export interface WebClientOptions {
   hostname?: string;
 }
 
-/** A WebSocket chat client that keeps every frame it received. */
-export class WebTestClient {
-  /** Every frame so far, in order. */
-  readonly frames: WebFrame[] = [];
+/**
+ * A WebSocket chat client that keeps every frame it received; closed at the
+ * end of an `await using` scope.
+ */
+export class WebTestClient implements AsyncDisposable {
+  /** The frames so far, to wait on. */
+  readonly received: Arrivals<WebFrame> = new Arrivals();
   /** Whether the socket has closed. */
   closed = false;
   /** The socket. */
   readonly socket: WebSocket;
-  #cursor = 0;
   #closedPromise: Promise<void>;
 
   private constructor(socket: WebSocket) {
     this.socket = socket;
     socket.onmessage = (event) => {
       if (typeof event.data !== "string") {
-        this.frames.push({ type: "binary" });
+        this.received.add({ type: "binary" });
         return;
       }
       // One or more events a frame, one JSON object a line.
-      for (const line of event.data.split("\n")) {
-        this.frames.push(JSON.parse(line));
-      }
+      this.received.add(
+        ...event.data.split("\n").map((line) => JSON.parse(line)),
+      );
     };
     this.#closedPromise = new Promise((resolve) => {
       socket.onclose = () => {
         this.closed = true;
+        this.received.end();
         resolve();
       };
     });
@@ -95,34 +104,17 @@ export class WebTestClient {
     this.socket.send(text);
   }
 
+  /** Every frame so far, in order. */
+  get frames(): WebFrame[] {
+    return this.received.items;
+  }
+
   /** Waits for the next frame (after those waited for) that matches. */
-  async next(
+  next(
     match: (frame: WebFrame) => boolean,
     timeoutMs = WAIT_MS,
   ): Promise<WebFrame> {
-    let found: WebFrame | undefined;
-    await waitUntil(
-      () => {
-        while (this.#cursor < this.frames.length) {
-          const frame = this.frames[this.#cursor++];
-          if (match(frame)) {
-            found = frame;
-            return true;
-          }
-        }
-        return this.closed;
-      },
-      `a matching frame (got ${JSON.stringify(this.frames.slice(-3))})`,
-      timeoutMs,
-    );
-    if (found === undefined) {
-      throw new Error(
-        `Socket closed before a matching frame; frames: ${
-          JSON.stringify(this.frames.slice(-5))
-        }`,
-      );
-    }
-    return found;
+    return this.received.next(match, timeoutMs, "a matching frame");
   }
 
   /** Waits until the server has closed the socket. */
@@ -141,6 +133,11 @@ export class WebTestClient {
     }
     await this.#closedPromise;
   }
+
+  /** Closes it (see {@linkcode WebTestClient.close}). */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
 }
 
 /**
@@ -151,22 +148,18 @@ export async function rawHttpStatus(
   port: number,
   request: string,
 ): Promise<number> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  try {
-    await conn.write(new TextEncoder().encode(request));
-    const buffer = new Uint8Array(4096);
-    let text = "";
-    while (!text.includes("\r\n")) {
-      const n = await conn.read(buffer);
-      if (n === null) break;
-      text += new TextDecoder().decode(buffer.subarray(0, n));
-    }
-    const status = Number(text.split(" ")[1]);
-    if (!Number.isInteger(status)) throw new Error(`No status in "${text}"`);
-    return status;
-  } finally {
-    conn.close();
+  using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await conn.write(new TextEncoder().encode(request));
+  const buffer = new Uint8Array(4096);
+  let text = "";
+  while (!text.includes("\r\n")) {
+    const n = await conn.read(buffer);
+    if (n === null) break;
+    text += new TextDecoder().decode(buffer.subarray(0, n));
   }
+  const status = Number(text.split(" ")[1]);
+  if (!Number.isInteger(status)) throw new Error(`No status in "${text}"`);
+  return status;
 }
 
 /**
@@ -302,18 +295,24 @@ export function clientFrame(
  * not do: half requests, forged headers, hand-made WebSocket frames. It
  * reads all the time, so the server is never held up by it.
  */
-export class RawConn {
+export class RawConn implements AsyncDisposable {
   /** The connection. */
   readonly conn: Deno.Conn;
   /** Whether the server closed (or reset) it. */
   ended = false;
   #buffer = new Uint8Array(0);
   #reading: Promise<void>;
-  #closed = false;
 
   private constructor(conn: Deno.Conn) {
     this.conn = conn;
-    this.#reading = this.#readLoop();
+    this.#reading = readAll(conn, (chunk) => {
+      const grown = new Uint8Array(this.#buffer.length + chunk.length);
+      grown.set(this.#buffer);
+      grown.set(chunk, this.#buffer.length);
+      this.#buffer = grown;
+    }).then(() => {
+      this.ended = true;
+    });
   }
 
   /** Connects to 127.0.0.1:`port`. */
@@ -362,24 +361,6 @@ export class RawConn {
       throw new Error(`Upgrade refused: ${response.statusLine}`);
     }
     return raw;
-  }
-
-  async #readLoop(): Promise<void> {
-    const chunk = new Uint8Array(64 * 1024);
-    try {
-      while (true) {
-        const n = await this.conn.read(chunk);
-        if (n === null) break;
-        const grown = new Uint8Array(this.#buffer.length + n);
-        grown.set(this.#buffer);
-        grown.set(chunk.subarray(0, n), this.#buffer.length);
-        this.#buffer = grown;
-      }
-    } catch {
-      // A reset or our own close: the end either way.
-    } finally {
-      this.ended = true;
-    }
   }
 
   /** Sends text or bytes (looping on partial writes). */
@@ -510,15 +491,13 @@ export class RawConn {
 
   /** Closes the connection; safe to call twice. */
   async close(): Promise<void> {
-    if (!this.#closed) {
-      this.#closed = true;
-      try {
-        this.conn.close();
-      } catch {
-        // Closed already.
-      }
-    }
+    closeQuietly(this.conn);
     await this.#reading;
+  }
+
+  /** Closes it (see {@linkcode RawConn.close}). */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 }
 
