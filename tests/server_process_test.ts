@@ -241,38 +241,46 @@ Deno.test("server process keeps running when its stdin is closed, and stops on S
 });
 
 /**
- * Starts the server with `flag` (`--port` or `--web-port`) on a port that
- * is taken, checks that it exits 2 with one line and no stack trace, and
- * returns that line, the port and what it printed on stdout.
+ * Starts the server on 127.0.0.1 with `args` and a log in a temp dir, and
+ * checks that it exits 2 without a stack trace; returns the lines it printed
+ * (blank ones left out) and the files it left in the dir.
  */
-async function startOnTakenPort(
-  flag: "--port" | "--web-port",
-): Promise<{ error: string; port: number; stdout: string[] }> {
+async function startRefused(
+  args: string[],
+): Promise<{ errors: string[]; stdout: string[]; files: string[] }> {
   return await scoped(async ({ dir, track }) => {
-    using blocker = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = (blocker.addr as Deno.NetAddr).port;
-    const ports = flag === "--port"
-      ? ["--port", String(port)]
-      : ["--port", "0", "--web-port", String(port)];
     const server = track(spawnProgram("server.ts", [
       "--host",
       "127.0.0.1",
-      ...ports,
+      ...args,
       "--log",
       `${dir}/chat.log`,
     ], { cwd: dir }));
     const status = await server.status(START_MS);
     assert.equal(status.code, 2);
-    const errors = nonEmpty(server.stderr.lines);
-    assert.equal(errors.length, 1, errors.join(" | "));
     assertNoStackTrace(server.stderr.lines);
-    return { error: errors[0], port, stdout: server.stdout.lines };
+    return {
+      errors: nonEmpty(server.stderr.lines),
+      stdout: nonEmpty(server.stdout.lines),
+      files: [...Deno.readDirSync(dir)].map((entry) => entry.name),
+    };
   });
 }
 
+/** A listener on a free port of 127.0.0.1, to take that port. */
+function takePort(): { port: number } & Disposable {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    [Symbol.dispose]: () => listener.close(),
+  };
+}
+
 Deno.test("server process reports a port in use in one line without a stack trace and exits 2", async () => {
-  const { error, port, stdout } = await startOnTakenPort("--port");
-  assert.ok(error.includes(String(port)), error);
+  using taken = takePort();
+  const { errors, stdout } = await startRefused(["--port", `${taken.port}`]);
+  assert.equal(errors.length, 1, errors.join(" | "));
+  assert.ok(errors[0].includes(String(taken.port)), errors[0]);
   assert.ok(!stdout.some((l) => l.startsWith("Server is listening")));
 });
 
@@ -374,54 +382,44 @@ Deno.test("server process serves several clients that chat with each other", asy
 });
 
 Deno.test("server process reports a web port in use in one line and exits 2", async () => {
-  const { error, port } = await startOnTakenPort("--web-port");
-  assert.equal(error, `Port ${port} on 127.0.0.1 is already in use.`);
+  using taken = takePort();
+  const { errors } = await startRefused([
+    "--port",
+    "0",
+    "--web-port",
+    `${taken.port}`,
+  ]);
+  assert.deepEqual(errors, [
+    `Port ${taken.port} on 127.0.0.1 is already in use.`,
+  ]);
 });
 
 Deno.test("server process refuses two doors on one port in one line naming both flags and exits 2", async () => {
-  await scoped(async ({ dir, track }) => {
-    const server = track(spawnProgram("server.ts", [
-      "--host",
-      "127.0.0.1",
-      "--port",
-      "40031",
-      "--web-port",
-      "40031",
-      "--log",
-      `${dir}/chat.log`,
-    ], { cwd: dir }));
-    const status = await server.status(START_MS);
-    assert.equal(status.code, 2);
-    assert.deepEqual(nonEmpty(server.stderr.lines), [
-      "--port and --web-port are both 40031: each door needs a port of its own.",
-    ]);
-    assert.deepEqual(nonEmpty(server.stdout.lines), []);
-    assert.deepEqual([...Deno.readDirSync(dir)], []);
-  });
+  const { errors, stdout, files } = await startRefused([
+    "--port",
+    "40031",
+    "--web-port",
+    "40031",
+  ]);
+  assert.deepEqual(errors, [
+    "--port and --web-port are both 40031: each door needs a port of its own.",
+  ]);
+  assert.deepEqual(stdout, []);
+  assert.deepEqual(files, []);
 });
 
 Deno.test("server process refuses a bad IRC channel in one line and exits 2", async () => {
-  await scoped(async ({ dir, track }) => {
-    const server = track(spawnProgram("server.ts", [
-      "--host",
-      "127.0.0.1",
-      "--port",
-      "0",
-      "--no-web",
-      "--irc-port",
-      "0",
-      "--irc-channel",
-      "chat",
-      "--log",
-      `${dir}/chat.log`,
-    ], { cwd: dir }));
-    const status = await server.status(START_MS);
-    assert.equal(status.code, 2);
-    const errors = nonEmpty(server.stderr.lines);
-    assert.equal(errors.length, 1, errors.join(" | "));
-    assert.match(errors[0], /IRC channel "chat"/);
-    assertNoStackTrace(server.stderr.lines);
-  });
+  const { errors } = await startRefused([
+    "--port",
+    "0",
+    "--no-web",
+    "--irc-port",
+    "0",
+    "--irc-channel",
+    "chat",
+  ]);
+  assert.equal(errors.length, 1, errors.join(" | "));
+  assert.match(errors[0], /IRC channel "chat"/);
 });
 
 Deno.test("server process on 0.0.0.0 prints a web and an IRC address per IPv4 address, then localhost", async () => {
