@@ -10,7 +10,8 @@ import {
   LineSplitter,
 } from "../lib/io/line_reader.ts";
 import { Outbox } from "../lib/io/outbox.ts";
-import { parseCommand, stripControls } from "../lib/room/protocol.ts";
+import { parseCommand } from "../lib/languages/line/protocol.ts";
+import { stripControls } from "../lib/room/sanitize.ts";
 import { Registry } from "../lib/room/registry.ts";
 import { serverText } from "../lib/room/texts.ts";
 

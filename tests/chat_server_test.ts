@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { HELP_LINES } from "../lib/room/protocol.ts";
+import { HELP_LINES } from "../lib/languages/line/protocol.ts";
 import {
   INVALID_NAME,
   joined,

@@ -3,7 +3,7 @@ import { readLogTail } from "../lib/io/log_tail.ts";
 import { readLogStart } from "../lib/app/log_start.ts";
 import { parseLogMessage } from "../lib/room/log_review.ts";
 import { History } from "../lib/room/history.ts";
-import { historyStamp } from "../lib/transports/line_format.ts";
+import { historyStamp } from "../lib/languages/line/line_format.ts";
 
 const encoder = new TextEncoder();
 

@@ -8,7 +8,7 @@
  */
 
 import assert from "node:assert/strict";
-import { startIrcDoor } from "../lib/transports/irc/irc_door.ts";
+import { startIrcDoor } from "../lib/transports/irc_door.ts";
 import {
   joined,
   left,

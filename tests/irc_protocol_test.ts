@@ -13,7 +13,7 @@ import {
   type IrcDoor,
   type IrcDoorOptions,
   startIrcDoor,
-} from "../lib/transports/irc/irc_door.ts";
+} from "../lib/transports/irc_door.ts";
 import {
   type Closable,
   INVALID_NAME,

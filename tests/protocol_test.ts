@@ -5,8 +5,8 @@ import {
   HELP_LINES,
   isExitWord,
   parseCommand,
-  stripControls,
-} from "../lib/room/protocol.ts";
+} from "../lib/languages/line/protocol.ts";
+import { stripControls } from "../lib/room/sanitize.ts";
 
 // deno-lint-ignore no-control-regex
 const ANY_CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/;

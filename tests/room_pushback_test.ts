@@ -6,7 +6,8 @@ import type { Line } from "../lib/io/line_reader.ts";
 import { type ByteWriter, Outbox, outputBudget } from "../lib/io/outbox.ts";
 import type { Rendered } from "../lib/room/events.ts";
 import { type ChatConnection, ChatRoom } from "../lib/room/chat_room.ts";
-import { lineFormat } from "../lib/transports/line_format.ts";
+import { lineFormat } from "../lib/languages/line/line_format.ts";
+import { LineLanguage } from "../lib/languages/line/line_language.ts";
 import { holdsFor, waitUntil } from "./helpers.ts";
 
 /**
@@ -63,6 +64,7 @@ class FakeConnection implements ChatConnection {
   readonly ip = "192.0.2.1";
   readonly transport = "tcp";
   readonly renderer = lineFormat;
+  readonly interpreter = new LineLanguage();
   onCut: ChatConnection["onCut"] = null;
   readonly peer: Reader;
   readonly outbox: Outbox;

@@ -19,7 +19,7 @@ import {
   type TestServer,
   withServer,
 } from "./helpers.ts";
-import { COMMANDS } from "../lib/room/protocol.ts";
+import { COMMANDS } from "../lib/languages/line/protocol.ts";
 
 const UPDATE_SCREENSHOT = Deno.env.get("UPDATE_SCREENSHOT") === "1";
 const SCREENSHOT_PATH = new URL("../docs/web_page.png", import.meta.url);

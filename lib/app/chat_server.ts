@@ -16,7 +16,7 @@ import { consoleText, logText } from "../room/texts.ts";
 import { acceptFrom, acceptLoop, TcpConnection } from "../transports/tcp.ts";
 import { listenStream, type StreamListener } from "../transports/stream.ts";
 import { startWebDoor, type WebDoor } from "../transports/web.ts";
-import { type IrcDoor, startIrcDoor } from "../transports/irc/irc_door.ts";
+import { type IrcDoor, startIrcDoor } from "../transports/irc_door.ts";
 import { metricsText } from "./metrics_text.ts";
 
 /** TLS material, in PEM. */

@@ -10,7 +10,8 @@
 import { describeError } from "../io/errors.ts";
 import { type ByteReader, type Line, LineReader } from "../io/line_reader.ts";
 import { type ByteWriter, Outbox } from "../io/outbox.ts";
-import { isExitWord, stripControls } from "../room/protocol.ts";
+import { isExitWord } from "../languages/line/protocol.ts";
+import { stripControls } from "../room/sanitize.ts";
 import { serverText } from "../room/texts.ts";
 import { backoffDelayMs } from "./backoff.ts";
 import { parseServerLine } from "./server_lines.ts";

@@ -7,7 +7,7 @@
  */
 
 import type { Line } from "../io/line_reader.ts";
-import { stripControls } from "../room/protocol.ts";
+import { stripControls } from "../room/sanitize.ts";
 import { serverText } from "../room/texts.ts";
 import type { LineSource } from "./chat_client.ts";
 import {

@@ -14,11 +14,12 @@ import {
 } from "../io/proxy_protocol.ts";
 import { Outbox, outputBudget } from "../io/outbox.ts";
 import type { Rendered, Renderer } from "../room/events.ts";
-import type { ChatConnection } from "../room/chat_room.ts";
+import type { ChatConnection, Interpreter } from "../room/session_api.ts";
 import { Metrics } from "../room/metrics.ts";
 import { consoleText } from "../room/texts.ts";
 import type { EndReason } from "../room/reasons.ts";
-import { lineFormat } from "./line_format.ts";
+import { lineFormat } from "../languages/line/line_format.ts";
+import { LineLanguage } from "../languages/line/line_language.ts";
 import type { StreamConn, StreamListener } from "./stream.ts";
 
 /** Options of {@linkcode TcpConnection}. */
@@ -157,6 +158,7 @@ export class TcpConnection implements ChatConnection {
   readonly ip: string;
   readonly transport: string;
   readonly renderer: Renderer;
+  readonly interpreter: Interpreter;
   onCut: ((reason: EndReason) => void) | null = null;
   #conn: StreamConn;
   #lines: LineReader;
@@ -178,6 +180,7 @@ export class TcpConnection implements ChatConnection {
     this.renderer = options.renderer ?? lineFormat;
     this.#metrics = options.metrics ?? new Metrics();
     this.#webUrl = options.webUrl;
+    this.interpreter = new LineLanguage({ webUrl: () => this.#webUrlHere() });
     const reader: ByteReader = options.proxied
       ? new PrefixedReader(conn, options.proxied.rest)
       : new ProxyGuard(conn);
@@ -199,7 +202,8 @@ export class TcpConnection implements ChatConnection {
     return this.#outbox.unsentBytes;
   }
 
-  webUrl(): string | null {
+  // The web chat's URL on the host this peer reached.
+  #webUrlHere(): string | null {
     if (this.#webUrl === undefined) return null;
     const local = this.#conn.localAddr as Deno.NetAddr;
     const host = local.hostname.includes(":")

@@ -7,7 +7,7 @@
  */
 
 import type { Rendered, Renderer, RoomEvent } from "../room/events.ts";
-import { COMMANDS, HELP_LINES } from "../room/protocol.ts";
+import { COMMANDS, HELP_LINES } from "../languages/line/protocol.ts";
 import { serverText } from "../room/texts.ts";
 
 type Fields = Record<

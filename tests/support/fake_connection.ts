@@ -9,8 +9,9 @@
 
 import type { Line } from "../../lib/io/line_reader.ts";
 import type { Rendered, Renderer } from "../../lib/room/events.ts";
-import type { ChatConnection } from "../../lib/room/chat_room.ts";
-import { lineFormat } from "../../lib/transports/line_format.ts";
+import type { ChatConnection, Interpreter } from "../../lib/room/chat_room.ts";
+import { LineLanguage } from "../../lib/languages/line/line_language.ts";
+import { lineFormat } from "../../lib/languages/line/line_format.ts";
 import { LineCollector, type LineMatch, WAIT_MS, within } from "../helpers.ts";
 
 const encoder = new TextEncoder();
@@ -43,6 +44,7 @@ export class FakeConnection implements ChatConnection {
   readonly ip: string;
   readonly transport: string;
   readonly renderer: Renderer;
+  readonly interpreter: Interpreter;
   onCut: ChatConnection["onCut"] = null;
   /** What the room sent, by lines (a frame format: a frame a line). */
   readonly received: LineCollector = new LineCollector();
@@ -53,7 +55,6 @@ export class FakeConnection implements ChatConnection {
   #input: (Line[] | null)[] = [];
   #reader: ((lines: Line[] | null) => void) | null = null;
   #stuck: boolean;
-  #webUrl: string | null;
   #closed = Promise.withResolvers<void>();
   #bytes: Uint8Array[] = [];
 
@@ -63,7 +64,8 @@ export class FakeConnection implements ChatConnection {
     this.transport = options.transport ?? "tcp";
     this.renderer = options.renderer ?? lineFormat;
     this.#stuck = options.stuck ?? false;
-    this.#webUrl = options.webUrl ?? null;
+    const webUrl = options.webUrl ?? null;
+    this.interpreter = new LineLanguage({ webUrl: () => webUrl });
   }
 
   /** Whether `close()` was called. */
@@ -142,10 +144,6 @@ export class FakeConnection implements ChatConnection {
     while (this.arrivedAt.length < this.received.lines.length) {
       this.arrivedAt.push(now);
     }
-  }
-
-  webUrl(): string | null {
-    return this.#webUrl;
   }
 
   drain(): Promise<void> {

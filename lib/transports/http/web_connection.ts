@@ -13,7 +13,8 @@ import { type Line, LINE_TOO_LONG } from "../../io/line_reader.ts";
 import { Outbox, outputBudget, shareBytes } from "../../io/outbox.ts";
 import { SharedJoin } from "../../io/shared_join.ts";
 import type { Slot } from "../../room/admission.ts";
-import type { ChatConnection } from "../../room/chat_room.ts";
+import type { ChatConnection } from "../../room/session_api.ts";
+import { LineLanguage } from "../../languages/line/line_language.ts";
 import type { Rendered, Renderer } from "../../room/events.ts";
 import type { Metrics } from "../../room/metrics.ts";
 import { serverText } from "../../room/texts.ts";
@@ -100,6 +101,7 @@ export class WebConnection implements ChatConnection {
   readonly ip: string;
   readonly transport = "web";
   readonly renderer: Renderer = webFormat;
+  readonly interpreter: LineLanguage = new LineLanguage();
   readonly slot?: Slot;
   onCut: ((reason: EndReason) => void) | null = null;
   #conn: StreamConn;

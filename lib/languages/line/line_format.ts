@@ -10,9 +10,9 @@ import type {
   Rendered,
   Renderer,
   RoomEvent,
-} from "../room/events.ts";
-import { HELP_LINES } from "../room/protocol.ts";
-import { serverText } from "../room/texts.ts";
+} from "../../room/events.ts";
+import { HELP_LINES } from "./protocol.ts";
+import { serverText } from "../../room/texts.ts";
 
 const encoder = new TextEncoder();
 

@@ -6,18 +6,21 @@
  * @module
  */
 
-import type { ChatConnection, ChatRoom } from "../../room/chat_room.ts";
-import type { Rendered, Renderer } from "../../room/events.ts";
-import type { EndReason } from "../../room/reasons.ts";
-import type { Line } from "../../io/line_reader.ts";
-import { stripControls } from "../../room/protocol.ts";
-import { acceptFrom, acceptLoop, type Proxied, TcpConnection } from "../tcp.ts";
-import { listenStream, type StreamConn } from "../stream.ts";
-import { IRC_TRANSPORT, IrcFormat } from "./irc_format.ts";
-import { type IrcContext, IrcInterpreter } from "./irc_interpreter.ts";
-import { MAX_LINE_BYTES } from "./irc_message.ts";
-import { ircText } from "./irc_texts.ts";
-import { hostPort, reachableHosts } from "../../io/reachable.ts";
+import type { ChatConnection, ChatRoom } from "../room/chat_room.ts";
+import type { Rendered, Renderer } from "../room/events.ts";
+import type { EndReason } from "../room/reasons.ts";
+import type { Line } from "../io/line_reader.ts";
+import { stripControls } from "../room/sanitize.ts";
+import { acceptFrom, acceptLoop, type Proxied, TcpConnection } from "./tcp.ts";
+import { listenStream, type StreamConn } from "./stream.ts";
+import { IRC_TRANSPORT, IrcFormat } from "../languages/irc/irc_format.ts";
+import {
+  type IrcContext,
+  IrcInterpreter,
+} from "../languages/irc/irc_interpreter.ts";
+import { MAX_LINE_BYTES } from "../languages/irc/irc_message.ts";
+import { ircText } from "../languages/irc/irc_texts.ts";
+import { hostPort, reachableHosts } from "../io/reachable.ts";
 
 /** Ergo's defaults: PING after 90 s of silence, drop after 150 s. */
 export const DEFAULT_PING_INTERVAL_MS = 90_000;
@@ -176,7 +179,6 @@ export function startIrcDoor(options: IrcDoorOptions): IrcDoor {
     startedAt: Date.now(),
     pingIntervalMs: options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS,
     pingTimeoutMs: options.pingTimeoutMs ?? DEFAULT_PING_TIMEOUT_MS,
-    wrongPasswordDelayMs: room.limits.wrongPasswordDelayMs,
   };
   const format = new IrcFormat({ serverName, channel });
   const where = { hostname: options.hostname, port: options.port };

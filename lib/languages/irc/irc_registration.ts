@@ -142,13 +142,8 @@ function register(client: IrcClient): void | Promise<void> {
     session.needsPassword && !session.checkPassword(client.password ?? "")
   ) {
     client.reply("passwdMismatch");
-    // As on TCP: the close waits a little, so a guesser is slowed.
-    client.rejected = true;
-    client.endLater(
-      client.context.wrongPasswordDelayMs,
-      "wrongPassword",
-      WRONG_PASSWORD,
-    );
+    // The room delays the close, as on every door, so a guesser is slowed.
+    session.end("wrongPassword", WRONG_PASSWORD);
     return;
   }
   client.passwordOk = true;

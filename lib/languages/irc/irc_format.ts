@@ -14,7 +14,7 @@ import type {
   RoomEvent,
 } from "../../room/events.ts";
 import { serverText } from "../../room/texts.ts";
-import { historyStamp } from "../line_format.ts";
+import { historyStamp } from "../line/line_format.ts";
 import { encodeLines, fitLines, ircLine, ircTextLine } from "./irc_message.ts";
 import { ircText } from "./irc_texts.ts";
 

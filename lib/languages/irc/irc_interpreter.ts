@@ -36,15 +36,13 @@ export class IrcInterpreter extends IrcClient implements Interpreter {
   }
 
   /** Stops the timers; the connection closed. */
-  override dispose(): void {
+  dispose(): void {
     this.#keepAlive.dispose();
-    super.dispose();
   }
 
   /** Handles one line from the client. */
   handle(line: Line, session: MemberSession): void | Promise<void> {
     this.attach(session);
-    if (this.rejected) return;
     this.#keepAlive.heard();
     if (line === LINE_TOO_LONG) {
       this.reply("inputTooLong");

@@ -44,8 +44,6 @@ export interface IrcContext {
   readonly pingIntervalMs: number;
   /** Silence after which the client is dropped. */
   readonly pingTimeoutMs: number;
-  /** Wait before a wrong password's close, so guessing is slow. */
-  readonly wrongPasswordDelayMs: number;
 }
 
 /** Options of {@linkcode IrcClient}. */
@@ -89,12 +87,9 @@ export class IrcClient {
   negotiating = false;
   /** User mode +i. */
   invisible = false;
-  /** Set once a wrong password was given: nothing more is read. */
-  rejected = false;
   #deliver: (bytes: Uint8Array) => void;
   #cut: (reason: EndReason) => void;
   #session: MemberSession | null = null;
-  #lingerTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** Creates the state of one connection. */
   constructor(options: IrcClientOptions) {
@@ -192,22 +187,6 @@ export class IrcClient {
   /** Ends the connection at once (no session was given yet). */
   cut(reason: EndReason): void {
     this.#cut(reason);
-  }
-
-  /** Ends the session after `ms`, with `notice` as its last line. */
-  endLater(ms: number, reason: EndReason, notice: RoomEvent): void {
-    const session = this.session;
-    clearTimeout(this.#lingerTimer);
-    this.#lingerTimer = setTimeout(() => {
-      this.#lingerTimer = undefined;
-      session.end(reason, notice);
-    }, ms);
-  }
-
-  /** Stops the timers; the connection closed. */
-  dispose(): void {
-    clearTimeout(this.#lingerTimer);
-    this.#lingerTimer = undefined;
   }
 }
 

@@ -8,7 +8,7 @@
  */
 
 import type { MemberInfo } from "../../room/chat_room.ts";
-import { stripControls } from "../../room/protocol.ts";
+import { stripControls } from "../../room/sanitize.ts";
 import { nameKey } from "../../room/registry.ts";
 import { clampLine, type IrcClient, ircPeer } from "./irc_client.ts";
 import { memberMask } from "./irc_format.ts";

@@ -1,0 +1,447 @@
+/**
+ * Who is in the room and what reaches them: names held on this node, the
+ * engine's events (the room's order), broadcasts, private messages, the
+ * log's lines and the console's. The sessions' side (reading, limits,
+ * ending) is `chat_room.ts`.
+ *
+ * No `Deno.*` here.
+ *
+ * @module
+ */
+
+import type { EventLog } from "../io/chat_log.ts";
+import type {
+  ClaimResult,
+  EngineSink,
+  Holder,
+  KickRequest,
+  KickResult,
+  PrivateMessage,
+  RoomEngine,
+  RoomMessage,
+} from "../engine/engine.ts";
+import type { RoomEvent } from "./events.ts";
+import { FanOut } from "./fan_out.ts";
+import { Followed } from "./followed.ts";
+import { logLineOf } from "./log_lines.ts";
+import type { Metrics } from "./metrics.ts";
+import { nameKey, normalizeName, Registry } from "./registry.ts";
+import { stripControls } from "./sanitize.ts";
+import type { Session } from "./session.ts";
+import type { KickOutcome, MemberInfo } from "./session_api.ts";
+import { consoleText, endReasonText, logText } from "./texts.ts";
+import { type EndReason, isOrdinaryEnd } from "./reasons.ts";
+
+/** Options of {@linkcode Membership}. */
+export interface MembershipOptions {
+  /** The room's shared state. */
+  engine: RoomEngine;
+  /** Where events are recorded. */
+  log: EventLog;
+  /** Prints one line on the server console. */
+  onConsole: (line: string) => void;
+  /** Wall clock in ms since the epoch, for events. */
+  clock: () => number;
+  /** Counters for `/metrics`. */
+  metrics: Metrics;
+  /** Ends a session after a last notice (a kick, a lost place). */
+  endSession: (session: Session, reason: EndReason, notice: RoomEvent) => void;
+}
+
+const LOST_PLACE: RoomEvent = { type: "roomStatus", state: "lostPlace" };
+
+/** The room's members and the routing of its events. */
+export class Membership {
+  #engine: RoomEngine;
+  #log: EventLog;
+  // The other nodes' members this node's log follows.
+  #followed: Followed;
+  #console: (line: string) => void;
+  #clock: () => number;
+  #metrics: Metrics;
+  #endSession: (
+    session: Session,
+    reason: EndReason,
+    notice: RoomEvent,
+  ) => void;
+  // The names held on this node, and their sessions by id.
+  #local = new Registry<Session>();
+  #byId = new Map<string, Session>();
+  #byHolder = new Map<Holder, Session>();
+  // This node's members present: whom a broadcast reaches.
+  #members = new FanOut();
+  /** Set at shutdown: leaves are logged, nobody is told. */
+  closing = false;
+
+  /** Members of a room kept by `options.engine`. */
+  constructor(options: MembershipOptions) {
+    this.#engine = options.engine;
+    this.#log = options.log;
+    this.#followed = new Followed(options.log);
+    this.#console = options.onConsole;
+    this.#clock = options.clock;
+    this.#metrics = options.metrics;
+    this.#endSession = options.endSession;
+  }
+
+  /** Connects to the engine; rejects when its shared state is unreachable. */
+  start(): Promise<void> {
+    const sink: EngineSink = {
+      receive: (message) => this.#receive(message),
+      receivePrivate: (message) => this.#receivePrivate(message),
+      receiveKick: (request) => this.#receiveKick(request),
+      status: (state) => this.#status(state),
+      following: (present) => this.#followed.follow(present),
+      unfollowing: (why) => this.#followed.unfollow(why),
+    };
+    return this.#engine.start(sink);
+  }
+
+  /** Members present on this node. */
+  get size(): number {
+    return this.#members.size;
+  }
+
+  /** Who is present (on every node), sorted by name. */
+  members(): MemberInfo[] {
+    return sortedByName(this.#engine.present()).map((holder) =>
+      this.info(holder)
+    );
+  }
+
+  /** Who holds `name` (present or not, on any node). */
+  find(name: string): MemberInfo | undefined {
+    const holder = this.#engine.find(name);
+    return holder === undefined ? undefined : this.info(holder);
+  }
+
+  /**
+   * A claim under the room's rules: `invalid` for a name against them,
+   * `taken` when held (or when the session holds one already).
+   */
+  claimName(
+    session: Session,
+    wanted: string,
+  ): ClaimResult | Promise<ClaimResult> {
+    if (session.name !== null) return "taken";
+    const name = normalizeName(wanted);
+    if (name === null) return "invalid";
+    if (this.#engine.find(name) !== undefined) return "taken";
+    return this.claim(session, name);
+  }
+
+  /** Gives up what a finished session held: its name, here and shared. */
+  release(session: Session): void {
+    if (session.name !== null) this.#local.release(session.name, session);
+    this.#byId.delete(session.id);
+    if (session.holder !== null) {
+      this.#byHolder.delete(session.holder);
+      this.#engine.release(session.holder);
+    }
+  }
+
+  /** Sends `*** Announcement: TEXT` to everyone and logs it. */
+  announce(text: string): void {
+    const clean = stripControls(text).trim();
+    if (clean === "") return;
+    this.#publish(
+      { type: "announcement", time: this.#clock(), text: clean },
+      null,
+    );
+  }
+
+  /**
+   * Disconnects the member called `name` (any case), on this node or on
+   * another, with the reason: `notFound` if no one is called so,
+   * `unavailable` if the member's node cannot be reached now. A member of
+   * another node is looked up by the engine, which may take a round trip.
+   */
+  kick(name: string, reason = ""): KickOutcome | Promise<KickOutcome> {
+    const clean = stripControls(reason).trim();
+    const found = this.#local.find(name);
+    if (found !== undefined) {
+      this.#kickHere(found.member, clean);
+      return "ok";
+    }
+    // Its node prints the same line for its member.
+    const answer = (result: KickResult): KickOutcome => {
+      if (result.kind !== "sent") return result.kind;
+      this.#console(consoleText.clientRemoved(result.name, clean));
+      return "ok";
+    };
+    const result = this.#engine.kick({ name, reason: clean });
+    return result instanceof Promise ? result.then(answer) : answer(result);
+  }
+
+  #kickHere(session: Session, reason: string): void {
+    session.removedFor = reason;
+    this.#endSession(session, "removed", { type: "kicked", reason });
+  }
+
+  // Another node's console kicks a member of this one.
+  #receiveKick(request: KickRequest): void {
+    const found = this.#local.find(request.name);
+    if (found === undefined) return;
+    this.#kickHere(found.member, stripControls(request.reason).trim());
+  }
+
+  /** Asks the engine for `name`; on success the session holds it. */
+  claim(session: Session, name: string): ClaimResult | Promise<ClaimResult> {
+    const conn = session.conn;
+    const holder: Holder = {
+      name,
+      transport: conn.transport,
+      address: conn.address,
+      present: false,
+      node: this.#engine.node,
+      since: session.connectedAt,
+    };
+    const settle = (result: ClaimResult): ClaimResult => {
+      if (result !== "ok") return result;
+      if (session.ending !== null || session.holder !== null) {
+        // It ended (or claimed another) while the engine was asked.
+        this.#engine.release(holder);
+        return "taken";
+      }
+      session.holder = holder;
+      session.name = name;
+      this.#local.claim(name, session);
+      this.#byId.set(session.id, session);
+      this.#byHolder.set(holder, session);
+      clearTimeout(session.timer);
+      session.timer = undefined;
+      return "ok";
+    };
+    const result = this.#engine.claim(holder);
+    return result instanceof Promise ? result.then(settle) : settle(result);
+  }
+
+  /** Enters the room: the welcome and history, a join notice to all. */
+  enter(session: Session): void {
+    const name = session.name;
+    const holder = session.holder;
+    if (name === null || holder === null || session.entered) return;
+    session.entered = true;
+    session.send({ type: "welcome", name });
+    const history = this.#engine.history();
+    if (history.length > 0) session.send({ type: "history", entries: history });
+    this.#engine.setPresent(holder, true);
+    this.#publish({
+      type: "join",
+      time: this.#clock(),
+      name,
+      via: session.conn.transport,
+      address: session.conn.address,
+    }, session);
+    this.#console(consoleText.clientJoined(name));
+  }
+
+  /** Leaves the room, keeping the name: announced, logged, on the console. */
+  leave(session: Session, reason: EndReason): void {
+    const name = session.name;
+    if (name === null || !session.entered) return;
+    session.entered = false;
+    this.#members.remove(session);
+    if (session.holder !== null) {
+      this.#engine.setPresent(session.holder, false);
+    }
+    const removed = reason === "removed";
+    const time = this.#clock();
+    const via = session.conn.transport;
+    const event: RoomEvent = removed
+      ? { type: "removed", time, name, via, reason: session.removedFor }
+      : { type: "leave", time, name, via, reason };
+    if (!this.closing) this.#publish(event, session);
+    // At shutdown nobody is told, but the log keeps every leave.
+    else this.#record(event);
+    if (removed) {
+      this.#console(consoleText.clientRemoved(name, session.removedFor));
+    } else {
+      this.#console(
+        isOrdinaryEnd(reason)
+          ? consoleText.clientLeft(name)
+          : consoleText.clientCut(name, endReasonText(reason)),
+      );
+    }
+  }
+
+  /** A public message (or a `/me` action) from `name`. */
+  say(session: Session, name: string, text: string, action: boolean): void {
+    const time = this.#clock();
+    this.#publish({
+      type: action ? "action" : "message",
+      time,
+      from: name,
+      text,
+      own: false,
+      via: session.conn.transport,
+    }, session);
+  }
+
+  /** A private message; the holder's name, or null if no one holds it. */
+  tell(
+    session: Session,
+    name: string,
+    target: string,
+    text: string,
+  ): string | null {
+    const holder = this.#engine.find(target);
+    if (holder === undefined) return null;
+    const event = {
+      type: "private" as const,
+      time: this.#clock(),
+      from: name,
+      to: holder.name,
+      text,
+      own: false,
+      via: session.conn.transport,
+    };
+    if (holder.node === this.#engine.node) {
+      // The engine may hand back its own copy of a holder (a replica).
+      (this.#byHolder.get(holder) ?? this.#local.find(holder.name)?.member)
+        ?.send(event);
+    } else {
+      this.#engine.sendPrivate({ event, node: holder.node });
+    }
+    if (session.conn.renderer.echoes !== false) {
+      session.send({ ...event, own: true });
+    }
+    this.#log.record(logText.privateMessage(name, holder.name, text));
+    return holder.name;
+  }
+
+  // Publishes a room-wide event; it is delivered when it comes back.
+  #publish(event: RoomEvent, from: Session | null): void {
+    this.#engine.publish({
+      event,
+      from: from?.id ?? null,
+      node: this.#engine.node,
+    });
+  }
+
+  // A room-wide event in the room's order: to this node's members present,
+  // a sender's own copy, and the log.
+  #receive(message: RoomMessage): void {
+    const event = message.event;
+    const from = message.node === this.#engine.node && message.from !== null
+      ? this.#byId.get(message.from) ?? null
+      : null;
+    this.#broadcast(event, from);
+    if (event.type === "join" && from !== null) this.#members.add(from);
+    if (
+      from !== null && from.entered &&
+      from.conn.renderer.echoes !== false &&
+      (event.type === "message" || event.type === "action")
+    ) {
+      from.send({ ...event, own: true });
+    }
+    this.#record(event);
+    this.#followed.observe(message, this.#engine.node);
+  }
+
+  #receivePrivate(message: PrivateMessage): void {
+    const target = this.#local.find(message.event.to);
+    if (target === undefined) return;
+    target.member.send(message.event);
+    const { from, to, text } = message.event;
+    this.#log.record(logText.privateMessage(from, to, text));
+  }
+
+  #status(state: "split" | "whole" | "lostPlace"): void {
+    this.#console(
+      state === "split"
+        ? consoleText.roomSplit
+        : state === "whole"
+        ? consoleText.roomWhole
+        : consoleText.lostPlace,
+    );
+    this.#log.record(
+      state === "split"
+        ? logText.roomSplit
+        : state === "whole"
+        ? logText.roomWhole
+        : logText.lostPlace,
+    );
+    if (state === "lostPlace") {
+      for (const session of this.#byId.values()) {
+        if (session.holder !== null) {
+          this.#endSession(session, "lostPlace", LOST_PLACE);
+        }
+      }
+      return;
+    }
+    // A join lost with the link never came back: those who entered are
+    // members again whatever happened to it.
+    for (const session of this.#byId.values()) this.#members.add(session);
+    this.#broadcast({ type: "roomStatus", state }, null);
+  }
+
+  // Queues `event` to every member present on this node but `except`.
+  #broadcast(event: RoomEvent, except: Session | null): void {
+    this.#metrics.eventsOut += this.#members.broadcast(event, except);
+  }
+
+  // The log's line for a room-wide event.
+  #record(event: RoomEvent): void {
+    const line = logLineOf(event);
+    if (line !== null) this.#log.record(line);
+  }
+
+  /** What the console and the languages see of a holder. */
+  info(holder: Holder): MemberInfo {
+    const local = holder.node === this.#engine.node
+      ? this.#local.find(holder.name)?.member.conn ?? null
+      : null;
+    return {
+      name: holder.name,
+      address: holder.address,
+      transport: holder.transport,
+      present: holder.present,
+      since: holder.since ?? null,
+      connection: local,
+    };
+  }
+
+  /** Renames; the renamed session is told, the others if it is present. */
+  rename(
+    session: Session,
+    from: string,
+    wanted: string,
+  ): ClaimResult | Promise<ClaimResult> {
+    const to = normalizeName(wanted);
+    const holder = session.holder;
+    if (to === null) return "invalid";
+    if (holder === null) return "taken";
+    if (to === from) {
+      session.send({ type: "renamed", name: to });
+      return "ok";
+    }
+    const settle = (result: ClaimResult): ClaimResult => {
+      if (result !== "ok" || session.name !== from) return result;
+      this.#local.rename(from, to, session);
+      session.name = to;
+      session.send({ type: "renamed", name: to });
+      const event: RoomEvent = {
+        type: "rename",
+        time: this.#clock(),
+        from,
+        to,
+        via: session.conn.transport,
+      };
+      if (session.entered) this.#publish(event, session);
+      else this.#record(event);
+      this.#console(consoleText.clientRenamed(from, to));
+      return "ok";
+    };
+    const result = this.#engine.rename(holder, to);
+    return result instanceof Promise ? result.then(settle) : settle(result);
+  }
+}
+
+function sortedByName(holders: Holder[]): Holder[] {
+  const keys = new Map(holders.map((h) => [h, nameKey(h.name)]));
+  return holders.sort((a, b) => {
+    const x = keys.get(a)!, y = keys.get(b)!;
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+}

@@ -1,0 +1,153 @@
+/**
+ * The room's session API: the one way in for every language. A door hands
+ * the room a {@linkcode ChatConnection} (bytes in and out, with its
+ * language and its renderer); the room admits it and gives its language a
+ * {@linkcode MemberSession}, whose operations (claim a name, say, tell,
+ * act, rename, who, leave, end) answer with typed results. The line
+ * protocol and IRC are two languages driving the same operations.
+ *
+ * No `Deno.*`, no bytes, no grammar here.
+ *
+ * @module
+ */
+
+import type { Line } from "../io/line_reader.ts";
+import type { ClaimResult } from "../engine/engine.ts";
+import type { Rendered, Renderer, RoomEvent } from "./events.ts";
+import type { Limits } from "./limits.ts";
+import type { EndReason } from "./reasons.ts";
+import type { Slot } from "./admission.ts";
+
+export type { ClaimResult };
+
+/**
+ * A client connection of any door: it yields lines, takes rendered events,
+ * reports when it had to be cut, and brings the language its lines are in.
+ */
+export interface ChatConnection {
+  /** The peer as `IP:PORT`, for the console and the log. */
+  readonly address: string;
+  /** The peer's IP address, for the per-address limit. */
+  readonly ip: string;
+  /** The transport's name, for the console (`tcp`, `web`, `irc`). */
+  readonly transport: string;
+  /** Turns the room's events into what this connection sends. */
+  readonly renderer: Renderer;
+  /** What this connection's lines mean: one per connection. */
+  readonly interpreter: Interpreter;
+  /**
+   * Resolves with the next lines (one at least), or null at the end of input;
+   * rejects on a transport error, and may reject once `close()` was called.
+   */
+  readLines(): Promise<Line[] | null>;
+  /** Queues rendered output; never awaits, never throws. */
+  deliver(output: Rendered): void;
+  /** Resolves once queued output is out (or can never be). */
+  drain(): Promise<void>;
+  /**
+   * Closes the connection; safe to call more than once. May resolve once
+   * its socket is closed (a TLS close_notify sent first, say).
+   */
+  close(): void | Promise<void>;
+  /**
+   * Set by the room: the connection calls it when it must end at once (its
+   * send queue overflowed, a write failed, its peer broke a rule).
+   */
+  onCut: ((reason: EndReason) => void) | null;
+  /**
+   * The place its door took for it already (from `ChatRoom.admit`), which
+   * the room then keeps until the connection is closed.
+   */
+  readonly slot?: Slot;
+}
+
+/**
+ * A language: turns one connection's lines into calls of its
+ * {@linkcode MemberSession} and the results into replies. One instance per
+ * connection, so it may keep the connection's state (a name waiting for its
+ * password, the attempts so far).
+ */
+export interface Interpreter {
+  /** Called once when the room took the connection (a first prompt). */
+  start?(session: MemberSession): void;
+  /**
+   * Handles one line (after flood control), or the too-long marker; the
+   * next line waits for a promise it returns.
+   */
+  handle(line: Line, session: MemberSession): void | Promise<void>;
+}
+
+/**
+ * One connection's session in the room, as its language drives it. Every
+ * operation checks the room's rules; failures come back as typed results,
+ * which the language words in its own texts or numerics.
+ */
+export interface MemberSession {
+  /** The name held, or null before a claim succeeded. */
+  readonly name: string | null;
+  /** Whether the session is in the room (announced, in `/who`). */
+  readonly present: boolean;
+  /** Whether the server asks for a password. */
+  readonly needsPassword: boolean;
+  /** The limits in force (attempts allowed, the line limit). */
+  readonly limits: Readonly<Limits>;
+  /** Whether `given` is the server's password (true when there is none). */
+  checkPassword(given: string): boolean;
+  /**
+   * Takes one more flood token for the line being handled (one line that
+   * does the work of several, such as a message to several targets): waits
+   * as a line would. False once the session is ending: do no more.
+   */
+  charge(): boolean | Promise<boolean>;
+  /**
+   * Holds `name` (rules and uniqueness of the room) without entering; with
+   * a shared engine the answer may take a round trip.
+   */
+  claim(name: string): ClaimResult | Promise<ClaimResult>;
+  /** Enters the room: history to this session, a join notice to the others. */
+  enter(): void;
+  /** Leaves the room (announced and logged) but keeps the name. */
+  leave(): void;
+  /** Says `text` to everyone present. */
+  say(text: string): void;
+  /** A `/me` action. */
+  act(text: string): void;
+  /** A private message; the holder's name, or null if no one holds it. */
+  tell(target: string, text: string): string | null;
+  /** Renames; with a shared engine the answer may take a round trip. */
+  rename(to: string): ClaimResult | Promise<ClaimResult>;
+  /** Who is present (on every node), sorted by name. */
+  who(): MemberInfo[];
+  /** Finds who holds `name` (present or not). */
+  find(name: string): MemberInfo | undefined;
+  /** Sends `event` to this connection alone, in its format. */
+  reply(event: RoomEvent): void;
+  /**
+   * Ends the session: after `notice` went out, or at once without one. A
+   * wrong password's end waits the room's delay before the close, so a
+   * guesser is slowed whatever the door.
+   */
+  end(reason: EndReason, notice?: RoomEvent): void;
+}
+
+/** One member, as the console and the languages see it. */
+export interface MemberInfo {
+  /** The name. */
+  name: string;
+  /** The peer's address. */
+  address: string;
+  /** The transport's name. */
+  transport: string;
+  /** Whether the member is in the room (not only holding its name). */
+  present: boolean;
+  /** When it connected (ms since the epoch); null if its node did not say. */
+  since: number | null;
+  /**
+   * The member's connection when it is on this server, for a transport
+   * that looks at its own; null for a member of another node.
+   */
+  connection: ChatConnection | null;
+}
+
+/** What the console's kick came to. */
+export type KickOutcome = "ok" | "notFound" | "unavailable";
