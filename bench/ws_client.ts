@@ -1,6 +1,6 @@
 /**
  * WebSocket load client for the server's web door (`ws://HOST:PORT/chat`,
- * see docs/web_protocol.md). It does the HTTP upgrade itself over
+ * see README "The socket protocol"). It does the HTTP upgrade itself over
  * `Deno.connect` (so it can send the page's own `Origin`, which Deno's
  * WebSocket cannot, and keep one small buffer per connection), sends each
  * line as one masked text frame, and turns the server's JSON objects back

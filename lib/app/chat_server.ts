@@ -1,7 +1,7 @@
 /**
  * A whole chat server: the log, the room (with history read back from the
- * log), and its doors (TCP, and the web when asked), with one graceful
- * shutdown for all of them.
+ * log), and its doors (TCP or TLS always, the web and IRC when asked), each
+ * started the same way and shut down gracefully together.
  *
  * @module
  */
@@ -13,8 +13,7 @@ import { ChatRoom } from "../room/chat_room.ts";
 import type { HistoryEntry } from "../room/events.ts";
 import { type Limits, resolveLimits } from "../room/limits.ts";
 import { consoleText, logText } from "../room/texts.ts";
-import { acceptFrom, acceptLoop, TcpConnection } from "../transports/tcp.ts";
-import { listenStream, type StreamListener } from "../transports/stream.ts";
+import { startTcpDoor, type StreamDoor } from "../transports/tcp.ts";
 import { startWebDoor, type WebDoor } from "../transports/web.ts";
 import { type IrcDoor, startIrcDoor } from "../transports/irc_door.ts";
 import { metricsText } from "./metrics_text.ts";
@@ -114,8 +113,6 @@ export interface ServerAddress {
 // Bytes a history line may take in the log beyond the line itself: the
 // timestamp, the name and the separators.
 const LOG_LINE_OVERHEAD = 200;
-// Longest wait for a trusted proxy's PROXY header.
-const PROXY_HEADER_MS = 10_000;
 
 /**
  * A running chat server: its listeners, the connections they accepted, the
@@ -134,30 +131,23 @@ export class ChatServer {
   readonly room: ChatRoom;
   /** Settles once the server has shut down. */
   readonly finished: Promise<void>;
-  #listener: StreamListener;
+  #tcp: StreamDoor;
   #web: WebDoor | null;
   #irc: IrcDoor | null;
   #log: ChatLog;
   #console: (line: string) => void;
-  #stopping = new AbortController();
   #shutdown: Promise<void> | null = null;
-  #accepting: Promise<void>;
   #finished: PromiseWithResolvers<void> = Promise.withResolvers();
 
   /** Use {@linkcode startChatServer}. */
   constructor(
-    doors: {
-      listener: StreamListener;
-      web: WebDoor | null;
-      irc: IrcDoor | null;
-      trustProxy: ReadonlySet<string>;
-    },
+    doors: { tcp: StreamDoor; web: WebDoor | null; irc: IrcDoor | null },
     log: ChatLog,
     room: ChatRoom,
     onConsole: (line: string) => void,
   ) {
-    const listener = doors.listener;
-    this.#listener = listener;
+    this.#tcp = doors.tcp;
+    this.addr = doors.tcp.addr;
     this.#web = doors.web;
     this.webAddr = doors.web?.addr ?? null;
     this.webUrls = doors.web?.urls ?? [];
@@ -166,40 +156,7 @@ export class ChatServer {
     this.#log = log;
     this.room = room;
     this.#console = onConsole;
-    const local = listener.addr as Deno.NetAddr;
-    this.addr = { hostname: local.hostname, port: local.port };
     this.finished = this.#finished.promise;
-    const { maxLineBytes, maxSendqBytes } = room.limits;
-    const signal = this.#stopping.signal;
-    // A browser pointed at the chat port is told where the page is, on the
-    // host it reached.
-    const webPort = this.webAddr?.port;
-    const scheme = this.webUrls[0]?.startsWith("https:") ? "https" : "http";
-    const webUrl = webPort === undefined
-      ? undefined
-      : (host: string) => `${scheme}://${host}:${webPort}/`;
-    this.#accepting = acceptLoop({
-      listener,
-      signal,
-      onConsole,
-      onConnection: (conn) =>
-        acceptFrom(conn, {
-          trustProxy: doors.trustProxy,
-          timeoutMs: PROXY_HEADER_MS,
-          signal,
-          onConsole,
-          serve: (conn, proxied) =>
-            room.serve(
-              new TcpConnection(conn, {
-                maxLineBytes,
-                maxSendqBytes,
-                metrics: room.metrics,
-                proxied,
-                webUrl,
-              }),
-            ),
-        }),
-    });
   }
 
   /**
@@ -209,15 +166,7 @@ export class ChatServer {
    */
   async shutdown(): Promise<number> {
     this.#shutdown ??= (async () => {
-      this.#stopping.abort();
-      try {
-        this.#listener.close();
-      } catch {
-        // Closed already.
-      }
-      const irc = this.#irc?.close();
-      await this.#accepting;
-      await irc;
+      await Promise.all([this.#tcp.close(), this.#irc?.close()]);
       // The web door closes after the room: until then a new socket hears
       // the shutdown notice and /healthz answers 503.
       await this.room.shutdown();
@@ -262,7 +211,7 @@ export async function startChatServer(
           : consoleText.logRecovered(problem.path),
       ),
   });
-  let listener: StreamListener | undefined;
+  let tcp: StreamDoor | undefined;
   let web: WebDoor | null = null;
   let irc: IrcDoor | null = null;
   const trustProxy = new Set([
@@ -296,8 +245,22 @@ export async function startChatServer(
     await room.start();
     const hostname = options.hostname ?? "0.0.0.0";
     const where = { hostname, port: options.port ?? 2025 };
+    // A browser pointed at the chat port is told where the page is, on the
+    // host it reached.
+    const webUrl = (host: string): string | null => {
+      if (web === null) return null;
+      const scheme = options.tls === undefined ? "http" : "https";
+      return `${scheme}://${host}:${web.addr.port}/`;
+    };
     try {
-      listener = listenStream({ ...where, tls: options.tls });
+      tcp = startTcpDoor({
+        room,
+        ...where,
+        tls: options.tls,
+        trustProxy,
+        onConsole,
+        webUrl,
+      });
     } catch (error) {
       throw new DoorError("chat", where.port, error);
     }
@@ -342,13 +305,13 @@ export async function startChatServer(
       }
     }
   } catch (error) {
-    listener?.close();
+    await tcp?.close();
     await web?.close();
     await log.close();
     throw error;
   }
   const server = new ChatServer(
-    { listener, web, irc, trustProxy },
+    { tcp, web, irc },
     log,
     room,
     onConsole,

@@ -22,6 +22,7 @@ import { type Limits, resolveLimits } from "./limits.ts";
 import { Session } from "./session.ts";
 import type {
   ChatConnection,
+  Doorway,
   KickOutcome,
   MemberInfo,
   MemberSession,
@@ -32,6 +33,7 @@ import { type EndReason, isOrdinaryEnd } from "./reasons.ts";
 export type {
   ChatConnection,
   ClaimResult,
+  Doorway,
   Interpreter,
   KickOutcome,
   MemberInfo,
@@ -78,7 +80,7 @@ const SHUTDOWN: RoomEvent = { type: "shutdown" };
  * await room.shutdown();
  * ```
  */
-export class ChatRoom {
+export class ChatRoom implements Doorway {
   #limits: Limits;
   #password: Uint8Array | null;
   #console: (line: string) => void;

@@ -16,7 +16,8 @@ import type { ClaimResult } from "../engine/engine.ts";
 import type { Rendered, Renderer, RoomEvent } from "./events.ts";
 import type { Limits } from "./limits.ts";
 import type { EndReason } from "./reasons.ts";
-import type { Slot } from "./admission.ts";
+import type { AdmissionRefusal, Slot } from "./admission.ts";
+import type { Metrics } from "./metrics.ts";
 
 export type { ClaimResult };
 
@@ -151,3 +152,24 @@ export interface MemberInfo {
 
 /** What the console's kick came to. */
 export type KickOutcome = "ok" | "notFound" | "unavailable";
+
+/**
+ * The room as a door sees it: where it hands its connections, and the
+ * limits and counters it shares. Every door (TCP, web, IRC) takes this, not
+ * the room itself.
+ */
+export interface Doorway {
+  /** Serves one connection until it ends; never rejects. */
+  serve(conn: ChatConnection): Promise<void>;
+  /**
+   * Takes a place for a connection the door holds before it is a session
+   * (an HTTP connection), from `ip`, or from a trusted proxy (null).
+   */
+  admit(ip: string | null): Slot | AdmissionRefusal;
+  /** The limits in force. */
+  readonly limits: Readonly<Limits>;
+  /** Counters for `/metrics`; doors add their bytes. */
+  readonly metrics: Metrics;
+  /** Whether new connections are still taken (not shutting down). */
+  readonly accepting: boolean;
+}

@@ -6,13 +6,18 @@
  * @module
  */
 
-import type { ChatConnection, ChatRoom } from "../room/chat_room.ts";
+import type { ChatConnection, Doorway } from "../room/session_api.ts";
 import type { Rendered, Renderer } from "../room/events.ts";
 import type { EndReason } from "../room/reasons.ts";
 import type { Line } from "../io/line_reader.ts";
 import { stripControls } from "../room/sanitize.ts";
-import { acceptFrom, acceptLoop, type Proxied, TcpConnection } from "./tcp.ts";
-import { listenStream, type StreamConn } from "./stream.ts";
+import {
+  type Proxied,
+  startStreamDoor,
+  type StreamDoor,
+  TcpConnection,
+} from "./tcp.ts";
+import type { StreamConn } from "./stream.ts";
 import { IRC_TRANSPORT, IrcFormat } from "../languages/irc/irc_format.ts";
 import {
   type IrcContext,
@@ -30,7 +35,7 @@ export const DEFAULT_PING_TIMEOUT_MS = 150_000;
 /** Options of {@linkcode startIrcDoor}. */
 export interface IrcDoorOptions {
   /** The room the door's users join. */
-  room: ChatRoom;
+  room: Doorway;
   /** Address to listen on. */
   hostname: string;
   /** Port to listen on; 0 picks a free one. */
@@ -57,13 +62,8 @@ export interface IrcDoorOptions {
   trustProxy?: ReadonlySet<string>;
 }
 
-/** A running IRC door. */
-export interface IrcDoor {
-  /** The address it listens on, with the real port. */
-  readonly addr: { hostname: string; port: number };
-  /** Stops accepting; the room's `shutdown()` ends the sessions. */
-  close(): Promise<void>;
-}
+/** A running IRC door: stops accepting on `close()`; the room ends sessions. */
+export type IrcDoor = StreamDoor;
 
 /** Options of {@linkcode IrcConnection}. */
 export interface IrcConnectionOptions {
@@ -181,51 +181,26 @@ export function startIrcDoor(options: IrcDoorOptions): IrcDoor {
     pingTimeoutMs: options.pingTimeoutMs ?? DEFAULT_PING_TIMEOUT_MS,
   };
   const format = new IrcFormat({ serverName, channel });
-  const where = { hostname: options.hostname, port: options.port };
-  const listener = listenStream({ ...where, tls: options.tls });
-  const local = listener.addr as Deno.NetAddr;
-  const addr = { hostname: local.hostname, port: local.port };
-  const stopping = new AbortController();
-  const accepting = acceptLoop({
-    listener,
-    signal: stopping.signal,
+  const door = startStreamDoor({
+    room,
+    hostname: options.hostname,
+    port: options.port,
+    tls: options.tls,
+    trustProxy: options.trustProxy ?? new Set(),
     onConsole: options.onConsole,
-    onConnection: (conn) =>
-      acceptFrom(conn, {
-        trustProxy: options.trustProxy ?? new Set(),
-        timeoutMs: 10_000,
-        signal: stopping.signal,
-        onConsole: options.onConsole,
-        serve: (conn, proxied) =>
-          room.serve(
-            new IrcConnection(conn, {
-              format,
-              context,
-              maxSendqBytes: room.limits.maxSendqBytes,
-              proxied,
-            }),
-          ),
+    connection: (conn, proxied) =>
+      new IrcConnection(conn, {
+        format,
+        context,
+        maxSendqBytes: room.limits.maxSendqBytes,
+        proxied,
       }),
   });
+  const addr = door.addr;
   for (const host of reachableHosts(addr.hostname)) {
     options.onConsole(
       ircText.consoleListening(hostPort(host, addr.port), channel),
     );
   }
-  let closing: Promise<void> | null = null;
-  return {
-    addr,
-    close() {
-      closing ??= (async () => {
-        stopping.abort();
-        try {
-          listener.close();
-        } catch {
-          // Closed already.
-        }
-        await accepting;
-      })();
-      return closing;
-    },
-  };
+  return door;
 }

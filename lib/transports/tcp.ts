@@ -14,13 +14,21 @@ import {
 } from "../io/proxy_protocol.ts";
 import { Outbox, outputBudget } from "../io/outbox.ts";
 import type { Rendered, Renderer } from "../room/events.ts";
-import type { ChatConnection, Interpreter } from "../room/session_api.ts";
+import type {
+  ChatConnection,
+  Doorway,
+  Interpreter,
+} from "../room/session_api.ts";
 import { Metrics } from "../room/metrics.ts";
 import { consoleText } from "../room/texts.ts";
 import type { EndReason } from "../room/reasons.ts";
 import { lineFormat } from "../languages/line/line_format.ts";
 import { LineLanguage } from "../languages/line/line_language.ts";
-import type { StreamConn, StreamListener } from "./stream.ts";
+import {
+  listenStream,
+  type StreamConn,
+  type StreamListener,
+} from "./stream.ts";
 
 /** Options of {@linkcode TcpConnection}. */
 export interface TcpConnectionOptions {
@@ -37,7 +45,7 @@ export interface TcpConnectionOptions {
   /** What a trusted proxy's PROXY header said, if the peer is one. */
   proxied?: Proxied;
   /** The web chat's URL on the host the peer reached; none without one. */
-  webUrl?: (localHost: string) => string;
+  webUrl?: (localHost: string) => string | null;
 }
 
 /** The client a trusted proxy named, and the bytes read past its header. */
@@ -165,7 +173,7 @@ export class TcpConnection implements ChatConnection {
   #outbox: Outbox;
   #closed: Promise<void> | null = null;
   #metrics: Metrics;
-  #webUrl: ((localHost: string) => string) | undefined;
+  #webUrl: ((localHost: string) => string | null) | undefined;
 
   /** Wraps an accepted connection. */
   constructor(conn: StreamConn, options: TcpConnectionOptions) {
@@ -309,5 +317,118 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
       signal.removeEventListener("abort", done);
       resolve();
     }
+  });
+}
+
+/** Options of {@linkcode startStreamDoor}. */
+export interface StreamDoorOptions {
+  /** Where its connections go. */
+  room: Doorway;
+  /** Address to listen on. */
+  hostname: string;
+  /** Port; 0 picks a free one. */
+  port: number;
+  /** Speak TLS with this certificate chain and key (PEM). */
+  tls?: { cert: string; key: string };
+  /** Proxies (by IP) whose PROXY header is required and believed. */
+  trustProxy: ReadonlySet<string>;
+  /** Prints one line on the console. */
+  onConsole: (line: string) => void;
+  /** The room's connection for an accepted socket: a door's own kind. */
+  connection: (conn: StreamConn, proxied?: Proxied) => ChatConnection;
+}
+
+/** A running door over a byte stream (TCP or TLS). */
+export interface StreamDoor {
+  /** The address it listens on, with the real port. */
+  readonly addr: { hostname: string; port: number };
+  /** Stops listening; the room's shutdown ends the connections. */
+  close(): Promise<void>;
+}
+
+// Longest wait for a trusted proxy's PROXY header.
+const PROXY_HEADER_MS = 10_000;
+
+/**
+ * Listens, accepts (backing off when descriptors run out), reads a trusted
+ * proxy's PROXY header, and serves each connection in the room: what every
+ * byte-stream door shares. Throws what the listener throws (a port in use).
+ */
+export function startStreamDoor(options: StreamDoorOptions): StreamDoor {
+  const { room, onConsole } = options;
+  const listener = listenStream({
+    hostname: options.hostname,
+    port: options.port,
+    tls: options.tls,
+  });
+  const local = listener.addr as Deno.NetAddr;
+  const stopping = new AbortController();
+  const signal = stopping.signal;
+  const accepting = acceptLoop({
+    listener,
+    signal,
+    onConsole,
+    onConnection: (conn) =>
+      acceptFrom(conn, {
+        trustProxy: options.trustProxy,
+        timeoutMs: PROXY_HEADER_MS,
+        signal,
+        onConsole,
+        serve: (conn, proxied) => room.serve(options.connection(conn, proxied)),
+      }),
+  });
+  let closing: Promise<void> | null = null;
+  return {
+    addr: { hostname: local.hostname, port: local.port },
+    close() {
+      closing ??= (async () => {
+        stopping.abort();
+        try {
+          listener.close();
+        } catch {
+          // Closed already.
+        }
+        await accepting;
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Options of {@linkcode startTcpDoor}. */
+export interface TcpDoorOptions extends Omit<StreamDoorOptions, "connection"> {
+  /**
+   * The web chat's URL on the host a peer reached, or null without a web
+   * door: told to a browser that comes to this door.
+   */
+  webUrl?: (localHost: string) => string | null;
+}
+
+/**
+ * Listens for the line protocol (nc, telnet, our client) and serves each
+ * connection in the room. Throws what the listener throws (a port in use).
+ *
+ * @example
+ * ```ts
+ * const door = startTcpDoor({
+ *   room, hostname: "0.0.0.0", port: 2025, trustProxy: new Set(),
+ *   onConsole: console.log,
+ * });
+ * // Later:
+ * await door.close();
+ * ```
+ */
+export function startTcpDoor(options: TcpDoorOptions): StreamDoor {
+  const { room } = options;
+  return startStreamDoor({
+    ...options,
+    connection: (conn, proxied) =>
+      new TcpConnection(conn, {
+        maxLineBytes: room.limits.maxLineBytes,
+        maxSendqBytes: room.limits.maxSendqBytes,
+        metrics: room.metrics,
+        proxied,
+        webUrl: options.webUrl,
+      }),
   });
 }

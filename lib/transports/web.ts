@@ -19,7 +19,7 @@
  */
 
 import type { Slot } from "../room/admission.ts";
-import type { ChatRoom } from "../room/chat_room.ts";
+import type { Doorway } from "../room/session_api.ts";
 import { httpText, serverText } from "../room/texts.ts";
 import {
   bodyLength,
@@ -43,7 +43,7 @@ import script from "./web/page.js" with { type: "text" };
 /** Options of {@linkcode startWebDoor}. */
 export interface WebDoorOptions {
   /** The room browsers join. */
-  room: ChatRoom;
+  room: Doorway;
   /** Address to listen on. */
   hostname: string;
   /** Port; 0 picks a free one. */

@@ -1,7 +1,7 @@
 /**
  * The browser's format: the room's events as JSON text frames, one object
  * per event, with `type`, `time` (ISO 8601 UTC) and the event's fields;
- * never HTML. `docs/web_protocol.md` lists every object.
+ * never HTML. README "The socket protocol" lists every object.
  *
  * @module
  */

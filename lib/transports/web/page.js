@@ -1,8 +1,8 @@
 /// <reference lib="dom" />
 /**
  * The chat page's script: it joins, shows the conversation and reconnects.
- * It speaks docs/web_protocol.md over a WebSocket to `/chat` on the host that
- * served the page. Everything the server sends is shown as text: the DOM is
+ * It speaks the socket protocol (README "The socket protocol") over a
+ * WebSocket to `/chat` on the host that served the page. Everything the server sends is shown as text: the DOM is
  * built with `textContent` and text nodes only, and links are `<a>` elements
  * whose `href` is an `http:` or `https:` URL.
  *
