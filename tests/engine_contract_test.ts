@@ -228,6 +228,46 @@ for (const [kind, make] of [["memory", memory], ["redis", redis]] as const) {
 
   Deno.test({
     ...TEST,
+    name:
+      `${kind} engine: a member's attributes and activity stay with its name`,
+  }, async () => {
+    const { engine, sink, close } = await make({ historyLimit: 5 });
+    try {
+      const ann = { ...holder(engine, "ann"), realName: "Ann E", active: 1 };
+      assert.equal(await engine.claim(ann), "ok");
+      engine.update(ann, { user: "a", realName: "Ann E", away: "lunch" });
+      engine.touch(ann, 5_000);
+      assert.equal(await engine.rename(ann, "anna"), "ok");
+      const found = engine.find("ANNA")!;
+      assert.deepEqual(
+        [found.user, found.realName, found.away, found.active],
+        ["a", "Ann E", "lunch", 5_000],
+      );
+      // Back: the away message is gone, the rest stays.
+      engine.update(ann, { user: "a", realName: "Ann E" });
+      assert.equal(engine.find("anna")!.away, undefined);
+      assert.equal(engine.find("anna")!.realName, "Ann E");
+      // A CTCP goes the way of a private message.
+      engine.sendPrivate({
+        event: {
+          type: "ctcp",
+          from: "bob",
+          to: "anna",
+          text: "VERSION",
+          notice: false,
+          via: "irc",
+        },
+        node: engine.node,
+      });
+      await waitUntil(() => sink.privates.length === 1, "the CTCP");
+      assert.equal(sink.privates[0].event.type, "ctcp");
+    } finally {
+      await close();
+    }
+  });
+
+  Deno.test({
+    ...TEST,
     name: `${kind} engine: a kick reaches the holder's node, in any case`,
   }, async () => {
     const { engine, sink, close } = await make({ historyLimit: 5 });
@@ -338,6 +378,64 @@ Deno.test({
     // b is gone: its names are free at once.
     await waitUntil(() => a.find("bob") === undefined, "bob freed at a");
     assert.equal(await a.claim(holder(a, "bob")), "ok");
+  } finally {
+    await a.close();
+  }
+});
+
+Deno.test({
+  ...TEST,
+  name:
+    "redis engine: the other node sees a member's attributes at once, its activity at most once in activeShareMs",
+}, async () => {
+  await using server = await RedisServer.start();
+  const a = new RedisEngine({
+    url: server.url,
+    historyLimit: 10,
+    activeShareMs: 60_000,
+  });
+  const b = new RedisEngine({ url: server.url, historyLimit: 10 });
+  const sinkA = new FakeSink(), sinkB = new FakeSink();
+  await a.start(sinkA);
+  try {
+    await b.start(sinkB);
+    try {
+      assert.equal(await b.claim(holder(b, "bob")), "ok");
+      const ann: Holder = {
+        ...holder(a, "ann"),
+        user: "annie",
+        realName: "Ann Example",
+        signedOn: 1_000,
+        active: 1_000,
+      };
+      assert.equal(await a.claim(ann), "ok");
+      await waitUntil(() => b.find("ann") !== undefined, "ann at b");
+      const seen = () => b.find("ann")!;
+      assert.deepEqual(
+        [seen().user, seen().realName, seen().signedOn, seen().active],
+        ["annie", "Ann Example", 1_000, 1_000],
+      );
+      a.update(ann, { user: "annie", realName: "Ann Example", away: "out" });
+      await waitUntil(() => seen().away === "out", "the away message at b");
+      // Activity within activeShareMs of the last write is this node's
+      // only: a marker published after it comes before any write of it.
+      a.touch(ann, 30_000);
+      assert.equal(a.find("ann")!.active, 30_000);
+      a.publish(said(a, "marker"));
+      await waitUntil(() => texts(sinkB).includes("marker"), "the marker");
+      assert.equal(seen().active, 1_000);
+      // Once activeShareMs passed since the last write, it is written.
+      a.touch(ann, 61_000);
+      await waitUntil(() => seen().active === 61_000, "the activity at b");
+      a.update(ann, { user: "annie", realName: "Ann Example" });
+      await waitUntil(() => seen().away === undefined, "back at b");
+      // A rename moves the attributes with the name.
+      assert.equal(await a.rename(ann, "anna"), "ok");
+      await waitUntil(() => b.find("anna") !== undefined, "anna at b");
+      assert.equal(b.find("anna")!.realName, "Ann Example");
+    } finally {
+      await b.close();
+    }
   } finally {
     await a.close();
   }

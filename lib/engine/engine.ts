@@ -14,8 +14,22 @@ import type { HistoryEntry, RoomEvent } from "../room/events.ts";
 /** What a claim of a name (or a rename) came to. */
 export type ClaimResult = "ok" | "taken" | "invalid" | "unavailable";
 
+/**
+ * What a member tells about itself, kept with its name and seen alike on
+ * every node. A field left out is not set (a line-protocol member has no
+ * real name; a member who is back has no away message).
+ */
+export interface MemberAttributes {
+  /** The user name its language gave (IRC's USER). */
+  user?: string;
+  /** The real name its language gave (IRC's USER). */
+  realName?: string;
+  /** Its away message, while it is away. */
+  away?: string;
+}
+
 /** One holder of a name, on this node or another. */
-export interface Holder {
+export interface Holder extends MemberAttributes {
   /** The name as held (NFC, its own case). */
   name: string;
   /** The holder's transport (`tcp`, `web`, `irc`). */
@@ -28,6 +42,13 @@ export interface Holder {
   node: string;
   /** When it connected (ms since the epoch), for the console's `who`. */
   since?: number;
+  /** When it claimed its name (ms since the epoch): IRC's sign-on time. */
+  signedOn?: number;
+  /**
+   * When it was last active (ms since the epoch), for idle times: exact on
+   * its own node, as of {@linkcode RoomEngine.touch} on the others.
+   */
+  active?: number;
 }
 
 /** An event for everyone present in the room, with where it came from. */
@@ -40,10 +61,13 @@ export interface RoomMessage {
   node: string;
 }
 
-/** A private message on its way to the node that holds its target. */
+/**
+ * A private message, or a CTCP to one member, on its way to the node that
+ * holds its target.
+ */
 export interface PrivateMessage {
-  /** The `private` event (with `own: false`). */
-  event: Extract<RoomEvent, { type: "private" }>;
+  /** The `private` event (with `own: false`), or a `ctcp` to a member. */
+  event: Extract<RoomEvent, { type: "private" | "ctcp" }>;
   /** The node that holds the target. */
   node: string;
 }
@@ -119,6 +143,18 @@ export interface RoomEngine {
   release(holder: Holder): void;
   /** Records that a holder entered or left the room. */
   setPresent(holder: Holder, present: boolean): void;
+  /**
+   * Sets a holder's attributes to `attributes` (those left out are unset):
+   * the other nodes see them as they see a rename.
+   */
+  update(holder: Holder, attributes: MemberAttributes): void;
+  /**
+   * Notes that a holder was active at `time` (ms since the epoch). Its own
+   * node has it at once; a shared engine may tell the others only now and
+   * then (the Redis engine: at most once in `activeShareMs`), so that a
+   * message costs no write of its own.
+   */
+  touch(holder: Holder, time: number): void;
   /** Who holds `name` (any case), on any node. */
   find(name: string): Holder | undefined;
   /** Everyone present, in no particular order. */

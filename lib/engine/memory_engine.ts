@@ -15,6 +15,7 @@ import type {
   Holder,
   KickRequest,
   KickResult,
+  MemberAttributes,
   PrivateMessage,
   RoomEngine,
   RoomMessage,
@@ -71,6 +72,16 @@ export class MemoryEngine implements RoomEngine {
     holder.present = present;
     if (present) this.#present.add(holder);
     else this.#present.delete(holder);
+  }
+
+  update(holder: Holder, attributes: MemberAttributes): void {
+    holder.user = attributes.user;
+    holder.realName = attributes.realName;
+    holder.away = attributes.away;
+  }
+
+  touch(holder: Holder, time: number): void {
+    holder.active = time;
   }
 
   find(name: string): Holder | undefined {

@@ -19,6 +19,7 @@ import type {
   Holder,
   KickRequest,
   KickResult,
+  MemberAttributes,
   PrivateMessage,
   RoomEngine,
   RoomMessage,
@@ -29,7 +30,6 @@ import { asHistoryEntry, holderJson, Replica } from "./redis_replica.ts";
 import type { RespArg, RespValue } from "./resp.ts";
 import {
   CLAIM,
-  KICK,
   LEAVE_ROOM,
   PUBLISH_EVENT,
   REASSERT,
@@ -65,6 +65,12 @@ export interface RedisEngineOptions {
   retryMaxMs?: number;
   /** Extra root certificates (PEM) for `rediss://`. */
   caCerts?: string[];
+  /**
+   * How often at most a member's activity (for idle times) is written for
+   * the other nodes to see, in ms: a member who keeps talking costs one
+   * write in this time, not one a message. Default 30000.
+   */
+  activeShareMs?: number;
 }
 
 function newNodeId(): string {
@@ -93,6 +99,9 @@ export class RedisEngine implements RoomEngine {
   #retryMaxMs: number;
   #caCerts: string[] | undefined;
   #historyLimit: number;
+  #activeShareMs: number;
+  // The activity time last written to Redis, by holder of this node.
+  #activeShared = new WeakMap<Holder, number>();
   #seed: readonly HistoryEntry[];
   #node = newNodeId();
   // Former ids of this process, after it lost its place.
@@ -127,6 +136,7 @@ export class RedisEngine implements RoomEngine {
     this.#retryMaxMs = options.retryMaxMs ?? 5_000;
     this.#caCerts = options.caCerts;
     this.#historyLimit = Math.max(0, Math.floor(options.historyLimit));
+    this.#activeShareMs = Math.max(0, options.activeShareMs ?? 30_000);
     this.#seed = options.history ?? [];
     this.#replica = new Replica({
       historyLimit: this.#historyLimit,
@@ -201,7 +211,7 @@ export class RedisEngine implements RoomEngine {
 
   release(holder: Holder): void {
     const key = nameKey(holder.name);
-    if (holder.node !== this.#node || this.#local.get(key) !== holder) return;
+    if (!this.#isLocal(holder)) return;
     this.#local.delete(key);
     // While split, the re-assertion on healing deletes it.
     if (!this.#usable()) return this.#idleLater();
@@ -228,10 +238,24 @@ export class RedisEngine implements RoomEngine {
   setPresent(holder: Holder, present: boolean): void {
     holder.present = present;
     const key = nameKey(holder.name);
-    if (holder.node !== this.#node || this.#local.get(key) !== holder) return;
+    if (!this.#isLocal(holder)) return;
     if (present) this.#unannounced.delete(key);
     else this.#unannounced.add(key);
-    if (this.#usable()) this.#fire(UPDATE, [key, holderJson(holder)]);
+    this.#write(holder);
+  }
+
+  update(holder: Holder, attributes: MemberAttributes): void {
+    holder.user = attributes.user;
+    holder.realName = attributes.realName;
+    holder.away = attributes.away;
+    if (this.#isLocal(holder)) this.#write(holder);
+  }
+
+  touch(holder: Holder, time: number): void {
+    holder.active = time;
+    if (!this.#isLocal(holder)) return;
+    const shared = this.#activeShared.get(holder) ?? 0;
+    if (time - shared >= this.#activeShareMs) this.#write(holder);
   }
 
   find(name: string): Holder | undefined {
@@ -244,7 +268,7 @@ export class RedisEngine implements RoomEngine {
     for (const holder of this.#local.values()) {
       if (holder.present) all.push(holder);
     }
-    return all.concat(this.#othersPresent());
+    return all.concat(this.#replica.present(this.#local));
   }
 
   history(): HistoryEntry[] {
@@ -285,17 +309,7 @@ export class RedisEngine implements RoomEngine {
   kick(request: KickRequest): KickResult | Promise<KickResult> {
     if (!this.#usable()) return { kind: "unavailable" };
     const key = nameKey(request.name.trim().normalize("NFC"));
-    return this.#run(KICK, [key, request.reason]).then(
-      (reply): KickResult => {
-        if (!Array.isArray(reply)) return { kind: "unavailable" };
-        if (reply[0] === "none") return { kind: "notFound" };
-        if (reply[0] === "sent" && typeof reply[1] === "string") {
-          return { kind: "sent", name: reply[1] };
-        }
-        return { kind: "unavailable" };
-      },
-      (): KickResult => ({ kind: "unavailable" }),
-    );
+    return this.#links!.kick(this.#node, key, request.reason);
   }
 
   // ---- Claims ----
@@ -319,6 +333,7 @@ export class RedisEngine implements RoomEngine {
         // Lost its place meanwhile: the new id does not hold it.
         if (this.#node !== node) return "unavailable";
         this.#local.set(key, holder);
+        this.#activeShared.set(holder, holder.active ?? 0);
         return "ok";
       }
       if (result === "taken") return "taken";
@@ -357,6 +372,20 @@ export class RedisEngine implements RoomEngine {
     return "ok";
   }
 
+  // Whether this node holds `holder`'s name.
+  #isLocal(holder: Holder): boolean {
+    return holder.node === this.#node &&
+      this.#local.get(nameKey(holder.name)) === holder;
+  }
+
+  // Writes a holder of this node (its presence or attributes changed), if
+  // Redis can be reached: healing re-asserts every holder as it is then.
+  #write(holder: Holder): void {
+    if (!this.#usable()) return;
+    this.#fire(UPDATE, [nameKey(holder.name), holderJson(holder)]);
+    this.#activeShared.set(holder, holder.active ?? 0);
+  }
+
   // ---- Subscription and replica ----
 
   #ensureSubscribed(): Promise<void> {
@@ -379,16 +408,7 @@ export class RedisEngine implements RoomEngine {
       (text) => this.#onPrivate(text),
     );
     await this.#replica.load(links.client);
-    this.#sink?.following(this.#othersPresent());
-  }
-
-  // The other nodes' members present, as the replica has them.
-  #othersPresent(): Holder[] {
-    const present: Holder[] = [];
-    for (const [key, holder] of this.#replica.entries()) {
-      if (holder.present && !this.#local.has(key)) present.push(holder);
-    }
-    return present;
+    this.#sink?.following(this.#replica.present(this.#local));
   }
 
   // A private message, or a console's kick.
@@ -486,7 +506,7 @@ export class RedisEngine implements RoomEngine {
       this.#split = false;
       this.#sink?.status("whole");
       if (this.#subscribed !== null) {
-        this.#sink?.following(this.#othersPresent());
+        this.#sink?.following(this.#replica.present(this.#local));
       }
     } catch {
       // Lost again: the next `up` (or tick) tries again.

@@ -9,13 +9,14 @@
  * @module
  */
 
-import type { KickRequest, PrivateMessage } from "./engine.ts";
+import type { KickRequest, KickResult, PrivateMessage } from "./engine.ts";
 import {
   RedisClient,
   type RedisScript,
   RedisSubscriber,
 } from "./redis_client.ts";
 import type { RespArg, RespValue } from "./resp.ts";
+import { KICK } from "./redis_scripts.ts";
 
 /** Options of {@linkcode NodeLinks.connect}. */
 export interface NodeLinksOptions {
@@ -201,6 +202,25 @@ export class NodeLinks {
       this.privateChannel(message.node),
       JSON.stringify(message),
     ]);
+  }
+
+  /**
+   * Hands a console's kick to the node that holds the name key, as `node`:
+   * `sent` (with the name as held), `notFound`, or `unavailable` when that
+   * node does not listen now or Redis did not answer.
+   */
+  kick(node: string, key: string, reason: string): Promise<KickResult> {
+    return this.run(KICK, node, [key, reason]).then(
+      (reply): KickResult => {
+        if (!Array.isArray(reply)) return { kind: "unavailable" };
+        if (reply[0] === "none") return { kind: "notFound" };
+        if (reply[0] === "sent" && typeof reply[1] === "string") {
+          return { kind: "sent", name: reply[1] };
+        }
+        return { kind: "unavailable" };
+      },
+      (): KickResult => ({ kind: "unavailable" }),
+    );
   }
 
   /** Closes both connections. */

@@ -49,10 +49,26 @@ export function asHistoryEntry(event: RoomEvent): HistoryEntry | null {
   };
 }
 
-/** A holder as stored in the names hash. */
+/**
+ * A holder as stored in the names hash: its name and place, and the
+ * member's attributes (those not set are left out).
+ */
 export function holderJson(holder: Holder): string {
   const { name, transport, address, present, node, since } = holder;
-  return JSON.stringify({ name, transport, address, present, node, since });
+  const { signedOn, active, user, realName, away } = holder;
+  return JSON.stringify({
+    name,
+    transport,
+    address,
+    present,
+    node,
+    since,
+    signedOn,
+    active,
+    user,
+    realName,
+    away,
+  });
 }
 
 function parseHolder(value: RespValue): Holder | null {
@@ -97,9 +113,13 @@ export class Replica {
     return this.#remote.get(key);
   }
 
-  /** The other nodes' names, by key. */
-  entries(): IterableIterator<[string, Holder]> {
-    return this.#remote.entries();
+  /** The other nodes' members present, but for names `local` holds. */
+  present(local: ReadonlyMap<string, Holder>): Holder[] {
+    const present: Holder[] = [];
+    for (const [key, holder] of this.#remote) {
+      if (holder.present && !local.has(key)) present.push(holder);
+    }
+    return present;
   }
 
   /** Forgets the other nodes' names, which would go stale unheard. */

@@ -93,6 +93,21 @@ export type RoomEvent =
     own: boolean;
     via: string;
   }
+  | {
+    /**
+     * A client-to-client request (IRC's CTCP: VERSION, PING...) to one
+     * member (`to`) or to the channel (`to` null). Only formats that know
+     * it show it; the others render nothing. Never logged.
+     */
+    type: "ctcp";
+    from: string;
+    to: string | null;
+    /** The request without its `\x01` marks: `VERSION`, `PING 123`. */
+    text: string;
+    /** A reply (IRC's NOTICE) rather than a request (PRIVMSG). */
+    notice: boolean;
+    via: string;
+  }
   | { type: "notFound"; target: string }
   | { type: "usage"; command: "private" | "me" | "nick" }
   | { type: "unknownCommand"; word: string }

@@ -163,6 +163,9 @@ export const webFormat: Renderer = {
           text: event.text,
           own: event.own,
         });
+      case "ctcp":
+        // IRC's client machinery: the server answers for this member.
+        return null;
       case "notFound":
         return frame("notice", now, {
           text: serverText.notFound(event.target),

@@ -15,7 +15,13 @@ import type {
 } from "../../room/events.ts";
 import { serverText } from "../../room/texts.ts";
 import { historyStamp } from "../line/line_format.ts";
-import { encodeLines, fitLines, ircLine, ircTextLine } from "./irc_message.ts";
+import {
+  clampLine,
+  encodeLines,
+  fitLines,
+  ircLine,
+  ircTextLine,
+} from "./irc_message.ts";
 import { ircText } from "./irc_texts.ts";
 
 /** The transport name of IRC connections, and their user part. */
@@ -96,6 +102,18 @@ export class IrcFormat implements Renderer {
           event.text,
           false,
         );
+      case "ctcp":
+        // One line, cut to the limit (a CTCP is not split).
+        return encodeLines([
+          clampLine(
+            ircTextLine(
+              memberMask(event.from, event.via),
+              event.notice ? "NOTICE" : "PRIVMSG",
+              event.to ?? this.#channel,
+              `${CTCP}${event.text}${CTCP}`,
+            ),
+          ),
+        ]);
       case "join":
         return encodeLines([
           ircLine(memberMask(event.name, event.via), "JOIN", this.#channel),

@@ -178,3 +178,9 @@ export function asciiEqual(a: string, b: string): boolean {
 export function asciiLower(text: string): string {
   return text.replace(/[A-Z]+/g, (upper) => upper.toLowerCase());
 }
+
+/** A line cut to the limit at a character boundary. */
+export function clampLine(line: string): string {
+  if (byteLength(line) <= MAX_LINE_BYTES) return line;
+  return splitText(line, MAX_LINE_BYTES)[0];
+}

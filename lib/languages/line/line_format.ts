@@ -146,6 +146,9 @@ export const lineFormat: Renderer = {
         return event.own
           ? null
           : lines(serverText.privateMessage(event.from, event.text));
+      case "ctcp":
+        // IRC's client machinery: the server answers for this member.
+        return null;
       case "notFound":
         return lines(serverText.notFound(event.target));
       case "usage":
