@@ -8,7 +8,8 @@
 
 import assert from "node:assert/strict";
 import { RedisServer } from "./support/redis_server.ts";
-import { Nodes } from "./support/nodes.ts";
+import { type Node, Nodes } from "./support/nodes.ts";
+import { IrcLineClient } from "./support/irc_line_client.ts";
 import {
   closeAll,
   joined,
@@ -325,4 +326,88 @@ Deno.test({
   } finally {
     await closeAll(clients);
   }
+});
+
+// The IRC door's port of a node started with `--irc-port 0`.
+async function ircPort(node: Node): Promise<number> {
+  const listening = /^IRC at 127\.0\.0\.1:(\d+), /;
+  await waitUntil(
+    () => node.process.stdout.lines.some((line) => listening.test(line)),
+    "the IRC door's address",
+  );
+  const line = node.process.stdout.lines.find((l) => listening.test(l))!;
+  return Number(line.match(listening)![1]);
+}
+
+Deno.test({
+  ...TEST,
+  name:
+    "two nodes: WHO, WHOIS, USERHOST and AWAY answer alike for an IRC member on the other node; CTCP reaches it",
+}, async () => {
+  const S = "irc.test";
+  await using redis = await RedisServer.start();
+  await using nodes = await Nodes.start({
+    redisUrl: redis.url,
+    count: 2,
+    args: ["--irc-port", "0", "--irc-server-name", S],
+  });
+  await using ann = await IrcLineClient.joined(
+    await ircPort(nodes.at(0)),
+    "ann",
+  );
+  await using bob = await IrcLineClient.joined(
+    await ircPort(nodes.at(1)),
+    "bob",
+  );
+  await using cat = await IrcLineClient.joined(
+    await ircPort(nodes.at(1)),
+    "cat",
+  );
+  await ann.next(":cat!irc@chat JOIN #chat");
+  await ann.send("AWAY :at lunch");
+  await ann.next(`:${S} 306 ann :You have been marked as being away`);
+  // What ann says comes after her away in the room's order.
+  await ann.send("PRIVMSG #chat :back soon");
+  await bob.next(":ann!irc@chat PRIVMSG #chat :back soon");
+  await cat.next(":ann!irc@chat PRIVMSG #chat :back soon");
+  // bob sees ann (node a) as cat (node b) sees bob: the same lines.
+  for (const [asker, who] of [[bob, "ann"], [cat, "bob"]] as const) {
+    await asker.send(`WHOIS ${who}`);
+    const me = asker === bob ? "bob" : "cat";
+    const lines = await asker.until(/ 318 /);
+    assert.deepEqual(lines.filter((l) => !/ 317 /.test(l)), [
+      `:${S} 311 ${me} ${who} irc chat * :${who} Test`,
+      `:${S} 319 ${me} ${who} :#chat`,
+      `:${S} 312 ${me} ${who} ${S} :Deno chat`,
+      ...(who === "ann" ? [`:${S} 301 ${me} ann :at lunch`] : []),
+      `:${S} 318 ${me} ${who} :End of /WHOIS list`,
+    ]);
+    assert.match(
+      lines.at(-2)!,
+      new RegExp(`^:${S} 317 ${me} ${who} \\d+ \\d+ :seconds idle, signon`),
+    );
+  }
+  await bob.send("WHO ann");
+  await bob.next(`:${S} 352 bob #chat irc chat ${S} ann G :0 ann Test`);
+  await bob.send("USERHOST ann cat");
+  await bob.next(`:${S} 302 bob :ann=-irc@chat cat=+irc@chat`);
+  await bob.send("PRIVMSG ann :are you there?");
+  await bob.next(`:${S} 301 bob ann :at lunch`);
+  await ann.next(":bob!irc@chat PRIVMSG ann :are you there?");
+  // CTCP in private, both ways across the nodes, and to the channel.
+  await bob.send("PRIVMSG ann :\x01VERSION\x01");
+  await ann.next(":bob!irc@chat PRIVMSG ann :\x01VERSION\x01");
+  await ann.send("NOTICE bob :\x01VERSION irssi 1.4\x01");
+  await bob.next(":ann!irc@chat NOTICE bob :\x01VERSION irssi 1.4\x01");
+  await bob.send("PRIVMSG #chat :\x01PING 12345\x01");
+  await ann.next(":bob!irc@chat PRIVMSG #chat :\x01PING 12345\x01");
+  await cat.next(":bob!irc@chat PRIVMSG #chat :\x01PING 12345\x01");
+  // Back: the other node sees it too.
+  await ann.send("AWAY");
+  await ann.next(`:${S} 305 ann :You are no longer marked as being away`);
+  await ann.send("PRIVMSG #chat :here");
+  await bob.next(":ann!irc@chat PRIVMSG #chat :here");
+  await bob.send("USERHOST ann");
+  await bob.next(`:${S} 302 bob :ann=+irc@chat`);
+  assert.ok(!bob.lines.some((line) => line.includes("is not on IRC")));
 });

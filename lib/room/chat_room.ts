@@ -394,6 +394,13 @@ export class ChatRoom implements Doorway {
       },
       tell: (target, text) => members.tell(session, named(), target, text),
       rename: (to) => members.rename(session, named(), to),
+      setAttributes: (attributes) => members.describe(session, attributes),
+      setAway: (text) => members.describe(session, { away: text }),
+      touch: () => members.touch(session),
+      ctcp: (target, text, notice) =>
+        members.ctcp(session, named(), target, text, notice),
+      ctcpRoom: (text, notice) =>
+        members.ctcpRoom(session, named(), text, notice),
       who: () => members.members(),
       find: (name) => members.find(name),
       reply: (event) => session.send(event),

@@ -16,6 +16,7 @@ import type {
   Holder,
   KickRequest,
   KickResult,
+  MemberAttributes,
   PrivateMessage,
   RoomEngine,
   RoomMessage,
@@ -195,13 +196,21 @@ export class Membership {
       present: false,
       node: this.#engine.node,
       since: session.connectedAt,
+      signedOn: this.#clock(),
+      active: session.connectedAt,
+      ...session.attributes,
     };
+    const told = session.attributes;
     const settle = (result: ClaimResult): ClaimResult => {
       if (result !== "ok") return result;
       if (session.ending !== null || session.holder !== null) {
         // It ended (or claimed another) while the engine was asked.
         this.#engine.release(holder);
         return "taken";
+      }
+      // It told more about itself while the engine was asked.
+      if (session.attributes !== told) {
+        this.#engine.update(holder, session.attributes);
       }
       session.holder = holder;
       session.name = name;
@@ -278,6 +287,77 @@ export class Membership {
     }, session);
   }
 
+  /**
+   * Changes what the member tells about itself (`null` unsets, a field
+   * left out stays): kept with its name once it holds one, so every node
+   * sees it.
+   */
+  describe(
+    session: Session,
+    change: { [K in keyof MemberAttributes]?: string | null },
+  ): void {
+    const holder = session.holder;
+    const next: MemberAttributes = holder === null
+      ? { ...session.attributes }
+      : { user: holder.user, realName: holder.realName, away: holder.away };
+    for (const key of ["user", "realName", "away"] as const) {
+      const value = change[key];
+      if (value === null) delete next[key];
+      else if (value !== undefined) next[key] = value;
+    }
+    if (holder === null) session.attributes = next;
+    else this.#engine.update(holder, next);
+  }
+
+  /** Notes that the member did something, for its idle time. */
+  touch(session: Session): void {
+    if (session.holder !== null) {
+      this.#engine.touch(session.holder, this.#clock());
+    }
+  }
+
+  /**
+   * A CTCP to everyone present whose format shows it, but the sender (who
+   * must be in the room). Never logged.
+   */
+  ctcpRoom(
+    session: Session,
+    name: string,
+    text: string,
+    notice: boolean,
+  ): void {
+    if (!session.entered) return;
+    const via = session.conn.transport;
+    this.#publish(
+      { type: "ctcp", from: name, to: null, text, notice, via },
+      session,
+    );
+  }
+
+  /**
+   * A CTCP to the member called `target` (any case), on any node. Never
+   * logged. The holder's name, or null if no one holds it.
+   */
+  ctcp(
+    session: Session,
+    name: string,
+    target: string,
+    text: string,
+    notice: boolean,
+  ): string | null {
+    const holder = this.#engine.find(target);
+    if (holder === undefined) return null;
+    this.#toHolder(holder, {
+      type: "ctcp",
+      from: name,
+      to: holder.name,
+      text,
+      notice,
+      via: session.conn.transport,
+    });
+    return holder.name;
+  }
+
   /** A private message; the holder's name, or null if no one holds it. */
   tell(
     session: Session,
@@ -296,6 +376,17 @@ export class Membership {
       own: false,
       via: session.conn.transport,
     };
+    this.#toHolder(holder, event);
+    if (session.conn.renderer.echoes !== false) {
+      session.send({ ...event, own: true });
+    }
+    this.#log.record(logText.privateMessage(name, holder.name, text));
+    return holder.name;
+  }
+
+  // A private event to a holder: rendered for its connection on this node,
+  // or sent to its node.
+  #toHolder(holder: Holder, event: PrivateMessage["event"]): void {
     if (holder.node === this.#engine.node) {
       // The engine may hand back its own copy of a holder (a replica).
       (this.#byHolder.get(holder) ?? this.#local.find(holder.name)?.member)
@@ -303,11 +394,6 @@ export class Membership {
     } else {
       this.#engine.sendPrivate({ event, node: holder.node });
     }
-    if (session.conn.renderer.echoes !== false) {
-      session.send({ ...event, own: true });
-    }
-    this.#log.record(logText.privateMessage(name, holder.name, text));
-    return holder.name;
   }
 
   // Publishes a room-wide event; it is delivered when it comes back.
@@ -340,11 +426,16 @@ export class Membership {
   }
 
   #receivePrivate(message: PrivateMessage): void {
-    const target = this.#local.find(message.event.to);
+    const event = message.event;
+    if (event.to === null) return;
+    const target = this.#local.find(event.to);
     if (target === undefined) return;
-    target.member.send(message.event);
-    const { from, to, text } = message.event;
-    this.#log.record(logText.privateMessage(from, to, text));
+    target.member.send(event);
+    if (event.type === "private") {
+      this.#log.record(
+        logText.privateMessage(event.from, event.to, event.text),
+      );
+    }
   }
 
   #status(state: "split" | "whole" | "lostPlace"): void {
@@ -389,16 +480,19 @@ export class Membership {
 
   /** What the console and the languages see of a holder. */
   info(holder: Holder): MemberInfo {
-    const local = holder.node === this.#engine.node
-      ? this.#local.find(holder.name)?.member.conn ?? null
-      : null;
+    const active = holder.active;
     return {
       name: holder.name,
       address: holder.address,
       transport: holder.transport,
       present: holder.present,
       since: holder.since ?? null,
-      connection: local,
+      signedOn: holder.signedOn ?? null,
+      // Another node's clock may run ahead of this one.
+      idleMs: active === undefined ? null : Math.max(0, this.#clock() - active),
+      user: holder.user ?? null,
+      realName: holder.realName ?? null,
+      away: holder.away ?? null,
     };
   }
 

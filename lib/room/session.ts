@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Holder } from "../engine/engine.ts";
+import type { Holder, MemberAttributes } from "../engine/engine.ts";
 import type { RoomEvent } from "./events.ts";
 import type { EndReason } from "./reasons.ts";
 import type { ChatConnection } from "./session_api.ts";
@@ -33,6 +33,8 @@ export class Session {
   entered = false;
   /** When it connected, by the room's clock (ms since the epoch). */
   connectedAt = 0;
+  /** What it told about itself before it held a name (IRC's USER). */
+  attributes: MemberAttributes = {};
   /** Flood tokens left, and when they were last refilled. */
   tokens: number;
   /** When the tokens were last refilled (the room's monotonic clock). */

@@ -117,6 +117,23 @@ export interface MemberSession {
   tell(target: string, text: string): string | null;
   /** Renames; with a shared engine the answer may take a round trip. */
   rename(to: string): ClaimResult | Promise<ClaimResult>;
+  /**
+   * Tells what the member says about itself at registration (IRC's USER):
+   * kept with its name, so every node sees it.
+   */
+  setAttributes(attributes: { user?: string; realName?: string }): void;
+  /** Marks the member away with `text`, or back with null. */
+  setAway(text: string | null): void;
+  /** Notes that the member did something, for its idle time. */
+  touch(): void;
+  /**
+   * A CTCP (a request such as `VERSION`, or with `notice` a reply) to the
+   * member who holds `target`, on any node: the holder's name, or null if
+   * no one holds it. Only formats that know CTCP show it.
+   */
+  ctcp(target: string, text: string, notice: boolean): string | null;
+  /** A CTCP to everyone present whose format shows it (see `ctcp`). */
+  ctcpRoom(text: string, notice: boolean): void;
   /** Who is present (on every node), sorted by name. */
   who(): MemberInfo[];
   /** Finds who holds `name` (present or not). */
@@ -143,11 +160,20 @@ export interface MemberInfo {
   present: boolean;
   /** When it connected (ms since the epoch); null if its node did not say. */
   since: number | null;
+  /** When it claimed its name (ms since the epoch); null if unknown. */
+  signedOn: number | null;
   /**
-   * The member's connection when it is on this server, for a transport
-   * that looks at its own; null for a member of another node.
+   * How long it has done nothing, in ms: exact for a member of this node,
+   * for one of another node up to the engine's sharing of activity more
+   * (30 s with Redis); null if unknown.
    */
-  connection: ChatConnection | null;
+  idleMs: number | null;
+  /** The user name it gave (IRC's USER); null for none. */
+  user: string | null;
+  /** The real name it gave (IRC's USER); null for none. */
+  realName: string | null;
+  /** Its away message; null when it is not away. */
+  away: string | null;
 }
 
 /** What the console's kick came to. */

@@ -1,23 +1,24 @@
 /**
  * One IRC connection as every command sees it: the door's settings, what
- * registration gathered, what other IRC users may look at (away message,
- * real name, sign-on, idle), and how replies to it are written (numerics
- * from the table, lines cut to the limit, lists packed into few lines).
+ * registration gathered, and how replies to it are written (numerics from
+ * the table, lines cut to the limit, lists packed into few lines). What
+ * other members may look at (away message, real name, sign-on, idle) is
+ * the room's, kept with the member's name on every node.
  *
  * @module
  */
 
-import type { MemberInfo, MemberSession } from "../../room/chat_room.ts";
+import type { MemberSession } from "../../room/chat_room.ts";
 import type { RoomEvent } from "../../room/events.ts";
 import type { EndReason } from "../../room/reasons.ts";
 import { IRC_TRANSPORT, memberMask } from "./irc_format.ts";
 import {
   asciiEqual,
   byteLength,
+  clampLine,
   encodeLines,
   ircTextLine,
   MAX_LINE_BYTES,
-  splitText,
 } from "./irc_message.ts";
 import {
   type NumericArgs,
@@ -64,14 +65,6 @@ const QUIET_END: RoomEvent = { type: "goodbye", name: null };
 export class IrcClient {
   /** The door's settings. */
   readonly context: IrcContext;
-  /** The away message, or null when not away. */
-  away: string | null = null;
-  /** The real name given with USER. */
-  realname = "";
-  /** When the session registered, in seconds since the epoch. */
-  signonSeconds = 0;
-  /** When the user last spoke, in ms (performance clock), for WHOIS idle. */
-  lastSpokeAt: number = performance.now();
   /** The nick asked for before registration (held once it completes). */
   nick: string | null = null;
   /** The user name given with USER. */
@@ -188,16 +181,4 @@ export class IrcClient {
   cut(reason: EndReason): void {
     this.#cut(reason);
   }
-}
-
-/** The IRC state of a member, for an IRC session that looks at it. */
-export function ircPeer(info: MemberInfo): IrcClient | null {
-  const interpreter = info.connection?.interpreter;
-  return interpreter instanceof IrcClient ? interpreter : null;
-}
-
-/** A line cut to the limit at a character boundary. */
-export function clampLine(line: string): string {
-  if (byteLength(line) <= MAX_LINE_BYTES) return line;
-  return splitText(line, MAX_LINE_BYTES)[0];
 }

@@ -1,8 +1,8 @@
 /**
  * PRIVMSG and NOTICE: to the channel (a message to everyone) or to a nick
  * (a private message), `/me` as CTCP ACTION, and the other CTCPs, which
- * only IRC users see (the server answers VERSION and PING for the others).
- * Also what makes IRC text plain for the rest of the room.
+ * only IRC users see, on any node (the server answers VERSION and PING for
+ * the others). Also what makes IRC text plain for the rest of the room.
  *
  * @module
  */
@@ -10,9 +10,9 @@
 import type { MemberInfo } from "../../room/chat_room.ts";
 import { stripControls } from "../../room/sanitize.ts";
 import { nameKey } from "../../room/registry.ts";
-import { clampLine, type IrcClient, ircPeer } from "./irc_client.ts";
-import { memberMask } from "./irc_format.ts";
-import { asciiLower, encodeLines, ircTextLine } from "./irc_message.ts";
+import type { IrcClient } from "./irc_client.ts";
+import { IRC_TRANSPORT, memberMask } from "./irc_format.ts";
+import { asciiLower, ircTextLine } from "./irc_message.ts";
 import { ircText } from "./irc_texts.ts";
 
 /** Targets of one PRIVMSG or NOTICE, as 005's TARGMAX says. */
@@ -46,9 +46,14 @@ function parseCtcp(text: string): Ctcp | null {
   };
 }
 
-function ctcpText(ctcp: Ctcp): string {
+// The request as it travels: without its \x01 marks, made plain.
+function ctcpBody(ctcp: Ctcp): string {
   const body = ctcp.args === "" ? ctcp.command : `${ctcp.command} ${ctcp.args}`;
-  return `\x01${stripControls(body)}\x01`;
+  return stripControls(body);
+}
+
+function ctcpText(ctcp: Ctcp): string {
+  return `\x01${ctcpBody(ctcp)}\x01`;
 }
 
 /** `PRIVMSG targets :text` and `NOTICE targets :text`. */
@@ -67,7 +72,7 @@ export function message(
     client.reply("noTextToSend");
     return;
   }
-  client.lastSpokeAt = performance.now();
+  client.session.touch();
   return eachTarget(client, command, distinctTargets(targets), text, 0);
 }
 
@@ -154,16 +159,7 @@ function toChannel(
     return;
   }
   // Other CTCPs are client machinery: only the channel's IRC users see them.
-  const bytes = encodeLines([
-    clampLine(
-      ircTextLine(client.mask, command, client.context.channel, ctcpText(ctcp)),
-    ),
-  ]);
-  for (const member of session.who()) {
-    if (member.name !== session.name && ircPeer(member) !== null) {
-      member.connection?.deliver(bytes);
-    }
-  }
+  session.ctcpRoom(ctcpBody(ctcp), command === "NOTICE");
 }
 
 function toNick(
@@ -178,10 +174,9 @@ function toNick(
     client.reply("noSuchNick", target);
     return;
   }
-  const peer = ircPeer(found);
   const ctcp = parseCtcp(text);
   if (ctcp !== null && ctcp.command !== "ACTION") {
-    ctcpTo(client, command, found, peer, ctcp);
+    ctcpTo(client, command, found, ctcp);
     return;
   }
   const plain = ctcp === null
@@ -191,31 +186,25 @@ function toNick(
     client.reply("noTextToSend");
     return;
   }
-  if (command === "PRIVMSG" && peer?.away != null) {
-    client.reply("away", found.name, peer.away);
+  if (command === "PRIVMSG" && found.away !== null) {
+    client.reply("away", found.name, found.away);
   }
   if (session.tell(found.name, plain) === null) {
     client.reply("noSuchNick", target);
   }
 }
 
-// A CTCP to one member: passed on to an IRC client, answered by the server
-// for a member of another transport (VERSION, PING), refused otherwise.
+// A CTCP to one member: passed on to an IRC client (on any node), answered
+// by the server for a member of another transport (VERSION, PING), refused
+// otherwise.
 function ctcpTo(
   client: IrcClient,
   command: string,
   found: MemberInfo,
-  peer: IrcClient | null,
   ctcp: Ctcp,
 ): void {
-  if (peer !== null) {
-    found.connection?.deliver(
-      encodeLines([
-        clampLine(
-          ircTextLine(client.mask, command, found.name, ctcpText(ctcp)),
-        ),
-      ]),
-    );
+  if (found.transport === IRC_TRANSPORT) {
+    client.session.ctcp(found.name, ctcpBody(ctcp), command === "NOTICE");
     return;
   }
   // A reply (NOTICE) is never answered, or two servers could loop.

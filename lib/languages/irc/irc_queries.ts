@@ -8,8 +8,8 @@
 
 import type { MemberInfo } from "../../room/chat_room.ts";
 import { nameKey } from "../../room/registry.ts";
-import { type IrcClient, ircPeer } from "./irc_client.ts";
-import { MEMBER_HOST } from "./irc_format.ts";
+import type { IrcClient } from "./irc_client.ts";
+import { IRC_TRANSPORT, MEMBER_HOST } from "./irc_format.ts";
 import { ircLine, splitText } from "./irc_message.ts";
 import { plainText } from "./irc_privmsg.ts";
 import { ircText } from "./irc_texts.ts";
@@ -109,8 +109,7 @@ function whoLine(
   member: MemberInfo,
   channel: string,
 ): string {
-  const peer = ircPeer(member);
-  const flag = peer?.away != null ? "G" : "H";
+  const flag = member.away !== null ? "G" : "H";
   return client.numeric(
     "whoReply",
     channel,
@@ -119,7 +118,7 @@ function whoLine(
     client.context.serverName,
     member.name,
     flag,
-    `0 ${peer === null ? member.name : peer.realname || member.name}`,
+    `0 ${member.realName || member.name}`,
   );
 }
 
@@ -166,7 +165,6 @@ export function whois(client: IrcClient, params: string[]): void {
     client.send(client.numeric("noSuchNick", target), end);
     return;
   }
-  const peer = ircPeer(found);
   const name = found.name;
   const lines = [
     client.numeric(
@@ -175,7 +173,7 @@ export function whois(client: IrcClient, params: string[]): void {
       found.transport,
       MEMBER_HOST,
       "*",
-      peer === null ? name : peer.realname || name,
+      found.realName || name,
     ),
   ];
   if (found.present) {
@@ -189,18 +187,19 @@ export function whois(client: IrcClient, params: string[]): void {
       ircText.serverInfo,
     ),
   );
-  if (peer === null) {
+  // An IRC member, on this node or another, shows as IRC shows users.
+  if (found.transport !== IRC_TRANSPORT) {
     lines.push(client.numeric("whoisSpecial", [name], found.transport));
   } else {
-    if (peer.away !== null) {
-      lines.push(client.numeric("away", name, peer.away));
+    if (found.away !== null) {
+      lines.push(client.numeric("away", name, found.away));
     }
     lines.push(
       client.numeric(
         "whoisIdle",
         name,
-        String(Math.floor((performance.now() - peer.lastSpokeAt) / 1000)),
-        String(peer.signonSeconds),
+        String(Math.floor((found.idleMs ?? 0) / 1000)),
+        String(Math.floor((found.signedOn ?? 0) / 1000)),
       ),
     );
   }
@@ -212,10 +211,10 @@ export function whois(client: IrcClient, params: string[]): void {
 export function away(client: IrcClient, params: string[]): void {
   const message = plainText(params[0] ?? "").trim();
   if (message === "") {
-    client.away = null;
+    client.session.setAway(null);
     client.reply("unaway");
   } else {
-    client.away = splitText(message, AWAY_BYTES)[0];
+    client.session.setAway(splitText(message, AWAY_BYTES)[0]);
     client.reply("nowAway");
   }
 }
@@ -246,7 +245,7 @@ export function userhost(client: IrcClient, nicks: string[]): void {
   for (const nick of nicks.slice(0, 5)) {
     const found = client.session.find(nick);
     if (found === undefined) continue;
-    const away = ircPeer(found)?.away != null ? "-" : "+";
+    const away = found.away !== null ? "-" : "+";
     replies.push(`${found.name}=${away}${found.transport}@${MEMBER_HOST}`);
   }
   client.send(...client.packed(client.numeric("userhost", ""), replies));

@@ -124,7 +124,10 @@ export function user(
   params: string[],
 ): void | Promise<void> {
   client.user = params[0];
-  client.realname = plainText(params[3]).slice(0, 100);
+  client.session.setAttributes({
+    user: params[0],
+    realName: plainText(params[3]).slice(0, 100),
+  });
   return register(client);
 }
 
@@ -166,7 +169,6 @@ function afterClaim(
     else client.reply("erroneousNickname", nick);
     return;
   }
-  client.signonSeconds = Math.floor(Date.now() / 1000);
   client.send(...welcome(client));
 }
 
