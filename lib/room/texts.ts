@@ -79,6 +79,62 @@ export const serverText = {
     "*** The room is split: for now only the users of this server hear you.",
   roomWhole: "*** The room is whole again.",
   lostPlace: "This server lost its place in the room; please reconnect.",
+  // Rooms (README "Rooms").
+  invalidRoomName:
+    "Invalid room name: use '#' and 1-32 letters, digits, '_' or '-'.",
+  youJoined: (room: string, members: number, topic: string | null): string =>
+    `*** You joined ${room} (${members} ${
+      members === 1 ? "member" : "members"
+    }).${topic === null ? "" : ` Topic: ${topic}`}`,
+  joinedRoom: (name: string, room: string): string =>
+    `*** ${name} has joined ${room}.`,
+  currentRoom: (room: string): string => `*** Your current room is ${room}.`,
+  inRoom: (room: string, line: string): string => `[${room}] ${line}`,
+  youLeft: (room: string, current: string | null): string =>
+    current === null
+      ? `*** You left ${room}. You are in no room; /join #room to talk.`
+      : `*** You left ${room}. Your current room is ${current}.`,
+  leftRoom: (name: string, room: string, reason: string): string =>
+    `*** ${name} has left ${room}${reason === "" ? "" : ` (${reason})`}.`,
+  leftChatSaying: (name: string, reason: string): string =>
+    `*** ${name} has left the chat (${reason}).`,
+  notInRoom: (room: string): string => `You are not in ${room}.`,
+  inNoRoom: "You are in no room; /join #room to talk.",
+  roomsHeader: (count: number): string => `Rooms (${count}):`,
+  roomLine: (room: string, members: number, topic: string | null): string =>
+    `${room} (${members})${topic === null ? "" : `: ${topic}`}`,
+  operators: (names: readonly string[]): string =>
+    `Operators: ${names.join(", ")}`,
+  onlineIn: (room: string, names: readonly string[]): string =>
+    `Online in ${room} (${names.length}): ${names.join(", ")}`,
+  noSuchRoom: (room: string): string => `No room called ${room}.`,
+  topicOf: (room: string, topic: string): string =>
+    `Topic of ${room}: ${topic}`,
+  noTopic: (room: string): string => `${room} has no topic.`,
+  topicSet: (name: string, room: string, topic: string): string =>
+    `*** ${name} set the topic of ${room}: ${topic}`,
+  topicCleared: (name: string, room: string): string =>
+    `*** ${name} cleared the topic of ${room}.`,
+  youWereKicked: (room: string, by: string, reason: string): string =>
+    `*** You were kicked from ${room} by ${by}${
+      reason === "" ? "" : ` (${reason})`
+    }.`,
+  wasKicked: (name: string, room: string, by: string, reason: string): string =>
+    `*** ${name} was kicked from ${room} by ${by}${
+      reason === "" ? "" : ` (${reason})`
+    }.`,
+  onlyOperatorsOf: (room: string): string =>
+    `Only operators of ${room} can do that.`,
+  opped: (by: string, name: string, room: string): string =>
+    `*** ${by} made ${name} an operator of ${room}.`,
+  deopped: (by: string, name: string, room: string): string =>
+    `*** ${by} took operator from ${name} in ${room}.`,
+  topicLocked: (by: string, room: string, locked: boolean): string =>
+    `*** ${by} ${locked ? "locked" : "unlocked"} the topic of ${room}.`,
+  tooManyRooms: (limit: number): string =>
+    `The server has reached its limit of ${limit} rooms.`,
+  tooManyJoins: (limit: number): string =>
+    `You are in ${limit} rooms, the limit.`,
 } as const;
 
 /** Lines the server prints on its console. */
@@ -222,4 +278,44 @@ export const httpText = {
   headerTooLarge: "Request header fields too large.",
   expectedUpgrade: "Expected a WebSocket upgrade.",
   badHandshake: "Invalid WebSocket handshake.",
+} as const;
+
+/**
+ * Lines of registered names, operators and stored messages (issue 20), as
+ * the server sends them. Times come formatted (`durations.ts`): a ban's
+ * end as `2026-12-08 14:30`, a mute's as `14:30` on the same day.
+ */
+export const accountText = {
+  registered: (name: string): string =>
+    `Name "${name}" is now registered. You will be asked for this password when you use it.`,
+  passwordTooShort: (minimum: number): string =>
+    `A password needs at least ${minimum} characters; it was not taken.`,
+  passwordPrompt: (name: string): string => `Password for ${name}:`,
+  wrongPassword: (name: string): string => `Wrong password for ${name}.`,
+  loginDelayed: (name: string, seconds: number): string =>
+    `Too many wrong passwords for ${name}; try again in ${seconds} ${
+      seconds === 1 ? "second" : "seconds"
+    }.`,
+  loginLocked: (name: string, until: string): string =>
+    `Too many wrong passwords for ${name}; try again after ${until}.`,
+  passwordsBusy:
+    "The server is busy checking passwords; please try again in a moment.",
+  loggedInElsewhere: "This name was logged in from elsewhere.",
+  banned: (until: string | null, reason: string): string =>
+    `You are banned from this chat${until === null ? "" : ` until ${until}`}${
+      reason === "" ? "" : ` (${reason})`
+    }.`,
+  muted: (until: string | null): string =>
+    until === null ? "You are muted." : `You are muted until ${until}.`,
+  onlyOperators: "Only operators can do that.",
+  keptForOffline: (name: string): string =>
+    `${name} is offline; your message will be delivered when ${name} logs in.`,
+  offlineDropped: (count: number, limit: number): string =>
+    `*** ${count} older private ${
+      count === 1 ? "message was" : "messages were"
+    } dropped (at most ${limit} are kept).`,
+  historySinceEnd: (count: number): string =>
+    `*** End of history (${count} ${
+      count === 1 ? "message" : "messages"
+    } since you left).`,
 } as const;
