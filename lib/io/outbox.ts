@@ -245,7 +245,7 @@ export class Outbox implements BudgetMember {
   // The first shared chunk of the range, used as is when nothing extended it.
   #tailView: Uint8Array | null = null;
   #unsent = 0;
-  #tookAt = 0;
+  #taken = 0;
   #busy = false;
   #closed = false;
   #drained: PromiseWithResolvers<void> | null = null;
@@ -273,12 +273,9 @@ export class Outbox implements BudgetMember {
     return this.#unsent;
   }
 
-  /**
-   * When the peer last took bytes, or when the outbox began to hold some
-   * (`performance.now()` ms); for its budget.
-   */
-  get tookAt(): number {
-    return this.#tookAt;
+  /** Bytes the peer took since the outbox was made; for its budget. */
+  get takenBytes(): number {
+    return this.#taken;
   }
 
   /** Whether the outbox was closed, overflowed or failed. */
@@ -289,9 +286,6 @@ export class Outbox implements BudgetMember {
   /** Queues `bytes`; the caller must not change them afterwards. */
   send(bytes: Uint8Array): void {
     if (this.#closed) return;
-    if (this.#unsent === 0 && this.#budget !== null) {
-      this.#tookAt = performance.now();
-    }
     this.#unsent += bytes.length;
     this.#budget?.queued(bytes.length);
     if (this.#max > 0 && this.#unsent > this.#max && this.#overflowing()) {
@@ -365,10 +359,8 @@ export class Outbox implements BudgetMember {
   // The peer took `count` bytes.
   #took(count: number): void {
     this.#unsent -= count;
-    if (this.#budget !== null) {
-      this.#tookAt = performance.now();
-      this.#budget.took(count);
-    }
+    this.#taken += count;
+    this.#budget?.took(count);
     if (this.#unsent <= this.#max) this.#overSince = 0;
   }
 

@@ -14,11 +14,8 @@
 export interface BudgetMember {
   /** Its bytes queued or in flight. */
   readonly unsentBytes: number;
-  /**
-   * When its peer last took bytes, or when it began to hold some
-   * (`performance.now()` ms).
-   */
-  readonly tookAt: number;
+  /** Bytes its peer took since it was made (only ever grows). */
+  readonly takenBytes: number;
   /** Drops its queue and ends it as a send-queue overflow. */
   cutByBudget(): void;
 }
@@ -46,7 +43,9 @@ export interface OutputBudgetOptions {
  *    the bytes to be down to half of `maxBytes` (so a reader waits in bursts,
  *    not line by line).
  * 2. So a server that asks before each line it handles holds at most
- *    `maxBytes` plus what one line fans out to, whatever the readers do.
+ *    `maxBytes` plus what one line fans out to, whatever the readers do
+ *    (output no line caused, such as another node's through Redis, is not
+ *    held back).
  * 3. Readers that keep reading are waited for, however slow together. But
  *    once lines have waited `stallMs`, and again every `stallMs` while they
  *    wait, the queues holding them back are cut (`cutByBudget`): each one
@@ -70,6 +69,9 @@ export class OutputBudget {
   #members = new Set<BudgetMember>();
   #held: PromiseWithResolvers<void> | null = null;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  // What each outbox's peer had taken when lines began to wait, or at the
+  // last check since: one that took nothing meanwhile is silent.
+  #takenBefore = new Map<BudgetMember, number>();
 
   /** Creates an empty budget. */
   constructor(options: OutputBudgetOptions) {
@@ -112,6 +114,7 @@ export class OutputBudget {
     this.#bytes += count;
     if (this.#held === null && this.#max > 0 && this.#bytes > this.#max) {
       this.#held = Promise.withResolvers<void>();
+      this.#remember();
       this.#timer = setTimeout(this.#stalled, this.#stallMs);
     }
   }
@@ -124,6 +127,7 @@ export class OutputBudget {
       this.#held = null;
       clearTimeout(this.#timer);
       this.#timer = undefined;
+      this.#takenBefore.clear();
       held.resolve();
     }
   }
@@ -134,12 +138,12 @@ export class OutputBudget {
     this.#timer = undefined;
     if (this.#held === null) return;
     const average = this.#bytes / Math.max(1, this.#members.size);
-    const silentSince = performance.now() - this.#stallMs;
+    const before = this.#takenBefore;
     const cut: BudgetMember[] = [];
     let largest: BudgetMember | null = null;
     for (const member of this.#members) {
       const unsent = member.unsentBytes;
-      if (unsent >= 2 * average && member.tookAt <= silentSince) {
+      if (unsent >= 2 * average && before.get(member) === member.takenBytes) {
         cut.push(member);
       } else if (largest === null || unsent > largest.unsentBytes) {
         largest = member;
@@ -150,7 +154,14 @@ export class OutputBudget {
     }
     for (const member of cut) member.cutByBudget();
     if (this.#held !== null) {
+      this.#remember();
       this.#timer = setTimeout(this.#stalled, this.#stallMs);
     }
   };
+
+  #remember(): void {
+    const before = this.#takenBefore;
+    before.clear();
+    for (const member of this.#members) before.set(member, member.takenBytes);
+  }
 }
