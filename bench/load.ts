@@ -18,7 +18,23 @@
  * deno task bench --peers                          # ours beside ncat, ngircd, inspircd
  * deno task bench --peer ngircd --transport irc    # ours over IRC beside ngircd
  * deno task bench --engine memory,redis,redis2 --scenario fanout,pm,claims
+ * deno task bench --scenario fanout,pm --repeat 5 --against 3c2cfe2
+ * deno task bench --mode saturation --window-receivers 16 # readers behind
  * ```
+ *
+ * Against a revision (`--against REF`, against.ts): REF is checked out in a
+ * temporary worktree (`git worktree add --detach`, removed at the end and
+ * on Ctrl+C); each scenario runs on its server and on this tree's one after
+ * the other, which goes first swapping every repeat, so that a drift of a
+ * shared machine hits both; a last table gives both and the ratio (medians
+ * of passed runs, CPU per delivery or round trip, peak RSS). Limit flags the
+ * older server.ts does not list in `--help` are left out. Its failures are
+ * reported (`REF-FAIL`) but do not fail the bench.
+ *
+ * Memory: every run reports the server's peak RSS (`VmHWM`); a server past
+ * `--max-rss` MiB (default 2048) is killed and its run fails, so that a
+ * runaway cannot take the machine. Our server runs with `--max-sendq` at
+ * 64 MiB (`--sendq`), the send queue lifted far above a chat's.
  *
  * Engines (`--engine`, default memory): `memory` is one server process;
  * `redis` starts a redis-server (redis.ts: free 127.0.0.1 port, temp dir,
