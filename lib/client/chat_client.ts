@@ -1,8 +1,9 @@
 /**
  * The chat client's core: connect, pump typed lines to the server and the
  * server's lines to the screen, leave by the rules, and with `reconnect`
- * come back after the connection dropped. How lines look (colours, the
- * editor) is the caller's: this module speaks the protocol only.
+ * come back after the connection dropped, in the rooms it was in. How
+ * lines look (colours, the editor) is the caller's: this module speaks the
+ * protocol only.
  *
  * @module
  */
@@ -12,8 +13,10 @@ import { type ByteReader, type Line, LineReader } from "../io/line_reader.ts";
 import { type ByteWriter, Outbox } from "../io/outbox.ts";
 import { isExitWord } from "../languages/line/protocol.ts";
 import { stripControls } from "../room/sanitize.ts";
+import { roomKey } from "../room/room_names.ts";
 import { serverText } from "../room/texts.ts";
 import { backoffDelayMs } from "./backoff.ts";
+import { rejoinCommands, RoomBook, type RoomsSnapshot } from "./rooms.ts";
 import { parseServerLine } from "./server_lines.ts";
 import { clientText } from "./texts.ts";
 
@@ -57,7 +60,10 @@ export interface ChatClientOptions {
   password?: string;
   /** Sends `/who` after the welcome and shows not that one answer. */
   askWho?: boolean;
-  /** Comes back after the connection dropped (README "Reconnecting"). */
+  /**
+   * Comes back after the connection dropped (README "Reconnecting"), and
+   * rejoins the rooms it was in, the current one last.
+   */
   reconnect?: boolean;
   /** The delay before reconnect attempt N (0 first). Default 1, 2, 4... s. */
   reconnectDelayMs?: (attempt: number) => number;
@@ -96,6 +102,17 @@ const GREETINGS: ReadonlySet<string> = new Set([
   serverText.unavailable,
 ]);
 const HTTP_STATUS_LINE = /^HTTP\/\d(?:\.\d)? \d{3}(?: |$)/;
+// The line after a `/who` answer when the room has operators.
+const OPERATORS_HEAD = serverText.operators([]);
+// The server's answers that move the user between rooms.
+const ROOM_ANSWERS: ReadonlySet<string> = new Set([
+  "youJoined",
+  "currentRoom",
+  "youLeft",
+  "youWereKicked",
+]);
+// `/quit` and `/exit` with a reason leave as the bare words do.
+const EXIT_WITH_REASON = /^\/(?:quit|exit)\s/i;
 // Of a stranger's first line, this much is quoted, controls removed.
 const QUOTED_CHARS = 80;
 
@@ -129,6 +146,10 @@ export async function runChatClient(
   let typedPassword: string | undefined;
   let lastLineWasPasswordPrompt = false;
   const held: string[] = [];
+  // The rooms the user is in, to come back to; and where the user was while
+  // a rejoin is not answered yet (a drop then must not lose the rooms).
+  const rooms = new RoomBook();
+  let owed: RoomsSnapshot | null = null;
   let leaving = false;
   let leaveTimer: ReturnType<typeof setTimeout> | undefined;
   let endSession: (() => void) | null = null;
@@ -191,7 +212,8 @@ export async function runChatClient(
         }
         for (const line of batch) {
           if (typeof line !== "string") continue;
-          if (isExitWord(line.trim())) {
+          const trimmed = line.trim();
+          if (isExitWord(trimmed) || EXIT_WITH_REASON.test(trimmed)) {
             leave(line);
             return;
           }
@@ -233,8 +255,15 @@ export async function runChatClient(
       );
     }, options.probeAfterMs ?? 1000);
     let whoPending = false;
+    let operatorsPending = false;
     let hidingWelcome = false;
     let hidingHistory = false;
+    // Where the user was, and the rooms being joined again whose history
+    // (seen already, as the main room's) is not shown again.
+    const snapshot = owed ?? rooms.snapshot();
+    const rejoins = rejoin ? rejoinCommands(snapshot) : [];
+    owed = rejoins.length > 0 ? snapshot : null;
+    const rejoining = new Set<string>();
     if (rejoin) {
       gate ??= Promise.withResolvers();
     } else if (options.name !== undefined) {
@@ -261,6 +290,7 @@ export async function runChatClient(
         return !(rejoin && known !== undefined);
       }
       const parsed = parseServerLine(line);
+      rooms.follow(parsed);
       if (parsed.kind === "renamedSelf") registeredName = parsed.name;
       if (parsed.kind === "welcome") {
         registeredName = parsed.name;
@@ -278,6 +308,12 @@ export async function runChatClient(
           whoPending = true;
         }
         if (rejoin) {
+          // The rooms first, so that what was typed goes where it was meant.
+          for (const command of rejoins) {
+            sendLine(command);
+            const room = command.slice(command.indexOf(" ") + 1);
+            if (command.startsWith("/join ")) rejoining.add(roomKey(room));
+          }
           for (const typed of held.splice(0)) sendTyped(typed);
           hidingHistory = true;
         }
@@ -291,10 +327,21 @@ export async function runChatClient(
         hidingHistory = false;
         if (parsed.kind === "historyEnd") return false;
       }
+      if (ROOM_ANSWERS.has(parsed.kind) && owed !== null) {
+        const room = "room" in parsed ? roomKey(parsed.room) : "";
+        const answered = parsed.kind !== "youLeft" && rejoining.delete(room);
+        if (answered && parsed.kind === "youJoined") hidingHistory = true;
+        // All answered, or the user moves on: the book is right again.
+        if (!answered || rejoining.size === 0) owed = null;
+      }
+      const operators = operatorsPending;
+      operatorsPending = false;
       if (whoPending && parsed.kind === "online") {
         whoPending = false;
+        operatorsPending = true;
         return false;
       }
+      if (operators && line.startsWith(OPERATORS_HEAD)) return false;
       if (FINAL_LINES.has(line)) final = true;
       return true;
     };

@@ -43,14 +43,17 @@ Flags:
   --tls           connect with TLS
   --ca FILE       trust this CA certificate (PEM): ca.crt from 'deno task cert'
   --password P    the server password (better: env CHAT_PASSWORD)
-  --reconnect     reconnect (1, 2, 4... up to 30 s) when the connection drops
+  --reconnect     reconnect (1, 2, 4... up to 30 s) when the connection drops,
+                  back in the rooms you were in
   --timestamps    show [HH:MM] before each line as it arrives
   --no-color      no colours on a terminal (or set NO_COLOR)
   --bell          ring the bell on a private message or a mention
   --help          show this text
 
 On a terminal: Left/Right, Home/End, Backspace/Delete, Ctrl+A/E/U/K/W,
-Ctrl+L redraws, Up/Down walk the lines sent, Tab completes names and commands.`;
+Ctrl+L redraws, Up/Down walk the lines sent, Tab completes names, commands
+and rooms (after /join, /part and /msg). The prompt shows the current room
+once you are in another room than the main one (#games> ).`;
 
 /** Parses the client's flags. */
 export function parseClientFlags(args: string[]): Parsed<ClientFlags> {

@@ -1,11 +1,15 @@
 /**
  * Colours (ANSI SGR): a stable colour per name, private messages in and out
  * in bold magenta, server notices and history dim, a line that mentions the
- * user highlighted. With colours off every function returns the line as is.
+ * user highlighted, and the `[#room]` tag of a line from another room as a
+ * badge in its room's own colour (dark text on a coloured ground, which no
+ * name and no other line has). With colours off every function returns the
+ * line as is.
  *
  * @module
  */
 
+import { serverText } from "../room/texts.ts";
 import type { ServerLine } from "./server_lines.ts";
 
 const RESET = "\x1b[0m";
@@ -26,13 +30,50 @@ const NAME_COLORS = [
   "96",
 ];
 
-/** The colour of `name`: the same on every run and every machine. */
-export function nameColor(name: string): string {
+// Black on a light ground: readable on dark and light terminals alike.
+const ROOM_COLORS = [
+  "30;42",
+  "30;43",
+  "30;45",
+  "30;46",
+  "30;102",
+  "30;103",
+  "30;105",
+  "30;106",
+];
+
+// FNV-1a of the lower-cased text: the same on every run and machine.
+function hashOf(text: string): number {
   let hash = 2166136261;
-  for (const ch of name.toLowerCase()) {
+  for (const ch of text.toLowerCase()) {
     hash = Math.imul(hash ^ ch.codePointAt(0)!, 16777619) >>> 0;
   }
-  return `\x1b[${NAME_COLORS[hash % NAME_COLORS.length]}m`;
+  return hash;
+}
+
+/** The colour of `name`: the same on every run and every machine. */
+export function nameColor(name: string): string {
+  return `\x1b[${NAME_COLORS[hashOf(name) % NAME_COLORS.length]}m`;
+}
+
+/** The colour of a room's tag: the same on every run, in any case. */
+export function roomColor(room: string): string {
+  return `\x1b[${ROOM_COLORS[hashOf(room) % ROOM_COLORS.length]}m`;
+}
+
+/**
+ * A line of another room (`styled`, coloured already) after its `[#room]`
+ * tag, the tag in the room's colour.
+ */
+export function styleInRoom(
+  room: string,
+  styled: string,
+  color: boolean,
+): string {
+  const head = serverText.inRoom(room, "");
+  const tag = head.trimEnd();
+  const gap = head.slice(tag.length);
+  return (color ? roomColor(room) + tag + RESET : tag) + gap + styled;
 }
 
 /** Whether `text` mentions `name` as a whole word, in any case. */
@@ -68,6 +109,19 @@ export function styleServerLine(
   const paint = (code: string, text: string) =>
     options.color ? code + text + RESET : text;
   switch (parsed.kind) {
+    case "inRoom": {
+      // The tag in the room's colour, the line inside as any line.
+      const head = serverText.inRoom(parsed.room, "");
+      const inner = styleServerLine(
+        line.slice(head.length),
+        parsed.line,
+        options,
+      );
+      return {
+        text: styleInRoom(parsed.room, inner.text, options.color),
+        alert: inner.alert,
+      };
+    }
     case "private":
       return { text: paint(PRIVATE, line), alert: true };
     case "message":
@@ -89,6 +143,12 @@ export function styleServerLine(
     case "notice":
     case "history":
     case "historyEnd":
+    case "youJoined":
+    case "currentRoom":
+    case "youLeft":
+    case "youWereKicked":
+    case "joinedRoom":
+    case "leftRoom":
       return { text: paint(DIM, line), alert: false };
     default:
       return { text: line, alert: false };

@@ -1,6 +1,7 @@
 /**
- * Tab completion: who is online (followed from the `/who` answer and the
- * join, leave and rename notices) and the commands, completed at the cursor.
+ * Tab completion: who is online (followed from the `/who` answers and the
+ * join, leave and rename notices), room names after `/join`, `/part` and
+ * `/msg`, and the commands, completed at the cursor.
  *
  * @module
  */
@@ -9,11 +10,19 @@ import type { ServerLine } from "./server_lines.ts";
 
 /** The commands Tab completes at the start of a line. */
 export const COMMAND_WORDS: readonly string[] = [
+  "/deop",
   "/help",
+  "/join",
+  "/kick",
   "/me",
   "/msg",
   "/nick",
+  "/op",
+  "/part",
   "/quit",
+  "/rooms",
+  "/topic",
+  "/topiclock",
   "/who",
 ];
 
@@ -26,15 +35,26 @@ export class NameBook {
     return [...this.#names.values()].sort();
   }
 
-  /** Follows one server line: `/who` answers, joins, leaves, renames. */
+  /**
+   * Follows one server line: `/who` answers, joins, leaves, renames. A
+   * `/who` answers for one room, so it adds names and removes none; a new
+   * registration starts afresh.
+   */
   follow(line: ServerLine): void {
     switch (line.kind) {
-      case "online":
+      case "welcome":
         this.#names.clear();
+        break;
+      case "online":
+      case "onlineIn":
         for (const name of line.names) this.add(name);
         break;
       case "joined":
+      case "joinedRoom":
         this.add(line.name);
+        break;
+      case "inRoom":
+        this.follow(line.line);
         break;
       case "left":
         this.#names.delete(line.name.toLowerCase());
@@ -70,13 +90,37 @@ export interface CompleteOptions {
   cursor: number;
   /** The names to complete, without the user's own. */
   names: readonly string[];
+  /** The rooms to complete; none when not given. */
+  rooms?: RoomPools;
 }
 
+/** The room names Tab offers. */
+export interface RoomPools {
+  /** Every room seen, for `/join`. */
+  known: readonly string[];
+  /** The rooms the user is in, for `/part` and `/msg`. */
+  joined: readonly string[];
+}
+
+// The commands whose first argument is a room: which rooms, and whether
+// names are offered too (`/msg` takes a name or a room).
+const ROOM_ARGUMENT: ReadonlyMap<
+  string,
+  { pool: keyof RoomPools; names: boolean }
+> = new Map([
+  ["/join", { pool: "known", names: false }],
+  ["/part", { pool: "joined", names: false }],
+  ["/msg", { pool: "joined", names: true }],
+]);
+
 /**
- * Completes the word before the cursor: a command as the line's first word,
- * a name after `@`, after `/msg ` and anywhere else. A single candidate is
- * completed with a space after it; several are completed as far as they
- * agree and returned as `candidates`.
+ * Completes the word before the cursor: a command as the line's first word;
+ * a room as the first argument of `/join` (any room seen), `/part` (the
+ * user's rooms) and `/msg` (a name or one of the user's rooms), where
+ * `ga` and `#ga` both find `#games` and Tab on no word at all lists the
+ * rooms; a name after `@`, after `/msg ` and anywhere else. A single
+ * candidate is completed with a space after it; several are completed as
+ * far as they agree and returned as `candidates`.
  */
 export function complete(options: CompleteOptions): Completion {
   const { text, cursor } = options;
@@ -85,8 +129,16 @@ export function complete(options: CompleteOptions): Completion {
   let word = before.slice(start);
   let prefix = "";
   let pool: readonly string[];
+  // Tab on no word lists what may come there: rooms only.
+  let emptyWord = false;
+  const argument = roomArgument(before.slice(0, start), options.rooms);
   if (start === 0 && word.startsWith("/")) {
     pool = COMMAND_WORDS;
+  } else if (argument !== null && (!argument.names || word.startsWith("#"))) {
+    pool = argument.rooms;
+    emptyWord = true;
+    // `/join games` means `/join #games`: `ga` finds `#games`.
+    if (!word.startsWith("#")) word = "#" + word;
   } else {
     if (word.startsWith("@")) {
       prefix = "@";
@@ -96,7 +148,7 @@ export function complete(options: CompleteOptions): Completion {
   }
   const lower = word.toLowerCase();
   const hits = pool.filter((c) => c.toLowerCase().startsWith(lower));
-  if (hits.length === 0 || (word === "" && prefix === "")) {
+  if (hits.length === 0 || (word === "" && prefix === "" && !emptyWord)) {
     return { text, cursor, candidates: [] };
   }
   const after = text.slice(cursor);
@@ -113,6 +165,20 @@ export function complete(options: CompleteOptions): Completion {
   const common = commonPrefix(hits);
   const extended = common.length > word.length ? common : word;
   return { ...replace(extended), candidates: hits };
+}
+
+// The rooms to offer when the word starts the first argument of a room
+// command (`head` is the line before the word), or null.
+function roomArgument(
+  head: string,
+  rooms: RoomPools | undefined,
+): { rooms: readonly string[]; names: boolean } | null {
+  if (rooms === undefined) return null;
+  const match = head.match(/^(\/\S+)\s+$/);
+  if (match === null) return null;
+  const command = ROOM_ARGUMENT.get(match[1].toLowerCase());
+  if (command === undefined) return null;
+  return { rooms: rooms[command.pool], names: command.names };
 }
 
 function commonPrefix(words: readonly string[]): string {

@@ -1,7 +1,8 @@
 /**
  * The client on a terminal: raw mode, keys into the line editor, typed
  * lines to the chat, the server's lines styled and printed above the line
- * being typed, Tab completion, and the terminal restored at the end.
+ * being typed, Tab completion, the current room in the prompt, and the
+ * terminal restored at the end.
  *
  * @module
  */
@@ -11,6 +12,7 @@ import { stripControls } from "../room/sanitize.ts";
 import { serverText } from "../room/texts.ts";
 import type { LineSource } from "./chat_client.ts";
 import {
+  styleInRoom,
   styleNotice,
   styleOwnAction,
   styleOwnMessage,
@@ -20,6 +22,8 @@ import {
 import { complete, NameBook } from "./completion.ts";
 import { type Key, KeyDecoder } from "./keys.ts";
 import { LineEditor } from "./line_editor.ts";
+import { roomKey } from "../room/room_names.ts";
+import { MAIN_ROOM, RoomBook } from "./rooms.ts";
 import { Screen, type TerminalSize } from "./screen.ts";
 import { parseServerLine } from "./server_lines.ts";
 import { clientText } from "./texts.ts";
@@ -68,6 +72,7 @@ export class TerminalUi implements LineSource {
   #editor = new LineEditor();
   #keys = new KeyDecoder();
   #names = new NameBook();
+  #rooms = new RoomBook();
   #self: string | undefined;
   #secret = false;
   #queue: string[] = [];
@@ -155,10 +160,16 @@ export class TerminalUi implements LineSource {
     this.#screen.print(line, { error: true });
   }
 
-  /** Follows every server line: who is online, the user's name, prompts. */
+  /**
+   * Follows every server line: who is online, the user's name and rooms,
+   * prompts.
+   */
   observe(line: string): void {
     const parsed = parseServerLine(line);
     this.#names.follow(parsed);
+    const prompt = this.#prompt();
+    this.#rooms.follow(parsed);
+    if (this.#prompt() !== prompt) this.#draw();
     if (parsed.kind === "welcome" || parsed.kind === "renamedSelf") {
       this.#self = parsed.name;
       this.#names.add(parsed.name);
@@ -184,16 +195,48 @@ export class TerminalUi implements LineSource {
     const direct = text.match(/^@(\S+)\s+(\S.*)$/s);
     const msg = text.match(/^\/msg\s+(\S+)\s+(\S.*)$/is);
     const me = text.match(/^\/me\s+(\S.*)$/is);
+    // In no room the server says so instead of passing the line on.
+    const inARoom = this.#rooms.current !== null;
     if (direct !== null) shown = styleOwnPrivate(direct[1], direct[2], color);
-    else if (msg !== null) shown = styleOwnPrivate(msg[1], msg[2], color);
-    else if (me !== null) shown = styleOwnAction(self, me[1], color);
-    else if (!text.startsWith("/") && !text.startsWith("@")) {
+    else if (msg !== null && msg[1].startsWith("#")) {
+      shown = this.#ownInRoom(msg[1], msg[2]);
+    } else if (msg !== null) shown = styleOwnPrivate(msg[1], msg[2], color);
+    else if (me !== null && inARoom) {
+      shown = styleOwnAction(self, me[1], color);
+    } else if (!text.startsWith("/") && !text.startsWith("@") && inARoom) {
       shown = styleOwnMessage(self, line, color);
     }
     if (shown === undefined) return;
     this.#screen.print(
       this.#options.timestamps ? `[${clockTime()}] ${shown}` : shown,
     );
+  }
+
+  // The user's `/msg #room text` as the room's members see it: tagged when
+  // the room is not the current one; nothing when the user is not in it.
+  #ownInRoom(room: string, text: string): string | undefined {
+    const key = roomKey(room);
+    // As the server spells it.
+    const name = this.#rooms.joined.find((r) => roomKey(r) === key);
+    if (name === undefined) return undefined;
+    const color = this.#options.color;
+    const own = styleOwnMessage(this.#self!, text, color);
+    const current = this.#rooms.current;
+    if (typeof current === "string" && roomKey(current) === key) return own;
+    return styleInRoom(name, own, color);
+  }
+
+  /**
+   * The prompt: today's `> ` in the main room alone (where everyone starts,
+   * and someone who never uses rooms stays), else the current room's name
+   * (`#games> `), or that the user is in no room.
+   */
+  #prompt(): string {
+    const rooms = this.#rooms;
+    const current = rooms.current;
+    if (rooms.onlyMain || current === MAIN_ROOM) return clientText.prompt;
+    if (current === null) return clientText.noRoomPrompt;
+    return clientText.roomPrompt(current);
   }
 
   async #readKeys(): Promise<void> {
@@ -286,6 +329,7 @@ export class TerminalUi implements LineSource {
       text: editor.text,
       cursor,
       names: this.#names.names.filter((n) => n.toLowerCase() !== self),
+      rooms: { known: this.#rooms.known, joined: this.#rooms.joined },
     });
     const text = result.text;
     editor.setText(text);
@@ -311,6 +355,6 @@ export class TerminalUi implements LineSource {
     if (this.#stopped) return;
     const editor = this.#editor;
     const chars = this.#secret ? editor.chars.map(() => "*") : editor.chars;
-    this.#screen.setInput(clientText.prompt, chars, editor.cursor);
+    this.#screen.setInput(this.#prompt(), chars, editor.cursor);
   }
 }

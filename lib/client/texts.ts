@@ -30,6 +30,9 @@ export const clientText = {
   noGreeting: (address: string, seconds: number): string =>
     `${address} sent no greeting within ${seconds} s: ${CHECK_PORT}.`,
   prompt: "> ",
+  /** The prompt in a room other than the main room alone. */
+  roomPrompt: (room: string): string => `${room}> `,
+  noRoomPrompt: "(no room)> ",
   candidates: (names: readonly string[]): string => names.join("  "),
   caFileUnreadable: (reason: string): string =>
     `Cannot read the CA file: ${reason}.`,
