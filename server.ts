@@ -146,6 +146,7 @@ async function main(): Promise<number> {
         url: redisUrl,
         historyLimit,
         history,
+        mainRoom: flags.ircChannel,
         leaseMs: flags.redisLeaseMs,
       });
 
@@ -161,6 +162,7 @@ async function main(): Promise<number> {
       password: flags.password ?? passwordFromEnv(),
       onConsole: print,
       trustProxy: flags.trustProxy,
+      mainRoom: flags.ircChannel,
       web: flags.webPort === null ? undefined : {
         port: flags.webPort,
         hosts: flags.webHosts,

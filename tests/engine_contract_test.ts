@@ -80,6 +80,7 @@ function said(engine: RoomEngine, text: string, from = "ann"): RoomMessage {
       text,
       own: false,
       via: "tcp",
+      room: "#chat",
     },
     from: "1",
     node: engine.node,

@@ -33,6 +33,8 @@ const ENGINE_SEES_OF_ROOM = new Set([
   "room/history.ts",
   "room/registry.ts",
   "room/reasons.ts",
+  "room/room_names.ts",
+  "room/confusables.ts",
 ]);
 
 // What the client may take of the server's side besides lib/io: the texts
@@ -40,6 +42,7 @@ const ENGINE_SEES_OF_ROOM = new Set([
 const CLIENT_SEES = new Set([
   "room/texts.ts",
   "room/sanitize.ts",
+  "room/room_names.ts",
   "languages/line/protocol.ts",
   "app/flags.ts",
 ]);

@@ -39,12 +39,20 @@ const reserved = (name: string) =>
   `Name "${name}" is reserved. Please enter another name:`;
 const HELP = [
   "Commands:",
-  "  <message>                     send to everyone",
+  "  <message>                     send to your current room",
   "  @<client_name> <message>      send to one person only",
   "  /msg <client_name> <message>  the same as @<client_name>",
   "  /me <action>                  say what you are doing",
   "  /nick <new_name>              change your name",
-  "  /who                          list who is online",
+  "  /who [#room]                  list who is in a room",
+  "  /join #room                   join a room, or switch to it",
+  "  /part [#room] [reason]        leave a room (the current one)",
+  "  /rooms                        list the rooms",
+  "  /msg #room <message>          say something in another room you are in",
+  "  /topic [text]                 show or set the topic",
+  "  /op, /deop <client_name>      make or unmake a room operator",
+  "  /kick <client_name> [reason]  put someone out of the room",
+  "  /topiclock on|off             only operators set the topic",
   "  /help                         show this list",
   "  exit, /quit, /exit            leave the chat",
 ];

@@ -56,6 +56,11 @@ export interface ChatServerOptions {
    * history); the memory engine when left out.
    */
   engine?: (history: HistoryEntry[]) => RoomEngine;
+  /**
+   * The main room, everyone's on joining (the IRC door's channel). Default
+   * the IRC channel when there is an IRC door, else `#chat`.
+   */
+  mainRoom?: string;
 }
 
 /** Options of the IRC door. */
@@ -241,6 +246,8 @@ export async function startChatServer(
       onConsole,
       history: start.history,
       engine: options.engine?.(start.history),
+      mainRoom: options.mainRoom ?? options.irc?.channel ?? "#chat",
+      mainTopic: options.irc?.topic,
     });
     await room.start();
     const hostname = options.hostname ?? "0.0.0.0";

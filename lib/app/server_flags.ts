@@ -4,6 +4,7 @@
  * @module
  */
 
+import { normalizeRoomName } from "../room/room_names.ts";
 import type { Limits } from "../room/limits.ts";
 import { parseRedisUrl } from "../engine/redis_client.ts";
 import { number, parse, type Parsed, seconds } from "./flags.ts";
@@ -72,13 +73,16 @@ Flags (0 turns a limit off, except --max-line):
   --tls-key FILE             ...and this private key (PEM)
   --password P               require a password (better: env CHAT_PASSWORD)
   --history N                messages replayed to newcomers (default 20)
+  --max-rooms N              rooms on the server at once (default 1000)
+  --max-joins N              rooms one member may be in (default 20)
+  --main-room '#NAME'        the main room, everyone's on joining (default #chat)
   --web-port P               web chat port, 0 picks a free one (default 8025)
   --no-web                   no web chat
   --web-host NAME            another host name browsers use (repeatable)
   --web-origin ORIGIN        another origin allowed to open the socket (repeatable)
   --trust-proxy IP           believe X-Forwarded-For from IP (repeatable)
   --irc-port P               IRC door, 0 picks a free port (default off; 6667 is usual)
-  --irc-channel '#NAME'      the room's IRC channel (default #chat)
+  --irc-channel '#NAME'      the same as --main-room (IRC clients see it as a channel)
   --irc-server-name NAME     the server's IRC name (default the host name)
   --irc-topic TEXT           the channel's topic (default none)
   --motd FILE                IRC message of the day (default none)
@@ -105,6 +109,9 @@ export function parseServerFlags(args: string[]): Parsed<ServerFlags> {
     "tls-key": s,
     password: s,
     history: s,
+    "max-rooms": s,
+    "max-joins": s,
+    "main-room": s,
     "web-port": s,
     "no-web": { type: "boolean" },
     "web-host": { type: "string", multiple: true },
@@ -145,6 +152,8 @@ export function parseServerFlags(args: string[]): Parsed<ServerFlags> {
         whole: true,
         max: 10_000,
       }),
+      maxRooms: whole("max-rooms"),
+      maxJoins: whole("max-joins"),
     };
     for (const key of Object.keys(limits) as (keyof Limits)[]) {
       if (limits[key] === undefined) delete limits[key];
@@ -172,7 +181,7 @@ export function parseServerFlags(args: string[]): Parsed<ServerFlags> {
       webOrigins: list("web-origin").map((origin) => checkOrigin(origin)),
       trustProxy: list("trust-proxy"),
       ircPort,
-      ircChannel: str("irc-channel") ?? "#chat",
+      ircChannel: mainRoom(str("main-room"), str("irc-channel")),
       ircServerName: str("irc-server-name"),
       ircTopic: str("irc-topic"),
       motdFile: str("motd"),
@@ -183,6 +192,24 @@ export function parseServerFlags(args: string[]): Parsed<ServerFlags> {
       }),
     };
   });
+}
+
+// The main room's name, from --main-room or its other name --irc-channel.
+function mainRoom(main?: string, channel?: string): string {
+  if (main !== undefined && channel !== undefined && main !== channel) {
+    throw new Error(
+      "--main-room and --irc-channel name the same room: give one of them.",
+    );
+  }
+  const given = main ?? channel;
+  if (given === undefined) return "#chat";
+  const flag = main !== undefined ? "--main-room" : "--irc-channel";
+  if (!given.startsWith("#") || normalizeRoomName(given) !== given) {
+    throw new Error(
+      `${flag} "${given}" must be '#' and 1-32 letters, digits, '_' or '-'.`,
+    );
+  }
+  return given;
 }
 
 // The doors listen on one address, so two of them given one port would

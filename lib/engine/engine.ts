@@ -36,8 +36,10 @@ export interface Holder extends MemberAttributes {
   transport: string;
   /** The holder's address, `IP:PORT`. */
   address: string;
-  /** Whether it is in the room (announced, in `/who`) or only holds the name. */
+  /** Whether it is in the chat (announced, in `/who`) or only holds the name. */
   present: boolean;
+  /** The rooms it is in, in the order it joined them. */
+  rooms?: string[];
   /** The node (server process) it is connected to. */
   node: string;
   /** When it connected (ms since the epoch), for the console's `who`. */
@@ -49,6 +51,24 @@ export interface Holder extends MemberAttributes {
    * its own node, as of {@linkcode RoomEngine.touch} on the others.
    */
   active?: number;
+}
+
+/** What a room keeps besides its members, on every node alike. */
+export interface RoomInfo {
+  /** The room's name, with its `#`, as first given. */
+  name: string;
+  /** Its topic; null for none. */
+  topic: string | null;
+  /** Who set the topic, and when (ms since the epoch). */
+  topicBy: string | null;
+  /** When the topic was set; 0 for never. */
+  topicAt: number;
+  /** Whether only operators may set the topic. */
+  topicLocked: boolean;
+  /** Its operators, by name as held. */
+  operators: string[];
+  /** When it was made (ms since the epoch). */
+  createdAt: number;
 }
 
 /** An event for everyone present in the room, with where it came from. */
@@ -141,8 +161,17 @@ export interface RoomEngine {
   rename(holder: Holder, to: string): ClaimResult | Promise<ClaimResult>;
   /** Frees a name this node holds. */
   release(holder: Holder): void;
-  /** Records that a holder entered or left the room. */
+  /** Records that a holder entered or left the chat. */
   setPresent(holder: Holder, present: boolean): void;
+  /** Records the rooms a holder is in now (it joined or left one). */
+  setRooms(holder: Holder, rooms: string[]): void;
+  /** What is kept of a room (by name, any case); undefined when none. */
+  roomInfo(room: string): RoomInfo | undefined;
+  /**
+   * Keeps what a room has besides its members; null forgets the room with
+   * its history (it has no members left).
+   */
+  setRoomInfo(room: string, info: RoomInfo | null): void;
   /**
    * Sets a holder's attributes to `attributes` (those left out are unset):
    * the other nodes see them as they see a rename.
@@ -159,8 +188,8 @@ export interface RoomEngine {
   find(name: string): Holder | undefined;
   /** Everyone present, in no particular order. */
   present(): Holder[];
-  /** The last public messages, oldest first. */
-  history(): HistoryEntry[];
+  /** The last public messages of a room (the main room's by default), oldest first. */
+  history(room?: string): HistoryEntry[];
   /** Publishes a room-wide event; it comes back through `receive`. */
   publish(message: RoomMessage): void;
   /** Sends a private message to the node that holds its target. */

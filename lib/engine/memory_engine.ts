@@ -9,6 +9,7 @@
 import type { HistoryEntry } from "../room/events.ts";
 import { History } from "../room/history.ts";
 import { Registry } from "../room/registry.ts";
+import { roomKey } from "../room/room_names.ts";
 import type {
   ClaimResult,
   EngineSink,
@@ -18,6 +19,7 @@ import type {
   MemberAttributes,
   PrivateMessage,
   RoomEngine,
+  RoomInfo,
   RoomMessage,
 } from "./engine.ts";
 
@@ -27,6 +29,8 @@ export interface MemoryEngineOptions {
   historyLimit: number;
   /** Messages from before the start (the log's tail), oldest first. */
   history?: readonly HistoryEntry[];
+  /** The main room's name, whose history `history()` gives. Default `#chat`. */
+  mainRoom?: string;
 }
 
 /** The room's state in memory: one process, one room. */
@@ -34,13 +38,19 @@ export class MemoryEngine implements RoomEngine {
   readonly node = "local";
   #registry = new Registry<Holder>();
   #present = new Set<Holder>();
-  #history: History;
+  #historyLimit: number;
+  #mainRoom: string;
+  // Each room's history, by room key.
+  #histories = new Map<string, History>();
+  #rooms = new Map<string, RoomInfo>();
   #sink: EngineSink | null = null;
 
   /** Creates an empty room state. */
   constructor(options: MemoryEngineOptions) {
-    this.#history = new History({ limit: options.historyLimit });
-    for (const entry of options.history ?? []) this.#history.add(entry);
+    this.#historyLimit = options.historyLimit;
+    this.#mainRoom = roomKey(options.mainRoom ?? "#chat");
+    const main = this.#historyOf(this.#mainRoom);
+    for (const entry of options.history ?? []) main.add(entry);
   }
 
   start(sink: EngineSink): Promise<void> {
@@ -92,14 +102,33 @@ export class MemoryEngine implements RoomEngine {
     return [...this.#present];
   }
 
-  history(): HistoryEntry[] {
-    return this.#history.entries();
+  setRooms(holder: Holder, rooms: string[]): void {
+    holder.rooms = rooms;
+  }
+
+  roomInfo(room: string): RoomInfo | undefined {
+    return this.#rooms.get(roomKey(room));
+  }
+
+  setRoomInfo(room: string, info: RoomInfo | null): void {
+    const key = roomKey(room);
+    if (info !== null) {
+      this.#rooms.set(key, info);
+      return;
+    }
+    this.#rooms.delete(key);
+    if (key !== this.#mainRoom) this.#histories.delete(key);
+  }
+
+  history(room?: string): HistoryEntry[] {
+    const key = room === undefined ? this.#mainRoom : roomKey(room);
+    return this.#histories.get(key)?.entries() ?? [];
   }
 
   publish(message: RoomMessage): void {
     const event = message.event;
     if (event.type === "message" || event.type === "action") {
-      this.#history.add({
+      this.#historyOf(roomKey(event.room)).add({
         time: event.time,
         from: event.from,
         text: event.text,
@@ -118,5 +147,14 @@ export class MemoryEngine implements RoomEngine {
     if (holder === undefined) return { kind: "notFound" };
     this.#sink?.receiveKick({ name: holder.name, reason: request.reason });
     return { kind: "sent", name: holder.name };
+  }
+
+  #historyOf(key: string): History {
+    let history = this.#histories.get(key);
+    if (history === undefined) {
+      history = new History({ limit: this.#historyLimit });
+      this.#histories.set(key, history);
+    }
+    return history;
   }
 }

@@ -22,8 +22,10 @@ import type {
   MemberAttributes,
   PrivateMessage,
   RoomEngine,
+  RoomInfo,
   RoomMessage,
 } from "./engine.ts";
+import { roomKey } from "../room/room_names.ts";
 import type { RedisScript } from "./redis_client.ts";
 import { NodeLinks, parsePrivate, withTimeout } from "./redis_node_links.ts";
 import { asHistoryEntry, holderJson, Replica } from "./redis_replica.ts";
@@ -50,6 +52,8 @@ export interface RedisEngineOptions {
   historyLimit: number;
   /** The log's tail, oldest first: seeds an empty stream once. */
   history?: readonly HistoryEntry[];
+  /** The main room, whose history the stream keeps. Default `#chat`. */
+  mainRoom?: string;
   /** Prefix of every key and channel. Default `chat:`. */
   prefix?: string;
   /**
@@ -99,6 +103,8 @@ export class RedisEngine implements RoomEngine {
   #retryMaxMs: number;
   #caCerts: string[] | undefined;
   #historyLimit: number;
+  #mainRoom: string;
+  #rooms = new Map<string, RoomInfo>();
   #activeShareMs: number;
   // The activity time last written to Redis, by holder of this node.
   #activeShared = new WeakMap<Holder, number>();
@@ -136,10 +142,12 @@ export class RedisEngine implements RoomEngine {
     this.#retryMaxMs = options.retryMaxMs ?? 5_000;
     this.#caCerts = options.caCerts;
     this.#historyLimit = Math.max(0, Math.floor(options.historyLimit));
+    this.#mainRoom = roomKey(options.mainRoom ?? "#chat");
     this.#activeShareMs = Math.max(0, options.activeShareMs ?? 30_000);
     this.#seed = options.history ?? [];
     this.#replica = new Replica({
       historyLimit: this.#historyLimit,
+      mainRoom: this.#mainRoom,
       prefix: this.#prefix,
       node: () => this.#node,
       isOldSelf: (node) => this.#oldNodes.has(node),
@@ -271,7 +279,22 @@ export class RedisEngine implements RoomEngine {
     return all.concat(this.#replica.present(this.#local));
   }
 
-  history(): HistoryEntry[] {
+  setRooms(holder: Holder, rooms: string[]): void {
+    holder.rooms = rooms;
+    if (this.#isLocal(holder)) this.#write(holder);
+  }
+
+  roomInfo(room: string): RoomInfo | undefined {
+    return this.#rooms.get(roomKey(room));
+  }
+
+  setRoomInfo(room: string, info: RoomInfo | null): void {
+    if (info === null) this.#rooms.delete(roomKey(room));
+    else this.#rooms.set(roomKey(room), info);
+  }
+
+  history(room?: string): HistoryEntry[] {
+    if (room !== undefined && roomKey(room) !== this.#mainRoom) return [];
     return this.#replica.history();
   }
 
@@ -283,7 +306,7 @@ export class RedisEngine implements RoomEngine {
       event.reason === "lostPlace";
     if (local || !this.#usable() || this.#subscribed === null) {
       // Split, or no subscription to bring it back: delivered here at once.
-      const entry = asHistoryEntry(event);
+      const entry = asHistoryEntry(event, this.#mainRoom);
       if (entry !== null) this.#replica.addHistory(entry);
       this.#sink?.receive(message);
       if (local || !this.#usable()) return;
@@ -291,7 +314,7 @@ export class RedisEngine implements RoomEngine {
     if (event.type === "leave" || event.type === "removed") {
       this.#unannounced.delete(nameKey(event.name));
     }
-    const entry = asHistoryEntry(event);
+    const entry = asHistoryEntry(event, this.#mainRoom);
     this.#fire(PUBLISH_EVENT, [
       JSON.stringify(message),
       entry === null || this.#historyLimit === 0 ? "" : JSON.stringify(entry),

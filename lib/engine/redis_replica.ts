@@ -8,6 +8,7 @@
  * @module
  */
 
+import { roomKey } from "../room/room_names.ts";
 import type { HistoryEntry, RoomEvent } from "../room/events.ts";
 import { History } from "../room/history.ts";
 import type { Holder, RoomMessage } from "./engine.ts";
@@ -26,6 +27,8 @@ export type Notification =
 export interface ReplicaOptions {
   /** Messages kept for newcomers. */
   historyLimit: number;
+  /** The main room's key, whose history is kept. */
+  mainRoom: string;
   /** Prefix of every key. */
   prefix: string;
   /** This node's id now (it changes when the node lost its place). */
@@ -39,8 +42,12 @@ export interface ReplicaOptions {
 }
 
 /** The entry a public message leaves in the history, or null. */
-export function asHistoryEntry(event: RoomEvent): HistoryEntry | null {
+export function asHistoryEntry(
+  event: RoomEvent,
+  mainRoom: string,
+): HistoryEntry | null {
   if (event.type !== "message" && event.type !== "action") return null;
+  if (roomKey(event.room) !== mainRoom) return null;
   return {
     time: event.time,
     from: event.from,
@@ -209,7 +216,7 @@ export class Replica {
         if (n.of !== undefined) {
           if (this.#options.isOldSelf(n.of) || n.of === self) return;
         }
-        const entry = asHistoryEntry(n.m.event);
+        const entry = asHistoryEntry(n.m.event, this.#options.mainRoom);
         if (entry !== null && n.id !== "") {
           if (compareIds(n.id, this.#lastId) <= 0) {
             // In the stream already, so in the history loaded.

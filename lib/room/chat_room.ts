@@ -58,6 +58,10 @@ export interface ChatRoomOptions {
   history?: readonly HistoryEntry[];
   /** The room's shared state; default a {@linkcode MemoryEngine}. */
   engine?: RoomEngine;
+  /** The main room's name, with its `#`. Default `#chat`. */
+  mainRoom?: string;
+  /** The main room's topic at start. */
+  mainTopic?: string;
 }
 
 const encoder = new TextEncoder();
@@ -111,6 +115,7 @@ export class ChatRoom implements Doorway {
     this.#engine = options.engine ?? new MemoryEngine({
       historyLimit: this.#limits.historyMessages,
       history: options.history,
+      mainRoom: options.mainRoom,
     });
     this.#members = new Membership({
       engine: this.#engine,
@@ -120,6 +125,9 @@ export class ChatRoom implements Doorway {
       metrics: this.metrics,
       endSession: (session, reason, notice) =>
         this.#end(session, reason, notice),
+      mainRoom: options.mainRoom,
+      mainTopic: options.mainTopic,
+      limits: this.#limits,
     });
   }
 
@@ -360,6 +368,7 @@ export class ChatRoom implements Doorway {
   // The session API a language drives (session_api.ts).
   #memberSession(session: Session): MemberSession {
     const members = this.#members;
+    const rooms = members.rooms;
     const named = () => {
       if (session.name === null) throw new Error("No name claimed yet");
       return session.name;
@@ -384,14 +393,36 @@ export class ChatRoom implements Doorway {
         return session.sleep(wait).then(() => session.ending === null);
       },
       claim: (wanted) => members.claimName(session, wanted),
-      enter: () => members.enter(session),
-      leave: () => members.leave(session, "exit"),
-      say: (text) => {
-        if (session.entered) members.say(session, named(), text, false);
+      enter: (options) => members.enter(session, options?.joinMain ?? false),
+      farewell: (message) => {
+        session.farewell = message;
       },
-      act: (text) => {
-        if (session.entered) members.say(session, named(), text, true);
+      say: (text, room) =>
+        session.entered &&
+        members.say(session, named(), text, false, room ?? null),
+      act: (text, room) =>
+        session.entered &&
+        members.say(session, named(), text, true, room ?? null),
+      mainRoom: rooms.main,
+      get current() {
+        return session.current;
       },
+      get rooms() {
+        return [...session.rooms.values()];
+      },
+      join: (room) => rooms.join(session, room),
+      part: (room, reason = "") => rooms.part(session, room, reason),
+      setTopic: (room, topic) => rooms.setTopic(session, room, topic),
+      lockTopic: (room, locked) => rooms.lockTopic(session, room, locked),
+      setOperator: (room, name, op) =>
+        rooms.setOperator(session, room, name, op),
+      kickFromRoom: (room, name, reason) =>
+        rooms.kick(session, room, name, reason),
+      roomInfo: (room) => rooms.info(room),
+      roomMembers: (room) => members.roomMembers(room),
+      isOperator: (room, name) => rooms.isOperator(room, name),
+      roomList: () => rooms.summaries(),
+      history: (room) => this.#engine.history(room),
       tell: (target, text) => members.tell(session, named(), target, text),
       rename: (to) => members.rename(session, named(), to),
       setAttributes: (attributes) => members.describe(session, attributes),
@@ -456,7 +487,7 @@ export class ChatRoom implements Doorway {
     const name = session.name;
     const ordinary = isOrdinaryEnd(reason);
     if (name !== null) {
-      this.#members.leave(session, reason);
+      this.#members.leave(session, reason, session.farewell);
       this.#members.release(session);
     } else if (!ordinary) {
       this.#console(

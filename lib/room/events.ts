@@ -8,6 +8,7 @@
  */
 
 import type { EndReason } from "./reasons.ts";
+import type { NameFault } from "./registry.ts";
 
 /** One public message kept for newcomers. */
 export interface HistoryEntry {
@@ -21,6 +22,27 @@ export interface HistoryEntry {
   action: boolean;
 }
 
+/** A room as `/rooms` and IRC's LIST show it. */
+export interface RoomSummary {
+  /** Its name, with its `#`. */
+  name: string;
+  /** Members in it, on every node. */
+  members: number;
+  /** Its topic; null for none. */
+  topic: string | null;
+}
+
+/** What a room operation refused, for the member who asked. */
+export type RoomProblem =
+  | "invalidName"
+  | "notIn"
+  | "noSuchRoom"
+  | "notOperator"
+  | "noSuchMember"
+  | "tooManyRooms"
+  | "tooManyJoins"
+  | "inNoRoom";
+
 /** Why a connection was refused before it got a session. */
 export type Refusal = "full" | "perIp" | "shuttingDown";
 
@@ -32,16 +54,20 @@ export type Refusal = "full" | "perIp" | "shuttingDown";
 export type RoomEvent =
   | { type: "namePrompt" }
   | { type: "nameTaken"; name: string; retry: boolean }
-  | { type: "nameInvalid"; retry: boolean }
+  | { type: "nameInvalid"; retry: boolean; fault?: NameFault }
   | { type: "nameReserved"; name: string; retry: boolean }
+  /** `name` is free but `holder`, whom it would pass for, is online. */
+  | { type: "nameLooksLike"; name: string; holder: string; retry: boolean }
   | { type: "wrongDoor"; webUrl: string | null }
   | { type: "passwordPrompt" }
   | { type: "wrongPassword" }
   | { type: "tooManyAttempts" }
   | { type: "registrationTimedOut" }
   | { type: "refused"; reason: Refusal }
-  | { type: "welcome"; name: string }
-  | { type: "history"; entries: readonly HistoryEntry[] }
+  /** `room`: the main room, which the web page shows first. */
+  | { type: "welcome"; name: string; room?: string }
+  /** `room`: whose history it is (the page files it there). */
+  | { type: "history"; entries: readonly HistoryEntry[]; room?: string }
   | {
     type: "join";
     time: number;
@@ -49,6 +75,12 @@ export type RoomEvent =
     via: string;
     /** The member's address, for the log. */
     address: string;
+    /** The room joined. */
+    room: string;
+    /** Whether it is the main room (its joins read as joining the chat). */
+    main: boolean;
+    /** Set by the fan-out for a recipient whose current room is another. */
+    elsewhere?: boolean;
   }
   | {
     type: "leave";
@@ -57,7 +89,86 @@ export type RoomEvent =
     via: string;
     /** Why, for the log: `exit`, or why it was cut. */
     reason: EndReason;
+    /** What the member said as it left (IRC's QUIT, `/quit TEXT`). */
+    message?: string;
+    /** The rooms it was in: whom the notice reaches. */
+    rooms?: readonly string[];
   }
+  | {
+    type: "part";
+    time: number;
+    name: string;
+    via: string;
+    room: string;
+    /** What the member said as it left the room; empty for nothing. */
+    reason: string;
+    elsewhere?: boolean;
+  }
+  | {
+    type: "topic";
+    time: number;
+    /** Who set it. */
+    name: string;
+    room: string;
+    /** The new topic; null when cleared. */
+    topic: string | null;
+    elsewhere?: boolean;
+  }
+  | {
+    type: "roomKick";
+    time: number;
+    /** Who was kicked. */
+    name: string;
+    /** The operator who kicked. */
+    by: string;
+    room: string;
+    reason: string;
+    elsewhere?: boolean;
+  }
+  | {
+    type: "roomOp";
+    time: number;
+    name: string;
+    by: string;
+    room: string;
+    /** Made an operator (true) or no longer one. */
+    op: boolean;
+    elsewhere?: boolean;
+  }
+  | {
+    type: "topicLock";
+    time: number;
+    by: string;
+    room: string;
+    locked: boolean;
+    elsewhere?: boolean;
+  }
+  | { type: "youJoined"; room: string; members: number; topic: string | null }
+  | { type: "youLeft"; room: string; current: string | null }
+  | {
+    type: "youWereKicked";
+    /** The member kicked (the recipient). */
+    name: string;
+    room: string;
+    by: string;
+    reason: string;
+  }
+  | { type: "currentRoom"; room: string }
+  | {
+    type: "roomProblem";
+    problem: RoomProblem;
+    room: string | null;
+    limit?: number;
+  }
+  | { type: "rooms"; rooms: readonly RoomSummary[] }
+  | {
+    type: "roomWho";
+    room: string;
+    names: readonly string[];
+    /** Its operators, when it has any (the page marks them). */
+    operators?: readonly string[];
+  }
+  | { type: "roomTopic"; room: string; topic: string | null }
   | {
     type: "removed";
     time: number;
@@ -65,8 +176,18 @@ export type RoomEvent =
     via: string;
     /** The console's reason, for the log. */
     reason: string;
+    /** The rooms it was in: whom the notice reaches. */
+    rooms?: readonly string[];
   }
-  | { type: "rename"; time: number; from: string; to: string; via: string }
+  | {
+    type: "rename";
+    time: number;
+    from: string;
+    to: string;
+    via: string;
+    /** The rooms the member is in: whom the notice reaches. */
+    rooms?: readonly string[];
+  }
   | { type: "renamed"; name: string }
   | {
     type: "message";
@@ -75,6 +196,9 @@ export type RoomEvent =
     text: string;
     own: boolean;
     via: string;
+    /** The room it was said in. */
+    room: string;
+    elsewhere?: boolean;
   }
   | {
     type: "action";
@@ -83,6 +207,9 @@ export type RoomEvent =
     text: string;
     own: boolean;
     via: string;
+    /** The room it was said in. */
+    room: string;
+    elsewhere?: boolean;
   }
   | {
     type: "private";
@@ -109,10 +236,26 @@ export type RoomEvent =
     via: string;
   }
   | { type: "notFound"; target: string }
-  | { type: "usage"; command: "private" | "me" | "nick" }
+  | {
+    type: "usage";
+    command:
+      | "private"
+      | "me"
+      | "nick"
+      | "join"
+      | "op"
+      | "deop"
+      | "kick"
+      | "topiclock";
+  }
   | { type: "unknownCommand"; word: string }
   | { type: "lineTooLong"; limit: number }
-  | { type: "who"; names: readonly string[] }
+  | {
+    type: "who";
+    names: readonly string[];
+    /** The current room's operators, when it has any. */
+    operators?: readonly string[];
+  }
   | { type: "help" }
   | { type: "announcement"; time: number; text: string }
   | { type: "kicked"; reason: string }
@@ -120,6 +263,38 @@ export type RoomEvent =
   | { type: "unavailable" }
   | { type: "roomStatus"; state: "split" | "whole" | "lostPlace" }
   | { type: "shutdown" };
+
+/** The events said in one room, which reach that room's members. */
+export type RoomScopedEvent = Extract<
+  RoomEvent,
+  {
+    type:
+      | "join"
+      | "part"
+      | "message"
+      | "action"
+      | "topic"
+      | "roomKick"
+      | "roomOp"
+      | "topicLock";
+  }
+>;
+
+const ROOM_SCOPED: ReadonlySet<string> = new Set([
+  "join",
+  "part",
+  "message",
+  "action",
+  "topic",
+  "roomKick",
+  "roomOp",
+  "topicLock",
+]);
+
+/** Whether an event was said in one room (and reaches its members). */
+export function isRoomScoped(event: RoomEvent): event is RoomScopedEvent {
+  return ROOM_SCOPED.has(event.type);
+}
 
 /** What a renderer makes of an event: bytes, a text frame, or several. */
 export type Rendered = Uint8Array | string | readonly string[];
@@ -138,4 +313,10 @@ export interface Renderer {
    * events render as null), so the room need not make them.
    */
   readonly echoes?: boolean;
+  /**
+   * True when the format shows a room's line differently to a member whose
+   * current room is another (the line protocol's `[#room] ` prefix): the
+   * fan-out then renders such events a second time with `elsewhere` set.
+   */
+  readonly marksElsewhere?: boolean;
 }

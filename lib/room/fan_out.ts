@@ -10,40 +10,62 @@ import { shareBytes } from "../io/outbox.ts";
 import type { Rendered, Renderer, RoomEvent } from "./events.ts";
 import type { Session } from "./session.ts";
 
-/** This node's members present, as an array: a broadcast walks it. */
+/**
+ * Members on this node, as an array: a broadcast walks it. One for
+ * everyone in the chat, and one per room.
+ */
 export class FanOut {
   #members: Session[] = [];
+  // Each member's place in the array, for a removal in constant time.
+  #index = new Map<Session, number>();
 
   /** How many members a broadcast reaches. */
   get size(): number {
     return this.#members.length;
   }
 
+  /** Whether `session` is one of them. */
+  has(session: Session): boolean {
+    return this.#index.has(session);
+  }
+
+  /** The members, for a walk that picks some of them. */
+  get members(): readonly Session[] {
+    return this.#members;
+  }
+
   /** Adds a session that entered (once). */
   add(session: Session): void {
-    if (session.entered && session.index === -1) {
-      session.index = this.#members.push(session) - 1;
+    if (session.entered && !this.#index.has(session)) {
+      this.#index.set(session, this.#members.push(session) - 1);
     }
   }
 
   /** Removes a session (the last member takes its place). */
   remove(session: Session): void {
-    if (session.index === -1) return;
+    const at = this.#index.get(session);
+    if (at === undefined) return;
+    this.#index.delete(session);
     const members = this.#members;
     const last = members.pop()!;
     if (last !== session) {
-      members[session.index] = last;
-      last.index = session.index;
+      members[at] = last;
+      this.#index.set(last, at);
     }
-    session.index = -1;
   }
 
   /**
-   * Renders `event` once per format and queues the same output to every
-   * member but `except`; returns how many members it walked.
+   * Renders `event` once per format (twice for a format that marks a room
+   * other than the recipient's current one) and queues the same output to
+   * every member but `except`, and but those whose `seen` is `stamp` (a
+   * member reached already by the same event through another room);
+   * returns how many members it walked.
    */
-  broadcast(event: RoomEvent, except: Session | null): number {
+  broadcast(event: RoomEvent, except: Session | null, stamp = 0): number {
     const members = this.#members;
+    const room = "room" in event ? event.room : null;
+    let elsewhere: RoomEvent | null = null;
+    let outsides: Map<Renderer, Rendered | null> | null = null;
     // Most rooms have one format: it is checked first, without a lookup. A
     // room has a handful of formats at most: a short list beats a Map.
     let first: Renderer | null = null;
@@ -53,10 +75,26 @@ export class FanOut {
     for (let i = 0; i < members.length; i++) {
       const member = members[i];
       if (member === except) continue;
+      if (stamp !== 0) {
+        if (member.seen === stamp) continue;
+        member.seen = stamp;
+      }
       const conn = member.conn;
       const renderer = conn.renderer;
       let output: Rendered | null;
-      if (renderer === first) {
+      if (
+        room !== null && renderer.marksElsewhere === true &&
+        member.current !== room
+      ) {
+        // A line from a room other than the member's current one.
+        elsewhere ??= { ...event, elsewhere: true } as RoomEvent;
+        outsides ??= new Map();
+        output = outsides.get(renderer) ?? null;
+        if (!outsides.has(renderer)) {
+          output = render(renderer, elsewhere);
+          outsides.set(renderer, output);
+        }
+      } else if (renderer === first) {
         output = firstOutput;
       } else if (first === null) {
         first = renderer;

@@ -29,6 +29,10 @@ export interface Limits {
   wrongPasswordDelayMs: number;
   /** Public messages replayed to a newcomer. */
   historyMessages: number;
+  /** Rooms on the server at once, the main room included. */
+  maxRooms: number;
+  /** Rooms one member may be in at once. */
+  maxJoins: number;
 }
 
 /** The defaults: they suit a class or an office out of the box. */
@@ -44,6 +48,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   shutdownTimeoutMs: 5_000,
   wrongPasswordDelayMs: 1_000,
   historyMessages: 20,
+  maxRooms: 1000,
+  maxJoins: 20,
 });
 
 /**

@@ -21,12 +21,16 @@ import type {
   RoomEngine,
   RoomMessage,
 } from "../engine/engine.ts";
-import type { RoomEvent } from "./events.ts";
+import { isRoomScoped, type RoomEvent } from "./events.ts";
 import { FanOut } from "./fan_out.ts";
+import { memberInfo, sortedByName } from "./member_info.ts";
+import type { Limits } from "./limits.ts";
+import { roomKey } from "./room_names.ts";
+import { Rooms } from "./rooms.ts";
 import { Followed } from "./followed.ts";
 import { logLineOf } from "./log_lines.ts";
 import type { Metrics } from "./metrics.ts";
-import { nameKey, normalizeName, Registry } from "./registry.ts";
+import { normalizeName, Registry } from "./registry.ts";
 import { stripControls } from "./sanitize.ts";
 import type { Session } from "./session.ts";
 import type { KickOutcome, MemberInfo } from "./session_api.ts";
@@ -47,6 +51,12 @@ export interface MembershipOptions {
   metrics: Metrics;
   /** Ends a session after a last notice (a kick, a lost place). */
   endSession: (session: Session, reason: EndReason, notice: RoomEvent) => void;
+  /** The main room's name, with its `#`. Default `#chat`. */
+  mainRoom?: string;
+  /** The main room's topic at start. */
+  mainTopic?: string;
+  /** `maxRooms` and `maxJoins`. */
+  limits: Readonly<Limits>;
 }
 
 const LOST_PLACE: RoomEvent = { type: "roomStatus", state: "lostPlace" };
@@ -69,8 +79,10 @@ export class Membership {
   #local = new Registry<Session>();
   #byId = new Map<string, Session>();
   #byHolder = new Map<Holder, Session>();
-  // This node's members present: whom a broadcast reaches.
+  // This node's members in the chat: whom an announcement reaches.
   #members = new FanOut();
+  /** The rooms, and this node's members of each. */
+  readonly rooms: Rooms;
   /** Set at shutdown: leaves are logged, nobody is told. */
   closing = false;
 
@@ -83,6 +95,14 @@ export class Membership {
     this.#clock = options.clock;
     this.#metrics = options.metrics;
     this.#endSession = options.endSession;
+    this.rooms = new Rooms({
+      engine: options.engine,
+      mainRoom: options.mainRoom ?? "#chat",
+      mainTopic: options.mainTopic,
+      limits: options.limits,
+      clock: options.clock,
+      publish: (event, from) => this.#publish(event, from),
+    });
   }
 
   /** Connects to the engine; rejects when its shared state is unreachable. */
@@ -106,6 +126,14 @@ export class Membership {
   /** Who is present (on every node), sorted by name. */
   members(): MemberInfo[] {
     return sortedByName(this.#engine.present()).map((holder) =>
+      this.info(holder)
+    );
+  }
+
+  /** Who is in a room, on every node, sorted; undefined when none. */
+  roomMembers(room: string): MemberInfo[] | undefined {
+    if (this.rooms.info(room) === undefined) return undefined;
+    return sortedByName(this.rooms.holders(room)).map((holder) =>
       this.info(holder)
     );
   }
@@ -225,32 +253,40 @@ export class Membership {
     return result instanceof Promise ? result.then(settle) : settle(result);
   }
 
-  /** Enters the room: the welcome and history, a join notice to all. */
-  enter(session: Session): void {
+  /**
+   * Enters the chat: the welcome; with `joinMain` (the line protocol) the
+   * main room too, with its history, and a join notice to its members.
+   */
+  enter(session: Session, joinMain: boolean): void {
     const name = session.name;
     const holder = session.holder;
     if (name === null || holder === null || session.entered) return;
     session.entered = true;
+    this.#members.add(session);
     session.send({ type: "welcome", name });
-    const history = this.#engine.history();
-    if (history.length > 0) session.send({ type: "history", entries: history });
     this.#engine.setPresent(holder, true);
-    this.#publish({
-      type: "join",
-      time: this.#clock(),
-      name,
-      via: session.conn.transport,
-      address: session.conn.address,
-    }, session);
+    if (joinMain) {
+      const main = this.rooms.main;
+      const history = this.#engine.history(main);
+      if (history.length > 0) {
+        session.send({ type: "history", entries: history });
+      }
+      this.rooms.enter(session, main);
+    }
     this.#console(consoleText.clientJoined(name));
   }
 
-  /** Leaves the room, keeping the name: announced, logged, on the console. */
-  leave(session: Session, reason: EndReason): void {
+  /**
+   * Leaves the chat, keeping the name: announced to those who shared a
+   * room with it, logged, on the console. `message` is what it said as it
+   * left (IRC's QUIT, `/quit TEXT`).
+   */
+  leave(session: Session, reason: EndReason, message = ""): void {
     const name = session.name;
     if (name === null || !session.entered) return;
     session.entered = false;
     this.#members.remove(session);
+    const rooms = this.rooms.leaveAll(session);
     if (session.holder !== null) {
       this.#engine.setPresent(session.holder, false);
     }
@@ -258,8 +294,10 @@ export class Membership {
     const time = this.#clock();
     const via = session.conn.transport;
     const event: RoomEvent = removed
-      ? { type: "removed", time, name, via, reason: session.removedFor }
-      : { type: "leave", time, name, via, reason };
+      ? { type: "removed", time, name, via, reason: session.removedFor, rooms }
+      : message === ""
+      ? { type: "leave", time, name, via, reason, rooms }
+      : { type: "leave", time, name, via, reason, rooms, message };
     if (!this.closing) this.#publish(event, session);
     // At shutdown nobody is told, but the log keeps every leave.
     else this.#record(event);
@@ -274,17 +312,32 @@ export class Membership {
     }
   }
 
-  /** A public message (or a `/me` action) from `name`. */
-  say(session: Session, name: string, text: string, action: boolean): void {
-    const time = this.#clock();
+  /**
+   * A public message (or a `/me` action) from `name` to a room it is in
+   * (its current room when `room` is null); false when it is in no such
+   * room.
+   */
+  say(
+    session: Session,
+    name: string,
+    text: string,
+    action: boolean,
+    room: string | null,
+  ): boolean {
+    const to = room === null
+      ? session.current
+      : session.rooms.get(roomKey(room)) ?? null;
+    if (to === null) return false;
     this.#publish({
       type: action ? "action" : "message",
-      time,
+      time: this.#clock(),
       from: name,
       text,
       own: false,
       via: session.conn.transport,
+      room: to,
     }, session);
+    return true;
   }
 
   /**
@@ -412,8 +465,7 @@ export class Membership {
     const from = message.node === this.#engine.node && message.from !== null
       ? this.#byId.get(message.from) ?? null
       : null;
-    this.#broadcast(event, from);
-    if (event.type === "join" && from !== null) this.#members.add(from);
+    this.#deliver(event, from);
     if (
       from !== null && from.entered &&
       from.conn.renderer.echoes !== false &&
@@ -472,28 +524,39 @@ export class Membership {
     this.#metrics.eventsOut += this.#members.broadcast(event, except);
   }
 
+  // Queues a room-wide event to whom it concerns on this node: a room's
+  // event to that room's members, a leave or a rename to those who shared
+  // a room with the member, the rest to everyone.
+  #deliver(event: RoomEvent, from: Session | null): void {
+    if (isRoomScoped(event)) {
+      this.#metrics.eventsOut += this.rooms.receive(
+        event,
+        from,
+        (name) => this.#local.find(name)?.member,
+      );
+      return;
+    }
+    if (
+      event.type === "leave" || event.type === "removed" ||
+      event.type === "rename"
+    ) {
+      const rooms = event.rooms ?? [];
+      this.#metrics.eventsOut += this.rooms.reachSharing(event, rooms, from);
+      if (event.type !== "rename") this.rooms.vacate(rooms);
+      return;
+    }
+    this.#broadcast(event, from);
+  }
+
   // The log's line for a room-wide event.
   #record(event: RoomEvent): void {
-    const line = logLineOf(event);
+    const line = logLineOf(event, this.rooms.main);
     if (line !== null) this.#log.record(line);
   }
 
   /** What the console and the languages see of a holder. */
   info(holder: Holder): MemberInfo {
-    const active = holder.active;
-    return {
-      name: holder.name,
-      address: holder.address,
-      transport: holder.transport,
-      present: holder.present,
-      since: holder.since ?? null,
-      signedOn: holder.signedOn ?? null,
-      // Another node's clock may run ahead of this one.
-      idleMs: active === undefined ? null : Math.max(0, this.#clock() - active),
-      user: holder.user ?? null,
-      realName: holder.realName ?? null,
-      away: holder.away ?? null,
-    };
+    return memberInfo(holder, this.#clock());
   }
 
   /** Renames; the renamed session is told, the others if it is present. */
@@ -515,12 +578,14 @@ export class Membership {
       this.#local.rename(from, to, session);
       session.name = to;
       session.send({ type: "renamed", name: to });
+      this.rooms.renamed(session, from, to);
       const event: RoomEvent = {
         type: "rename",
         time: this.#clock(),
         from,
         to,
         via: session.conn.transport,
+        rooms: [...session.rooms.values()],
       };
       if (session.entered) this.#publish(event, session);
       else this.#record(event);
@@ -530,12 +595,4 @@ export class Membership {
     const result = this.#engine.rename(holder, to);
     return result instanceof Promise ? result.then(settle) : settle(result);
   }
-}
-
-function sortedByName(holders: Holder[]): Holder[] {
-  const keys = new Map(holders.map((h) => [h, nameKey(h.name)]));
-  return holders.sort((a, b) => {
-    const x = keys.get(a)!, y = keys.get(b)!;
-    return x < y ? -1 : x > y ? 1 : 0;
-  });
 }

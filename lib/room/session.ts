@@ -23,8 +23,12 @@ export class Session {
   name: string | null = null;
   /** What the engine knows of it, once it holds a name. */
   holder: Holder | null = null;
-  /** Its place in the list of members broadcasts reach, or -1. */
-  index = -1;
+  /** The rooms it is in (by room key), in the order it joined them. */
+  rooms: Map<string, string> = new Map();
+  /** The room its plain text goes to (a room's name); null for none. */
+  current: string | null = null;
+  /** The last broadcast that reached it, so one reaching many rooms comes once. */
+  seen = 0;
   /**
    * Whether it entered the room. Broadcasts reach it once its own join has
    * come back from the engine (`index` is then set), so it hears what the
@@ -41,6 +45,8 @@ export class Session {
   refilledAt: number;
   /** Why the session is ending, once something decided it is. */
   ending: EndReason | null = null;
+  /** What it said as it left the chat (a quit message); empty for none. */
+  farewell = "";
   /** The console's reason when it was removed. */
   removedFor = "";
   /** The registration deadline. */

@@ -13,7 +13,15 @@
 
 import type { Line } from "../io/line_reader.ts";
 import type { ClaimResult } from "../engine/engine.ts";
-import type { Rendered, Renderer, RoomEvent } from "./events.ts";
+import type {
+  HistoryEntry,
+  Rendered,
+  Renderer,
+  RoomEvent,
+  RoomSummary,
+} from "./events.ts";
+import type { RoomInfo } from "../engine/engine.ts";
+import type { JoinOutcome, RoomOutcome } from "./rooms.ts";
 import type { Limits } from "./limits.ts";
 import type { EndReason } from "./reasons.ts";
 import type { AdmissionRefusal, Slot } from "./admission.ts";
@@ -105,14 +113,56 @@ export interface MemberSession {
    * a shared engine the answer may take a round trip.
    */
   claim(name: string): ClaimResult | Promise<ClaimResult>;
-  /** Enters the room: history to this session, a join notice to the others. */
-  enter(): void;
-  /** Leaves the room (announced and logged) but keeps the name. */
-  leave(): void;
-  /** Says `text` to everyone present. */
-  say(text: string): void;
-  /** A `/me` action. */
-  act(text: string): void;
+  /**
+   * Enters the chat (the welcome). With `joinMain` (the line protocol) it
+   * joins the main room too: its history to this session, a join notice
+   * to its members. An IRC member joins channels itself.
+   */
+  enter(options?: { joinMain?: boolean }): void;
+  /**
+   * Keeps what the member says as it leaves the chat (IRC's QUIT message,
+   * `/quit TEXT`): the leave notice and the log carry it.
+   */
+  farewell(message: string): void;
+  /**
+   * Says `text` in `room` (one it is in), or in its current room; false
+   * when it is in no such room.
+   */
+  say(text: string, room?: string): boolean;
+  /** A `/me` action, as {@linkcode MemberSession.say}. */
+  act(text: string, room?: string): boolean;
+  /** The main room's name. */
+  readonly mainRoom: string;
+  /** The room plain text goes to; null for none. */
+  readonly current: string | null;
+  /** The rooms it is in, in the order it joined them. */
+  readonly rooms: readonly string[];
+  /**
+   * Joins a room (made if need be, its maker its operator), or makes a
+   * room it is in its current room. The room's history is for the
+   * language to send (see `history`), after its own reply.
+   */
+  join(room: string): JoinOutcome;
+  /** Leaves a room (its current room when null), saying `reason`. */
+  part(room: string | null, reason?: string): RoomOutcome;
+  /** Sets (null: clears) the topic of a room it is in (null: current). */
+  setTopic(room: string | null, topic: string | null): RoomOutcome;
+  /** Locks or unlocks the topic of a room it operates. */
+  lockTopic(room: string | null, locked: boolean): RoomOutcome;
+  /** Makes `name` an operator of a room it operates, or no longer one. */
+  setOperator(room: string | null, name: string, op: boolean): RoomOutcome;
+  /** Puts `name` out of a room it operates. */
+  kickFromRoom(room: string | null, name: string, reason: string): RoomOutcome;
+  /** What is kept of a room (by name, any case); undefined when none. */
+  roomInfo(room: string): RoomInfo | undefined;
+  /** Who is in a room, on every node, sorted; undefined when none. */
+  roomMembers(room: string): MemberInfo[] | undefined;
+  /** Whether `name` operates `room`. */
+  isOperator(room: string, name: string): boolean;
+  /** Every room, sorted by name. */
+  roomList(): RoomSummary[];
+  /** A room's last messages, oldest first. */
+  history(room: string): HistoryEntry[];
   /** A private message; the holder's name, or null if no one holds it. */
   tell(target: string, text: string): string | null;
   /** Renames; with a shared engine the answer may take a round trip. */
@@ -156,8 +206,10 @@ export interface MemberInfo {
   address: string;
   /** The transport's name. */
   transport: string;
-  /** Whether the member is in the room (not only holding its name). */
+  /** Whether the member is in the chat (not only holding its name). */
   present: boolean;
+  /** The rooms it is in, in the order it joined them. */
+  rooms: readonly string[];
   /** When it connected (ms since the epoch); null if its node did not say. */
   since: number | null;
   /** When it claimed its name (ms since the epoch); null if unknown. */

@@ -10,6 +10,7 @@
  */
 
 import type { EndCode, EndReason } from "./reasons.ts";
+import type { NameFault } from "./registry.ts";
 
 /** Lines the server sends to a connection. */
 export const serverText = {
@@ -23,6 +24,20 @@ export const serverText = {
   nameReserved: (name: string): string =>
     `${serverText.nameReservedPlain(name)} Please enter another name:`,
   nameReservedPlain: (name: string): string => `Name "${name}" is reserved.`,
+  nameLooksLike: (name: string, holder: string): string =>
+    `${serverText.nameLooksLikePlain(name, holder)} Please enter another name:`,
+  nameLooksLikePlain: (name: string, holder: string): string =>
+    `Name "${name}" looks like "${holder}", which is taken.`,
+  /** The invalid-name prompt, naming the rule the name broke. */
+  nameInvalidFor: (fault: NameFault): string =>
+    fault.rule === "form"
+      ? serverText.nameInvalid
+      : `${serverText.nameInvalidPlainFor(fault)} Please enter your name:`,
+  /** The same without the prompt (a `/nick`, IRC's 432). */
+  nameInvalidPlainFor: (fault: NameFault): string =>
+    fault.rule === "form"
+      ? serverText.nameInvalidPlain
+      : `Invalid name: ${nameFaultText(fault)}.`,
   wrongDoor: (webUrl: string | null): string =>
     webUrl === null
       ? "This is the chat port; connect with nc, telnet or the chat client."
@@ -52,6 +67,11 @@ export const serverText = {
   privateUsage: "Usage: @<client_name> <message>",
   meUsage: "Usage: /me <action>",
   nickUsage: "Usage: /nick <new_name>",
+  joinUsage: "Usage: /join #<room>",
+  opUsage: "Usage: /op <client_name>",
+  deopUsage: "Usage: /deop <client_name>",
+  kickUsage: "Usage: /kick <client_name> [reason]",
+  topiclockUsage: "Usage: /topiclock on|off",
   action: (name: string, text: string): string => `* ${name} ${text}`,
   renamedNotice: (from: string, to: string): string =>
     `*** ${from} is now known as ${to}.`,
@@ -133,9 +153,32 @@ export const serverText = {
     `*** ${by} ${locked ? "locked" : "unlocked"} the topic of ${room}.`,
   tooManyRooms: (limit: number): string =>
     `The server has reached its limit of ${limit} rooms.`,
+  notInRoomMember: (room: string): string =>
+    `No one by that name is in ${room}.`,
   tooManyJoins: (limit: number): string =>
     `You are in ${limit} rooms, the limit.`,
 } as const;
+
+// What is wrong with a name, for the rules other than the general one.
+function nameFaultText(fault: Exclude<NameFault, { rule: "form" }>): string {
+  switch (fault.rule) {
+    case "start":
+      return "it must start with a letter or a digit";
+    case "invisible": {
+      const hex = fault.codePoint.toString(16).toUpperCase().padStart(4, "0");
+      return `it has an invisible character (U+${hex})`;
+    }
+    case "ipAddress":
+      return "it looks like an IP address";
+    case "scripts": {
+      const names = fault.scripts.map((script) => script.replaceAll("_", " "));
+      const list = names.length < 2
+        ? names.join("")
+        : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
+      return `it mixes scripts ("${fault.name}" has ${list} letters)`;
+    }
+  }
+}
 
 /** Lines the server prints on its console. */
 export const consoleText = {
@@ -228,6 +271,30 @@ export const logText = {
   /** A member of another node this node stops following. */
   unfollowed: (name: string, reason: string): string =>
     `${name} is no longer followed here (${reason})`,
+  // Rooms: a line of a room other than the main one starts `[#room] `.
+  inRoom: (room: string, line: string): string => `[${room}] ${line}`,
+  leftSaying: (name: string, message: string): string =>
+    `${name} has left the chat (${message})`,
+  joinedRoom: (name: string, room: string, address: string): string =>
+    `Client ${name} has joined ${room} (${address})`,
+  partedRoom: (name: string, room: string, reason: string): string =>
+    reason === ""
+      ? `${name} has left ${room}`
+      : `${name} has left ${room} (${reason})`,
+  topicSet: (name: string, room: string, topic: string | null): string =>
+    topic === null
+      ? `${name} cleared the topic of ${room}`
+      : `${name} set the topic of ${room}: ${topic}`,
+  roomKick: (name: string, room: string, by: string, reason: string): string =>
+    reason === ""
+      ? `${name} was kicked from ${room} by ${by}`
+      : `${name} was kicked from ${room} by ${by} (${reason})`,
+  roomOp: (by: string, name: string, room: string, op: boolean): string =>
+    op
+      ? `${by} made ${name} an operator of ${room}`
+      : `${by} took operator from ${name} in ${room}`,
+  topicLock: (by: string, room: string, locked: boolean): string =>
+    `${by} ${locked ? "locked" : "unlocked"} the topic of ${room}`,
 } as const;
 
 /**

@@ -6,18 +6,23 @@
  * @module
  */
 
-import type { Rendered, Renderer, RoomEvent } from "../room/events.ts";
+import type {
+  Rendered,
+  Renderer,
+  RoomEvent,
+  RoomSummary,
+} from "../room/events.ts";
 import { COMMANDS, HELP_LINES } from "../languages/line/protocol.ts";
 import { serverText } from "../room/texts.ts";
 
-type Fields = Record<
-  string,
+type Json =
   | string
   | number
   | boolean
-  | readonly string[]
-  | readonly Readonly<Record<string, string>>[]
->;
+  | null
+  | readonly Json[]
+  | { readonly [key: string]: Json };
+type Fields = Record<string, Json | undefined>;
 
 function frame(type: string, time: number, fields: Fields = {}): string {
   return JSON.stringify({
@@ -38,7 +43,42 @@ const USAGE = {
   private: serverText.privateUsage,
   me: serverText.meUsage,
   nick: serverText.nickUsage,
+  join: serverText.joinUsage,
+  op: serverText.opUsage,
+  deop: serverText.deopUsage,
+  kick: serverText.kickUsage,
+  topiclock: serverText.topiclockUsage,
 };
+// What a room operation refused, in the words of the line protocol.
+function roomProblemText(
+  event: Extract<RoomEvent, { type: "roomProblem" }>,
+): string {
+  const room = event.room ?? "";
+  switch (event.problem) {
+    case "invalidName":
+      return serverText.invalidRoomName;
+    case "notIn":
+      return serverText.notInRoom(room);
+    case "noSuchRoom":
+      return serverText.noSuchRoom(room);
+    case "notOperator":
+      return serverText.onlyOperatorsOf(room);
+    case "noSuchMember":
+      return serverText.notFound(room); // REVISIT
+    case "tooManyRooms":
+      return serverText.tooManyRooms(event.limit ?? 0);
+    case "tooManyJoins":
+      return serverText.tooManyJoins(event.limit ?? 0);
+    case "inNoRoom":
+      return serverText.inNoRoom;
+  }
+}
+
+// A room as `rooms` lists it: plain fields, `topic` null for none.
+function summary(room: RoomSummary): Json {
+  return { name: room.name, members: room.members, topic: room.topic };
+}
+
 const REFUSED = {
   full: serverText.serverFull,
   perIp: serverText.tooManyFromAddress,
@@ -70,14 +110,18 @@ export const webFormat: Renderer = {
           : frame("notice", now, {
             text: serverText.nameTakenPlain(event.name),
           });
-      case "nameInvalid":
+      case "nameInvalid": {
+        const fault = event.fault ?? { rule: "form" };
         return event.retry
           ? frame("prompt", now, {
             prompt: "name",
-            text: serverText.nameInvalid,
-            error: serverText.nameInvalidPlain,
+            text: serverText.nameInvalidFor(fault),
+            error: serverText.nameInvalidPlainFor(fault),
           })
-          : frame("notice", now, { text: serverText.nameInvalidPlain });
+          : frame("notice", now, {
+            text: serverText.nameInvalidPlainFor(fault),
+          });
+      }
       case "nameReserved":
         return event.retry
           ? frame("prompt", now, {
@@ -87,6 +131,16 @@ export const webFormat: Renderer = {
           })
           : frame("notice", now, {
             text: serverText.nameReservedPlain(event.name),
+          });
+      case "nameLooksLike":
+        return event.retry
+          ? frame("prompt", now, {
+            prompt: "name",
+            text: serverText.nameLooksLike(event.name, event.holder),
+            error: serverText.nameLooksLikePlain(event.name, event.holder),
+          })
+          : frame("notice", now, {
+            text: serverText.nameLooksLikePlain(event.name, event.holder),
           });
       case "wrongDoor":
         // A line door's answer to an HTTP request; never on a web socket.
@@ -110,6 +164,7 @@ export const webFormat: Renderer = {
         return frame("welcome", now, {
           name: event.name,
           lines: serverText.welcome(event.name),
+          room: event.room,
         });
       case "history": {
         const frames = event.entries.map((entry) =>
@@ -118,31 +173,45 @@ export const webFormat: Renderer = {
             text: entry.text,
             action: entry.action,
             history: true,
+            room: event.room,
           })
         );
-        frames.push(frame("historyEnd", now, { count: event.entries.length }));
+        frames.push(
+          frame("historyEnd", now, {
+            count: event.entries.length,
+            room: event.room,
+          }),
+        );
         return frames;
       }
       case "join":
         return frame("join", event.time, {
           name: event.name,
-          text: serverText.joined(event.name),
+          text: event.main
+            ? serverText.joined(event.name)
+            : serverText.joinedRoom(event.name, event.room),
+          room: event.room,
         });
       case "leave":
         return frame("leave", event.time, {
           name: event.name,
-          text: serverText.left(event.name),
+          text: event.message === undefined || event.message === ""
+            ? serverText.left(event.name)
+            : serverText.leftChatSaying(event.name, event.message),
+          rooms: event.rooms,
         });
       case "removed":
         return frame("leave", event.time, {
           name: event.name,
           text: serverText.removed(event.name),
+          rooms: event.rooms,
         });
       case "rename":
         return frame("rename", event.time, {
           from: event.from,
           to: event.to,
           text: serverText.renamedNotice(event.from, event.to),
+          rooms: event.rooms,
         });
       case "renamed":
         return frame("renamed", now, {
@@ -155,6 +224,110 @@ export const webFormat: Renderer = {
           from: event.from,
           text: event.text,
           own: event.own,
+          room: event.room,
+        });
+      case "part":
+        return frame("part", event.time, {
+          name: event.name,
+          room: event.room,
+          reason: event.reason,
+          text: serverText.leftRoom(event.name, event.room, event.reason),
+        });
+      case "topic":
+        return frame("topic", event.time, {
+          name: event.name,
+          room: event.room,
+          topic: event.topic,
+          text: event.topic === null
+            ? serverText.topicCleared(event.name, event.room)
+            : serverText.topicSet(event.name, event.room, event.topic),
+        });
+      case "roomKick":
+        return frame("roomKick", event.time, {
+          name: event.name,
+          by: event.by,
+          room: event.room,
+          reason: event.reason,
+          text: serverText.wasKicked(
+            event.name,
+            event.room,
+            event.by,
+            event.reason,
+          ),
+        });
+      case "roomOp":
+        return frame("roomOp", event.time, {
+          name: event.name,
+          by: event.by,
+          room: event.room,
+          op: event.op,
+          text: event.op
+            ? serverText.opped(event.by, event.name, event.room)
+            : serverText.deopped(event.by, event.name, event.room),
+        });
+      case "topicLock":
+        return frame("topicLock", event.time, {
+          by: event.by,
+          room: event.room,
+          locked: event.locked,
+          text: serverText.topicLocked(event.by, event.room, event.locked),
+        });
+      case "youJoined":
+        return frame("youJoined", now, {
+          room: event.room,
+          members: event.members,
+          topic: event.topic,
+          text: serverText.youJoined(event.room, event.members, event.topic),
+        });
+      case "youLeft":
+        return frame("youLeft", now, {
+          room: event.room,
+          current: event.current,
+          text: serverText.youLeft(event.room, event.current),
+        });
+      case "youWereKicked":
+        return frame("youWereKicked", now, {
+          room: event.room,
+          by: event.by,
+          reason: event.reason,
+          text: serverText.youWereKicked(event.room, event.by, event.reason),
+        });
+      case "currentRoom":
+        return frame("currentRoom", now, {
+          room: event.room,
+          text: serverText.currentRoom(event.room),
+        });
+      case "roomProblem":
+        return frame("roomProblem", now, {
+          problem: event.problem,
+          room: event.room,
+          limit: event.limit,
+          text: roomProblemText(event),
+        });
+      case "rooms":
+        return frame("rooms", now, {
+          rooms: event.rooms.map(summary),
+          lines: [
+            serverText.roomsHeader(event.rooms.length),
+            ...event.rooms.map((room) =>
+              serverText.roomLine(room.name, room.members, room.topic)
+            ),
+          ],
+        });
+      case "roomWho":
+        return frame("roomWho", now, {
+          room: event.room,
+          names: event.names,
+          operators: event.operators,
+          text: serverText.onlineIn(event.room, event.names),
+        });
+      case "roomTopic":
+        return frame("roomTopic", now, {
+          room: event.room,
+          topic: event.topic,
+          text: event.topic === null
+            ? serverText.noTopic(event.room)
+            : serverText.topicOf(event.room, event.topic),
         });
       case "private":
         return frame("private", event.time, {
@@ -181,7 +354,10 @@ export const webFormat: Renderer = {
           text: serverText.lineTooLong(event.limit),
         });
       case "who":
-        return frame("who", now, { names: event.names });
+        return frame("who", now, {
+          names: event.names,
+          operators: event.operators,
+        });
       case "help":
         return frame("help", now, {
           lines: HELP_LINES,

@@ -26,9 +26,9 @@ export function join(client: IrcClient, params: string[]): void {
 
 function enterChannel(client: IrcClient): void {
   const session = client.session;
-  if (session.present) return;
   const { channel, topic } = client.context;
-  const names = session.who().map((member) => member.name);
+  if (session.rooms.includes(channel)) return;
+  const names = (session.roomMembers(channel) ?? []).map((m) => m.name);
   names.push(session.name!);
   const lines = [ircLine(client.mask, "JOIN", channel)];
   if (topic !== null) lines.push(client.numeric("topic", channel, topic));
@@ -36,7 +36,10 @@ function enterChannel(client: IrcClient): void {
   // Before entering: the room sends history next, and it must follow
   // the JOIN, or the client shows it outside the channel.
   client.send(...lines);
-  session.enter();
+  if (!session.present) session.enter();
+  session.join(channel);
+  const history = session.history(channel);
+  if (history.length > 0) session.reply({ type: "history", entries: history });
 }
 
 function namesLines(client: IrcClient, names: readonly string[]): string[] {
@@ -55,7 +58,7 @@ export function part(client: IrcClient, params: string[]): void {
     if (name === "") continue;
     if (!client.isChannel(name)) {
       client.reply("noSuchChannel", name);
-    } else if (!client.session.present) {
+    } else if (!client.session.rooms.includes(client.context.channel)) {
       client.reply("notOnChannel", name);
     } else {
       leaveChannel(client, plainText(params[1] ?? ""));
@@ -65,14 +68,14 @@ export function part(client: IrcClient, params: string[]): void {
 
 function leaveChannel(client: IrcClient, reason: string): void {
   const session = client.session;
-  if (!session.present) return;
   const channel = client.context.channel;
+  if (!session.rooms.includes(channel)) return;
   client.send(
     reason === ""
       ? ircTextLine(client.mask, "PART", channel)
       : ircTextLine(client.mask, "PART", channel, reason),
   );
-  session.leave();
+  session.part(channel, reason);
 }
 
 /** `NAMES [#chat[,...]]`. */

@@ -84,14 +84,14 @@ export class IrcFormat implements Renderer {
         // No echo-message capability: a sender gets no copy.
         return event.own ? null : this.#say(
           memberMask(event.from, event.via),
-          this.#channel,
+          event.room,
           event.text,
           false,
         );
       case "action":
         return event.own ? null : this.#say(
           memberMask(event.from, event.via),
-          this.#channel,
+          event.room,
           event.text,
           true,
         );
@@ -116,14 +116,73 @@ export class IrcFormat implements Renderer {
         ]);
       case "join":
         return encodeLines([
-          ircLine(memberMask(event.name, event.via), "JOIN", this.#channel),
+          ircLine(memberMask(event.name, event.via), "JOIN", event.room),
+        ]);
+      case "part":
+        return encodeLines([
+          event.reason === ""
+            ? ircLine(memberMask(event.name, event.via), "PART", event.room)
+            : ircTextLine(
+              memberMask(event.name, event.via),
+              "PART",
+              event.room,
+              event.reason,
+            ),
+        ]);
+      case "topic":
+        return encodeLines([
+          ircTextLine(
+            memberMask(event.name, "irc"),
+            "TOPIC",
+            event.room,
+            event.topic ?? "",
+          ),
+        ]);
+      case "roomKick":
+        return encodeLines([
+          ircTextLine(
+            memberMask(event.by, "irc"),
+            "KICK",
+            event.room,
+            event.name,
+            event.reason === "" ? event.name : event.reason,
+          ),
+        ]);
+      case "roomOp":
+        return encodeLines([
+          ircLine(
+            memberMask(event.by, "irc"),
+            "MODE",
+            event.room,
+            event.op ? "+o" : "-o",
+            event.name,
+          ),
+        ]);
+      case "topicLock":
+        return encodeLines([
+          ircLine(
+            memberMask(event.by, "irc"),
+            "MODE",
+            event.room,
+            event.locked ? "+t" : "-t",
+          ),
+        ]);
+      case "youWereKicked":
+        return encodeLines([
+          ircTextLine(
+            memberMask(event.by, "irc"),
+            "KICK",
+            event.room,
+            event.name,
+            event.reason === "" ? event.name : event.reason,
+          ),
         ]);
       case "leave":
         return encodeLines([
           ircTextLine(
             memberMask(event.name, event.via),
             "QUIT",
-            ircText.leftQuit,
+            event.message ?? ircText.leftQuit,
           ),
         ]);
       case "removed":
@@ -172,6 +231,15 @@ export class IrcFormat implements Renderer {
       case "nameTaken":
       case "nameInvalid":
       case "nameReserved":
+      // Room replies of the line language; IRC answers with numerics.
+      case "youJoined":
+      case "youLeft":
+      case "currentRoom":
+      case "roomProblem":
+      case "rooms":
+      case "roomWho":
+      case "roomTopic":
+      case "nameLooksLike":
       case "wrongDoor":
       case "passwordPrompt":
       case "tooManyAttempts":

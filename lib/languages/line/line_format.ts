@@ -10,6 +10,7 @@ import type {
   Rendered,
   Renderer,
   RoomEvent,
+  RoomProblem,
 } from "../../room/events.ts";
 import { HELP_LINES } from "./protocol.ts";
 import { serverText } from "../../room/texts.ts";
@@ -35,6 +36,11 @@ const USAGE = {
   private: lines(serverText.privateUsage),
   me: lines(serverText.meUsage),
   nick: lines(serverText.nickUsage),
+  join: lines(serverText.joinUsage),
+  op: lines(serverText.opUsage),
+  deop: lines(serverText.deopUsage),
+  kick: lines(serverText.kickUsage),
+  topiclock: lines(serverText.topiclockUsage),
 };
 const UNAVAILABLE = lines(serverText.unavailable);
 const ROOM_STATUS = {
@@ -86,9 +92,47 @@ function historyLines(entries: readonly HistoryEntry[]): Uint8Array {
   return lines(...out);
 }
 
+// A room's line, prefixed `[#room] ` for a member whose current room is
+// another.
+function inRoom(
+  event: { room: string; elsewhere?: boolean },
+  line: string,
+): Uint8Array {
+  return lines(
+    event.elsewhere === true ? serverText.inRoom(event.room, line) : line,
+  );
+}
+
+/** The line for a refused room operation. */
+export function roomProblemText(
+  problem: RoomProblem,
+  room: string | null,
+  limit = 0,
+): string {
+  switch (problem) {
+    case "invalidName":
+      return serverText.invalidRoomName;
+    case "notIn":
+      return serverText.notInRoom(room ?? "");
+    case "noSuchRoom":
+      return serverText.noSuchRoom(room ?? "");
+    case "notOperator":
+      return serverText.onlyOperatorsOf(room ?? "");
+    case "noSuchMember":
+      return serverText.notInRoomMember(room ?? "");
+    case "tooManyRooms":
+      return serverText.tooManyRooms(limit);
+    case "tooManyJoins":
+      return serverText.tooManyJoins(limit);
+    case "inNoRoom":
+      return serverText.inNoRoom;
+  }
+}
+
 /** Renders the room's events as lines of the TCP protocol. */
 export const lineFormat: Renderer = {
   echoes: false,
+  marksElsewhere: true,
   render(event: RoomEvent): Rendered | null {
     switch (event.type) {
       case "namePrompt":
@@ -100,12 +144,25 @@ export const lineFormat: Renderer = {
             : serverText.nameTakenPlain(event.name),
         );
       case "nameInvalid":
+        if (event.fault !== undefined && event.fault.rule !== "form") {
+          return lines(
+            event.retry
+              ? serverText.nameInvalidFor(event.fault)
+              : serverText.nameInvalidPlainFor(event.fault),
+          );
+        }
         return event.retry ? NAME_INVALID : NAME_INVALID_PLAIN;
       case "nameReserved":
         return lines(
           event.retry
             ? serverText.nameReserved(event.name)
             : serverText.nameReservedPlain(event.name),
+        );
+      case "nameLooksLike":
+        return lines(
+          event.retry
+            ? serverText.nameLooksLike(event.name, event.holder)
+            : serverText.nameLooksLikePlain(event.name, event.holder),
         );
       case "wrongDoor":
         return lines(serverText.wrongDoor(event.webUrl));
@@ -124,9 +181,18 @@ export const lineFormat: Renderer = {
       case "history":
         return historyLines(event.entries);
       case "join":
-        return lines(serverText.joined(event.name));
+        return inRoom(
+          event,
+          event.main
+            ? serverText.joined(event.name)
+            : serverText.joinedRoom(event.name, event.room),
+        );
       case "leave":
-        return lines(serverText.left(event.name));
+        return lines(
+          event.message === undefined
+            ? serverText.left(event.name)
+            : serverText.leftChatSaying(event.name, event.message),
+        );
       case "removed":
         return lines(serverText.removed(event.name));
       case "rename":
@@ -135,13 +201,72 @@ export const lineFormat: Renderer = {
         return lines(serverText.renamed(event.name));
       case "message":
         // A TCP sender gets no copy of its own line.
-        return event.own
-          ? null
+        if (event.own) return null;
+        return event.elsewhere === true
+          ? inRoom(event, serverText.broadcast(event.from, event.text))
           : encoder.encode(`${serverText.broadcast(event.from, event.text)}\n`);
       case "action":
         return event.own
           ? null
-          : lines(serverText.action(event.from, event.text));
+          : inRoom(event, serverText.action(event.from, event.text));
+      case "part":
+        return inRoom(
+          event,
+          serverText.leftRoom(event.name, event.room, event.reason),
+        );
+      case "topic":
+        return inRoom(
+          event,
+          event.topic === null
+            ? serverText.topicCleared(event.name, event.room)
+            : serverText.topicSet(event.name, event.room, event.topic),
+        );
+      case "roomKick":
+        return inRoom(
+          event,
+          serverText.wasKicked(event.name, event.room, event.by, event.reason),
+        );
+      case "roomOp":
+        return inRoom(
+          event,
+          event.op
+            ? serverText.opped(event.by, event.name, event.room)
+            : serverText.deopped(event.by, event.name, event.room),
+        );
+      case "topicLock":
+        return inRoom(
+          event,
+          serverText.topicLocked(event.by, event.room, event.locked),
+        );
+      case "youJoined":
+        return lines(
+          serverText.youJoined(event.room, event.members, event.topic),
+        );
+      case "youLeft":
+        return lines(serverText.youLeft(event.room, event.current));
+      case "youWereKicked":
+        return lines(
+          serverText.youWereKicked(event.room, event.by, event.reason),
+        );
+      case "currentRoom":
+        return lines(serverText.currentRoom(event.room));
+      case "roomProblem":
+        return lines(roomProblemText(event.problem, event.room, event.limit));
+      case "rooms":
+        return lines(
+          serverText.roomsHeader(event.rooms.length),
+          ...event.rooms.map((room) =>
+            serverText.roomLine(room.name, room.members, room.topic)
+          ),
+        );
+      case "roomWho":
+        return lines(serverText.onlineIn(event.room, event.names));
+      case "roomTopic":
+        return lines(
+          event.topic === null
+            ? serverText.noTopic(event.room)
+            : serverText.topicOf(event.room, event.topic),
+        );
       case "private":
         return event.own
           ? null
@@ -158,7 +283,12 @@ export const lineFormat: Renderer = {
       case "lineTooLong":
         return lines(serverText.lineTooLong(event.limit));
       case "who":
-        return lines(serverText.online(event.names));
+        return event.operators === undefined || event.operators.length === 0
+          ? lines(serverText.online(event.names))
+          : lines(
+            serverText.online(event.names),
+            serverText.operators(event.operators),
+          );
       case "help":
         return HELP;
       case "announcement":

@@ -7,12 +7,19 @@
  * @module
  */
 
+import { normalizeRoomName } from "../../room/room_names.ts";
+import type { RoomOutcome, RoomRefusal } from "../../room/rooms.ts";
 import { type Line, LINE_TOO_LONG } from "../../io/line_reader.ts";
 import type { ClaimResult } from "../../engine/engine.ts";
 import type { RoomEvent } from "../../room/events.ts";
 import { isExitWord, parseCommand } from "./protocol.ts";
 import { stripControls } from "../../room/sanitize.ts";
-import { isReservedName, normalizeName } from "../../room/registry.ts";
+import {
+  checkName,
+  nameKey,
+  type NameRefusal,
+  sameButCase,
+} from "../../room/registry.ts";
 import type { Interpreter, MemberSession } from "../../room/session_api.ts";
 
 /** Options of {@linkcode LineLanguage}. */
@@ -26,8 +33,6 @@ export interface LineLanguageOptions {
 
 const NAME_PROMPT: RoomEvent = { type: "namePrompt" };
 const PASSWORD_PROMPT: RoomEvent = { type: "passwordPrompt" };
-const NAME_INVALID: RoomEvent = { type: "nameInvalid", retry: true };
-const NAME_INVALID_PLAIN: RoomEvent = { type: "nameInvalid", retry: false };
 const WRONG_PASSWORD: RoomEvent = { type: "wrongPassword" };
 const TOO_MANY_ATTEMPTS: RoomEvent = { type: "tooManyAttempts" };
 const HELP: RoomEvent = { type: "help" };
@@ -91,17 +96,13 @@ export class LineLanguage implements Interpreter {
     if (this.#pendingName !== null) {
       return this.#checkPassword(session, this.#pendingName, text);
     }
-    const name = normalizeName(text);
+    const { name, refusal } = checkName(text);
     // Until the password is right a taken name is answered like a free one:
     // without it no one learns who is online.
     const asking = session.needsPassword && !this.#passwordGiven;
-    if (name === null || (!asking && session.find(name) !== undefined)) {
-      this.#refuseName(
-        session,
-        name === null
-          ? invalidName(text, true)
-          : { type: "nameTaken", name, retry: true },
-      );
+    const refused = nameRefused(session, name, refusal, !asking, true);
+    if (refused !== null) {
+      this.#refuseName(session, refused);
       return;
     }
     if (asking) {
@@ -136,15 +137,17 @@ export class LineLanguage implements Interpreter {
 
   #join(session: MemberSession, name: string): void | Promise<void> {
     const then = (result: ClaimResult) => {
-      if (result === "ok") session.enter();
+      if (result === "ok") session.enter({ joinMain: true });
       else if (result === "unavailable") {
         session.reply(UNAVAILABLE);
         session.reply(NAME_PROMPT);
-      } else {this.#refuseName(session, {
-          type: "nameTaken",
-          name,
-          retry: true,
-        });}
+      } else {
+        this.#refuseName(
+          session,
+          takenAnswer(session, name, true) ??
+            { type: "nameTaken", name, retry: true },
+        );
+      }
     };
     const result = session.claim(name);
     if (result instanceof Promise) return result.then(then);
@@ -159,10 +162,65 @@ export class LineLanguage implements Interpreter {
     const command = parseCommand(text);
     switch (command.kind) {
       case "say":
-        session.say(command.text);
+        if (!session.say(command.text)) session.reply(IN_NO_ROOM);
         return;
       case "action":
-        session.act(command.text);
+        if (!session.act(command.text)) session.reply(IN_NO_ROOM);
+        return;
+      case "roomSay":
+        if (!session.say(command.text, command.room)) {
+          session.reply(notIn(command.room));
+        }
+        return;
+      case "join":
+        return this.#joinRoom(session, command.room);
+      case "part": {
+        const parted = session.part(command.room, command.reason);
+        if (parted.kind === "problem") session.reply(problem(parted));
+        else {
+          session.reply({
+            type: "youLeft",
+            room: parted.room,
+            current: session.current,
+          });
+        }
+        return;
+      }
+      case "rooms":
+        session.reply({ type: "rooms", rooms: session.roomList() });
+        return;
+      case "topic": {
+        const room = session.current;
+        if (room === null) session.reply(IN_NO_ROOM);
+        else if (command.text === null) {
+          const info = session.roomInfo(room);
+          session.reply({
+            type: "roomTopic",
+            room,
+            topic: info?.topic ?? null,
+          });
+        } else {
+          answerRoom(session, session.setTopic(null, command.text));
+        }
+        return;
+      }
+      case "op":
+        answerRoom(
+          session,
+          session.setOperator(null, command.name, command.op),
+        );
+        return;
+      case "kick":
+        answerRoom(
+          session,
+          session.kickFromRoom(null, command.name, command.reason),
+        );
+        return;
+      case "topicLock":
+        answerRoom(session, session.lockTopic(null, command.locked));
+        return;
+      case "usage":
+        session.reply({ type: "usage", command: command.command });
         return;
       case "private":
         if (session.tell(command.target, command.text) === null) {
@@ -171,16 +229,18 @@ export class LineLanguage implements Interpreter {
         return;
       case "nick": {
         const answer = (result: ClaimResult) => {
-          if (result === "invalid") {
-            session.reply(invalidName(command.name, false));
-          } else if (result === "unavailable") session.reply(UNAVAILABLE);
-          else if (result === "taken") {
-            session.reply({
-              type: "nameTaken",
-              name: normalizeName(command.name)!,
-              retry: false,
-            });
+          if (result === "ok") return;
+          if (result === "unavailable") {
+            session.reply(UNAVAILABLE);
+            return;
           }
+          const { name, refusal } = checkName(command.name);
+          session.reply(
+            nameRefused(session, name, refusal, true, false) ??
+              (result === "invalid"
+                ? { type: "nameInvalid", retry: false }
+                : { type: "nameTaken", name, retry: false }),
+          );
         };
         const result = session.rename(command.name);
         if (result instanceof Promise) return result.then(answer);
@@ -197,10 +257,7 @@ export class LineLanguage implements Interpreter {
         session.reply(NICK_USAGE);
         return;
       case "who":
-        session.reply({
-          type: "who",
-          names: session.who().map((member) => member.name),
-        });
+        this.#who(session, command.room);
         return;
       case "help":
         session.reply(HELP);
@@ -209,16 +266,138 @@ export class LineLanguage implements Interpreter {
         session.reply({ type: "unknownCommand", word: command.word });
         return;
       case "exit":
+        if (command.message !== "") session.farewell(command.message);
         session.end("exit", { type: "goodbye", name });
         return;
       case "empty":
         return;
     }
   }
+
+  #joinRoom(session: MemberSession, raw: string): void {
+    const joined = session.join(raw);
+    if (joined.kind === "problem") {
+      session.reply(problem(joined));
+    } else if (joined.kind === "current") {
+      session.reply({ type: "currentRoom", room: joined.room });
+    } else {
+      session.reply({
+        type: "youJoined",
+        room: joined.room,
+        members: joined.members,
+        topic: joined.topic,
+      });
+      const history = session.history(joined.room);
+      if (history.length > 0) {
+        session.reply({ type: "history", entries: history });
+      }
+    }
+  }
+
+  // `/who` (the current room's members, or everyone online in no room) or
+  // `/who #room`.
+  #who(session: MemberSession, raw: string | null): void {
+    if (raw !== null) {
+      const room = normalizeRoomName(raw);
+      const members = room === null ? undefined : session.roomMembers(room);
+      if (room === null || members === undefined) {
+        session.reply({
+          type: "roomProblem",
+          problem: room === null ? "invalidName" : "noSuchRoom",
+          room,
+        });
+        return;
+      }
+      session.reply({
+        type: "roomWho",
+        room: session.roomInfo(room)?.name ?? room,
+        names: members.map((member) => member.name),
+      });
+      return;
+    }
+    const room = session.current;
+    if (room === null) {
+      session.reply({
+        type: "who",
+        names: session.who().map((member) => member.name),
+      });
+      return;
+    }
+    const names = (session.roomMembers(room) ?? []).map((m) => m.name);
+    const operators = session.roomInfo(room)?.operators ?? [];
+    session.reply(
+      operators.length === 0
+        ? { type: "who", names }
+        : { type: "who", names, operators },
+    );
+  }
 }
 
-// Why a name that normalizeName refused was refused.
-function invalidName(raw: string, retry: boolean): RoomEvent {
-  if (!isReservedName(raw)) return retry ? NAME_INVALID : NAME_INVALID_PLAIN;
-  return { type: "nameReserved", name: raw.trim(), retry };
+// The reply to a refused room operation.
+function problem(refusal: RoomRefusal): RoomEvent {
+  return refusal.limit === undefined
+    ? { type: "roomProblem", problem: refusal.problem, room: refusal.room }
+    : {
+      type: "roomProblem",
+      problem: refusal.problem,
+      room: refusal.room,
+      limit: refusal.limit,
+    };
+}
+
+// Nothing to say when a room operation went through: its notice reaches
+// the room, the asker included.
+function answerRoom(session: MemberSession, outcome: RoomOutcome): void {
+  if (outcome.kind === "problem") session.reply(problem(outcome));
+}
+
+function notIn(raw: string): RoomEvent {
+  const room = normalizeRoomName(raw);
+  return room === null
+    ? { type: "roomProblem", problem: "invalidName", room: null }
+    : { type: "roomProblem", problem: "notIn", room };
+}
+
+const IN_NO_ROOM: RoomEvent = {
+  type: "roomProblem",
+  problem: "inNoRoom",
+  room: null,
+};
+
+// The answer to a name that may not be had, or null if it may: reserved
+// first, then (when `ask` allows asking the room) held by someone it would
+// pass for, then the rule it breaks. A name whose skeleton someone holds is
+// answered so even when it breaks a rule (`аlice` with a Cyrillic `а`):
+// that it is someone else's is what the person needs to know.
+function nameRefused(
+  session: MemberSession,
+  name: string,
+  refusal: NameRefusal | null,
+  ask: boolean,
+  retry: boolean,
+): RoomEvent | null {
+  if (refusal?.rule === "reserved") {
+    return { type: "nameReserved", name, retry };
+  }
+  const taken = ask ? takenAnswer(session, name, retry) : null;
+  if (taken !== null) return taken;
+  if (refusal === null) return null;
+  return { type: "nameInvalid", fault: refusal, retry };
+}
+
+// Who else holds `name` or a look-alike of it, as an answer: taken (the
+// same name in another case) or looks like; null if no one else does.
+function takenAnswer(
+  session: MemberSession,
+  name: string,
+  retry: boolean,
+): RoomEvent | null {
+  const holder = session.find(name);
+  if (holder === undefined) return null;
+  if (session.name !== null && nameKey(holder.name) === nameKey(session.name)) {
+    return null;
+  }
+  return sameButCase(holder.name, name)
+    ? { type: "nameTaken", name, retry }
+    : { type: "nameLooksLike", name, holder: holder.name, retry };
 }

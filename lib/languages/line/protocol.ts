@@ -10,8 +10,8 @@
 /** What a registered client's line asks for. */
 export type Command =
   | { kind: "empty" }
-  | { kind: "exit" }
-  | { kind: "who" }
+  | { kind: "exit"; message: string }
+  | { kind: "who"; room: string | null }
   | { kind: "help" }
   | { kind: "unknown"; word: string }
   | { kind: "private"; target: string; text: string }
@@ -20,7 +20,19 @@ export type Command =
   | { kind: "actionUsage" }
   | { kind: "nick"; name: string }
   | { kind: "nickUsage" }
-  | { kind: "say"; text: string };
+  | { kind: "say"; text: string }
+  | { kind: "roomSay"; room: string; text: string }
+  | { kind: "join"; room: string }
+  | { kind: "part"; room: string | null; reason: string }
+  | { kind: "rooms" }
+  | { kind: "topic"; text: string | null }
+  | { kind: "op"; name: string; op: boolean }
+  | { kind: "kick"; name: string; reason: string }
+  | { kind: "topicLock"; locked: boolean }
+  | {
+    kind: "usage";
+    command: "join" | "op" | "deop" | "kick" | "topiclock";
+  };
 
 /** One row of the command table. */
 export interface CommandInfo {
@@ -34,7 +46,7 @@ export interface CommandInfo {
 
 /** Every command a registered client can use; `/help` lists them in order. */
 export const COMMANDS: readonly CommandInfo[] = [
-  { usage: "<message>", summary: "send to everyone", kind: "say" },
+  { usage: "<message>", summary: "send to your current room", kind: "say" },
   {
     usage: "@<client_name> <message>",
     summary: "send to one person only",
@@ -47,7 +59,39 @@ export const COMMANDS: readonly CommandInfo[] = [
   },
   { usage: "/me <action>", summary: "say what you are doing", kind: "action" },
   { usage: "/nick <new_name>", summary: "change your name", kind: "nick" },
-  { usage: "/who", summary: "list who is online", kind: "who" },
+  { usage: "/who [#room]", summary: "list who is in a room", kind: "who" },
+  {
+    usage: "/join #room",
+    summary: "join a room, or switch to it",
+    kind: "join",
+  },
+  {
+    usage: "/part [#room] [reason]",
+    summary: "leave a room (the current one)",
+    kind: "part",
+  },
+  { usage: "/rooms", summary: "list the rooms", kind: "rooms" },
+  {
+    usage: "/msg #room <message>",
+    summary: "say something in another room you are in",
+    kind: "roomSay",
+  },
+  { usage: "/topic [text]", summary: "show or set the topic", kind: "topic" },
+  {
+    usage: "/op, /deop <client_name>",
+    summary: "make or unmake a room operator",
+    kind: "op",
+  },
+  {
+    usage: "/kick <client_name> [reason]",
+    summary: "put someone out of the room",
+    kind: "kick",
+  },
+  {
+    usage: "/topiclock on|off",
+    summary: "only operators set the topic",
+    kind: "topicLock",
+  },
   { usage: "/help", summary: "show this list", kind: "help" },
   { usage: "exit, /quit, /exit", summary: "leave the chat", kind: "exit" },
 ];
@@ -62,13 +106,12 @@ export const HELP_LINES: readonly string[] = (() => {
 })();
 
 const SLASH_COMMANDS: ReadonlyMap<string, Command> = new Map<string, Command>([
-  ["/who", { kind: "who" }],
   ["/help", { kind: "help" }],
-  ["/quit", { kind: "exit" }],
-  ["/exit", { kind: "exit" }],
+  ["/rooms", { kind: "rooms" }],
+  ["/exit", { kind: "exit", message: "" }],
 ]);
 
-const EXIT: Command = { kind: "exit" };
+const EXIT: Command = { kind: "exit", message: "" };
 const EMPTY: Command = { kind: "empty" };
 const PRIVATE_USAGE: Command = { kind: "privateUsage" };
 const ACTION_USAGE: Command = { kind: "actionUsage" };
@@ -110,6 +153,39 @@ export function parseCommand(text: string): Command {
         return rest === "" ? ACTION_USAGE : { kind: "action", text: rest };
       case "/nick":
         return rest === "" ? NICK_USAGE : { kind: "nick", name: rest };
+      case "/quit":
+        return { kind: "exit", message: rest };
+      case "/who":
+        return { kind: "who", room: rest === "" ? null : firstWord(rest)[0] };
+      case "/join":
+        return rest === ""
+          ? { kind: "usage", command: "join" }
+          : { kind: "join", room: firstWord(rest)[0] };
+      case "/part": {
+        if (!rest.startsWith("#")) {
+          return { kind: "part", room: null, reason: rest };
+        }
+        const [room, reason] = firstWord(rest);
+        return { kind: "part", room, reason };
+      }
+      case "/topic":
+        return { kind: "topic", text: rest === "" ? null : rest };
+      case "/op":
+      case "/deop":
+        return rest === ""
+          ? { kind: "usage", command: lower === "/op" ? "op" : "deop" }
+          : { kind: "op", name: firstWord(rest)[0], op: lower === "/op" };
+      case "/kick": {
+        if (rest === "") return { kind: "usage", command: "kick" };
+        const [name, reason] = firstWord(rest);
+        return { kind: "kick", name, reason };
+      }
+      case "/topiclock": {
+        const value = rest.toLowerCase();
+        return value === "on" || value === "off"
+          ? { kind: "topicLock", locked: value === "on" }
+          : { kind: "usage", command: "topiclock" };
+      }
     }
     return SLASH_COMMANDS.get(lower) ?? { kind: "unknown", word };
   }
@@ -122,5 +198,16 @@ function parsePrivate(trimmed: string): Command {
   const target = trimmed.slice(1, space);
   const message = trimmed.slice(space + 1).trimStart();
   if (target === "" || message === "") return PRIVATE_USAGE;
+  // `/msg #room text` says something in a room; names never start with `#`.
+  if (target.startsWith("#")) {
+    return { kind: "roomSay", room: target, text: message };
+  }
   return { kind: "private", target, text: message };
+}
+
+// The first word of `text` and the rest, trimmed.
+function firstWord(text: string): [string, string] {
+  const space = text.search(WHITESPACE);
+  if (space === -1) return [text, ""];
+  return [text.slice(0, space), text.slice(space + 1).trim()];
 }
