@@ -14,11 +14,17 @@ import assert from "node:assert/strict";
 import type { ChatServerOptions } from "../lib/app/chat_server.ts";
 import { IrcLineClient } from "./support/irc_line_client.ts";
 import {
+  assertNoStackTrace,
   joined,
   LAST_WELCOME_LINE,
   left,
   NAME_PROMPT,
+  nonEmpty,
   readLogEventsSync,
+  scoped,
+  spawnProgram,
+  spawnServer,
+  START_MS,
   type TestClient,
   type TestServer,
   waitUntil,
@@ -409,12 +415,13 @@ Deno.test("/part leaves a room: current room, no room, reason, not in", async ()
     assert.deepEqual(await ask(ada, "/part #games"), [notIn("#games")]);
     assert.deepEqual(await ask(ada, "/part #nowhere"), [notIn("#nowhere")]);
     // Without a room: the current one.
-    const afterCards = await ask(ada, "/part");
-    assert.equal(afterCards.length, 1, afterCards.join(" | "));
-    assert.equal(afterCards[0], youLeft("#cards", "#chat"));
-    assert.deepEqual(await ask(ada, "/part #chat"), [youLeft("#chat", null)]);
+    assert.deepEqual(await ask(ada, "/part"), [youLeft("#cards", "#chat")]);
+    // A reason without a room: the current one, with the reason.
+    assert.deepEqual(await ask(ada, "/part off to bed"), [
+      youLeft("#chat", null),
+    ]);
     assert.deepEqual(await since(bob), [
-      inRoom("#chat", leftRoom("ada", "#chat")),
+      inRoom("#chat", leftRoom("ada", "#chat", "off to bed")),
     ]);
     assert.deepEqual(await ask(ada, "talking to no one"), [IN_NO_ROOM]);
     assert.deepEqual(await ask(ada, "/me waves at no one"), [IN_NO_ROOM]);
@@ -576,6 +583,10 @@ Deno.test("/who: the current room's members, operators only when it has some; in
       onlineIn("#chat", "ada", "bob", "cat"),
     ]);
     assert.deepEqual(await ask(ada, "/who #cards"), [noSuchRoom("#cards")]);
+    // Anyone may look into a room, from outside it.
+    assert.deepEqual(await ask(cat, "/who #games"), [
+      onlineIn("#games", "ada", "bob"),
+    ]);
     await ask(cat, "/part");
     assert.deepEqual(await ask(cat, "/who"), [online("ada", "bob", "cat")]);
     assert.deepEqual(await since(ada), [
@@ -857,26 +868,50 @@ Deno.test("the log keeps every room: the main room's lines as today, another roo
     await ada.next("* bob waves");
     await ada.send("/msg #chat also chat");
     await ask(ada, "/me nods");
-    await ts.logged("[#games] * ada nods");
+    // What the issue leaves to the texts: topics, operators, kicks, parts.
+    await ask(ada, "/topic Dice");
+    await ask(ada, "/topiclock on");
+    await ask(ada, "/op bob");
+    await ask(ada, "/kick bob rude");
+    await bob.next(youWereKicked("#games", "ada", "rude"));
+    await ask(bob, "/join #games");
+    await ask(bob, "/part #games later");
+    await bob.send("/quit see you tomorrow");
+    await bob.received.closed();
+    await ts.logged("bob has left the chat (see you tomorrow)");
+
     const raw = Deno.readTextFileSync(ts.logPath).split("\n").filter((l) =>
       l !== ""
     );
-    const stamp = String.raw`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z`;
-    const said = raw.filter((line) =>
-      /^\S+ (\[#\w+\] )?(ada|bob|\* ada|\* bob)[ :]/.test(line)
-    );
+    for (const line of raw) {
+      assert.match(line, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \S/);
+    }
+    const address = String.raw`\(127\.0\.0\.1:\d+\)`;
     const expected = [
+      /^Server is now alive and listening on /,
+      new RegExp(`^Client ada has joined the chat room ${address}$`),
+      new RegExp(`^Client bob has joined the chat room ${address}$`),
+      new RegExp(`^\\[#games\\] Client ada has joined #games ${address}$`),
+      new RegExp(`^\\[#games\\] Client bob has joined #games ${address}$`),
       "[#games] ada: in games",
       "[#games] * ada rolls a die",
       "bob: in chat",
       "[#games] * bob waves",
       "ada: also chat",
       "[#games] * ada nods",
+      "[#games] ada set the topic of #games: Dice",
+      "[#games] ada locked the topic of #games",
+      "[#games] ada made bob an operator of #games",
+      "[#games] bob was kicked from #games by ada (rude)",
+      new RegExp(`^\\[#games\\] Client bob has joined #games ${address}$`),
+      "[#games] bob has left #games (later)",
+      "bob has left the chat (see you tomorrow)",
     ];
-    assert.equal(said.length, expected.length, said.join(" | "));
-    expected.forEach((event, i) => {
-      assert.match(said[i], new RegExp(`^${stamp} `));
-      assert.equal(said[i].slice(said[i].indexOf(" ") + 1), event);
+    const events = readLogEventsSync(ts.logPath);
+    assert.equal(events.length, expected.length, events.join(" | "));
+    expected.forEach((pattern, i) => {
+      if (typeof pattern === "string") assert.equal(events[i], pattern);
+      else assert.match(events[i], pattern);
     });
   });
 });
@@ -917,4 +952,121 @@ Deno.test("--max-joins: a join past the member's limit is refused and the connec
     await ask(ada, "/part #one");
     assert.deepEqual(await ask(ada, "/join #two"), [youJoined("#two", 1)]);
   });
+});
+
+Deno.test("a main room other than #chat: the same protocol, under its name", async () => {
+  await withRooms({ mainRoom: "#lobby" }, async (ts) => {
+    const ada = await ts.join("ada");
+    const bob = await ts.join("bob");
+    await ada.next(joined("bob"));
+    await bob.send("hello");
+    await ada.next("bob: hello");
+    // Today's welcome, byte for byte, whatever the main room is called.
+    assert.deepEqual(ada.received.lines.slice(0, 6), [
+      NAME_PROMPT,
+      ...welcome("ada"),
+    ]);
+    assert.deepEqual(await ask(ada, "/rooms"), ["Rooms (1):", "#lobby (2)"]);
+    assert.deepEqual(await ask(ada, "/join #LOBBY"), [currentRoom("#lobby")]);
+    assert.deepEqual(await ask(ada, "/who"), [online("ada", "bob")]);
+    assert.deepEqual(await ask(ada, "/op bob"), [onlyOperators("#lobby")]);
+    assert.deepEqual(await ask(ada, "/topic"), [noTopic("#lobby")]);
+    // #chat is an ordinary room here.
+    assert.deepEqual(await ask(ada, "/who #chat"), [noSuchRoom("#chat")]);
+    assert.deepEqual(await ask(ada, "/join #chat"), [youJoined("#chat", 1)]);
+    assert.deepEqual(await ask(ada, "/who"), [online("ada"), operators("ada")]);
+    await ada.send("in chat");
+    await bob.send("in the lobby");
+    assert.deepEqual(await since(ada), [inRoom("#lobby", "bob: in the lobby")]);
+    assert.deepEqual(await ask(ada, "/part #lobby"), [
+      youLeft("#lobby", "#chat"),
+    ]);
+    assert.deepEqual(await since(bob), [leftRoom("ada", "#lobby")]);
+    assert.deepEqual(await ask(ada, "/part"), [youLeft("#chat", null)]);
+    // The main room stays, empty of ada; #chat is gone.
+    const rooms = await ask(ada, "/rooms");
+    assert.deepEqual(rooms, ["Rooms (1):", "#lobby (1)"]);
+    // Back in the main room: today's notice to its members.
+    assert.deepEqual(unstamped(await ask(ada, "/join #lobby")), [
+      youJoined("#lobby", 2),
+      "[HH:MM] bob: hello",
+      "[HH:MM] bob: in the lobby",
+      endOfHistory(2),
+    ]);
+    assert.deepEqual(await since(bob), [joined("ada")]);
+    // The log: the main room's lines as today, #chat's with its name.
+    await ts.logged("[#chat] ada: in chat");
+    const events = readLogEventsSync(ts.logPath);
+    assert.ok(events.includes("bob: hello"), events.join(" | "));
+    assert.ok(events.includes("bob: in the lobby"), events.join(" | "));
+    assert.ok(
+      !events.some((e) => e.startsWith("[#lobby]")),
+      events.join(" | "),
+    );
+  });
+});
+
+Deno.test("server process: --irc-channel names the main room, --max-rooms and --max-joins limit rooms", async () => {
+  await scoped(async ({ dir, track, join }) => {
+    const server = track(
+      await spawnServer([
+        "--irc-channel",
+        "#lobby",
+        "--max-rooms",
+        "3",
+        "--max-joins",
+        "2",
+        "--log",
+        `${dir}/chat.log`,
+      ], { cwd: dir }),
+    );
+    const ada = await join(server.port, "ada");
+    const bob = await join(server.port, "bob");
+    await ada.next(joined("bob"));
+    assert.deepEqual(await ask(ada, "/rooms"), ["Rooms (1):", "#lobby (2)"]);
+    assert.deepEqual(await ask(ada, "/join #a"), [youJoined("#a", 1)]);
+    assert.deepEqual(await ask(ada, "/join #b"), [tooManyJoins(2)]);
+    assert.deepEqual(await ask(bob, "/part"), [youLeft("#lobby", null)]);
+    assert.deepEqual(await since(ada), [
+      inRoom("#lobby", leftRoom("bob", "#lobby")),
+    ]);
+    assert.deepEqual(await ask(bob, "/join #b"), [youJoined("#b", 1)]);
+    assert.deepEqual(await ask(bob, "/join #c"), [tooManyRooms(3)]);
+    // The connections go on.
+    await bob.send("/msg #b still here");
+    await bob.send("@ada still here");
+    await ada.next("Private message from bob: still here");
+  });
+});
+
+Deno.test("server process: a bad --irc-channel or --main-room is one line and exit 2", async () => {
+  for (
+    const args of [
+      ["--irc-channel", "lobby"],
+      ["--main-room", "#bad!name"],
+      ["--max-rooms", "many"],
+    ]
+  ) {
+    await scoped(async ({ dir, track }) => {
+      const server = track(spawnProgram("server.ts", [
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--no-web",
+        ...args,
+        "--log",
+        `${dir}/chat.log`,
+      ], { cwd: dir }));
+      const status = await server.status(START_MS);
+      assert.equal(status.code, 2, args.join(" "));
+      assertNoStackTrace(server.stderr.lines);
+      const errors = nonEmpty(server.stderr.lines);
+      assert.equal(errors.length, 1, errors.join(" | "));
+      assert.ok(errors[0].includes(args[0]), errors[0]);
+      assert.ok(
+        !server.stdout.lines.some((l) => l.startsWith("Server is listening")),
+      );
+    });
+  }
 });
