@@ -221,8 +221,12 @@ export class RedisStore implements AccountStore {
     this.#now = options.now ?? Date.now;
     this.#inboxLimit = Math.max(1, options.inboxLimit ?? INBOX_LIMIT);
     this.#ignoreLimit = Math.max(1, options.ignoreLimit ?? IGNORE_LIMIT);
-    // Back after a loss: what was published meanwhile is lost.
-    this.#unlisten = subscriber.on("up", () => this.#changes.emit("all", ""));
+    // Back after a loss: what was published meanwhile is lost. Told when
+    // either connection is back, so that a reload tried while the other
+    // was still down is tried again once it is up.
+    const back = () => this.#changes.emit("all", "");
+    const stops = [subscriber.on("up", back), client.on("up", back)];
+    this.#unlisten = () => stops.forEach((stop) => stop());
   }
 
   /**
