@@ -513,6 +513,21 @@ Deno.test("leaving the chat (exit, a drop, a kick, /quit with a reason) and a re
     await dan.next("You are now known as dave.");
     assert.deepEqual(await since(ada), [renamedNotice("dan", "dave")]);
 
+    // In no room: a rename and a leave reach no one.
+    const hal = await join("hal");
+    await since(ada);
+    assert.deepEqual(await ask(hal, "/part"), [youLeft("#chat", null)]);
+    await hal.send("/nick hank");
+    await hal.next("You are now known as hank.");
+    await hal.send("exit");
+    await hal.received.closed();
+    await waitUntil(
+      () => !ts.server.room.names().includes("hank"),
+      "hank to be gone",
+    );
+    assert.deepEqual(await since(ada), [
+      inRoom("#chat", leftRoom("hal", "#chat")),
+    ]);
     assert.deepEqual(await since(cat), []);
   });
 });
@@ -788,7 +803,8 @@ Deno.test("the main room's operators are the server's: none yet, so room command
 });
 
 Deno.test("a room without members disappears with its topic and history; the main room never does", async () => {
-  await withRooms({}, async ({ join }) => {
+  await withRooms({}, async (ts) => {
+    const { join } = ts;
     const ada = await join("ada");
     const bob = await join("bob");
     await ask(ada, "/join #games");
@@ -805,6 +821,20 @@ Deno.test("a room without members disappears with its topic and history; the mai
     assert.deepEqual(await ask(ada, "/who #games"), [noSuchRoom("#games")]);
     const rooms = await ask(ada, "/rooms");
     assert.deepEqual(rooms, ["Rooms (1):", "#chat (2)"]);
+    // The last member leaving the chat empties a room too.
+    const cat = await join("cat");
+    await ask(cat, "/join #cats");
+    await since(ada);
+    assert.deepEqual(await ask(ada, "/who #cats"), [onlineIn("#cats", "cat")]);
+    await cat.send("exit");
+    await cat.received.closed();
+    await waitUntil(
+      () => !ts.server.room.names().includes("cat"),
+      "cat to be gone",
+    );
+    assert.deepEqual(await since(ada), [left("cat")]);
+    assert.deepEqual(await since(bob), [joined("cat"), left("cat")]);
+    assert.deepEqual(await ask(ada, "/who #cats"), [noSuchRoom("#cats")]);
     // Re-created: no topic, no history, and a new operator.
     assert.deepEqual(await ask(bob, "/join #games"), [youJoined("#games", 1)]);
     assert.deepEqual(await ask(bob, "/topic"), [noTopic("#games")]);
@@ -817,9 +847,9 @@ Deno.test("a room without members disappears with its topic and history; the mai
     await ask(ada, "in the main room");
     await ask(ada, "/part #chat");
     await ask(bob, "/part #chat");
-    const left = await ask(ada, "/rooms");
-    assert.equal(left[0], "Rooms (2):");
-    assert.deepEqual(roomLines(left), ["#chat (0)", "#games (1)"]);
+    const emptied = await ask(ada, "/rooms");
+    assert.equal(emptied[0], "Rooms (2):");
+    assert.deepEqual(roomLines(emptied), ["#chat (0)", "#games (1)"]);
     assert.deepEqual(unstamped(await ask(ada, "/join #chat")), [
       youJoined("#chat", 1),
       "[HH:MM] ada: in the main room",
