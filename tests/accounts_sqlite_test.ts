@@ -287,3 +287,43 @@ Deno.test("kill -9 in the middle of writing loses nothing that was committed and
     db.close();
   }
 });
+
+Deno.test("a backup is a consistent copy, made while the server runs, by the store or by another program", async () => {
+  await using scope = new TestScope();
+  const root = await scope.tempDir();
+  const dir = `${root}/data`;
+  await using store = await SqliteStore.open({ dir });
+  await store.register("ada", new Secret("$scrypt$ada"), { operator: true });
+  await store.ban({
+    target: { kind: "address", network: "10.0.0.0/24" },
+    until: null,
+    reason: "",
+    by: "ada",
+    at: 1,
+  });
+  // By the store (a console command can call it).
+  await Deno.mkdir(`${root}/copy1`);
+  await store.backup(`${root}/copy1/${DATABASE_FILE}`);
+  await assert.rejects(
+    store.backup(`${root}/copy1/${DATABASE_FILE}`),
+    StoreError,
+  );
+  // By another program reading the file while the store holds it (what
+  // the README tells an operator: sqlite3's .backup, or VACUUM INTO).
+  await Deno.mkdir(`${root}/copy2`);
+  const reader = new DatabaseSync(`${dir}/${DATABASE_FILE}`, {
+    readOnly: true,
+  });
+  try {
+    reader.prepare("VACUUM INTO ?").run(`${root}/copy2/${DATABASE_FILE}`);
+  } finally {
+    reader.close();
+  }
+  await store.register("late", new Secret("$scrypt$late"));
+  for (const copy of ["copy1", "copy2"]) {
+    await using restored = await SqliteStore.open({ dir: `${root}/${copy}` });
+    assert.equal((await restored.account("ada"))?.operator, true, copy);
+    assert.equal((await restored.bans()).length, 1, copy);
+    assert.equal(await restored.account("late"), undefined, copy);
+  }
+});

@@ -1,8 +1,9 @@
 /**
  * Opening the data directory of the SQLite account store: the directory
  * and the database made if missing (private: they hold password hashes),
- * the journal set up against crashes, the lock that keeps a second server
- * out, the schema migrated, and every way this can fail told in one line.
+ * the lock file that keeps a second server out, the journal set up
+ * against crashes, the schema migrated, and every way this can fail told
+ * in one line.
  *
  * @module
  */
@@ -17,6 +18,13 @@ export const DEFAULT_DATA_DIR = "chat-data";
 
 /** The database's file name inside the data directory. */
 export const DATABASE_FILE = "accounts.db";
+
+/** The file locked while a server uses the directory. */
+export const LOCK_FILE = "lock";
+
+// How long a change waits for another program's write (a backup tool
+// writing the file); a server alone never waits.
+const BUSY_TIMEOUT_MS = 2_000;
 
 // SQLite's result codes that tell why an open or a write failed.
 const SQLITE_BUSY = 5;
@@ -56,50 +64,74 @@ export function failureCause(error: unknown): string {
     "unknown error";
 }
 
+/** The database open, and the lock that keeps other servers out. */
+export interface OpenDatabase {
+  /** The database, its schema current. */
+  db: DatabaseSync;
+  /** The lock file, held (exclusively) until it is closed. */
+  lock: Deno.FsFile;
+}
+
 /**
  * Opens (making if need be) the database in `dir` and returns it with the
- * write lock held and the schema current. Throws a {@linkcode StoreError}
- * with one line naming `dir` when that cannot be done.
+ * schema current and the directory's lock held. Throws a
+ * {@linkcode StoreError} with one line naming `dir` when that cannot be
+ * done.
  *
- * - The directory is made with mode 0700 and the file with 0600 before
- *   SQLite opens it (SQLite gives its log the file's mode).
- * - `locking_mode = EXCLUSIVE` is set before WAL, so that the log's index
- *   lives in this process's memory (no `-shm` file) and the lock taken by
- *   the opening transaction is kept until the connection closes: a second
- *   server on the same directory gets `SQLITE_BUSY` at once (busy timeout
- *   0), "in use". The operating system drops the lock when a process dies.
+ * - The directory is made with mode 0700 and the files with 0600 before
+ *   SQLite opens them (SQLite gives its log the database file's mode).
+ * - One server at a time: `LOCK_FILE` is locked exclusively (an advisory
+ *   lock, `flock` on Unix) and held until the store closes; a second
+ *   server finds it locked and is told the directory is in use. The
+ *   operating system drops the lock when a process dies, `kill -9` too.
+ *   SQLite's own locking is left as usual, so that a backup tool may read
+ *   the database while the server runs (a write-ahead log lets readers
+ *   and the writer go on together).
  * - `journal_mode = WAL` with `synchronous = FULL`: see `sqlite_store.ts`.
  * - The opening transaction writes (the time it opened), so that a
  *   read-only directory or file is found now and not at the first change.
  */
-export function openDataDirectory(dir: string, now: number): DatabaseSync {
+export function openDataDirectory(dir: string, now: number): OpenDatabase {
   const file = join(dir, DATABASE_FILE);
   const refuse = (why: string, error?: unknown): never => {
     throw new StoreError(`Cannot use the data directory "${dir}": ${why}.`, {
       cause: error,
     });
   };
+  let lock: Deno.FsFile | undefined;
   try {
     Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
     if (!Deno.statSync(dir).isDirectory) refuse("not a directory");
+    lock = Deno.openSync(join(dir, LOCK_FILE), {
+      read: true,
+      write: true,
+      create: true,
+      mode: 0o600,
+    });
+    if (!lock.tryLockSync(true)) {
+      throw new StoreError(
+        `The data directory "${dir}" is in use by another server.`,
+      );
+    }
     Deno.openSync(file, { read: true, write: true, create: true, mode: 0o600 })
       .close();
   } catch (error) {
+    lock?.close();
     if (error instanceof StoreError) throw error;
-    refuse(failureCause(error), error);
+    return refuse(failureCause(error), error);
   }
   let db: DatabaseSync;
   try {
-    db = new DatabaseSync(file, { timeout: 0 });
+    db = new DatabaseSync(file, { timeout: BUSY_TIMEOUT_MS });
   } catch (error) {
+    lock.close();
     return refuse(failureCause(error), error);
   }
   try {
-    db.exec("PRAGMA locking_mode = EXCLUSIVE");
     db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = FULL");
     db.exec("PRAGMA foreign_keys = ON");
-    db.exec("BEGIN EXCLUSIVE");
+    db.exec("BEGIN IMMEDIATE");
     try {
       migrate(db, now);
       db.prepare(
@@ -113,12 +145,12 @@ export function openDataDirectory(dir: string, now: number): DatabaseSync {
     }
   } catch (error) {
     db.close();
+    lock.close();
     const code = errcode(error);
     if (code === SQLITE_BUSY || code === SQLITE_LOCKED) {
-      throw new StoreError(
-        `The data directory "${dir}" is in use by another server.`,
-        { cause: error },
-      );
+      // Not another server (that one holds the lock file): a program
+      // holding the database itself.
+      refuse("its database is locked by another program", error);
     }
     if (error instanceof NewerSchemaError) {
       refuse(
@@ -135,5 +167,5 @@ export function openDataDirectory(dir: string, now: number): DatabaseSync {
     }
     refuse(failureCause(error), error);
   }
-  return db;
+  return { db, lock };
 }
