@@ -25,6 +25,7 @@ import {
   spawnProgram,
   spawnServer,
   START_MS,
+  startTestServer,
   type TestClient,
   type TestServer,
   waitUntil,
@@ -1099,4 +1100,58 @@ Deno.test("server process: a bad --irc-channel or --main-room is one line and ex
       );
     });
   }
+});
+
+Deno.test("a room's history keeps today's number of messages", async () => {
+  await withRooms({ limits: { historyMessages: 2 } }, async ({ join }) => {
+    const ada = await join("ada");
+    const bob = await join("bob");
+    await ask(ada, "/join #games");
+    await ada.send("one");
+    await ada.send("two");
+    await ada.send("/me three");
+    await since(ada);
+    assert.deepEqual(unstamped(await ask(bob, "/join #games")), [
+      youJoined("#games", 2),
+      "[HH:MM] ada: two",
+      "[HH:MM] * ada three",
+      endOfHistory(2),
+    ]);
+  });
+});
+
+Deno.test("after a restart only the main room exists, its history from the log without other rooms' lines", async () => {
+  await scoped(async ({ dir }) => {
+    const logPath = `${dir}/chat.log`;
+    const options = {
+      logPath,
+      limits: { floodRate: 0, maxPerIp: 0 },
+    };
+    {
+      await using ts = await startTestServer(options);
+      const ada = await ts.join("ada");
+      const bob = await ts.join("bob");
+      await ask(ada, "/join #games");
+      await ask(ada, "/topic Board games tonight");
+      await ask(bob, "/join #games");
+      await ada.send("in games");
+      await ada.send("/me rolls a die");
+      await bob.next("* ada rolls a die");
+      await ada.send("/msg #chat in chat");
+      await ask(bob, "/msg #chat from bob");
+      await ts.logged("bob: from bob");
+    }
+    await using ts = await startTestServer(options);
+    const cat = await ts.join("cat");
+    assert.deepEqual(unstamped(await cat.received.until(/^\*\*\* End of/)), [
+      "[HH:MM] ada: in chat",
+      "[HH:MM] bob: from bob",
+      endOfHistory(2),
+    ]);
+    assert.deepEqual(await ask(cat, "/rooms"), ["Rooms (1):", "#chat (1)"]);
+    assert.deepEqual(await ask(cat, "/who #games"), [noSuchRoom("#games")]);
+    assert.deepEqual(unstamped(await ask(cat, "/join #games")), [
+      youJoined("#games", 1),
+    ]);
+  });
 });
