@@ -1,27 +1,159 @@
 /**
- * The name registry: name rules, NFC, uniqueness without regard to case, and
- * who is online.
+ * The name registry: the rules a name follows, the key names are compared
+ * by (their skeleton: look-alikes are one name), and who is online.
  *
  * Knows nothing of sockets or formatting.
  *
  * @module
  */
 
+import { parseIp } from "./admission.ts";
+import { skeleton } from "./confusables.ts";
+import { mixedScripts } from "./name_scripts.ts";
+
 /** Longest name, in characters (code points) after NFC. */
 export const MAX_NAME_LENGTH = 32;
 
-// Letters (with their combining marks), decimal digits, `_`, `-` and `.`:
-// no spaces and no `*`, so no relayed line can pass for a server notice.
-const NAME = /^[\p{L}\p{Nd}_.\-][\p{L}\p{M}\p{Nd}_.\-]*$/u;
+// Letters (with their combining marks), decimal digits, `_`, `-`, `.` and
+// IRC's nick characters `[ ] \ ` ^ { } |`: no spaces and no `*`, so no
+// relayed line can pass for a server notice, and no `@`, `/`, `:` or `,`,
+// which the protocols use around names.
+const NAME_CHARS = /^[\p{L}\p{M}\p{Nd}_.\-[\]\\`^{}|]*$/u;
+// A name starts with a letter or a digit.
+const NAME_START = /^[\p{L}\p{Nd}]/u;
+// Characters that show as nothing: default-ignorable code points (U+034F,
+// variation selectors, U+180B, the Hangul fillers U+3164 and U+FFA0,
+// zero-width spaces and joiners, ...).
+const INVISIBLE = /\p{Default_Ignorable_Code_Point}/u;
+// Four dotted numbers look like an IPv4 address even where isIP would not
+// take them (`010.0.0.1`).
+const DOTTED_QUAD = /^\d+\.\d+\.\d+\.\d+$/;
 
-// Words the server, its log or our client show as a sender (`Server has
-// been shutdown`, `Announcement: ...`, `Usage: ...`): a member holding one
-// could pass for the server. Keys as {@linkcode nameKey} makes them.
-const RESERVED = new Set(["announcement", "server", "usage"]);
+// Printable ASCII only: lower case is the whole key.
+const ASCII = /^[\x20-\x7e]*$/;
 
-/** Whether `raw` (trimmed) is a name no member may hold, in any case. */
+// Words the server, its log, our client or an IRC network show as a sender
+// or a service (`Server has been shutdown`, `Announcement: ...`, `Usage:
+// ...`, NickServ): a member holding one could pass for the server. Kept as
+// skeletons, so that look-alikes of them are reserved too.
+const RESERVED = new Set(
+  [
+    "admin",
+    "announcement",
+    "chanserv",
+    "nickserv",
+    "operator",
+    "server",
+    "system",
+    "usage",
+  ].map(nameKey),
+);
+// Reserved at start (the server's operators), with how many reserved each.
+const reservedAtStart = new Map<string, number>();
+
+/**
+ * Reserves `names` (and their look-alikes) for everyone, as the built-in
+ * words are, until the returned function is called. For names the server
+ * keeps for someone from its start, such as its operators'. The set is
+ * the process's: every room in it refuses them.
+ */
+export function reserveNames(names: Iterable<string>): () => void {
+  const keys = [...names].map((name) => nameKey(name.trim().normalize("NFC")));
+  for (const key of keys) {
+    reservedAtStart.set(key, (reservedAtStart.get(key) ?? 0) + 1);
+  }
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    for (const key of keys) {
+      const count = reservedAtStart.get(key)! - 1;
+      if (count === 0) reservedAtStart.delete(key);
+      else reservedAtStart.set(key, count);
+    }
+  };
+}
+
+function isReservedKey(key: string): boolean {
+  return RESERVED.has(key) || reservedAtStart.has(key);
+}
+
+/** Whether `raw` (trimmed) is a name no member may hold, or looks like one. */
 export function isReservedName(raw: string): boolean {
-  return RESERVED.has(nameKey(raw.trim().normalize("NFC")));
+  return isReservedKey(nameKey(raw.trim().normalize("NFC")));
+}
+
+/**
+ * Which rule a name breaks. `form` is the general one (1-32 letters,
+ * digits and the few punctuation characters allowed); the others say what
+ * is wrong more precisely.
+ */
+export type NameFault =
+  | { rule: "form" }
+  | { rule: "start" }
+  | { rule: "invisible"; codePoint: number }
+  | { rule: "ipAddress" }
+  | { rule: "scripts"; name: string; scripts: readonly string[] };
+
+/** Why a name may not be held: a rule it breaks, or it is reserved. */
+export type NameRefusal = NameFault | { rule: "reserved" };
+
+/** What {@linkcode checkName} found. */
+export interface NameCheck {
+  /** The name as it would be held: trimmed, in NFC. */
+  name: string;
+  /** Why it may not be held; null if it may (when no one holds it). */
+  refusal: NameRefusal | null;
+}
+
+const FORM: NameRefusal = { rule: "form" };
+const START: NameRefusal = { rule: "start" };
+const IP_ADDRESS: NameRefusal = { rule: "ipAddress" };
+const RESERVED_NAME: NameRefusal = { rule: "reserved" };
+
+/**
+ * Checks `raw` against the name rules, in this order: 1 to 32 characters;
+ * nothing invisible; not reserved (nor a look-alike of a reserved word);
+ * not an IP address; letters, marks, digits and `_ - . [ ] \ ` ^ { } |`
+ * only; a letter or a digit first; scripts mixed no more than TR39's
+ * "Highly Restrictive" level allows. Whether someone holds it (or a
+ * look-alike) is the room's question, not this one.
+ *
+ * @example
+ * ```ts
+ * checkName(" ada ").refusal; // null
+ * checkName("_ada").refusal; // { rule: "start" }
+ * checkName("Server").refusal; // { rule: "reserved" }
+ * ```
+ */
+export function checkName(raw: string): NameCheck {
+  const name = raw.trim().normalize("NFC");
+  return { name, refusal: refusalOf(name) };
+}
+
+function refusalOf(name: string): NameRefusal | null {
+  if (name.length === 0) return FORM;
+  // Count code points, not UTF-16 units.
+  let count = 0;
+  for (const char of name) {
+    if (++count > MAX_NAME_LENGTH) return FORM;
+    if (INVISIBLE.test(char)) {
+      return { rule: "invisible", codePoint: char.codePointAt(0)! };
+    }
+  }
+  if (isReservedKey(nameKey(name))) return RESERVED_NAME;
+  // ASCII is its own compatibility form, and all Latin (or common).
+  const ascii = ASCII.test(name);
+  const compatible = ascii ? name : name.normalize("NFKC");
+  if (DOTTED_QUAD.test(compatible) || parseIp(compatible) !== null) {
+    return IP_ADDRESS;
+  }
+  if (!NAME_CHARS.test(name)) return FORM;
+  if (!NAME_START.test(name)) return START;
+  if (ascii) return null;
+  const scripts = mixedScripts(compatible);
+  if (scripts !== null) return { rule: "scripts", name, scripts };
+  return null;
 }
 
 /**
@@ -29,23 +161,32 @@ export function isReservedName(raw: string): boolean {
  * and is not reserved, or null if it does not.
  */
 export function normalizeName(raw: string): string | null {
-  const name = raw.trim().normalize("NFC");
-  if (name.length === 0 || !NAME.test(name)) return null;
-  if (RESERVED.has(nameKey(name))) return null;
-  // Count code points, not UTF-16 units.
-  let count = 0;
-  for (const _ of name) {
-    if (++count > MAX_NAME_LENGTH) return null;
-  }
-  return name;
+  const { name, refusal } = checkName(raw);
+  return refusal === null ? name : null;
 }
 
-// Printable ASCII only: lower case is the whole key.
-const ASCII = /^[\x20-\x7e]*$/;
-
-/** The key two names share when they differ only in case. */
+/**
+ * The key two names share when one would pass for the other: its
+ * skeleton (see `confusables.ts`: compatibility forms, case, invisible
+ * characters and look-alike letters of other scripts folded). Every lookup
+ * of a name goes through it, on every node.
+ */
 export function nameKey(name: string): string {
-  // The fast path matters: every private message looks a name up.
+  // The fast path matters: every private message looks a name up. Inside
+  // ASCII only case is folded (see confusables.ts), so this is the skeleton.
+  if (ASCII.test(name)) return name.toLowerCase();
+  return skeleton(name);
+}
+
+/**
+ * Whether two names differ in case at most (`Ada` and `ADA`), as opposed
+ * to looking alike (`ada` and `ＡＤＡ`) or differing.
+ */
+export function sameButCase(a: string, b: string): boolean {
+  return caseKey(a) === caseKey(b);
+}
+
+function caseKey(name: string): string {
   if (ASCII.test(name)) return name.toLowerCase();
   return name.toUpperCase().toLowerCase().normalize("NFC");
 }
