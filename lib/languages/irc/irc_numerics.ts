@@ -94,6 +94,9 @@ export const NUMERICS = {
   // The room's own rules, so the two never disagree.
   erroneousNickname: { code: "432", text: serverText.nameInvalidPlain },
   nicknameInUse: { code: "433", text: "Nickname is already in use" },
+  nicknameLooksLike: { code: "433", text: serverText.nameLooksLikePlain },
+  // A nick refused with the room's words for why (reserved, a rule).
+  nicknameRefused: { code: "432", text: (why: string): string => why },
   notOnChannel: { code: "442", text: "You're not on that channel" },
   notRegistered: { code: "451", text: "You have not registered" },
   needMoreParams: { code: "461", text: "Not enough parameters" },

@@ -9,7 +9,13 @@
 
 import type { ClaimResult } from "../../room/chat_room.ts";
 import type { RoomEvent } from "../../room/events.ts";
-import { MAX_NAME_LENGTH, normalizeName } from "../../room/registry.ts";
+import {
+  checkName,
+  MAX_NAME_LENGTH,
+  nameKey,
+  sameButCase,
+} from "../../room/registry.ts";
+import { serverText } from "../../room/texts.ts";
 import type { IrcClient } from "./irc_client.ts";
 import {
   byteLength,
@@ -76,17 +82,38 @@ export function nick(
     client.reply("noNicknameGiven");
     return;
   }
-  const name = normalizeName(wanted);
-  if (name === null) {
-    client.reply("erroneousNickname", wanted);
+  const { name, refusal } = checkName(wanted);
+  if (refusal?.rule === "reserved") {
+    client.reply(
+      "nicknameRefused",
+      [wanted],
+      serverText.nameReservedPlain(name),
+    );
+    return;
+  }
+  // Held by someone else, or by someone it would pass for (even if it breaks
+  // a rule: `аlice` with a Cyrillic `а` is told whose name it is). Before
+  // the password is right no one learns who is online.
+  const told = session.name !== null || !session.needsPassword ||
+    client.passwordOk;
+  const holder = told ? session.find(name) : undefined;
+  if (
+    holder !== undefined &&
+    (session.name === null || nameKey(holder.name) !== nameKey(session.name))
+  ) {
+    if (sameButCase(holder.name, name)) client.reply("nicknameInUse", name);
+    else client.reply("nicknameLooksLike", [name], name, holder.name);
+    return;
+  }
+  if (refusal !== null) {
+    client.reply(
+      "nicknameRefused",
+      [wanted],
+      serverText.nameInvalidPlainFor(refusal),
+    );
     return;
   }
   if (session.name === null) {
-    const told = !session.needsPassword || client.passwordOk;
-    if (told && session.find(name) !== undefined) {
-      client.reply("nicknameInUse", name);
-      return;
-    }
     // Held only once registration completes (and the password is right).
     client.nick = name;
     return register(client);
