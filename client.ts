@@ -150,6 +150,7 @@ async function main(): Promise<number> {
         echo: (line) => ui.echo(line),
         echoAnswer: (line) => ui.echoAnswer(line),
         askWho: true,
+        askRoom: true,
       });
     } finally {
       restore();

@@ -549,3 +549,107 @@ Deno.test("client process --timestamps stamps live lines once and history lines 
     );
   });
 });
+
+Deno.test("client process with piped input passes room lines through as the server sent them", async () => {
+  await scoped(async (scope) => {
+    const bob = await scope.join("bob");
+    const alice = await spawnJoined(scope, "alice");
+    await alice.write("/join #games\n");
+    await alice.stdout.next("*** You joined #games (1 member).");
+    await bob.send("hello main");
+    await alice.stdout.next("[#chat] bob: hello main");
+    await alice.write("/part\n");
+    await alice.stdout.next(/^\*\*\* You left #games\./);
+    await alice.write("exit\n");
+    assert.equal((await alice.status()).code, 0);
+    const after = alice.stdout.lines.slice(
+      alice.stdout.lines.indexOf(LAST_WELCOME_LINE) + 1,
+    ).filter((l) => !/^\*\*\* End of history|^\[\d\d:\d\d\] /.test(l));
+    assert.equal(
+      after.join("\n") + "\n",
+      [
+        "*** You joined #games (1 member).",
+        "[#chat] bob: hello main",
+        "*** You left #games. Your current room is #chat.",
+        "Goodbye alice!",
+        "",
+      ].join("\n"),
+    );
+  });
+});
+
+Deno.test("client process --reconnect rejoins its rooms after a restart, the current one last, their history not shown again", async () => {
+  const first = await startTestServer();
+  const port = first.port;
+  let second: TestServer | undefined;
+  const alice = spawnProgram("client.ts", [
+    "--port",
+    String(port),
+    "--name",
+    "alice",
+    "--reconnect",
+  ]);
+  const clients: TestClient[] = [];
+  try {
+    await alice.stdout.next(LAST_WELCOME_LINE, START_MS);
+    await alice.write(
+      "/join #games\nsaid in games\n/join #lab\n/join #games\n",
+    );
+    await alice.stdout.next("*** Your current room is #games.");
+    await first.server.shutdown();
+    await alice.stdout.next(/^Disconnected; reconnecting in /);
+    second = await startTestServer({ port });
+    for (const [name, room] of [["bob", "#games"], ["cat", "#lab"]]) {
+      const client = await TestClient.join(port, name);
+      clients.push(client);
+      await client.send(`/join ${room}`);
+      await client.next(`*** You joined ${room} (1 member).`);
+      await client.send(`said in ${room} before`);
+    }
+    const [bob, cat] = clients;
+    await alice.stdout.next("Reconnected as alice.", START_MS);
+    assert.equal(
+      await cat.next(/alice has joined #/),
+      "*** alice has joined #lab.",
+    );
+    assert.equal(
+      await bob.next(/alice has joined #/),
+      "*** alice has joined #games.",
+    );
+    await alice.write("back\n");
+    assert.equal(await bob.next(/^alice: /), "alice: back");
+    await cat.send("marker");
+    const lines = await linesBefore(alice.stdout, "[#lab] cat: marker");
+    assert.deepEqual(
+      lines.slice(lines.indexOf("Reconnected as alice.")),
+      [
+        "Reconnected as alice.",
+        "*** You joined #lab (2 members).",
+        "*** You joined #games (2 members).",
+      ],
+    );
+  } finally {
+    await alice.cleanup();
+    for (const client of clients) await client.close();
+    await second?.cleanup();
+    await first.cleanup();
+  }
+});
+
+Deno.test("client process --reconnect leaves for good on /quit with a reason", async () => {
+  await scoped(async (scope) => {
+    const bob = await scope.join("bob");
+    const alice = await spawnJoined(scope, "alice", ["--reconnect"]);
+    await alice.write("/quit see you tomorrow\n");
+    assert.equal(
+      await bob.next(/alice has left/),
+      "*** alice has left the chat (see you tomorrow).",
+    );
+    const status = await alice.status(START_MS);
+    assert.equal(status.code, 0);
+    assert.ok(
+      !alice.stdout.lines.some((l) => l.startsWith("Disconnected")),
+      alice.stdout.lines.join("\n"),
+    );
+  });
+});

@@ -542,3 +542,201 @@ Deno.test("tty client keeps the name typed at the prompt on screen, and never a 
     assert.ok(!rows.some((r) => r.includes("sesame")), rows.join("\n"));
   });
 });
+
+/** The input row, the prompt and what is typed (tmux drops the end spaces). */
+function inputIs(text: string) {
+  return (rows: string[]) => rows.at(-1) === text.trimEnd();
+}
+
+Deno.test("tty client shows the current room in the prompt, and today's prompt in the main room alone", async () => {
+  await scoped({ args: ["--name", "alice"] }, async (scope) => {
+    await alice(scope);
+    const { pane } = scope;
+    await pane.waitFor(inputIs(PROMPT), "today's prompt");
+    await pane.type("/join #games");
+    await pane.press("Enter");
+    await pane.waitForText("*** You joined #games (1 member).");
+    await pane.waitFor(inputIs("#games> "), "the prompt in #games");
+    await pane.type("/join lab");
+    await pane.press("Enter");
+    await pane.waitFor(inputIs("#lab> "), "the prompt in #lab");
+    // Back to the main room by name: it is named now, and not alone.
+    await pane.type("/join #chat");
+    await pane.press("Enter");
+    await pane.waitForText("*** Your current room is #chat.");
+    await pane.waitFor(inputIs("#chat> "), "the prompt in #chat");
+    await pane.type("/part #lab");
+    await pane.press("Enter");
+    await pane.waitForText("*** You left #lab. Your current room is #chat.");
+    await pane.type("/part #games");
+    await pane.press("Enter");
+    await pane.waitForText("*** You left #games. Your current room is #chat.");
+    await pane.waitFor(inputIs(PROMPT), "today's prompt again");
+    await pane.type("/part");
+    await pane.press("Enter");
+    await pane.waitForText("*** You left #chat. You are in no room;");
+    await pane.waitFor(inputIs("(no room)> "), "the prompt in no room");
+    // Typed in no room: the server's answer, and no echo of the line.
+    await pane.type("anyone here?");
+    await pane.press("Enter");
+    const rows = await pane.waitForText(
+      "You are in no room; /join #room to talk.",
+    );
+    assert.ok(!rows.some((r) => r.includes("alice: anyone")), rows.join("\n"));
+  });
+});
+
+Deno.test("tty client Tab completes room names after /join, /part and /msg", async () => {
+  await scoped({ args: ["--name", "alice"] }, async (scope) => {
+    const bob = await scope.join("bob");
+    await bob.send("/join #games");
+    await bob.next("*** You joined #games (1 member).");
+    await bob.send("/join #gardening");
+    await bob.next("*** You joined #gardening (1 member).");
+    await alice(scope);
+    const { pane } = scope;
+    // The rooms are known from /rooms.
+    await pane.type("/rooms");
+    await pane.press("Enter");
+    await pane.waitForText("#gardening (1)");
+    await pane.type("/join ga");
+    await pane.press("Tab");
+    await pane.waitForText("#games  #gardening");
+    await pane.waitFor(inputIs("> /join #ga"), "the common start");
+    await pane.type("m");
+    await pane.press("Tab");
+    await pane.waitFor(inputIs("> /join #games "), "the room completed");
+    await pane.press("Enter");
+    await pane.waitFor(inputIs("#games> "), "the prompt in #games");
+    // /part offers only the rooms one is in.
+    await pane.type("/part #");
+    await pane.press("Tab");
+    await pane.waitFor(inputIs("#games> /part #"), "more than one room");
+    await pane.waitForText("#chat  #games");
+    await pane.type("g");
+    await pane.press("Tab");
+    await pane.waitFor(inputIs("#games> /part #games "), "/part completed");
+    await pane.press("C-u");
+    // /msg offers the rooms one is in after #, names otherwise.
+    await pane.type("/msg #ch");
+    await pane.press("Tab");
+    await pane.waitFor(inputIs("#games> /msg #chat "), "/msg #chat");
+    await pane.type("hello main");
+    await pane.press("Enter");
+    assert.equal(
+      await bob.next(/^\[#chat\] alice: /),
+      "[#chat] alice: hello main",
+    );
+    await pane.waitForText("[#chat] alice: hello main");
+    await pane.type("/msg b");
+    await pane.press("Tab");
+    await pane.waitFor(inputIs("#games> /msg bob "), "/msg bob");
+  });
+});
+
+// Colour codes as tmux writes them (one attribute at a time).
+const SGR = "\\x1b\\[[0-9;]*m";
+// A background colour (40-47, 100-107) set right before the tag.
+const BACKGROUND = "\\x1b\\[(?:[0-9;]*;)?(?:4[0-7]|10[0-7])(?:;[0-9;]*)?m";
+const ROOM_TAG = (room: string) => new RegExp(`${BACKGROUND}\\[${room}\\]`);
+
+Deno.test("tty client shows a line of another room with its [#room] tag in a colour of its own", async () => {
+  await scoped({ args: ["--name", "alice"] }, async (scope) => {
+    const bob = await scope.join("bob");
+    await alice(scope);
+    await scope.pane.type("/join #games");
+    await scope.pane.press("Enter");
+    await scope.pane.waitFor(inputIs("#games> "), "the prompt in #games");
+    await bob.send("hello from the main room");
+    await scope.pane.waitForText("[#chat] bob: hello from the main room");
+    await bob.send("/join #games");
+    await bob.send("in games now");
+    await scope.pane.waitForText("bob: in games now");
+    const rows = await scope.pane.screen({ escapes: true });
+    const tagged = rows.find((r) => r.includes("hello from the main room"))!;
+    assert.match(tagged, ROOM_TAG("#chat"), JSON.stringify(tagged));
+    // bob's name keeps its colour after the tag.
+    assert.match(
+      tagged,
+      new RegExp(`\\[#chat\\](?:${SGR})* ${SGR}bob${SGR}: hello`),
+      JSON.stringify(tagged),
+    );
+    // A line of the current room has no tag and no background.
+    const current = rows.find((r) => r.includes("in games now"))!;
+    assert.doesNotMatch(
+      current,
+      new RegExp(BACKGROUND),
+      JSON.stringify(current),
+    );
+  });
+});
+
+Deno.test("tty client with NO_COLOR shows [#room] lines with no escape sequences", async () => {
+  await scoped({ args: ["--name", "alice"], noColor: true }, async (scope) => {
+    const bob = await scope.join("bob");
+    await alice(scope);
+    await scope.pane.type("/join #games");
+    await scope.pane.press("Enter");
+    await scope.pane.waitFor(inputIs("#games> "), "the prompt in #games");
+    await bob.send("hello from the main room");
+    await scope.pane.waitForText("[#chat] bob: hello from the main room");
+    for (const row of await scope.pane.screen({ escapes: true })) {
+      assert.doesNotMatch(row, ESCAPE, row);
+    }
+  });
+});
+
+Deno.test("tty client --reconnect rejoins the rooms it was in, the current one current again", async () => {
+  let second: TestServer | undefined;
+  try {
+    await scoped(
+      { args: ["--name", "alice", "--reconnect"] },
+      async (scope) => {
+        await alice(scope);
+        const { pane } = scope;
+        for (const command of ["/join #games", "/join #lab", "/join #games"]) {
+          await pane.type(command);
+          await pane.press("Enter");
+        }
+        await pane.waitForText("*** Your current room is #games.");
+        await pane.waitFor(inputIs("#games> "), "the prompt in #games");
+        const port = scope.ts.port;
+        await pane.type("typed while away");
+        await scope.ts.server.shutdown();
+        await pane.waitForText("Disconnected; reconnecting in ");
+        second = await startTestServer({ port });
+        // Here before alice comes back: she rejoins rooms that exist.
+        const bob = await TestClient.join(port, "bob");
+        const cat = await TestClient.join(port, "cat");
+        try {
+          await bob.send("/join #games");
+          await bob.next("*** You joined #games (1 member).");
+          await cat.send("/join #lab");
+          await cat.next("*** You joined #lab (1 member).");
+          await pane.waitForText("Reconnected as alice.", 15_000);
+          await pane.waitFor(
+            inputIs("#games> typed while away"),
+            "the prompt in #games with the typed line",
+          );
+          assert.equal(
+            await cat.next(/alice has joined #lab/),
+            "*** alice has joined #lab.",
+          );
+          await pane.press("Enter");
+          // The typed line goes to #games, the current room again.
+          assert.equal(await bob.next(/^alice: /), "alice: typed while away");
+          await cat.send("in the lab");
+          await pane.waitForText("[#lab] cat: in the lab");
+          await bob.send("in games");
+          const rows = await pane.waitForText("bob: in games");
+          assert.ok(rows.includes("bob: in games"), rows.join("\n"));
+        } finally {
+          await bob.close();
+          await cat.close();
+        }
+      },
+    );
+  } finally {
+    await second?.cleanup();
+  }
+});

@@ -61,6 +61,11 @@ export interface ChatClientOptions {
   /** Sends `/who` after the welcome and shows not that one answer. */
   askWho?: boolean;
   /**
+   * Sends `/topic` after the welcome and shows not that one answer: it
+   * names the main room, which the welcome does not.
+   */
+  askRoom?: boolean;
+  /**
    * Comes back after the connection dropped (README "Reconnecting"), and
    * rejoins the rooms it was in, the current one last.
    */
@@ -111,6 +116,8 @@ const ROOM_ANSWERS: ReadonlySet<string> = new Set([
   "youLeft",
   "youWereKicked",
 ]);
+const TOPIC_COMMAND = "/topic";
+const UNKNOWN_TOPIC_COMMAND = serverText.unknownCommand(TOPIC_COMMAND);
 // `/quit` and `/exit` with a reason leave as the bare words do.
 const EXIT_WITH_REASON = /^\/(?:quit|exit)\s/i;
 // Of a stranger's first line, this much is quoted, controls removed.
@@ -256,6 +263,7 @@ export async function runChatClient(
     }, options.probeAfterMs ?? 1000);
     let whoPending = false;
     let operatorsPending = false;
+    let topicPending = false;
     let hidingWelcome = false;
     let hidingHistory = false;
     // Where the user was, and the rooms being joined again whose history
@@ -307,6 +315,10 @@ export async function runChatClient(
           sendLine("/who");
           whoPending = true;
         }
+        if (options.askRoom) {
+          sendLine(TOPIC_COMMAND);
+          topicPending = true;
+        }
         if (rejoin) {
           // The rooms first, so that what was typed goes where it was meant.
           for (const command of rejoins) {
@@ -342,6 +354,14 @@ export async function runChatClient(
         return false;
       }
       if (operators && line.startsWith(OPERATORS_HEAD)) return false;
+      // A server without rooms does not know the command: not shown either.
+      if (
+        topicPending &&
+        (parsed.kind === "roomTopic" || line === UNKNOWN_TOPIC_COMMAND)
+      ) {
+        topicPending = false;
+        return false;
+      }
       if (FINAL_LINES.has(line)) final = true;
       return true;
     };

@@ -4,8 +4,9 @@
  * `*** You left ...`, `*** You were kicked from ...`), and every room name
  * the client has seen, for Tab. The line protocol never names the main
  * room on registration (its welcome is today's), so the book knows it as
- * "the main room" until a line names it: the first room the server says
- * the user is in that the user never joined is the main room.
+ * "the main room" until a line names it: the answer to a `/topic` asked
+ * in it, or the first room the server says the user is in that the user
+ * never joined.
  *
  * @module
  */
@@ -125,6 +126,11 @@ export class RoomBook {
         this.#see(line.room);
         this.#inRoom(line.room);
         this.follow(line.line);
+        break;
+      case "roomTopic":
+        // `/topic` answers for the current room: it names the main room.
+        this.#see(line.room);
+        if (this.#current === MAIN_ROOM) this.#inRoom(line.room);
         break;
       case "joinedRoom":
       case "leftRoom":

@@ -37,6 +37,7 @@ export type ServerLine =
   | { kind: "roomsHeader" }
   | { kind: "roomLine"; room: string }
   | { kind: "onlineIn"; room: string; names: string[] }
+  | { kind: "roomTopic"; room: string }
   | { kind: "noSuchRoom"; room: string }
   | { kind: "notInRoom"; room: string }
   | { kind: "inNoRoom" }
@@ -94,6 +95,7 @@ const youWereKicked: Build = (m) => ({
 });
 const leftRoom: Build = (m) => ({ kind: "leftRoom", name: m[1], room: m[2] });
 const roomLine: Build = (m) => ({ kind: "roomLine", room: m[1] });
+const roomTopic: Build = (m) => ({ kind: "roomTopic", room: m[1] });
 
 // The answers about the user's rooms and others' comings and goings in
 // them: notices all, so they come before NOTICE.
@@ -185,6 +187,8 @@ const ROOM_ANSWERS: readonly [RegExp, Build][] = [
     roomLine,
   ],
   [shaped(serverText.roomLine, ROOM, COUNT, ANY), roomLine],
+  [shaped(serverText.topicOf, ROOM, ANY), roomTopic],
+  [shaped(serverText.noTopic, ROOM), roomTopic],
   [
     shaped(serverText.noSuchRoom, ROOM),
     (m) => ({ kind: "noSuchRoom", room: m[1] }),
