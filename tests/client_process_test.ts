@@ -4,9 +4,11 @@ import {
   joined,
   LAST_WELCOME_LINE,
   left,
+  LineCollector,
   linesBefore,
   NAME_PROMPT,
   nonEmpty,
+  readAll,
   readLogEventsSync,
   SHUTTING_DOWN,
   spawnProgram,
@@ -16,8 +18,10 @@ import {
   TestClient,
   type TestServer,
   waitUntil,
+  writeAll,
 } from "./helpers.ts";
 import { runChatClient } from "../lib/client/chat_client.ts";
+import { serverText } from "../lib/room/texts.ts";
 
 const DISCONNECTED = "Disconnected from server.";
 
@@ -652,4 +656,70 @@ Deno.test("client process --reconnect leaves for good on /quit with a reason", a
       alice.stdout.lines.join("\n"),
     );
   });
+});
+
+Deno.test("client asking /who and /topic after the welcome shows neither answer, operators line included", async () => {
+  // A scripted server: the welcome, then answers as a server with rooms
+  // and operators gives them, then a line of its own, then it closes.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  const asked: string[] = [];
+  const serving = (async () => {
+    const conn = await listener.accept();
+    const lines = new LineCollector();
+    const reading = readAll(conn, (chunk) => lines.push(chunk));
+    const send = (...out: string[]) =>
+      writeAll(conn, new TextEncoder().encode(out.join("\n") + "\n"));
+    try {
+      await send(NAME_PROMPT);
+      await lines.next("ada");
+      await send(...serverText.welcome("ada"));
+      asked.push(await lines.next("/who"), await lines.next("/topic"));
+      await send(
+        serverText.online(["ada", "bob"]),
+        serverText.operators(["ada"]),
+        serverText.noTopic("#lobby"),
+        serverText.broadcast("bob", "after the answers"),
+      );
+      await lines.next("exit");
+      await send(serverText.goodbye("ada"));
+    } finally {
+      conn.close();
+      await reading.catch(() => {});
+    }
+  })();
+  const printed: string[] = [];
+  try {
+    const code = await runChatClient({
+      address: `127.0.0.1:${port}`,
+      connect: () => Deno.connect({ hostname: "127.0.0.1", port }),
+      // Nothing typed: the input ends (and the client leaves) once bob's
+      // line is shown.
+      lines: {
+        next: async () => {
+          await waitUntil(
+            () => printed.includes("bob: after the answers"),
+            "bob's line",
+          );
+          return null;
+        },
+        rest: () => null,
+      },
+      name: "ada",
+      print: (line) => printed.push(line),
+      printError: (line) => printed.push(line),
+      askWho: true,
+      askRoom: true,
+    });
+    assert.equal(code, 0);
+  } finally {
+    listener.close();
+    await serving;
+  }
+  assert.deepEqual(asked, ["/who", "/topic"]);
+  assert.deepEqual(printed.slice(-3), [
+    LAST_WELCOME_LINE,
+    "bob: after the answers",
+    "Goodbye ada!",
+  ]);
 });
