@@ -740,3 +740,30 @@ Deno.test("tty client --reconnect rejoins the rooms it was in, the current one c
     await second?.cleanup();
   }
 });
+
+Deno.test("tty client follows a kick out of its current room to the room the server makes current", async () => {
+  await scoped({ args: ["--name", "alice"] }, async (scope) => {
+    const bob = await scope.join("bob");
+    await bob.send("/join #games");
+    await bob.next("*** You joined #games (1 member).");
+    await alice(scope);
+    const { pane } = scope;
+    for (const command of ["/join #games", "/join #lab", "/join #games"]) {
+      await pane.type(command);
+      await pane.press("Enter");
+    }
+    await pane.waitForText("*** Your current room is #games.");
+    await pane.waitFor(inputIs("#games> "), "the prompt in #games");
+    await bob.send("/kick alice enough");
+    await pane.waitForText("*** You were kicked from #games by bob (enough).");
+    // The server's rule: the room joined last of those left.
+    await pane.waitFor(inputIs("#lab> "), "the prompt in #lab");
+    await pane.type("in the lab");
+    await pane.press("Enter");
+    await pane.waitForText("alice: in the lab");
+    // The main room's lines come tagged: alice is not in it as current.
+    await bob.send("/part #games");
+    await bob.send("main again");
+    await pane.waitForText("[#chat] bob: main again");
+  });
+});
