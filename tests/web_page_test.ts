@@ -35,16 +35,20 @@ function pageUrl(server: TestServer): string {
   return `http://127.0.0.1:${webPortOf(server)}/`;
 }
 
-/** Opens the page of `server` in a new tab, runs `fn`, checks, closes it. */
+/**
+ * Opens the page of `server` (with `fragment`, a room's link) in a new tab,
+ * runs `fn`, checks, closes it.
+ */
 async function withPage(
   browser: Browser,
   server: TestServer,
   fn: (page: Page) => Promise<void>,
   options: PageOptions = {},
+  fragment = "",
 ): Promise<void> {
   await using scope = new TestScope();
   const page = scope.track(await browser.newPage(options));
-  await page.navigate(pageUrl(server));
+  await page.navigate(pageUrl(server) + fragment);
   await fn(page);
   assert.deepEqual(page.dialogs, [], "no dialog opened");
   assert.deepEqual(page.errors, [], "no script error or CSP violation");
@@ -133,6 +137,152 @@ async function waitPeople(page: Page, names: string[]): Promise<void> {
       .map((p) => p.textContent)) === ${js(JSON.stringify(names))}`,
     `who is online to be ${names.join(", ")}`,
   );
+}
+
+/** The rooms in the page's list, in its order. */
+function roomList(page: Page): Promise<string[]> {
+  return page.evaluate<string[]>(
+    `[...document.querySelectorAll("#rooms .room .room-name")]
+      .map((name) => name.textContent)`,
+  );
+}
+
+/** Waits until the page shows room `room` (its header and its URL). */
+async function waitShown(page: Page, room: string): Promise<void> {
+  await page.waitFor(
+    `document.getElementById("room-title").textContent === ${js(room)} &&
+      location.hash === ${js(room)} &&
+      document.querySelector("#rooms .room[aria-current=true] .room-name")
+        ?.textContent === ${js(room)}`,
+    `the page to show ${room}`,
+  );
+}
+
+/** Clicks room `room` in the page's list. */
+async function clickRoom(page: Page, room: string): Promise<void> {
+  await page.evaluate(`[...document.querySelectorAll("#rooms .room")]
+    .find((button) => button.querySelector(".room-name").textContent ===
+      ${js(room)}).click()`);
+}
+
+/** Joins `room` with the page's form. */
+async function joinByForm(page: Page, room: string): Promise<void> {
+  await page.evaluate(`document.getElementById("room-name").focus()`);
+  await page.insertText(room);
+  await page.press("Enter");
+}
+
+/** What room `room`'s item in the list shows besides its name. */
+function roomMarks(
+  page: Page,
+  room: string,
+): Promise<{ unread: string | null; mention: boolean; label: string }> {
+  return page.evaluate(`(() => {
+    const button = [...document.querySelectorAll("#rooms .room")]
+      .find((b) => b.querySelector(".room-name").textContent === ${js(room)});
+    return {
+      unread: button.querySelector(".unread")?.textContent ?? null,
+      mention: button.querySelector(".mention") !== null,
+      label: button.getAttribute("aria-label"),
+    };
+  })()`);
+}
+
+/** Every line in every room's log, shown or not. */
+function allLogLines(page: Page): Promise<string[]> {
+  return page.evaluate<string[]>(
+    `[...document.querySelectorAll("#logs .entry .body")]
+      .map((body) => body.textContent)`,
+  );
+}
+
+/**
+ * A TCP relay to the web door: the page's network, which a test cuts as a
+ * lost Wi-Fi would while the server goes on (it sees the socket drop).
+ */
+class Relay implements AsyncDisposable {
+  readonly #listener: Deno.Listener;
+  readonly #target: number;
+  readonly #pairs = new Set<{ conns: Deno.Conn[]; done: Promise<void> }>();
+  readonly #serving: Promise<void>;
+
+  constructor(target: number) {
+    this.#target = target;
+    this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    this.#serving = this.#serve();
+  }
+
+  /** Where the page is opened. */
+  get port(): number {
+    return (this.#listener.addr as Deno.NetAddr).port;
+  }
+
+  async #serve(): Promise<void> {
+    try {
+      for await (const conn of this.#listener) {
+        let upstream: Deno.Conn;
+        try {
+          upstream = await Deno.connect({
+            hostname: "127.0.0.1",
+            port: this.#target,
+          });
+        } catch {
+          conn.close();
+          continue;
+        }
+        const conns = [conn, upstream];
+        const done = Promise.all([
+          copy(conn, upstream),
+          copy(upstream, conn),
+        ]).then(() => {});
+        const pair = { conns, done };
+        this.#pairs.add(pair);
+        done.then(() => this.#pairs.delete(pair));
+      }
+    } catch {
+      // The listener was closed.
+    }
+  }
+
+  /** Cuts every connection through the relay, both ways, at once. */
+  async cut(): Promise<void> {
+    const pairs = [...this.#pairs];
+    for (const { conns } of pairs) conns.forEach(closeConn);
+    await Promise.all(pairs.map((pair) => pair.done));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.#listener.close();
+    await this.#serving;
+    await this.cut();
+  }
+}
+
+function closeConn(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // Closed already.
+  }
+}
+
+// Copies `from` to `to` until either ends, then closes both.
+async function copy(from: Deno.Conn, to: Deno.Conn): Promise<void> {
+  const buffer = new Uint8Array(16 * 1024);
+  try {
+    while (true) {
+      const n = await from.read(buffer);
+      if (n === null) break;
+      let written = 0;
+      while (written < n) {
+        written += await to.write(buffer.subarray(written, n));
+      }
+    }
+  } catch {
+    // Cut.
+  }
+  closeConn(from);
+  closeConn(to);
 }
 
 /** The page's horizontal extent, which must not pass the viewport's. */
@@ -602,6 +752,298 @@ Deno.test("web page in Chromium", async (t) => {
   );
 
   await t.step(
+    "page joins rooms, switches between them and counts what it missed",
+    async () => {
+      await withServer({ webPort: 0 }, async (server) => {
+        const bob = await server.join("bob");
+        const cat = await server.join("cat");
+        await withPage(browser, server, async (page) => {
+          await join(page, "ada");
+          await bob.next(joined("ada"));
+          assert.deepEqual(await roomList(page), ["#chat"]);
+          await waitShown(page, "#chat");
+
+          // The page's form; a name without its '#' is the same room.
+          await joinByForm(page, "games");
+          await waitShown(page, "#games");
+          await waitLine(page, "*** You joined #games (1 member).");
+          assert.deepEqual(await roomList(page), ["#chat", "#games"]);
+          // Its maker is its operator.
+          await waitPeople(page, ["ada"]);
+          assert.equal(
+            await page.evaluate(
+              `document.querySelector("#people li.me .op")?.textContent`,
+            ),
+            "@",
+          );
+          await bob.send("/join #games");
+          await bob.next("*** You joined #games (2 members).");
+          await waitLine(page, "*** bob has joined #games.");
+          await waitPeople(page, ["ada", "bob"]);
+
+          // Plain text goes to the room on screen.
+          await say(page, "who plays chess?");
+          await bob.next("ada: who plays chess?");
+
+          // A click switches; the server's answer to it is not shown.
+          await clickRoom(page, "#chat");
+          await waitShown(page, "#chat");
+          await waitPeople(page, ["ada", "bob", "cat"]);
+          await say(page, "back in the main room");
+          await cat.next("ada: back in the main room");
+          await bob.next("[#chat] ada: back in the main room");
+          assert.ok(
+            !cat.received.lines.some((line) => line.includes("chess")),
+            "cat is not in #games",
+          );
+
+          // What is said in a room not on screen: counted, mentions marked.
+          await bob.send("I do");
+          await bob.send("ada: tonight at eight?");
+          await bob.send("/me sets up the board");
+          await page.waitFor(
+            `(() => {
+              const button = [...document.querySelectorAll("#rooms .room")]
+                .find((b) => b.textContent.startsWith("#games"));
+              return button.querySelector(".unread")?.textContent === "3" &&
+                button.querySelector(".mention") !== null;
+            })()`,
+            "three unread and a mention on #games",
+          );
+          assert.deepEqual(await roomMarks(page, "#games"), {
+            unread: "3",
+            mention: true,
+            label: "#games, you were mentioned, 3 unread",
+          });
+          assert.deepEqual(await roomMarks(page, "#chat"), {
+            unread: null,
+            mention: false,
+            label: "#chat",
+          });
+          assert.ok(
+            !(await logLines(page)).includes("bob: I do"),
+            "not in #chat's log",
+          );
+          assert.equal(await page.evaluate("document.title"), "Chat");
+          // Said in #chat by someone in both: no unread for #games.
+          await bob.send("/msg #chat hello main room");
+          await waitLine(page, "bob: hello main room");
+
+          // Typing /join switches too, and then its answer shows.
+          await say(page, "/join #games");
+          await waitShown(page, "#games");
+          await waitLine(page, "*** Your current room is #games.");
+          assert.deepEqual(await roomMarks(page, "#games"), {
+            unread: null,
+            mention: false,
+            label: "#games",
+          });
+          const lines = await logLines(page);
+          assert.deepEqual(
+            lines.slice(lines.indexOf("ada: who plays chess?")),
+            [
+              "ada: who plays chess?",
+              "bob: I do",
+              "bob: ada: tonight at eight?",
+              "* bob sets up the board",
+              "*** Your current room is #games.",
+            ],
+          );
+          assert.ok(
+            (await waitLine(page, "bob: ada: tonight at eight?"))
+              .includes("mentioned"),
+          );
+          // The page's own switches said nothing anywhere.
+          assert.deepEqual(
+            (await allLogLines(page)).filter((l) =>
+              l.startsWith("*** Your current room")
+            ),
+            ["*** Your current room is #games."],
+          );
+
+          // The topic, in the room's header, as text.
+          const topic = "Chess <b>at</b> eight <img src=x onerror=alert(1)>";
+          await bob.send(`/topic ${topic}`);
+          await waitLine(page, `*** bob set the topic of #games: ${topic}`);
+          await page.waitFor(
+            `document.getElementById("room-topic").textContent === ${
+              js(topic)
+            } && !document.getElementById("room-topic").hidden`,
+            "the topic in the header",
+          );
+          assert.equal(
+            await page.evaluate(`document.querySelectorAll("img, b").length`),
+            0,
+          );
+
+          // Leaving with the button.
+          await page.evaluate(`document.getElementById("part").click()`);
+          await bob.next("*** ada has left #games.");
+          await waitShown(page, "#chat");
+          await waitLine(
+            page,
+            "*** You left #games. Your current room is #chat.",
+          );
+          assert.deepEqual(await roomList(page), ["#chat"]);
+          assert.equal(
+            await page.evaluate(`document.getElementById("room-topic").hidden`),
+            true,
+          );
+
+          // `/rooms` (the button) lists rooms to join with a click.
+          await page.evaluate(`document.getElementById("list-rooms").click()`);
+          const choices = await page.waitFor<string[]>(
+            `(() => {
+              const entries = document.querySelectorAll("#log .rooms-list");
+              const last = entries[entries.length - 1];
+              return last && [...last.querySelectorAll("li")]
+                .map((li) => li.textContent);
+            })()`,
+            "the list of rooms",
+          );
+          assert.deepEqual(choices.toSorted(), [
+            "#chat (3)",
+            `#games (1) ${topic}`,
+          ]);
+          await page.evaluate(`[...document.querySelectorAll(
+            "#log .rooms-list .room-choice")]
+            .find((b) => b.textContent === "#games").click()`);
+          await waitShown(page, "#games");
+          await waitLine(
+            page,
+            `*** You joined #games (2 members). Topic: ${topic}`,
+          );
+          await bob.next("*** ada has joined #games.");
+          // And typing /part.
+          await say(page, "/part see you");
+          await bob.next("*** ada has left #games (see you).");
+          await waitShown(page, "#chat");
+          assert.deepEqual(await roomList(page), ["#chat"]);
+        });
+      });
+    },
+  );
+
+  await t.step(
+    "a link with a room in its fragment opens that room",
+    async () => {
+      await withServer({ webPort: 0 }, async (server) => {
+        const bob = await server.join("bob");
+        await bob.send("/join #games");
+        await bob.next("*** You joined #games (1 member).");
+        await withPage(
+          browser,
+          server,
+          async (page) => {
+            await join(page, "ada");
+            await bob.next("*** ada has joined #games.");
+            await waitShown(page, "#games");
+            assert.deepEqual(await roomList(page), ["#chat", "#games"]);
+            await say(page, "I came by the link");
+            await bob.next("ada: I came by the link");
+
+            // A link within the page: another room, then one it is in.
+            await page.evaluate(`location.hash = "#lab"`);
+            await waitShown(page, "#lab");
+            await waitLine(page, "*** You joined #lab (1 member).");
+            await page.evaluate(`location.hash = "#GAMES"`);
+            await waitShown(page, "#games");
+
+            // A fragment that is not a room's name is never sent: no second
+            // line can ride on it.
+            await page.evaluate(`location.hash = "#games%0Ahello"`);
+            await say(page, "after the bad link");
+            await bob.next("ada: after the bad link");
+            assert.ok(
+              !bob.received.lines.includes("ada: hello"),
+              "nothing said by the link",
+            );
+            assert.deepEqual(await roomList(page), ["#chat", "#games", "#lab"]);
+          },
+          {},
+          "#games",
+        );
+      });
+    },
+  );
+
+  await t.step(
+    "page rejoins its rooms after a lost connection, on the room it showed",
+    async () => {
+      await withServer({ webPort: 0 }, async (server) => {
+        await using relay = new Relay(webPortOf(server));
+        const bob = await server.join("bob");
+        await bob.send("/join #games");
+        await bob.next("*** You joined #games (1 member).");
+        await using scope = new TestScope();
+        const page = scope.track(await browser.newPage());
+        await page.navigate(`http://127.0.0.1:${relay.port}/`);
+        await join(page, "ada");
+        await say(page, "/join #games");
+        await waitShown(page, "#games");
+        await bob.next("*** ada has joined #games.");
+        await bob.sendRaw(new TextEncoder().encode("one\nsame\nsame\n"));
+        await say(page, "p1");
+        await waitLine(page, "ada: p1");
+        await waitLine(page, "bob: same");
+        const seen = (await logLines(page)).filter((l) =>
+          /^(bob|ada): /.test(l)
+        );
+        assert.deepEqual(seen, [
+          "bob: one",
+          "bob: same",
+          "bob: same",
+          "ada: p1",
+        ]);
+        await clickRoom(page, "#chat");
+        await waitShown(page, "#chat");
+
+        // Off the network, and the connection cut: the server sees it go.
+        await page.setOffline(true);
+        await relay.cut();
+        await waitLine(page, "Connection lost.");
+        await bob.next(left("ada"));
+        await bob.send("said while ada was away");
+        const cat = await server.join("cat");
+        await cat.send("the main room went on");
+        await bob.next("[#chat] cat: the main room went on");
+
+        // Back online: the page reconnects at once and joins #games again.
+        await page.setOffline(false);
+        await waitConnected(page, "ada", 10_000);
+        await bob.next("*** ada has joined #games.");
+        assert.ok(
+          (await waitLine(page, "cat: the main room went on"))
+            .includes("history"),
+        );
+        await waitShown(page, "#chat");
+        assert.deepEqual(await roomList(page), ["#chat", "#games"]);
+        // The room on screen is current again: plain text goes there.
+        await say(page, "back in the main room");
+        await cat.next("ada: back in the main room");
+        await clickRoom(page, "#games");
+        await waitShown(page, "#games");
+        await waitLine(page, "bob: said while ada was away");
+        const said = (await logLines(page)).filter((l) =>
+          /^(bob|ada): /.test(l)
+        );
+        assert.deepEqual(said, [...seen, "bob: said while ada was away"]);
+        await say(page, "back in games");
+        await bob.next("ada: back in games");
+        assert.deepEqual(
+          (await allLogLines(page)).filter((l) =>
+            l.startsWith("*** Your current room") ||
+            l.startsWith("*** You left")
+          ),
+          [],
+          "the page's own switches are not shown",
+        );
+        assert.deepEqual(page.errors, []);
+      });
+    },
+  );
+
+  await t.step(
     "page rejoins by itself after the server restarts",
     async () => {
       await using scope = new TestScope();
@@ -609,6 +1051,8 @@ Deno.test("web page in Chromium", async (t) => {
       const page = scope.track(await browser.newPage());
       await page.navigate(pageUrl(first));
       await join(page, "ada");
+      await say(page, "/join #games");
+      await waitShown(page, "#games");
       await first.cleanup();
       await waitLine(page, "Server is shutting down. Disconnecting...");
       await waitLine(page, "Connection lost.");
@@ -625,9 +1069,22 @@ Deno.test("web page in Chromium", async (t) => {
       await waitConnected(page, "ada", 10_000);
       await bob.next(joined("ada"));
       await waitLine(page, "Reconnected as ada.");
+      // The new server has no #games: the page makes it again, and stays.
+      await page.waitFor(
+        `[...document.querySelectorAll("#log .body")].filter((body) =>
+          body.textContent === "*** You joined #games (1 member).").length ===
+          2`,
+        "#games joined again",
+      );
+      await waitShown(page, "#games");
+      assert.deepEqual(await roomList(page), ["#chat", "#games"]);
+      await bob.send("/join #games");
+      await bob.next("*** You joined #games (2 members).");
       await waitPeople(page, ["ada", "bob"]);
       await say(page, "back again");
       await bob.next("ada: back again");
+      await clickRoom(page, "#chat");
+      await waitPeople(page, ["ada", "bob"]);
       assert.deepEqual(page.errors, []);
     },
   );
@@ -773,6 +1230,23 @@ Deno.test("web page in Chromium", async (t) => {
       await withPage(browser, server, async (page) => {
         assert.ok(await scrollWidth(page) <= 360, "the join form fits");
         await join(page, "ada");
+        // Rooms with long names and a long topic: the list scrolls sideways
+        // in its own strip.
+        const long = "#a_room_with_a_name_of_32_chars_";
+        for (const room of [long, "#games", "#lab", "#chess-club"]) {
+          await joinByForm(page, room);
+          await waitShown(page, room);
+        }
+        await say(page, `/topic ${"a long topic ".repeat(20)}`);
+        await clickRoom(page, "#chat");
+        await waitShown(page, "#chat");
+        await bob.send(`/join ${long}`);
+        await bob.send("unread in the long room");
+        await page.waitFor(
+          `document.querySelector("#rooms .room .unread")?.textContent === "1"`,
+          "an unread count on a phone",
+        );
+        await bob.send("/join #chat");
         await bob.send("x".repeat(300));
         await bob.send(
           `see https://example.com/${"very-long-path/".repeat(20)}`,
@@ -786,6 +1260,19 @@ Deno.test("web page in Chromium", async (t) => {
           `document.getElementById("log").scrollWidth`,
         );
         assert.ok(logWidth <= 360, `the log's scrollWidth ${logWidth}`);
+        // Every control is on screen; the log keeps most of the height.
+        const rights = await page.evaluate<Record<string, number>>(
+          `Object.fromEntries(["part", "room-join", "list-rooms", "send"]
+            .map((id) => [id, document.getElementById(id)
+              .getBoundingClientRect().right]))`,
+        );
+        for (const [id, right] of Object.entries(rights)) {
+          assert.ok(right <= 360, `#${id} ends at ${right}`);
+        }
+        const logHeight = await page.evaluate<number>(
+          `document.getElementById("log").clientHeight`,
+        );
+        assert.ok(logHeight >= 300, `the log is ${logHeight} px high`);
       }, { width: 360, height: 720, mobile: true });
     });
   });
@@ -855,31 +1342,45 @@ Deno.test("web page in Chromium", async (t) => {
       await withServer({ webPort: 0 }, async (server) => {
         const bob = await server.join("bob");
         const carol = await server.join("carol");
+        await bob.send("/join #lab");
+        await bob.send("/topic Lab 3: notes at https://example.com/notes");
         const slides =
           "morning all! the slides are up at https://example.com/slides";
         await bob.send(slides);
-        await carol.next(`bob: ${slides}`);
+        await bob.next(/^\*\*\* bob set the topic/);
         await withPage(browser, server, async (page) => {
           await page.setColorScheme("light");
           await join(page, "ada");
+          await joinByForm(page, "#lab");
+          await waitShown(page, "#lab");
           await waitLine(page, "end of history");
           await say(page, "thanks bob, looking now");
+          await bob.next("ada: thanks bob, looking now");
+          await carol.send("/join #lab");
+          await waitLine(page, "*** carol has joined #lab.");
           await carol.send("ada, can you share the lab notes too?");
           await waitLine(
             page,
             "carol: ada, can you share the lab notes too?",
           );
-          await server.join("dave");
-          await waitLine(page, joined("dave"));
-          await bob.send("@ada lunch at noon?");
-          await waitLine(page, "private from bob: lunch at noon?");
+          // Meanwhile in the main room: unread, and a mention.
+          const dave = await server.join("dave");
+          await bob.send("/msg #chat lunch at noon, anyone?");
+          await dave.send("ada, are you coming?");
+          await page.waitFor(
+            `document.querySelector("#rooms .room .unread")?.textContent ===
+              "2"`,
+            "two unread in #chat",
+          );
+          await bob.send("@ada save me a seat?");
+          await waitLine(page, "private from bob: save me a seat?");
           await say(page, "@bob yes, see you there");
           await waitLine(page, "private to bob: yes, see you there");
           await say(page, "sure carol, give me five minutes");
           await waitLine(page, "ada: sure carol, give me five minutes");
           await page.evaluate(`document.getElementById("text").blur()`);
           await Deno.writeFile(SCREENSHOT_PATH, await page.screenshot());
-        }, { width: 900, height: 600 });
+        }, { width: 1000, height: 600 });
       });
     },
   });

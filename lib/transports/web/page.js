@@ -1,10 +1,18 @@
 /// <reference lib="dom" />
 /**
- * The chat page's script: it joins, shows the conversation and reconnects.
- * It speaks the socket protocol (README "The socket protocol") over a
- * WebSocket to `/chat` on the host that served the page. Everything the server sends is shown as text: the DOM is
- * built with `textContent` and text nodes only, and links are `<a>` elements
- * whose `href` is an `http:` or `https:` URL.
+ * The chat page's script: it joins, shows the conversation room by room
+ * and reconnects. It speaks the socket protocol (README "The socket
+ * protocol") over a WebSocket to `/chat` on the host that served the page,
+ * and sends the same lines a TCP user types (`/join #games`, `/part`,
+ * `/rooms`). Everything the server sends is shown as text: the DOM is
+ * built with `textContent` and text nodes only, and links are `<a>`
+ * elements whose `href` is an `http:` or `https:` URL.
+ *
+ * Each room one is in has its own log; the room on screen is the server's
+ * current room (choosing another sends `/join #room`, whose answer the
+ * page does not show), so plain text goes where one is looking. The room
+ * on screen is in the URL's fragment (`/#games`), and a link with one
+ * opens that room.
  *
  * @module
  */
@@ -18,7 +26,7 @@ const FIRST_DELAY_MS = 1_000;
 const MAX_DELAY_MS = 30_000;
 /** A taken name on an automatic rejoin is retried this often. */
 const TAKEN_RETRIES = 3;
-/** The oldest lines are dropped past this many. */
+/** The oldest lines of a room are dropped past this many. */
 const MAX_ENTRIES = 5_000;
 /**
  * A line on screen and a history line alike are one message if their
@@ -26,6 +34,10 @@ const MAX_ENTRIES = 5_000;
  * stamps a line when it records it, a moment after the room's time.
  */
 const SAME_LINE_MS = 1_000;
+/** A room's name: `#` and 1-32 letters, digits, `_` or `-`. */
+const ROOM_NAME = /^#[A-Za-z0-9_-]{1,32}$/u;
+/** The main room when the server does not name it. */
+const DEFAULT_MAIN = "#chat";
 
 const $ = (id) => {
   const element = document.getElementById(id);
@@ -42,7 +54,14 @@ const ui = {
   password: $("password"),
   joinError: $("join-error"),
   chat: $("chat"),
-  log: $("log"),
+  rooms: $("rooms"),
+  roomForm: $("room-form"),
+  roomName: $("room-name"),
+  listRooms: $("list-rooms"),
+  roomTitle: $("room-title"),
+  roomTopic: $("room-topic"),
+  part: $("part"),
+  logs: $("logs"),
   composer: $("composer"),
   text: $("text"),
   people: $("people"),
@@ -51,6 +70,25 @@ const ui = {
   endedText: $("ended-text"),
   rejoin: $("rejoin"),
 };
+
+/**
+ * A room on screen, or the page's place for lines when it is in no room
+ * (`name` null).
+ *
+ * @typedef {{
+ *   key: string,
+ *   name: string | null,
+ *   log: HTMLOListElement,
+ *   item: HTMLLIElement | null,
+ *   unread: number,
+ *   mentioned: boolean,
+ *   topic: string | null,
+ *   members: Map<string, string>,
+ *   operators: Set<string>,
+ *   atBottom: boolean,
+ *   scrollTop: number,
+ * }} View
+ */
 
 const state = {
   /** @type {WebSocket | null} */
@@ -73,16 +111,34 @@ const state = {
   reconnectTimer: undefined,
   /** Taken-name answers on automatic rejoins in a row. */
   takenInRow: 0,
-  /** `who` answers to the page's own `/who`, not shown. */
-  ownWho: 0,
-  /** Who is online: lower case to name. */
-  online: new Map(),
+  /** The main room, which everyone joins on registering. */
+  main: DEFAULT_MAIN,
+  /** @type {Map<string, View>} The rooms one is in, by key, join order. */
+  views: new Map(),
+  /** @type {View | null} Where lines go while one is in no room. */
+  lobby: null,
+  /** @type {View | null} The room (or lobby) on screen. */
+  shown: null,
+  /** The server's current room as the page made it: a key, or null. */
+  current: null,
+  /** Per room key: `/join`s the page sent to switch, whose answer it hides. */
+  quietSwitches: new Map(),
+  /** Per room key: `/part`s the page sent itself, whose answer it hides. */
+  quietParts: new Map(),
+  /** Per room key: `/who #room`s the page sent itself, not shown. */
+  quietWho: new Map(),
+  /** The page's own `/who`s, oldest first: the room each asked about. */
+  whoFor: [],
+  /** Keys of the rooms a reconnect is joining again (not switched to). */
+  rejoining: new Set(),
+  /** The key of the room whose history comes next. */
+  historyRoom: null,
   /** Messages that arrived while the tab was hidden. */
   unread: 0,
   /**
    * The public messages on screen, so that a rejoin's history skips what
-   * is already shown: by sender, kind and text (messageKey), the times
-   * (ms) they were said, oldest first, from `head` on.
+   * is already shown: by room, sender, kind and text (messageKey), the
+   * times (ms) they were said, oldest first, from `head` on.
    */
   seen: new Map(),
   /** The keys of `seen`, oldest first, to forget past MAX_ENTRIES. */
@@ -92,7 +148,7 @@ const state = {
    * line on screen that no history line stood for yet.
    */
   replay: null,
-  /** History shown on this connection. */
+  /** History shown of the room whose history is coming. */
   historyShown: 0,
   /** Tab completion in progress. */
   completion: null,
@@ -196,39 +252,47 @@ function span(className, text) {
   return element;
 }
 
-function nearBottom() {
-  const log = ui.log;
+function nearBottom(log) {
   return log.scrollHeight - log.scrollTop - log.clientHeight < 48;
 }
 
-/** Adds a line to the log; `fill` puts its content into the body. */
-function addEntry(kind, time, fill) {
-  const stick = nearBottom();
+/**
+ * Adds a line to `view`'s log (the room on screen by default); `fill`
+ * puts its content into the body and says whether it mentions the user.
+ */
+function addEntry(kind, time, fill, view = state.shown) {
+  const log = view.log;
+  const stick = view === state.shown && nearBottom(log);
   const entry = document.createElement("li");
   entry.className = `entry ${kind}`;
   entry.append(timeElement(time ?? new Date().toISOString()));
   const body = document.createElement("span");
   body.className = "body";
-  if (fill(body, entry)) entry.classList.add("mentioned");
+  const mentioned = fill(body, entry);
+  if (mentioned) entry.classList.add("mentioned");
   entry.append(body);
-  ui.log.append(entry);
-  while (ui.log.childElementCount > MAX_ENTRIES) {
-    ui.log.firstElementChild?.remove();
+  log.append(entry);
+  while (log.childElementCount > MAX_ENTRIES) {
+    log.firstElementChild?.remove();
   }
-  if (stick) ui.log.scrollTop = ui.log.scrollHeight;
-  return entry;
+  if (stick) log.scrollTop = log.scrollHeight;
+  return mentioned;
 }
 
 /** A muted line: joins, leaves, notices, what the page itself says. */
-function addNotice(text, time, kind = "notice") {
-  return addEntry(kind, time, (body) => {
+function addNotice(text, time, kind = "notice", view = state.shown) {
+  addEntry(kind, time, (body) => {
     body.textContent = text;
     return false;
-  });
+  }, view);
 }
 
-/** A message, action or private message (`event` as the server sent it). */
-function addMessage(event, { history = false } = {}) {
+/**
+ * A message, action or private message (`event` as the server sent it),
+ * in `view`. A room's message that is not on screen counts as unread
+ * there, and marks it if it mentions the user.
+ */
+function addMessage(event, view, { history = false } = {}) {
   const kind = event.type === "private"
     ? "private"
     : event.type === "action" || event.action
@@ -237,7 +301,7 @@ function addMessage(event, { history = false } = {}) {
   const classes = [kind];
   if (event.own) classes.push("own");
   if (history) classes.push("history");
-  addEntry(classes.join(" "), event.time, (body) => {
+  const mentioned = addEntry(classes.join(" "), event.time, (body) => {
     const highlight = !event.own;
     if (kind === "private") {
       body.append(
@@ -255,15 +319,22 @@ function addMessage(event, { history = false } = {}) {
     const mentioned = appendRichText(text, String(event.text ?? ""), highlight);
     body.append(text);
     return mentioned;
-  });
-  if (kind !== "private") remember(messageKey(event), Date.parse(event.time));
+  }, view);
+  if (kind === "private") return;
+  remember(messageKey(event, view), Date.parse(event.time));
+  if (!history && !event.own && view !== state.shown) {
+    view.unread++;
+    if (mentioned) view.mentioned = true;
+    updateRoomItem(view);
+  }
 }
 
 // ---------------------------------------------------------------- history
 
-/** What a public message says, live or replayed: sender, kind and text. */
-function messageKey(event) {
+/** What a public message says, live or replayed: room, sender, kind, text. */
+function messageKey(event, view) {
   return JSON.stringify([
+    view.key,
     String(event.from),
     event.type === "action" || event.action === true,
     String(event.text ?? ""),
@@ -301,6 +372,14 @@ function remember(key, time) {
   }
 }
 
+/** The room a history line or its end belongs to, if one is in it. */
+function historyView(event) {
+  const key = typeof event.room === "string"
+    ? roomKey(event.room)
+    : state.historyRoom;
+  return key === null ? undefined : state.views.get(key);
+}
+
 /**
  * A history event: shown unless it is a line already on screen from
  * before a rejoin. Time alone cannot tell (lines said in one millisecond
@@ -309,8 +388,10 @@ function remember(key, time) {
  * both come in the room's order, so one position per text is enough.
  */
 function onHistory(event) {
+  const view = historyView(event);
+  if (view === undefined) return;
   if (state.replay === null) state.replay = new Map();
-  const key = messageKey(event);
+  const key = messageKey(event, view);
   const time = Date.parse(event.time);
   const said = state.seen.get(key);
   if (said !== undefined) {
@@ -323,22 +404,485 @@ function onHistory(event) {
     }
   }
   state.historyShown++;
-  addMessage(event, { history: true });
+  addMessage(event, view, { history: true });
   // What this replay shows is new: no later history line stands for it.
   state.replay.set(key, state.seen.get(key).times.length);
 }
 
+function onHistoryEnd(event) {
+  state.replay = null;
+  const view = historyView(event);
+  if (view !== undefined && state.historyShown > 0) {
+    addNotice("end of history", event.time, "history-end", view);
+  }
+  state.historyShown = 0;
+}
+
+// ---------------------------------------------------------------- rooms
+
+/** The key two room names share: rooms are named without regard to case. */
+function roomKey(name) {
+  return String(name).toLowerCase();
+}
+
+/** `games` or `#games` as `#games`, or null if it is no room's name. */
+function roomName(text) {
+  const name = text.startsWith("#") ? text : `#${text}`;
+  return ROOM_NAME.test(name) ? name : null;
+}
+
+/**
+ * The room a URL fragment names (`#games`, `#%23games`), or null. Only a
+ * valid name is ever sent: a link cannot make the page say anything.
+ */
+function roomFromHash(hash) {
+  let text = hash.startsWith("#") ? hash.slice(1) : hash;
+  try {
+    text = decodeURIComponent(text);
+  } catch {
+    return null;
+  }
+  return roomName(text);
+}
+
+/** Adds one to `map`'s count for `key`. */
+function bump(map, key) {
+  map.set(key, (map.get(key) ?? 0) + 1);
+}
+
+/** Takes one from `map`'s count for `key`; false when there was none. */
+function take(map, key) {
+  const count = map.get(key) ?? 0;
+  if (count === 0) return false;
+  if (count === 1) map.delete(key);
+  else map.set(key, count - 1);
+  return true;
+}
+
+/** A view with its own log; a room's also gets an item in the room list. */
+function makeView(name) {
+  const log = document.createElement("ol");
+  log.className = "log";
+  log.setAttribute("role", "log");
+  log.setAttribute("aria-live", "polite");
+  log.setAttribute(
+    "aria-label",
+    name === null ? "Messages" : `Messages in ${name}`,
+  );
+  log.tabIndex = 0;
+  log.hidden = true;
+  ui.logs.append(log);
+  /** @type {View} */
+  const view = {
+    key: name === null ? "" : roomKey(name),
+    name,
+    log,
+    item: null,
+    unread: 0,
+    mentioned: false,
+    topic: null,
+    members: new Map(),
+    operators: new Set(),
+    atBottom: true,
+    scrollTop: 0,
+  };
+  if (name !== null) {
+    const item = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "room";
+    button.addEventListener("click", () => {
+      show(view, { sync: true });
+      ui.text.focus();
+    });
+    item.append(button);
+    view.item = item;
+    updateRoomItem(view);
+  }
+  return view;
+}
+
+/** The view of room `name`, made (and listed) if one was not in it. */
+function ensureView(name) {
+  const key = roomKey(name);
+  let view = state.views.get(key);
+  if (view === undefined) {
+    view = makeView(name);
+    state.views.set(key, view);
+    ui.rooms.append(view.item);
+  }
+  return view;
+}
+
+/**
+ * Forgets a room one left; if it was on screen, shows `next` (else the
+ * first room one is in, else the lobby). Returns whether it was on screen.
+ */
+function removeView(view, next = undefined) {
+  state.views.delete(view.key);
+  view.item?.remove();
+  const wasShown = state.shown === view;
+  if (wasShown) {
+    view.log.removeAttribute("id");
+    state.shown = null;
+    show(next ?? state.views.values().next().value ?? lobby());
+  }
+  view.log.remove();
+  return wasShown;
+}
+
+function lobby() {
+  state.lobby ??= makeView(null);
+  return state.lobby;
+}
+
+/** The room's item in the list: its name, unread count, mention mark. */
+function updateRoomItem(view) {
+  const button = view.item?.firstElementChild;
+  if (!button) return;
+  const label = [view.name];
+  const parts = [span("room-name", view.name)];
+  if (view.mentioned) {
+    parts.push(span("mention", "@"));
+    label.push("you were mentioned");
+  }
+  if (view.unread > 0) {
+    parts.push(span("unread", String(view.unread)));
+    label.push(`${view.unread} unread`);
+  }
+  button.replaceChildren(...parts);
+  button.classList.toggle("has-mention", view.mentioned);
+  button.setAttribute("aria-label", label.join(", "));
+  if (view === state.shown) button.setAttribute("aria-current", "true");
+  else button.removeAttribute("aria-current");
+}
+
+/**
+ * Puts `view` on screen. With `sync`, also makes it the server's current
+ * room (`/join #room`, whose answer is not shown), so that plain text goes
+ * there.
+ */
+function show(view, { sync = false } = {}) {
+  const old = state.shown;
+  if (old !== view) {
+    if (old !== null) {
+      old.atBottom = nearBottom(old.log);
+      old.scrollTop = old.log.scrollTop;
+      old.log.hidden = true;
+      old.log.removeAttribute("id");
+    }
+    state.shown = view;
+    view.log.hidden = false;
+    view.log.id = "log";
+    view.log.scrollTop = view.atBottom ? view.log.scrollHeight : view.scrollTop;
+    if (old !== null) updateRoomItem(old);
+  }
+  view.unread = 0;
+  view.mentioned = false;
+  updateRoomItem(view);
+  renderHead();
+  renderPeople();
+  setFragment(view);
+  if (
+    sync && view.name !== null && state.current !== view.key && canSend()
+  ) {
+    state.current = view.key;
+    bump(state.quietSwitches, view.key);
+    send(`/join ${view.name}`);
+  }
+}
+
+/** Shows room `name` if one is in it, else joins it (and the answer shows). */
+function openRoom(name) {
+  const view = state.views.get(roomKey(name));
+  if (view !== undefined) show(view, { sync: true });
+  else if (canSend()) send(`/join ${name}`);
+}
+
+/** The room on screen in the URL, so that a link to it opens it. */
+function setFragment(view) {
+  if (!state.inChat) return;
+  const hash = view.name === null ? "" : view.name;
+  if (location.hash === hash) return;
+  history.replaceState(
+    null,
+    "",
+    hash === "" ? location.pathname + location.search : hash,
+  );
+}
+
+/** The header over the log: the room's name, its topic, Leave. */
+function renderHead() {
+  const view = state.shown;
+  ui.roomTitle.textContent = view.name ?? "No room";
+  const topic = view.topic ?? "";
+  ui.roomTopic.replaceChildren();
+  ui.roomTopic.hidden = topic === "";
+  ui.roomTopic.title = topic;
+  appendRichText(ui.roomTopic, topic, false);
+  ui.part.hidden = view.name === null;
+  if (view.name !== null) ui.part.title = `Leave ${view.name}`;
+  ui.text.placeholder = view.name === null
+    ? "/join #room to talk"
+    : `Message ${view.name}`;
+}
+
+function setTopic(view, topic) {
+  view.topic = typeof topic === "string" && topic !== "" ? topic : null;
+  if (view === state.shown) renderHead();
+}
+
+/** `names` (and `operators`, when given) are whom `view` has now. */
+function setMembers(view, names, operators) {
+  view.members.clear();
+  for (const name of names) view.members.set(name.toLowerCase(), name);
+  if (operators !== undefined) {
+    view.operators = new Set(operators.map((name) => name.toLowerCase()));
+  }
+  if (view === state.shown) renderPeople();
+}
+
+function strings(value) {
+  return Array.isArray(value) ? value.map(String) : [];
+}
+
+/** The room a room's event is in: ours, made if the page missed the join. */
+function eventView(event) {
+  return ensureView(typeof event.room === "string" ? event.room : state.main);
+}
+
+function isMe(name) {
+  return String(name).toLowerCase() === state.name.toLowerCase();
+}
+
+/** You joined a room: the server made it current; its history follows. */
+function onYouJoined(event) {
+  const view = ensureView(String(event.room));
+  state.current = view.key;
+  state.historyRoom = view.key;
+  state.historyShown = 0;
+  state.replay = null;
+  // A switch that found one out of the room joined it again.
+  state.quietSwitches.delete(view.key);
+  setTopic(view, event.topic);
+  // The room's maker is its operator.
+  if (event.members === 1) view.operators.add(state.name.toLowerCase());
+  addNotice(String(event.text ?? ""), event.time, "notice", view);
+  if (!state.rejoining.delete(view.key)) show(view);
+  bump(state.quietWho, view.key);
+  send(`/who ${view.name}`);
+}
+
+function onCurrentRoom(event) {
+  const view = ensureView(String(event.room));
+  state.current = view.key;
+  if (take(state.quietSwitches, view.key)) return;
+  show(view);
+  addNotice(String(event.text ?? ""), event.time, "notice", view);
+}
+
+/** Keeps the server's current room the one on screen. */
+function syncCurrent() {
+  const view = state.shown;
+  if (view.name === null || state.current === view.key) return;
+  state.current = null;
+  show(view, { sync: true });
+}
+
+function onYouLeft(event) {
+  const key = roomKey(String(event.room));
+  const current = typeof event.current === "string"
+    ? state.views.get(roomKey(event.current))
+    : undefined;
+  state.current = current?.key ?? null;
+  const quiet = take(state.quietParts, key);
+  const view = state.views.get(key);
+  if (view !== undefined) removeView(view, current);
+  if (!quiet) addNotice(String(event.text ?? ""), event.time);
+  syncCurrent();
+}
+
+function onYouWereKicked(event) {
+  const key = roomKey(String(event.room));
+  const view = state.views.get(key);
+  // Where the server put us now is not said: say where we are.
+  if (state.current === key) state.current = null;
+  if (view !== undefined) removeView(view);
+  addNotice(String(event.text ?? ""), event.time, "notice kick");
+  syncCurrent();
+}
+
+// The problems a `/join` can meet.
+const JOIN_PROBLEMS = new Set(["invalidName", "tooManyRooms", "tooManyJoins"]);
+
+function onRoomProblem(event) {
+  if (typeof event.room === "string" && JOIN_PROBLEMS.has(event.problem)) {
+    const key = roomKey(event.room);
+    // A join the page sent (a switch, a rejoin) that failed: not in it.
+    const ours = take(state.quietSwitches, key) || state.rejoining.delete(key);
+    const view = state.views.get(key);
+    if (ours && view !== undefined) removeView(view);
+  }
+  addNotice(String(event.text ?? ""), event.time, "notice problem");
+}
+
+/** `/rooms`' answer: a list to join from. */
+function onRooms(event) {
+  const rooms = Array.isArray(event.rooms) ? event.rooms : [];
+  const lines = strings(event.lines);
+  for (const room of rooms) {
+    const view = state.views.get(roomKey(room?.name));
+    if (view !== undefined) setTopic(view, room.topic);
+  }
+  addEntry("rooms-list", event.time, (body) => {
+    body.append(span("caption", lines[0] ?? `Rooms (${rooms.length}):`));
+    const list = document.createElement("ul");
+    list.className = "room-choices";
+    for (const room of rooms) {
+      const name = roomName(String(room?.name ?? ""));
+      if (name === null) continue;
+      const item = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "room-choice";
+      button.textContent = name;
+      const inIt = state.views.has(roomKey(name));
+      button.title = inIt ? `Show ${name}` : `Join ${name}`;
+      button.addEventListener("click", () => openRoom(name));
+      item.append(button, " ", span("members", `(${Number(room.members)})`));
+      if (typeof room.topic === "string" && room.topic !== "") {
+        const topic = span("room-topic", "");
+        appendRichText(topic, room.topic, false);
+        item.append(" ", topic);
+      }
+      list.append(item);
+    }
+    body.append(list);
+    return false;
+  });
+}
+
+function onRoomWho(event) {
+  const names = strings(event.names);
+  const view = state.views.get(roomKey(String(event.room)));
+  if (view !== undefined) {
+    setMembers(
+      view,
+      names,
+      Array.isArray(event.operators) ? strings(event.operators) : undefined,
+    );
+  }
+  if (take(state.quietWho, roomKey(String(event.room)))) return;
+  addNotice(String(event.text ?? ""), event.time);
+}
+
+function onRoomTopic(event) {
+  const view = state.views.get(roomKey(String(event.room)));
+  if (view !== undefined) setTopic(view, event.topic);
+  addNotice(String(event.text ?? ""), event.time);
+}
+
+/** A room's own event: a join, a part, a kick, a topic, an operator. */
+function onRoomEvent(event) {
+  const view = eventView(event);
+  const name = String(event.name ?? "");
+  const lower = name.toLowerCase();
+  switch (event.type) {
+    case "join":
+      if (name !== "") view.members.set(lower, name);
+      break;
+    case "part":
+    case "roomKick":
+      view.members.delete(lower);
+      view.operators.delete(lower);
+      break;
+    case "roomOp":
+      if (event.op) view.operators.add(lower);
+      else view.operators.delete(lower);
+      break;
+    case "topic":
+      setTopic(view, event.topic);
+      break;
+  }
+  if (view === state.shown) renderPeople();
+  // Our own join and part are answered by youJoined and youLeft.
+  const own = (event.type === "join" || event.type === "part") && isMe(name);
+  if (!own) {
+    const kind = event.type === "topic" || event.type === "topicLock" ||
+        event.type === "roomOp"
+      ? "notice"
+      : "presence";
+    addNotice(String(event.text ?? ""), event.time, kind, view);
+  }
+}
+
+/**
+ * Someone left the chat or changed name: said in each room of ours it was
+ * in (once on screen if the page knew of none), and the lists follow.
+ */
+function onPersonEvent(event) {
+  const from = String(event.type === "rename" ? event.from : event.name);
+  const lower = from.toLowerCase();
+  const rooms = new Set(strings(event.rooms).map(roomKey));
+  const where = [...state.views.values()].filter((view) =>
+    view.members.has(lower) || rooms.has(view.key)
+  );
+  for (const view of state.views.values()) {
+    if (!view.members.has(lower)) continue;
+    const op = view.operators.delete(lower);
+    view.members.delete(lower);
+    if (event.type === "rename") {
+      const to = String(event.to);
+      view.members.set(to.toLowerCase(), to);
+      if (op) view.operators.add(to.toLowerCase());
+    }
+  }
+  renderPeople();
+  const text = String(event.text ?? "");
+  if (where.length === 0) where.push(state.shown);
+  for (const view of where) addNotice(text, event.time, "presence", view);
+}
+
+/** Our own new name, in every room's list. */
+function onRenamed(event) {
+  const old = state.name.toLowerCase();
+  state.name = String(event.name);
+  for (const view of state.views.values()) {
+    const op = view.operators.delete(old);
+    if (view.members.delete(old)) {
+      view.members.set(state.name.toLowerCase(), state.name);
+    }
+    if (op) view.operators.add(state.name.toLowerCase());
+  }
+  renderPeople();
+  setStatus(`Connected as ${state.name}`, "ok");
+  addNotice(String(event.text ?? ""), event.time);
+}
+
 // ---------------------------------------------------------------- people
 
+function byName(a, b) {
+  return a.localeCompare(b, undefined, { sensitivity: "base" });
+}
+
+/** Who is in the room on screen, its operators marked. */
 function renderPeople() {
-  const names = [...state.online.values()].sort((a, b) =>
-    a.localeCompare(b, undefined, { sensitivity: "base" })
-  );
-  ui.peopleTitle.textContent = `Online (${names.length})`;
+  const view = state.shown;
+  if (view === null) return;
+  const names = [...view.members.values()].sort(byName);
+  ui.peopleTitle.textContent = view.name === null
+    ? "Online"
+    : `Online (${names.length})`;
   const items = names.map((name) => {
     const item = document.createElement("li");
-    if (name.toLowerCase() === state.name.toLowerCase()) {
-      item.className = "me";
+    const op = view.operators.has(name.toLowerCase());
+    if (op) {
+      const mark = span("op", "@");
+      mark.title = `Operator of ${view.name}`;
+      item.append(mark);
+    }
+    if (isMe(name)) {
+      item.classList.add("me");
       item.append(span("person", name), " ", span("you", "(you)"));
       return item;
     }
@@ -354,16 +898,13 @@ function renderPeople() {
   ui.people.replaceChildren(...items);
 }
 
-function addPerson(name) {
-  if (typeof name !== "string" || name === "") return;
-  state.online.set(name.toLowerCase(), name);
-  renderPeople();
-}
-
-function removePerson(name) {
-  if (typeof name !== "string") return;
-  state.online.delete(name.toLowerCase());
-  renderPeople();
+/** Everyone the page knows of, in any room: whom Tab completes. */
+function knownPeople() {
+  const known = new Map();
+  for (const view of state.views.values()) {
+    for (const [key, name] of view.members) known.set(key, name);
+  }
+  return [...known.values()];
 }
 
 /** Puts `@name ` at the start of the input, in place of another `@name`. */
@@ -537,6 +1078,11 @@ function scheduleReconnect() {
 
 // ---------------------------------------------------------------- events
 
+/** Whether a line the page sends now reaches the server as a chat line. */
+function canSend() {
+  return isOpen() && state.inChat && state.awaiting === null;
+}
+
 function onPrompt(event) {
   state.awaiting = event.prompt === "password" ? "password" : "name";
   const error = typeof event.error === "string" ? event.error : "";
@@ -575,35 +1121,98 @@ function onWelcome(event) {
   state.joined = true;
   state.attempt = 0;
   state.takenInRow = 0;
-  state.online.clear();
-  ui.people.classList.remove("stale");
-  showChat();
-  setStatus(`Connected as ${state.name}`, "ok");
-  if (rejoin) {
-    addNotice(`Reconnected as ${state.name}.`, event.time, "system");
-  } else {
-    const lines = Array.isArray(event.lines) ? event.lines : [];
-    for (const line of lines) addNotice(String(line), event.time);
+  state.main = typeof event.room === "string" && ROOM_NAME.test(event.room)
+    ? event.room
+    : DEFAULT_MAIN;
+  const mainKey = roomKey(state.main);
+  // The server put us in the main room, and only there.
+  state.current = mainKey;
+  state.historyRoom = mainKey;
+  state.historyShown = 0;
+  state.quietSwitches.clear();
+  state.quietParts.clear();
+  state.quietWho.clear();
+  state.whoFor = [];
+  state.rejoining.clear();
+  for (const view of state.views.values()) {
+    view.members.clear();
+    view.operators.clear();
   }
-  state.ownWho++;
+  ui.people.classList.remove("stale");
+  if (rejoin) {
+    setStatus(`Connected as ${state.name}`, "ok");
+    addNotice(`Reconnected as ${state.name}.`, event.time, "system");
+    rejoinRooms();
+    return;
+  }
+  // A link to a room (`/#games`) opens it, once the main room is shown.
+  const wanted = roomFromHash(location.hash);
+  // A new session (the first, or after leaving): the main room only.
+  for (const view of [...state.views.values()]) {
+    if (view.key !== mainKey) removeView(view);
+  }
+  const main = ensureView(state.main);
+  showChat();
+  show(main);
+  setStatus(`Connected as ${state.name}`, "ok");
+  const lines = Array.isArray(event.lines) ? event.lines : [];
+  for (const line of lines) addNotice(String(line), event.time, "notice", main);
+  state.whoFor.push(mainKey);
   send("/who");
+  if (wanted !== null && roomKey(wanted) !== mainKey) send(`/join ${wanted}`);
+}
+
+/**
+ * After a reconnect: joins again the rooms the page was in (their history
+ * skips what is on screen), leaves the main room if it had left it, and
+ * makes the room on screen current again.
+ */
+function rejoinRooms() {
+  const mainKey = roomKey(state.main);
+  const lines = [];
+  if (state.views.has(mainKey)) {
+    state.whoFor.push(mainKey);
+    lines.push("/who");
+  }
+  let current = mainKey;
+  for (const view of state.views.values()) {
+    if (view.key === mainKey) continue;
+    state.rejoining.add(view.key);
+    lines.push(`/join ${view.name}`);
+    current = view.key;
+  }
+  if (!state.views.has(mainKey)) {
+    bump(state.quietParts, mainKey);
+    lines.push(`/part ${state.main}`);
+    current = null;
+  }
+  const shown = state.shown;
+  if (shown.name !== null && shown.key !== current) {
+    bump(state.quietSwitches, shown.key);
+    lines.push(`/join ${shown.name}`);
+  }
+  state.current = shown.name === null ? null : shown.key;
+  send(lines.join("\n"));
 }
 
 function onWho(event) {
-  const names = Array.isArray(event.names) ? event.names.map(String) : [];
-  state.online.clear();
-  for (const name of names) state.online.set(name.toLowerCase(), name);
-  renderPeople();
-  if (state.ownWho > 0) {
-    state.ownWho--;
-    return;
-  }
+  const names = strings(event.names);
+  const operators = strings(event.operators);
+  const own = state.whoFor.length > 0;
+  // `/who` is about the current room (everyone, in none).
+  const key = own ? state.whoFor.shift() : state.current;
+  const view = key === null ? undefined : state.views.get(key);
+  if (view !== undefined) setMembers(view, names, operators);
+  if (own) return;
   addNotice(`Online (${names.length}): ${names.join(", ")}`, event.time);
+  if (operators.length > 0) {
+    addNotice(`Operators: ${operators.join(", ")}`, event.time);
+  }
 }
 
 /** `/help`'s answer as a table: its text is aligned for a fixed font. */
 function onHelp(event) {
-  const lines = Array.isArray(event.lines) ? event.lines.map(String) : [];
+  const lines = strings(event.lines);
   const commands = Array.isArray(event.commands) ? event.commands : [];
   if (commands.length === 0) {
     for (const line of lines) addNotice(line, event.time);
@@ -633,7 +1242,7 @@ function onEnd(event, stopped) {
     state.stopped = true;
     dropSocket();
     setStatus("Disconnected", "bad");
-    state.online.clear();
+    for (const view of state.views.values()) view.members.clear();
     renderPeople();
   }
   if (!state.inChat) {
@@ -643,6 +1252,13 @@ function onEnd(event, stopped) {
   addNotice(text, event.time, `${event.type} system`);
   if (stopped) showEnded(text);
   else setStatus(text, "bad");
+}
+
+/** A message or action said in a room, or a private message. */
+function onMessage(event) {
+  const view = event.type === "private" ? state.shown : eventView(event);
+  addMessage(event, view);
+  if (!event.own) countUnread();
 }
 
 /** Handles one event from the server. */
@@ -655,33 +1271,39 @@ function handle(event) {
     case "history":
       return onHistory(event);
     case "historyEnd":
-      state.replay = null;
-      if (state.historyShown > 0) {
-        addNotice("end of history", event.time, "history-end");
-      }
-      return;
+      return onHistoryEnd(event);
     case "message":
     case "action":
     case "private":
-      addMessage(event);
-      if (!event.own) countUnread();
-      return;
+      return onMessage(event);
     case "join":
-      addPerson(event.name);
-      return addNotice(String(event.text ?? ""), event.time, "presence");
+    case "part":
+    case "topic":
+    case "roomKick":
+    case "roomOp":
+    case "topicLock":
+      return onRoomEvent(event);
     case "leave":
-      removePerson(event.name);
-      return addNotice(String(event.text ?? ""), event.time, "presence");
     case "rename":
-      removePerson(event.from);
-      addPerson(event.to);
-      return addNotice(String(event.text ?? ""), event.time, "presence");
+      return onPersonEvent(event);
     case "renamed":
-      removePerson(state.name);
-      state.name = String(event.name);
-      addPerson(state.name);
-      setStatus(`Connected as ${state.name}`, "ok");
-      return addNotice(String(event.text ?? ""), event.time);
+      return onRenamed(event);
+    case "youJoined":
+      return onYouJoined(event);
+    case "currentRoom":
+      return onCurrentRoom(event);
+    case "youLeft":
+      return onYouLeft(event);
+    case "youWereKicked":
+      return onYouWereKicked(event);
+    case "roomProblem":
+      return onRoomProblem(event);
+    case "rooms":
+      return onRooms(event);
+    case "roomWho":
+      return onRoomWho(event);
+    case "roomTopic":
+      return onRoomTopic(event);
     case "who":
       return onWho(event);
     case "help":
@@ -737,12 +1359,12 @@ function complete(event) {
     if (match === null) return;
     const start = caret - match[0].length;
     const prefix = match[0].toLowerCase();
-    const names = [...state.online.values()]
+    const names = knownPeople()
       .filter((name) =>
         name.toLowerCase().startsWith(prefix) &&
         name.toLowerCase() !== state.name.toLowerCase()
       )
-      .sort((a, b) => a.localeCompare(b, undefined, { sensitivity: "base" }));
+      .sort(byName);
     if (names.length === 0) return;
     completion = { start, end: caret, names, index: -1, value, caret };
   }
@@ -827,10 +1449,42 @@ ui.text.addEventListener("input", () => {
 
 ui.rejoin.addEventListener("click", () => {
   state.joined = false;
-  state.online.clear();
-  renderPeople();
   ui.name.value = state.name;
   showJoin();
+});
+
+ui.roomForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  // One line: a paste cannot add a second command.
+  const text = ui.roomName.value.replace(/[\r\n]+/gu, " ").trim();
+  if (text === "") {
+    ui.roomName.focus();
+    return;
+  }
+  if (!canSend()) {
+    setStatus("Not connected: try again in a moment.", "bad");
+    return;
+  }
+  // A bad name goes to the server too: its answer says what is allowed.
+  const name = roomName(text);
+  if (name !== null) openRoom(name);
+  else send(`/join ${text}`);
+  ui.roomName.value = "";
+});
+
+ui.listRooms.addEventListener("click", () => {
+  if (canSend()) send("/rooms");
+});
+
+ui.part.addEventListener("click", () => {
+  const view = state.shown;
+  if (view?.name && canSend()) send(`/part ${view.name}`);
+});
+
+// A link to another room of this chat (`/#games`) opens it.
+globalThis.addEventListener("hashchange", () => {
+  const name = roomFromHash(location.hash);
+  if (name !== null && state.inChat) openRoom(name);
 });
 
 document.addEventListener("visibilitychange", () => {
@@ -846,4 +1500,5 @@ globalThis.addEventListener("online", () => {
 });
 
 updateTitle();
+show(lobby());
 showJoin();
