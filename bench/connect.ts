@@ -44,6 +44,8 @@ export interface ConnectOptions {
   dial?: Dialer;
   /** Excess join notices only warn (see `FanoutOptions.extraJoinsOk`). */
   extraJoinsOk?: boolean;
+  /** False: the server announces no joins (the Python original). */
+  joinNotices?: boolean;
 }
 
 /** Result of the connect scenario. */
@@ -130,7 +132,9 @@ export async function runConnect(
     for (const c of clients) {
       regHist.record((c.registeredAt - c.connectStartedAt) * 1000);
     }
-    const expectedJoins = (opts.clients * (opts.clients - 1)) / 2;
+    const expectedJoins = opts.joinNotices === false
+      ? 0
+      : (opts.clients * (opts.clients - 1)) / 2;
     const settled = await waitUntil(
       () => handler.joins.joins >= expectedJoins,
       {

@@ -16,6 +16,7 @@
  * deno task bench --transport ws                   # our WebSocket door
  * deno task bench --transport tcp,ws,mixed,irc     # each door, one table
  * deno task bench --peers                          # ours beside ncat, ngircd, inspircd
+ * deno task bench --peers --original /tmp/x/server.py  # and the Python original
  * deno task bench --peer ngircd --transport irc    # ours over IRC beside ngircd
  * deno task bench --engine memory,redis,redis2 --scenario fanout,pm,claims
  * deno task bench --scenario fanout,pm --repeat 5 --against 3c2cfe2
@@ -118,6 +119,7 @@ import {
 import { IrcLoadClient } from "./irc_client.ts";
 import { type Dialer, errText, LoadClient, RunContext } from "./load_client.ts";
 import { NcatLoadClient } from "./ncat_client.ts";
+import { OriginalLoadClient } from "./original_client.ts";
 import {
   findPeer,
   PEER_NAMES,
@@ -242,6 +244,8 @@ export interface BenchConfig {
   transports: Transport[];
   /** Peers to run beside ours (empty without `--peers`). */
   peers: PeerName[];
+  /** The Python original's server.py (`--original`), or null. */
+  original: string | null;
   /** Engines of our server to run, in order (default memory). */
   engines: Engine[];
   /** Measured registrations of the claims scenario. */
@@ -309,7 +313,10 @@ const USAGE = `Usage: deno task bench [flags]
                        WebSocket); several run one after the other (default tcp)
   --peers              also run every scenario against the installed peers:
                        ncat --chat, ngircd, inspircd (missing ones are skipped)
-  --peer NAME[,NAME]   only these peers (implies --peers)
+  --peer NAME[,NAME]   only these peers (implies --peers); "original" too
+  --original PATH      the Python original's server.py (ShalevAtsis/Socket_Chat,
+                       fetched by you; copied to a temp dir for each run), run
+                       as the peer "original" with --peers
   --against REF        also run the server of git revision REF (from a
                        temporary worktree, removed at the end), alternating
                        with this tree's scenario by scenario; prints both
@@ -380,6 +387,7 @@ export function parseConfig(argv: string[]): BenchConfig | null {
       transport: { type: "string", default: "tcp" },
       peers: { type: "boolean", default: false },
       peer: { type: "string" },
+      original: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -433,6 +441,7 @@ export function parseConfig(argv: string[]): BenchConfig | null {
   const cfg: BenchConfig = {
     transports,
     peers,
+    original: values.original ?? null,
     engines,
     claims: positiveInt("claims", values.claims, 500),
     scenarios,
@@ -804,6 +813,8 @@ async function runOne(
       target = { host: cfg.host, port: peer.port, pid: peer.pid };
       dial = system.peer.protocol === "ncat"
         ? (o) => NcatLoadClient.open(o)
+        : system.peer.protocol === "original"
+        ? (o) => OriginalLoadClient.open(o)
         : (o) => IrcLoadClient.open(o);
       log(
         `${system.label} pid ${peer.pid} listening on ${cfg.host}:${peer.port}`,
@@ -870,6 +881,8 @@ async function runOne(
     // ncat --chat dies ("getpeername ... QUITTING") when clients connect
     // at once, and select() limits it to 1024 descriptors.
     const isNcat = system.kind === "peer" && system.peer.protocol === "ncat";
+    const isOriginal = system.kind === "peer" &&
+      system.peer.protocol === "original";
     const concurrency = isNcat ? 1 : cfg.concurrency;
     const connectClients = isNcat
       ? Math.min(cfg.connectClients, NCAT_MAX_CLIENTS)
@@ -908,6 +921,7 @@ async function runOne(
             Math.min(16, Math.max(2, Math.round(cfg.clients / 50))),
           concurrency,
           extraJoinsOk: redis !== null,
+          joinNotices: !isOriginal,
         }),
       );
     } else if (scenario === "connect") {
@@ -922,6 +936,7 @@ async function runOne(
         readBufSize: cfg.connectReadBufKiB * 1024,
         idleSeconds: 1,
         extraJoinsOk: redis !== null,
+        joinNotices: !isOriginal,
       });
       if (r) results.push(r);
     } else if (scenario === "claims") {
@@ -949,6 +964,7 @@ async function runOne(
         warmupSeconds: cfg.warmup,
         readBufSize: cfg.readBufKiB * 1024,
         concurrency,
+        joinNotices: !isOriginal,
       });
       if (r) results.push(r);
     }
@@ -1139,9 +1155,13 @@ export async function main(argv: string[]): Promise<number> {
   }
   const versions: Record<string, string | null> = {};
   for (const name of cfg.peers) {
-    const info = findPeer(name);
+    const info = findPeer(name, cfg.original ?? undefined);
     if (info === null) {
-      log(`peer ${name}: not installed, skipped`);
+      log(
+        name === "original"
+          ? "peer original: no --original PATH to its server.py (or no python3), skipped"
+          : `peer ${name}: not installed, skipped`,
+      );
       continue;
     }
     versions[name] = await peerVersion(info);

@@ -1,7 +1,12 @@
 /**
  * The peers the load generator compares our server with, when Debian has
  * them installed: `ncat --chat` (a line relay, /usr/bin/ncat), ngIRCd
- * (/usr/sbin/ngircd) and InspIRCd (/usr/sbin/inspircd). Each is started
+ * (/usr/sbin/ngircd) and InspIRCd (/usr/sbin/inspircd); and the Python
+ * original (`server.py` of ShalevAtsis/Socket_Chat, a thread per client)
+ * when `--original PATH` names a copy of it: it is copied into the peer's
+ * temp dir at run time and started there by a small runner that binds it
+ * to 127.0.0.1 and a free port instead of its hostname and port 2025 (its
+ * source is left as it is; the bench never holds a copy). Each is started
  * on a free 127.0.0.1 port with its own config in a temp dir, its flood
  * and connection limits lifted, pinned like our server, and stopped with
  * SIGTERM (SIGKILL after 10 s).
@@ -13,13 +18,18 @@ import { pumpLines, pushTail } from "./proc.ts";
 import { raceTimeout } from "./stats.ts";
 
 /** Peer names accepted by `--peers`. */
-export type PeerName = "ncat" | "ngircd" | "inspircd";
+export type PeerName = "original" | "ncat" | "ngircd" | "inspircd";
 
 /** Every peer, in the order they run. */
-export const PEER_NAMES: readonly PeerName[] = ["ncat", "ngircd", "inspircd"];
+export const PEER_NAMES: readonly PeerName[] = [
+  "original",
+  "ncat",
+  "ngircd",
+  "inspircd",
+];
 
 /** The protocol a peer speaks, which decides the load client. */
-export type PeerProtocol = "ncat" | "irc";
+export type PeerProtocol = "original" | "ncat" | "irc";
 
 /** What the bench knows about a peer. */
 export interface PeerInfo {
@@ -27,9 +37,16 @@ export interface PeerInfo {
   protocol: PeerProtocol;
   /** Absolute path of the binary. */
   binary: string;
+  /** The original's server.py (`--original PATH`). */
+  script?: string;
 }
 
 const PEERS: Record<PeerName, PeerInfo> = {
+  original: {
+    name: "original",
+    protocol: "original",
+    binary: "/usr/bin/python3",
+  },
   ncat: { name: "ncat", protocol: "ncat", binary: "/usr/bin/ncat" },
   ngircd: { name: "ngircd", protocol: "irc", binary: "/usr/sbin/ngircd" },
   inspircd: {
@@ -39,16 +56,39 @@ const PEERS: Record<PeerName, PeerInfo> = {
   },
 };
 
-/** The peer's description, or null if its binary is not installed. */
-export function findPeer(name: PeerName): PeerInfo | null {
-  const info = PEERS[name];
+/**
+ * The peer's description, or null if its binary (for the original: python3
+ * or the `script` given) is not there.
+ */
+export function findPeer(name: PeerName, script?: string): PeerInfo | null {
+  const info = name === "original"
+    ? { ...PEERS.original, script }
+    : PEERS[name];
+  if (name === "original" && script === undefined) return null;
   try {
-    const st = Deno.statSync(info.binary);
-    return st.isFile ? info : null;
+    for (const f of [info.binary, info.script ?? info.binary]) {
+      if (!Deno.statSync(f).isFile) return null;
+    }
+    return info;
   } catch {
     return null;
   }
 }
+
+/**
+ * Runs the original's server.py (in the current directory) on the host and
+ * port given as arguments: its `socket.gethostname()` and port 2025 are
+ * swapped at bind time, its stdin stays open (it reads a console command).
+ */
+const ORIGINAL_RUNNER = `import runpy, socket, sys
+host, port = sys.argv[1], int(sys.argv[2])
+socket.gethostname = lambda: host
+_bind = socket.socket.bind
+def bind(self, addr):
+    return _bind(self, (host, port) if addr[1] == 2025 else addr)
+socket.socket.bind = bind
+runpy.run_path("server.py", run_name="__main__")
+`;
 
 /** The peer's version line (first line of its `--version`), or null. */
 export async function peerVersion(info: PeerInfo): Promise<string | null> {
@@ -178,7 +218,11 @@ export async function startPeer(opts: StartPeerOptions): Promise<PeerHandle> {
   await Deno.chmod(dir, 0o777);
   let args: string[];
   let ready: RegExp;
-  if (info.name === "ncat") {
+  if (info.name === "original") {
+    await Deno.copyFile(info.script!, `${dir}/server.py`);
+    args = ["-u", "-c", ORIGINAL_RUNNER, host, String(port)];
+    ready = /listing on the port/;
+  } else if (info.name === "ncat") {
     args = [
       "--chat",
       "--listen",
@@ -211,7 +255,8 @@ export async function startPeer(opts: StartPeerOptions): Promise<PeerHandle> {
   const child = new Deno.Command(cmd, {
     args: cmdArgs,
     cwd: dir,
-    stdin: "null",
+    // The original reads console commands; EOF on stdin would end it.
+    stdin: info.name === "original" ? "piped" : "null",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
@@ -297,6 +342,13 @@ export async function startPeer(opts: StartPeerOptions): Promise<PeerHandle> {
         }
       }
       const st = await status;
+      if (info.name === "original") {
+        try {
+          await child.stdin.close();
+        } catch {
+          // closed with the process
+        }
+      }
       await removeDir();
       return { code: st.code, signal: st.signal, killed };
     },
