@@ -952,6 +952,8 @@ Deno.test("web page in Chromium", async (t) => {
             // A fragment that is not a room's name is never sent: no second
             // line can ride on it.
             await page.evaluate(`location.hash = "#games%0Ahello"`);
+            // The URL names the room on screen again.
+            await waitShown(page, "#games");
             await say(page, "after the bad link");
             await bob.next("ada: after the bad link");
             assert.ok(
@@ -966,6 +968,33 @@ Deno.test("web page in Chromium", async (t) => {
       });
     },
   );
+
+  await t.step("page shows where it is after a kick from a room", async () => {
+    await withServer({ webPort: 0 }, async (server) => {
+      const bob = await server.join("bob");
+      await bob.send("/join #games");
+      await bob.next("*** You joined #games (1 member).");
+      const cat = await server.join("cat");
+      await withPage(browser, server, async (page) => {
+        await join(page, "ada");
+        await joinByForm(page, "#games");
+        await waitShown(page, "#games");
+        await bob.next("*** ada has joined #games.");
+        await waitPeople(page, ["ada", "bob"]);
+        await bob.send("/kick ada enough chess");
+        await waitShown(page, "#chat");
+        await waitLine(
+          page,
+          "*** You were kicked from #games by bob (enough chess).",
+        );
+        assert.deepEqual(await roomList(page), ["#chat"]);
+        // The server's current room is the one on screen.
+        await say(page, "still here");
+        await cat.next("ada: still here");
+        assert.ok(!bob.received.lines.includes("ada: still here"));
+      });
+    });
+  });
 
   await t.step(
     "page rejoins its rooms after a lost connection, on the room it showed",

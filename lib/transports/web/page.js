@@ -724,6 +724,8 @@ function onRoomProblem(event) {
     if (ours && view !== undefined) removeView(view);
   }
   addNotice(String(event.text ?? ""), event.time, "notice problem");
+  // A link to a room that could not be joined: the URL names this one.
+  setFragment(state.shown);
 }
 
 /** `/rooms`' answer: a list to join from. */
@@ -1483,8 +1485,10 @@ ui.part.addEventListener("click", () => {
 
 // A link to another room of this chat (`/#games`) opens it.
 globalThis.addEventListener("hashchange", () => {
+  if (!state.inChat) return;
   const name = roomFromHash(location.hash);
-  if (name !== null && state.inChat) openRoom(name);
+  if (name !== null) openRoom(name);
+  else setFragment(state.shown);
 });
 
 document.addEventListener("visibilitychange", () => {
