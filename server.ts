@@ -5,6 +5,11 @@
  * @module
  */
 
+import { dirname, join } from "node:path";
+import { type AccountStore, StoreError } from "./lib/engine/accounts.ts";
+import { DEFAULT_DATA_DIR, SqliteStore } from "./lib/engine/sqlite_store.ts";
+import { RedisStore } from "./lib/engine/redis_store.ts";
+import { Accounts } from "./lib/room/accounts.ts";
 import { passwordFromEnv } from "./lib/app/flags.ts";
 import {
   parseServerFlags,
@@ -150,9 +155,33 @@ async function main(): Promise<number> {
         leaseMs: flags.redisLeaseMs,
       });
 
+  // Registered names and moderation: SQLite beside the log, or Redis.
+  let store: AccountStore;
+  try {
+    store = redisUrl === undefined
+      ? await SqliteStore.open({
+        dir: flags.dataDir ?? join(dirname(flags.logPath), DEFAULT_DATA_DIR),
+      })
+      : await RedisStore.open({ url: redisUrl });
+  } catch (error) {
+    return fail(
+      error instanceof StoreError
+        ? error.message
+        : `Cannot open the data directory: ${describeError(error)}.`,
+    );
+  }
+  const accounts = new Accounts({ store, operators: flags.operators });
+  try {
+    await accounts.start();
+  } catch (error) {
+    await accounts.close();
+    return fail(`Cannot read the accounts: ${describeError(error)}.`);
+  }
+
   let server;
   try {
     server = await startChatServer({
+      accounts,
       engine,
       hostname: flags.hostname,
       port: flags.port,
@@ -178,6 +207,7 @@ async function main(): Promise<number> {
       },
     });
   } catch (error) {
+    await accounts.close();
     const cause = error instanceof DoorError ? error.cause : error;
     const port = error instanceof DoorError ? error.port : flags.port;
     if (cause instanceof Deno.errors.AddrInUse) {

@@ -10,6 +10,7 @@ import { ChatLog } from "../io/chat_log.ts";
 import { readLogStart } from "./log_start.ts";
 import type { RoomEngine } from "../engine/engine.ts";
 import { ChatRoom } from "../room/chat_room.ts";
+import type { Accounts } from "../room/accounts.ts";
 import type { HistoryEntry } from "../room/events.ts";
 import { type Limits, resolveLimits } from "../room/limits.ts";
 import { consoleText, logText } from "../room/texts.ts";
@@ -61,6 +62,11 @@ export interface ChatServerOptions {
    * the IRC channel when there is an IRC door, else `#chat`.
    */
   mainRoom?: string;
+  /**
+   * Registered names, operators and bans (started already); closed with
+   * the server. None are kept when left out.
+   */
+  accounts?: Accounts;
 }
 
 /** Options of the IRC door. */
@@ -177,6 +183,7 @@ export class ChatServer {
       await this.room.shutdown();
       await this.#web?.close();
       await this.room.engine.close();
+      await this.room.accounts?.close();
       this.#log.record(logText.shutdown);
       this.#log.record(logText.finished);
     })();
@@ -248,6 +255,7 @@ export async function startChatServer(
       engine: options.engine?.(start.history),
       mainRoom: options.mainRoom ?? options.irc?.channel ?? "#chat",
       mainTopic: options.irc?.topic,
+      accounts: options.accounts,
     });
     await room.start();
     const hostname = options.hostname ?? "0.0.0.0";

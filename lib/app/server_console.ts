@@ -8,6 +8,7 @@
 import type { ChatRoom, KickOutcome, MemberInfo } from "../room/chat_room.ts";
 import { consoleText } from "../room/texts.ts";
 import { displayWidth } from "../io/display_width.ts";
+import { ACCOUNT_COMMANDS, runAccountCommand } from "./console_accounts.ts";
 
 /** Options of {@linkcode runConsoleLine}. */
 export interface ConsoleLineOptions {
@@ -67,6 +68,14 @@ export function runConsoleLine(
     case "help":
       for (const help of consoleText.consoleHelp) print(help);
       return false;
+  }
+  if (word in ACCOUNT_COMMANDS) {
+    runAccountCommand(word, rest, {
+      room,
+      accounts: room.accounts,
+      print,
+    });
+    return false;
   }
   print(consoleText.howToQuit);
   return false;

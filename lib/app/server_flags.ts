@@ -45,6 +45,10 @@ export interface ServerFlags {
   motdFile?: string;
   /** The Redis URL with `--redis`: this process is one node of its room. */
   redisUrl?: string;
+  /** Where accounts are kept on one machine (`--data`). */
+  dataDir?: string;
+  /** The server's operators (`--operator`, repeatable). */
+  operators: string[];
   /** A node's lease in ms (`--redis-lease-ms`, hidden: for tests). */
   redisLeaseMs?: number;
 }
@@ -86,6 +90,9 @@ Flags (0 turns a limit off, except --max-line):
   --irc-server-name NAME     the server's IRC name (default the host name)
   --irc-topic TEXT           the channel's topic (default none)
   --motd FILE                IRC message of the day (default none)
+  --data DIR                 where registered names, bans and kept messages live
+                             (default chat-data/ beside the log; with --redis, in Redis)
+  --operator NAME            a server operator (repeatable); register it on the console
   --redis URL                one node of the room kept in Redis:
                              redis://[:PASSWORD@]HOST:PORT[/DB] (better: env CHAT_REDIS_URL)
   --help                     show this text`;
@@ -124,6 +131,8 @@ export function parseServerFlags(args: string[]): Parsed<ServerFlags> {
     motd: s,
     redis: s,
     "redis-lease-ms": s,
+    data: s,
+    operator: { type: "string", multiple: true },
   }, (v) => {
     const str = (key: string) => v[key] as string | undefined;
     const list = (key: string) => (v[key] as string[] | undefined) ?? [];
@@ -186,6 +195,8 @@ export function parseServerFlags(args: string[]): Parsed<ServerFlags> {
       ircTopic: str("irc-topic"),
       motdFile: str("motd"),
       redisUrl: checkRedisUrl(str("redis")),
+      dataDir: str("data"),
+      operators: list("operator"),
       redisLeaseMs: number("redis-lease-ms", str("redis-lease-ms"), {
         whole: true,
         min: 200,

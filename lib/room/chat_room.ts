@@ -20,6 +20,10 @@ import { Membership } from "./membership.ts";
 import { Metrics } from "./metrics.ts";
 import { type Limits, resolveLimits } from "./limits.ts";
 import { Session } from "./session.ts";
+import type { Accounts } from "./accounts.ts";
+import { memberSession } from "./member_session.ts";
+import { bannedNotice } from "./account_api.ts";
+import type { Ban } from "../engine/accounts.ts";
 import type {
   ChatConnection,
   Doorway,
@@ -62,6 +66,8 @@ export interface ChatRoomOptions {
   mainRoom?: string;
   /** The main room's topic at start. */
   mainTopic?: string;
+  /** Registered names, operators and bans; none when left out. */
+  accounts?: Accounts;
 }
 
 const encoder = new TextEncoder();
@@ -91,6 +97,7 @@ export class ChatRoom implements Doorway {
   #now: () => number;
   #clock: () => number;
   #engine: RoomEngine;
+  #accounts: Accounts | null;
   #sessions = new Set<Session>();
   // Places taken, in total and per address, by sessions and by doors'
   // connections that are not sessions yet.
@@ -117,6 +124,10 @@ export class ChatRoom implements Doorway {
       history: options.history,
       mainRoom: options.mainRoom,
     });
+    this.#accounts = options.accounts ?? null;
+    if (this.#accounts !== null) {
+      this.#accounts.onBan = (ban) => this.#banned(ban);
+    }
     this.#members = new Membership({
       engine: this.#engine,
       log: options.log ?? { record() {} },
@@ -142,6 +153,11 @@ export class ChatRoom implements Doorway {
   /** The engine, for the server that closes it after the room. */
   get engine(): RoomEngine {
     return this.#engine;
+  }
+
+  /** Registered names, operators and bans; null when none are kept. */
+  get accounts(): Accounts | null {
+    return this.#accounts;
   }
 
   /** The limits in force. */
@@ -221,6 +237,11 @@ export class ChatRoom implements Doorway {
         return;
       }
       slot = taken;
+      const ban = this.#accounts?.banOf(null, conn.ip);
+      if (ban !== undefined) {
+        await this.#refuse(conn, bannedNotice(ban));
+        return;
+      }
       const limits = this.#limits;
       const session = new Session(
         conn,
@@ -324,8 +345,15 @@ export class ChatRoom implements Doorway {
     return this.#closing;
   }
 
-  async #refuse(conn: ChatConnection, refusal: Refusal): Promise<void> {
-    const output = conn.renderer.render({ type: "refused", reason: refusal });
+  async #refuse(
+    conn: ChatConnection,
+    refusal: Refusal | RoomEvent,
+  ): Promise<void> {
+    const output = conn.renderer.render(
+      typeof refusal === "string"
+        ? { type: "refused", reason: refusal }
+        : refusal,
+    );
     if (output !== null) conn.deliver(output);
     // Bounded: a peer that never reads (or never finishes a TLS handshake)
     // must not keep a refused connection, or shutdown, waiting.
@@ -367,79 +395,36 @@ export class ChatRoom implements Doorway {
 
   // The session API a language drives (session_api.ts).
   #memberSession(session: Session): MemberSession {
-    const members = this.#members;
-    const rooms = members.rooms;
-    const named = () => {
-      if (session.name === null) throw new Error("No name claimed yet");
-      return session.name;
-    };
-    return {
-      get name() {
-        return session.name;
-      },
-      get present() {
-        return session.entered;
-      },
-      needsPassword: this.#password !== null,
+    return memberSession(session, {
+      members: this.#members,
+      accounts: this.#accounts,
+      engine: this.#engine,
       limits: this.#limits,
+      metrics: this.metrics,
       checkPassword: (given) =>
         this.#password === null ||
         sameBytes(this.#password, encoder.encode(given)),
-      charge: () => {
-        if (this.#limits.floodRate <= 0) return session.ending === null;
-        const wait = this.#takeToken(session);
-        if (wait <= 0) return session.ending === null;
-        this.metrics.floodDelays++;
-        return session.sleep(wait).then(() => session.ending === null);
-      },
-      claim: (wanted) => members.claimName(session, wanted),
-      enter: (options) => members.enter(session, options?.joinMain ?? false),
-      farewell: (message) => {
-        session.farewell = message;
-      },
-      say: (text, room) =>
-        session.entered &&
-        members.say(session, named(), text, false, room ?? null),
-      act: (text, room) =>
-        session.entered &&
-        members.say(session, named(), text, true, room ?? null),
-      mainRoom: rooms.main,
-      get current() {
-        return session.current;
-      },
-      get rooms() {
-        return [...session.rooms.values()];
-      },
-      join: (room) => rooms.join(session, room),
-      part: (room, reason = "") => rooms.part(session, room, reason),
-      setTopic: (room, topic) => rooms.setTopic(session, room, topic),
-      lockTopic: (room, locked) => rooms.lockTopic(session, room, locked),
-      setOperator: (room, name, op) =>
-        rooms.setOperator(session, room, name, op),
-      kickFromRoom: (room, name, reason) =>
-        rooms.kick(session, room, name, reason),
-      roomInfo: (room) => rooms.info(room),
-      roomMembers: (room) => members.roomMembers(room),
-      isOperator: (room, name) => rooms.isOperator(room, name),
-      roomList: () => rooms.summaries(),
-      history: (room) => this.#engine.history(room),
-      tell: (target, text) => members.tell(session, named(), target, text),
-      rename: (to) => members.rename(session, named(), to),
-      setAttributes: (attributes) => members.describe(session, attributes),
-      setAway: (text) => members.describe(session, { away: text }),
-      touch: () => members.touch(session),
-      ctcp: (target, text, notice) =>
-        members.ctcp(session, named(), target, text, notice),
-      ctcpRoom: (text, notice) =>
-        members.ctcpRoom(session, named(), text, notice),
-      who: () => members.members(),
-      find: (name) => members.find(name),
-      reply: (event) => session.send(event),
-      end: (reason, notice) => {
-        if (notice === undefined) this.#cut(session, reason);
-        else this.#end(session, reason, notice);
-      },
-    };
+      needsPassword: this.#password !== null,
+      takeToken: () => this.#takeToken(session),
+      end: (older, reason, notice) => this.#end(older, reason, notice),
+      cut: (reason) => this.#cut(session, reason),
+      clock: () => this.#clock(),
+      disconnect: async (name, reason) =>
+        (await this.kick(name, reason)) === "ok",
+    });
+  }
+
+  // A ban came in force: whoever it holds here goes.
+  #banned(ban: Ban): void {
+    for (const session of this.#sessions) {
+      const holds = ban.target.kind === "name"
+        ? session.name !== null &&
+          this.#accounts?.banOf(session.name, null) !== undefined
+        : this.#accounts?.banOf(null, session.conn.ip) !== undefined;
+      if (holds) {
+        this.#end(session, "banned", bannedNotice(ban));
+      }
+    }
   }
 
   // Ends a session from outside its read loop, after a last notice. Closing
@@ -487,6 +472,9 @@ export class ChatRoom implements Doorway {
     const name = session.name;
     const ordinary = isOrdinaryEnd(reason);
     if (name !== null) {
+      if (session.loggedIn && session.entered) {
+        this.#accounts?.setLastSeen(name, this.#clock());
+      }
       this.#members.leave(session, reason, session.farewell);
       this.#members.release(session);
     } else if (!ordinary) {

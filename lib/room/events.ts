@@ -43,6 +43,29 @@ export type RoomProblem =
   | "tooManyJoins"
   | "inNoRoom";
 
+/** What the chat says to one member about its account or moderation. */
+export type AccountNotice =
+  | { kind: "registered"; name: string }
+  | { kind: "passwordTooShort"; minimum: number }
+  | { kind: "wrongPassword"; name: string }
+  | { kind: "loginDelayed"; name: string; seconds: number }
+  | { kind: "loginLocked"; name: string; until: string }
+  | { kind: "passwordChanged"; name: string }
+  | { kind: "unregistered"; name: string }
+  | { kind: "notRegistered"; name: string }
+  | { kind: "alreadyRegistered"; name: string }
+  | { kind: "operatorName"; name: string }
+  | { kind: "wrongOldPassword" }
+  | { kind: "unavailable" }
+  | { kind: "loggedInElsewhere" }
+  | { kind: "banned"; until: string | null; reason: string }
+  | { kind: "muted"; until: string | null }
+  | { kind: "onlyOperators" }
+  | { kind: "keptForOffline"; name: string }
+  | { kind: "offlineMessage"; from: string; stamp: string; text: string }
+  | { kind: "offlineDropped"; count: number; limit: number }
+  | { kind: "done"; text: string };
+
 /** Why a connection was refused before it got a session. */
 export type Refusal = "full" | "perIp" | "shuttingDown";
 
@@ -66,6 +89,8 @@ export type RoomEvent =
   | { type: "refused"; reason: Refusal }
   /** `room`: the main room, which the web page shows first. */
   | { type: "welcome"; name: string; room?: string }
+  | { type: "accountPrompt"; name: string }
+  | { type: "accountNotice"; notice: AccountNotice }
   /** `room`: whose history it is (the page files it there). */
   | { type: "history"; entries: readonly HistoryEntry[]; room?: string }
   | {
@@ -246,7 +271,15 @@ export type RoomEvent =
       | "op"
       | "deop"
       | "kick"
-      | "topiclock";
+      | "topiclock"
+      | "register"
+      | "password"
+      | "unregister"
+      | "disconnect"
+      | "ban"
+      | "unban"
+      | "mute"
+      | "unmute";
   }
   | { type: "unknownCommand"; word: string }
   | { type: "lineTooLong"; limit: number }

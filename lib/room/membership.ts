@@ -17,7 +17,6 @@ import type {
   KickRequest,
   KickResult,
   MemberAttributes,
-  PrivateMessage,
   RoomEngine,
   RoomMessage,
 } from "../engine/engine.ts";
@@ -26,6 +25,7 @@ import { FanOut } from "./fan_out.ts";
 import { memberInfo, sortedByName } from "./member_info.ts";
 import type { Limits } from "./limits.ts";
 import { roomKey } from "./room_names.ts";
+import { Privates } from "./privates.ts";
 import { Rooms } from "./rooms.ts";
 import { Followed } from "./followed.ts";
 import { logLineOf } from "./log_lines.ts";
@@ -83,6 +83,8 @@ export class Membership {
   #members = new FanOut();
   /** The rooms, and this node's members of each. */
   readonly rooms: Rooms;
+  // Private messages and CTCPs, to this node's members or another node.
+  #privates: Privates;
   /** Set at shutdown: leaves are logged, nobody is told. */
   closing = false;
 
@@ -95,6 +97,14 @@ export class Membership {
     this.#clock = options.clock;
     this.#metrics = options.metrics;
     this.#endSession = options.endSession;
+    this.#privates = new Privates({
+      engine: options.engine,
+      log: options.log,
+      clock: options.clock,
+      find: (holder) =>
+        this.#byHolder.get(holder) ?? this.#local.find(holder.name)?.member,
+      local: (name) => this.#local.find(name)?.member,
+    });
     this.rooms = new Rooms({
       engine: options.engine,
       mainRoom: options.mainRoom ?? "#chat",
@@ -109,7 +119,7 @@ export class Membership {
   start(): Promise<void> {
     const sink: EngineSink = {
       receive: (message) => this.#receive(message),
-      receivePrivate: (message) => this.#receivePrivate(message),
+      receivePrivate: (message) => this.#privates.receive(message),
       receiveKick: (request) => this.#receiveKick(request),
       status: (state) => this.#status(state),
       following: (present) => this.#followed.follow(present),
@@ -136,6 +146,11 @@ export class Membership {
     return sortedByName(this.rooms.holders(room)).map((holder) =>
       this.info(holder)
     );
+  }
+
+  /** The session of this node that holds `name`, if any. */
+  localSession(name: string): Session | undefined {
+    return this.#local.find(name)?.member;
   }
 
   /** Who holds `name` (present or not, on any node). */
@@ -265,7 +280,10 @@ export class Membership {
     this.#members.add(session);
     session.send({ type: "welcome", name });
     this.#engine.setPresent(holder, true);
-    if (joinMain) {
+    if (session.adopted !== null) {
+      // A name taken over: it goes on in its rooms without a word.
+      for (const room of session.adopted) this.rooms.enter(session, room, true);
+    } else if (joinMain) {
       const main = this.rooms.main;
       const history = this.#engine.history(main);
       if (history.length > 0) {
@@ -298,7 +316,8 @@ export class Membership {
       : message === ""
       ? { type: "leave", time, name, via, reason, rooms }
       : { type: "leave", time, name, via, reason, rooms, message };
-    if (!this.closing) this.#publish(event, session);
+    // Nobody is told of a member whose name was taken over: it goes on.
+    if (!this.closing && reason !== "ghosted") this.#publish(event, session);
     // At shutdown nobody is told, but the log keeps every leave.
     else this.#record(event);
     if (removed) {
@@ -398,17 +417,7 @@ export class Membership {
     text: string,
     notice: boolean,
   ): string | null {
-    const holder = this.#engine.find(target);
-    if (holder === undefined) return null;
-    this.#toHolder(holder, {
-      type: "ctcp",
-      from: name,
-      to: holder.name,
-      text,
-      notice,
-      via: session.conn.transport,
-    });
-    return holder.name;
+    return this.#privates.ctcp(session, name, target, text, notice);
   }
 
   /** A private message; the holder's name, or null if no one holds it. */
@@ -418,35 +427,7 @@ export class Membership {
     target: string,
     text: string,
   ): string | null {
-    const holder = this.#engine.find(target);
-    if (holder === undefined) return null;
-    const event = {
-      type: "private" as const,
-      time: this.#clock(),
-      from: name,
-      to: holder.name,
-      text,
-      own: false,
-      via: session.conn.transport,
-    };
-    this.#toHolder(holder, event);
-    if (session.conn.renderer.echoes !== false) {
-      session.send({ ...event, own: true });
-    }
-    this.#log.record(logText.privateMessage(name, holder.name, text));
-    return holder.name;
-  }
-
-  // A private event to a holder: rendered for its connection on this node,
-  // or sent to its node.
-  #toHolder(holder: Holder, event: PrivateMessage["event"]): void {
-    if (holder.node === this.#engine.node) {
-      // The engine may hand back its own copy of a holder (a replica).
-      (this.#byHolder.get(holder) ?? this.#local.find(holder.name)?.member)
-        ?.send(event);
-    } else {
-      this.#engine.sendPrivate({ event, node: holder.node });
-    }
+    return this.#privates.tell(session, name, target, text);
   }
 
   // Publishes a room-wide event; it is delivered when it comes back.
@@ -475,19 +456,6 @@ export class Membership {
     }
     this.#record(event);
     this.#followed.observe(message, this.#engine.node);
-  }
-
-  #receivePrivate(message: PrivateMessage): void {
-    const event = message.event;
-    if (event.to === null) return;
-    const target = this.#local.find(event.to);
-    if (target === undefined) return;
-    target.member.send(event);
-    if (event.type === "private") {
-      this.#log.record(
-        logText.privateMessage(event.from, event.to, event.text),
-      );
-    }
   }
 
   #status(state: "split" | "whole" | "lostPlace"): void {

@@ -27,7 +27,9 @@ export type EndCode =
   | "pingTimeout"
   | "protocolError"
   | "unmaskedFrame"
-  | "invalidUtf8";
+  | "invalidUtf8"
+  | "ghosted"
+  | "banned";
 
 /**
  * Why a session ended: a code, or what broke as the system described it

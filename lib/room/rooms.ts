@@ -194,11 +194,22 @@ export class Rooms {
    * Puts the session in `room` (checked already) as its current room, and
    * tells the room: the main room's join on registration, or a `/join`.
    */
-  enter(session: Session, room: string): void {
+  enter(session: Session, room: string, quiet = false): void {
     const holder = session.holder!;
-    session.rooms.set(roomKey(room), room);
+    const key = roomKey(room);
+    session.rooms.set(key, room);
     session.current = room;
     this.#engine.setRooms(holder, [...session.rooms.values()]);
+    if (quiet) {
+      // No notice: it hears the room from now on.
+      let members = this.#local.get(key);
+      if (members === undefined) {
+        members = new FanOut();
+        this.#local.set(key, members);
+      }
+      members.add(session);
+      return;
+    }
     this.#publish({
       type: "join",
       time: this.#clock(),

@@ -45,6 +45,13 @@ export class Session {
   refilledAt: number;
   /** Why the session is ending, once something decided it is. */
   ending: EndReason | null = null;
+  /** Whether it logged in to a registered name. */
+  loggedIn = false;
+  /**
+   * The rooms of the older connection it took its name over from: it goes
+   * on in them without a word to their members.
+   */
+  adopted: string[] | null = null;
   /** What it said as it left the chat (a quit message); empty for none. */
   farewell = "";
   /** The console's reason when it was removed. */

@@ -22,6 +22,7 @@ import type {
 } from "./events.ts";
 import type { RoomInfo } from "../engine/engine.ts";
 import type { JoinOutcome, RoomOutcome } from "./rooms.ts";
+import type { AccountApi } from "./account_api.ts";
 import type { Limits } from "./limits.ts";
 import type { EndReason } from "./reasons.ts";
 import type { AdmissionRefusal, Slot } from "./admission.ts";
@@ -91,7 +92,7 @@ export interface Interpreter {
  * operation checks the room's rules; failures come back as typed results,
  * which the language words in its own texts or numerics.
  */
-export interface MemberSession {
+export interface MemberSession extends AccountApi {
   /** The name held, or null before a claim succeeded. */
   readonly name: string | null;
   /** Whether the session is in the room (announced, in `/who`). */

@@ -9,6 +9,7 @@
  * @module
  */
 
+import type { AccountNotice } from "./events.ts";
 import type { EndCode, EndReason } from "./reasons.ts";
 import type { NameFault } from "./registry.ts";
 
@@ -72,6 +73,15 @@ export const serverText = {
   deopUsage: "Usage: /deop <client_name>",
   kickUsage: "Usage: /kick <client_name> [reason]",
   topiclockUsage: "Usage: /topiclock on|off",
+  registerUsage: "Usage: /register <password>",
+  passwordUsage: "Usage: /password <old> <new>",
+  unregisterUsage: "Usage: /unregister <password>",
+  disconnectUsage: "Usage: /disconnect <client_name> [reason]",
+  banUsage:
+    "Usage: /ban <client_name>|<address>[/<prefix>] [duration] [reason]",
+  unbanUsage: "Usage: /unban <client_name>|<address>[/<prefix>]",
+  muteUsage: "Usage: /mute <client_name> [duration]",
+  unmuteUsage: "Usage: /unmute <client_name>",
   action: (name: string, text: string): string => `* ${name} ${text}`,
   renamedNotice: (from: string, to: string): string =>
     `*** ${from} is now known as ${to}.`,
@@ -208,6 +218,9 @@ export const consoleText = {
     "  who                  list who is online: address, door, connected since",
     "  say TEXT             announce TEXT to everyone",
     "  kick NAME [reason]   disconnect NAME",
+    "  register NAME PASSWORD, password NAME NEWPASSWORD, unregister NAME",
+    "  op NAME, deop NAME   make a registered name an operator, or not",
+    "  ban, unban, bans, mute, unmute   as the chat's /ban and the rest",
     "  help                 show this list",
     "  Terminate server     shut the server down",
   ],
@@ -326,6 +339,8 @@ export const reasonText: Readonly<
   protocolError: "protocol error",
   unmaskedFrame: "unmasked frame",
   invalidUtf8: "invalid UTF-8",
+  ghosted: "logged in from elsewhere",
+  banned: "banned",
 } as const;
 
 /** The English of a session's end reason, for the console and the log. */
@@ -386,3 +401,51 @@ export const accountText = {
       count === 1 ? "message" : "messages"
     } since you left).`,
 } as const;
+
+/** The line for an account or moderation notice. */
+export function accountNoticeText(notice: AccountNotice): string {
+  switch (notice.kind) {
+    case "registered":
+      return accountText.registered(notice.name);
+    case "passwordTooShort":
+      return accountText.passwordTooShort(notice.minimum);
+    case "wrongPassword":
+      return accountText.wrongPassword(notice.name);
+    case "loginDelayed":
+      return accountText.loginDelayed(notice.name, notice.seconds);
+    case "loginLocked":
+      return accountText.loginLocked(notice.name, notice.until);
+    case "passwordChanged":
+      return `The password of "${notice.name}" was changed.`;
+    case "unregistered":
+      return `Name "${notice.name}" is no longer registered.`;
+    case "notRegistered":
+      return `Name "${notice.name}" is not registered.`;
+    case "alreadyRegistered":
+      return `Name "${notice.name}" is registered already.`;
+    case "operatorName":
+      return `Name "${notice.name}" is an operator's; it is registered from the server's console.`;
+    case "wrongOldPassword":
+      return "Wrong password; nothing was changed.";
+    case "unavailable":
+      return serverText.unavailable;
+    case "loggedInElsewhere":
+      return accountText.loggedInElsewhere;
+    case "banned":
+      return accountText.banned(notice.until, notice.reason);
+    case "muted":
+      return accountText.muted(notice.until);
+    case "onlyOperators":
+      return accountText.onlyOperators;
+    case "keptForOffline":
+      return accountText.keptForOffline(notice.name);
+    case "offlineMessage":
+      return `[${notice.stamp}] ${
+        serverText.privateMessage(notice.from, notice.text)
+      }`;
+    case "offlineDropped":
+      return accountText.offlineDropped(notice.count, notice.limit);
+    case "done":
+      return notice.text;
+  }
+}

@@ -13,7 +13,8 @@ import type {
   RoomSummary,
 } from "../room/events.ts";
 import { COMMANDS, HELP_LINES } from "../languages/line/protocol.ts";
-import { serverText } from "../room/texts.ts";
+import { roomProblemText } from "../languages/line/line_format.ts";
+import { accountNoticeText, accountText, serverText } from "../room/texts.ts";
 
 type Json =
   | string
@@ -48,31 +49,15 @@ const USAGE = {
   deop: serverText.deopUsage,
   kick: serverText.kickUsage,
   topiclock: serverText.topiclockUsage,
+  register: serverText.registerUsage,
+  password: serverText.passwordUsage,
+  unregister: serverText.unregisterUsage,
+  disconnect: serverText.disconnectUsage,
+  ban: serverText.banUsage,
+  unban: serverText.unbanUsage,
+  mute: serverText.muteUsage,
+  unmute: serverText.unmuteUsage,
 };
-// What a room operation refused, in the words of the line protocol.
-function roomProblemText(
-  event: Extract<RoomEvent, { type: "roomProblem" }>,
-): string {
-  const room = event.room ?? "";
-  switch (event.problem) {
-    case "invalidName":
-      return serverText.invalidRoomName;
-    case "notIn":
-      return serverText.notInRoom(room);
-    case "noSuchRoom":
-      return serverText.noSuchRoom(room);
-    case "notOperator":
-      return serverText.onlyOperatorsOf(room);
-    case "noSuchMember":
-      return serverText.notFound(room); // REVISIT
-    case "tooManyRooms":
-      return serverText.tooManyRooms(event.limit ?? 0);
-    case "tooManyJoins":
-      return serverText.tooManyJoins(event.limit ?? 0);
-    case "inNoRoom":
-      return serverText.inNoRoom;
-  }
-}
 
 // A room as `rooms` lists it: plain fields, `topic` null for none.
 function summary(room: RoomSummary): Json {
@@ -150,6 +135,14 @@ export const webFormat: Renderer = {
           prompt: "password",
           text: serverText.passwordPrompt,
         });
+      case "accountPrompt":
+        return frame("prompt", now, {
+          prompt: "password",
+          name: event.name,
+          text: accountText.passwordPrompt(event.name),
+        });
+      case "accountNotice":
+        return frame("notice", now, { text: accountNoticeText(event.notice) });
       case "wrongPassword":
         return frame("error", now, { text: serverText.wrongPassword });
       case "tooManyAttempts":
@@ -302,7 +295,7 @@ export const webFormat: Renderer = {
           problem: event.problem,
           room: event.room,
           limit: event.limit,
-          text: roomProblemText(event),
+          text: roomProblemText(event.problem, event.room, event.limit),
         });
       case "rooms":
         return frame("rooms", now, {

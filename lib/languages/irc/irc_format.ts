@@ -13,7 +13,7 @@ import type {
   Renderer,
   RoomEvent,
 } from "../../room/events.ts";
-import { serverText } from "../../room/texts.ts";
+import { accountNoticeText, serverText } from "../../room/texts.ts";
 import { historyStamp } from "../line/line_format.ts";
 import {
   clampLine,
@@ -213,6 +213,11 @@ export class IrcFormat implements Renderer {
         return this.#refused[event.reason];
       case "unavailable":
         return this.#notice(serverText.unavailable);
+      case "accountNotice":
+        return this.#notice(accountNoticeText(event.notice));
+      case "accountPrompt":
+        // IRC logs in with SASL before registering: never asked.
+        return null;
       case "roomStatus":
         return event.state === "lostPlace"
           ? error(serverText.lostPlace)

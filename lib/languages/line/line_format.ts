@@ -13,7 +13,11 @@ import type {
   RoomProblem,
 } from "../../room/events.ts";
 import { HELP_LINES } from "./protocol.ts";
-import { serverText } from "../../room/texts.ts";
+import {
+  accountNoticeText,
+  accountText,
+  serverText,
+} from "../../room/texts.ts";
 
 const encoder = new TextEncoder();
 
@@ -41,6 +45,14 @@ const USAGE = {
   deop: lines(serverText.deopUsage),
   kick: lines(serverText.kickUsage),
   topiclock: lines(serverText.topiclockUsage),
+  register: lines(serverText.registerUsage),
+  password: lines(serverText.passwordUsage),
+  unregister: lines(serverText.unregisterUsage),
+  disconnect: lines(serverText.disconnectUsage),
+  ban: lines(serverText.banUsage),
+  unban: lines(serverText.unbanUsage),
+  mute: lines(serverText.muteUsage),
+  unmute: lines(serverText.unmuteUsage),
 };
 const UNAVAILABLE = lines(serverText.unavailable);
 const ROOM_STATUS = {
@@ -168,6 +180,10 @@ export const lineFormat: Renderer = {
         return lines(serverText.wrongDoor(event.webUrl));
       case "passwordPrompt":
         return PASSWORD_PROMPT;
+      case "accountPrompt":
+        return lines(accountText.passwordPrompt(event.name));
+      case "accountNotice":
+        return lines(accountNoticeText(event.notice));
       case "wrongPassword":
         return WRONG_PASSWORD;
       case "tooManyAttempts":

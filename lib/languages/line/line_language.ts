@@ -7,11 +7,12 @@
  * @module
  */
 
+import { formatUntil } from "../../room/durations.ts";
 import { normalizeRoomName } from "../../room/room_names.ts";
 import type { RoomOutcome, RoomRefusal } from "../../room/rooms.ts";
 import { type Line, LINE_TOO_LONG } from "../../io/line_reader.ts";
 import type { ClaimResult } from "../../engine/engine.ts";
-import type { RoomEvent } from "../../room/events.ts";
+import type { AccountNotice, RoomEvent } from "../../room/events.ts";
 import { isExitWord, parseCommand } from "./protocol.ts";
 import { stripControls } from "../../room/sanitize.ts";
 import {
@@ -52,6 +53,10 @@ export class LineLanguage implements Interpreter {
   #webUrl: () => string | null;
   // A name waiting for its password.
   #pendingName: string | null = null;
+  // A registered name waiting for its own password, and whether the name
+  // waiting for the server's password is a registered one.
+  #pendingAccount: string | null = null;
+  #registeredName = false;
   // Whether it gave the right password (asked once, not per name).
   #passwordGiven = false;
   #attempts = 0;
@@ -96,10 +101,16 @@ export class LineLanguage implements Interpreter {
     if (this.#pendingName !== null) {
       return this.#checkPassword(session, this.#pendingName, text);
     }
+    if (this.#pendingAccount !== null) {
+      return this.#login(session, this.#pendingAccount, text);
+    }
     const { name, refusal } = checkName(text);
     // Until the password is right a taken name is answered like a free one:
     // without it no one learns who is online.
     const asking = session.needsPassword && !this.#passwordGiven;
+    if (session.accountsKept && refusal === null) {
+      return this.#withAccounts(session, name, asking);
+    }
     const refused = nameRefused(session, name, refusal, !asking, true);
     if (refused !== null) {
       this.#refuseName(session, refused);
@@ -111,6 +122,78 @@ export class LineLanguage implements Interpreter {
       return;
     }
     return this.#join(session, name);
+  }
+
+  // A valid name where names can be registered: a registered one (held or
+  // not: a ghost is taken over) is asked its password, the rest go on as
+  // without accounts.
+  async #withAccounts(
+    session: MemberSession,
+    name: string,
+    asking: boolean,
+  ): Promise<void> {
+    if (session.reservedForOperator(name)) {
+      this.#refuseName(session, { type: "nameReserved", name, retry: true });
+      return;
+    }
+    if (!(await session.isRegistered(name))) {
+      const refused = nameRefused(session, name, null, !asking, true);
+      if (refused !== null) this.#refuseName(session, refused);
+      else if (asking) {
+        this.#pendingName = name;
+        session.reply(PASSWORD_PROMPT);
+      } else await this.#join(session, name);
+      return;
+    }
+    if (asking) {
+      this.#pendingName = name;
+      this.#registeredName = true;
+      session.reply(PASSWORD_PROMPT);
+      return;
+    }
+    this.#pendingAccount = name;
+    session.reply({ type: "accountPrompt", name });
+  }
+
+  // The password of a registered name: logged in, it takes the name (from
+  // an older connection if need be); wrong, the name prompt again.
+  async #login(
+    session: MemberSession,
+    name: string,
+    password: string,
+  ): Promise<void> {
+    this.#pendingAccount = null;
+    const outcome = await session.login(name, password);
+    if (outcome.kind === "ok") {
+      const claimed = await session.takeOver(name);
+      if (claimed === "ok") session.enter({ joinMain: true });
+      else if (claimed === "unavailable") {
+        session.reply(UNAVAILABLE);
+        session.reply(NAME_PROMPT);
+      } else {this.#refuseName(session, {
+          type: "nameTaken",
+          name,
+          retry: true,
+        });}
+      return;
+    }
+    const notice: AccountNotice = outcome.kind === "wrong"
+      ? { kind: "wrongPassword", name }
+      : outcome.kind === "wait"
+      ? { kind: "loginDelayed", name, seconds: Math.ceil(outcome.ms / 1000) }
+      : outcome.kind === "locked"
+      ? {
+        kind: "loginLocked",
+        name,
+        until: formatUntil(outcome.until, Date.now()),
+      }
+      : { kind: "unavailable" };
+    session.reply({ type: "accountNotice", notice });
+    if (++this.#attempts > session.limits.maxNameAttempts) {
+      session.end("tooManyAttempts", TOO_MANY_ATTEMPTS);
+      return;
+    }
+    session.reply(NAME_PROMPT);
   }
 
   #refuseName(session: MemberSession, answer: RoomEvent): void {
@@ -132,6 +215,12 @@ export class LineLanguage implements Interpreter {
       return;
     }
     this.#passwordGiven = true;
+    if (this.#registeredName) {
+      this.#registeredName = false;
+      this.#pendingAccount = name;
+      session.reply({ type: "accountPrompt", name });
+      return;
+    }
     return this.#join(session, name);
   }
 
@@ -222,9 +311,20 @@ export class LineLanguage implements Interpreter {
       case "usage":
         session.reply({ type: "usage", command: command.command });
         return;
+      case "register":
+        return this.#answer(session, session.register(command.password));
+      case "password":
+        return this.#answer(
+          session,
+          session.changePassword(command.old, command.password),
+        );
+      case "unregister":
+        return this.#answer(session, session.unregister(command.password));
+      case "moderate":
+        return this.#answer(session, session.moderate(command.action));
       case "private":
         if (session.tell(command.target, command.text) === null) {
-          session.reply({ type: "notFound", target: command.target });
+          return this.#keep(session, command.target, command.text);
         }
         return;
       case "nick": {
@@ -292,6 +392,28 @@ export class LineLanguage implements Interpreter {
         session.reply({ type: "history", entries: history });
       }
     }
+  }
+
+  // Replies with the notice an account operation came to.
+  async #answer(
+    session: MemberSession,
+    notice: Promise<AccountNotice>,
+  ): Promise<void> {
+    session.reply({ type: "accountNotice", notice: await notice });
+  }
+
+  // A private message to no one online: kept for a registered name.
+  async #keep(
+    session: MemberSession,
+    target: string,
+    text: string,
+  ): Promise<void> {
+    if (await session.keepForOffline(target, text)) {
+      session.reply({
+        type: "accountNotice",
+        notice: { kind: "keptForOffline", name: target },
+      });
+    } else session.reply({ type: "notFound", target });
   }
 
   // `/who` (the current room's members, or everyone online in no room) or

@@ -7,6 +7,9 @@
  * @module
  */
 
+import { parseDuration } from "../../room/durations.ts";
+import type { ModerationAction } from "../../room/moderation.ts";
+
 /** What a registered client's line asks for. */
 export type Command =
   | { kind: "empty" }
@@ -29,10 +32,30 @@ export type Command =
   | { kind: "op"; name: string; op: boolean }
   | { kind: "kick"; name: string; reason: string }
   | { kind: "topicLock"; locked: boolean }
+  | { kind: "register"; password: string }
+  | { kind: "password"; old: string; password: string }
+  | { kind: "unregister"; password: string }
+  | { kind: "moderate"; action: ModerationAction }
   | {
     kind: "usage";
-    command: "join" | "op" | "deop" | "kick" | "topiclock";
+    command: UsageCommand;
   };
+
+/** The commands whose usage line a member may need. */
+export type UsageCommand =
+  | "join"
+  | "op"
+  | "deop"
+  | "kick"
+  | "topiclock"
+  | "register"
+  | "password"
+  | "unregister"
+  | "disconnect"
+  | "ban"
+  | "unban"
+  | "mute"
+  | "unmute";
 
 /** One row of the command table. */
 export interface CommandInfo {
@@ -91,6 +114,26 @@ export const COMMANDS: readonly CommandInfo[] = [
     usage: "/topiclock on|off",
     summary: "only operators set the topic",
     kind: "topicLock",
+  },
+  {
+    usage: "/register <password>",
+    summary: "register your name",
+    kind: "register",
+  },
+  {
+    usage: "/password <old> <new>",
+    summary: "change your name's password",
+    kind: "password",
+  },
+  {
+    usage: "/unregister <password>",
+    summary: "give your name up",
+    kind: "unregister",
+  },
+  {
+    usage: "/disconnect, /ban, /unban, /bans, /mute, /unmute",
+    summary: "for operators (see the README)",
+    kind: "moderate",
   },
   { usage: "/help", summary: "show this list", kind: "help" },
   { usage: "exit, /quit, /exit", summary: "leave the chat", kind: "exit" },
@@ -180,6 +223,27 @@ export function parseCommand(text: string): Command {
         const [name, reason] = firstWord(rest);
         return { kind: "kick", name, reason };
       }
+      case "/register":
+        return rest === ""
+          ? { kind: "usage", command: "register" }
+          : { kind: "register", password: rest };
+      case "/unregister":
+        return rest === ""
+          ? { kind: "usage", command: "unregister" }
+          : { kind: "unregister", password: rest };
+      case "/password": {
+        const [old, password] = firstWord(rest);
+        return old === "" || password === ""
+          ? { kind: "usage", command: "password" }
+          : { kind: "password", old, password };
+      }
+      case "/disconnect":
+      case "/ban":
+      case "/unban":
+      case "/bans":
+      case "/mute":
+      case "/unmute":
+        return parseModeration(lower.slice(1), rest);
       case "/topiclock": {
         const value = rest.toLowerCase();
         return value === "on" || value === "off"
@@ -203,6 +267,43 @@ function parsePrivate(trimmed: string): Command {
     return { kind: "roomSay", room: target, text: message };
   }
   return { kind: "private", target, text: message };
+}
+
+// An operator's command: `/ban TARGET [DURATION] [reason]` and the rest.
+function parseModeration(word: string, rest: string): Command {
+  if (word === "bans") return { kind: "moderate", action: { kind: "bans" } };
+  const [target, more] = firstWord(rest);
+  if (target === "") {
+    return { kind: "usage", command: word as UsageCommand };
+  }
+  const [first, after] = firstWord(more);
+  const duration = first === "" ? null : parseDuration(first);
+  switch (word) {
+    case "disconnect":
+      return {
+        kind: "moderate",
+        action: { kind: "disconnect", name: target, reason: more },
+      };
+    case "ban":
+      return {
+        kind: "moderate",
+        action: {
+          kind: "ban",
+          target,
+          durationMs: duration,
+          reason: duration === null ? more : after,
+        },
+      };
+    case "unban":
+      return { kind: "moderate", action: { kind: "unban", target } };
+    case "mute":
+      return {
+        kind: "moderate",
+        action: { kind: "mute", name: target, durationMs: duration },
+      };
+    default:
+      return { kind: "moderate", action: { kind: "unmute", name: target } };
+  }
 }
 
 // The first word of `text` and the rest, trimmed.

@@ -1,0 +1,223 @@
+/**
+ * The account part of the session API (`session_api.ts`): logging in to a
+ * registered name (taking it over from an older connection), registering,
+ * operators' moderation, kept private messages and mutes. The room mixes
+ * it into each session's API; without an account store every name is
+ * unregistered and only the console moderates.
+ *
+ * @module
+ */
+
+import type { ClaimResult } from "../engine/engine.ts";
+import type { Accounts, LoginOutcome } from "./accounts.ts";
+import { formatStamp, formatUntil } from "./durations.ts";
+import type { Ban } from "../engine/accounts.ts";
+import type { AccountNotice, RoomEvent } from "./events.ts";
+import type { Membership } from "./membership.ts";
+import {
+  accountNotice,
+  moderate,
+  type ModerationAction,
+  type ModerationRoom,
+} from "./moderation.ts";
+import type { EndReason } from "./reasons.ts";
+import type { Session } from "./session.ts";
+import { INBOX_LIMIT } from "../engine/accounts.ts";
+
+/** The account operations of one session. */
+export interface AccountApi {
+  /** Whether names can be registered here (an account store is open). */
+  readonly accountsKept: boolean;
+  /** Whether `name` is registered. */
+  isRegistered(name: string): Promise<boolean>;
+  /** Whether `name` is an `--operator` name no one registered yet. */
+  reservedForOperator(name: string): boolean;
+  /** Checks the password of a registered name, limited per address. */
+  login(name: string, password: string): Promise<LoginOutcome>;
+  /**
+   * After a login: holds the name, taking it from an older connection of
+   * this node (which is closed with "logged in from elsewhere").
+   */
+  takeOver(name: string): Promise<ClaimResult>;
+  /** Whether this session logged in to a registered name. */
+  readonly loggedIn: boolean;
+  /** Registers the name held. */
+  register(password: string): Promise<AccountNotice>;
+  /** Changes the password of the name held. */
+  changePassword(old: string, password: string): Promise<AccountNotice>;
+  /** Gives up the registration of the name held. */
+  unregister(password: string): Promise<AccountNotice>;
+  /** Whether the name held is a server operator, logged in. */
+  readonly isServerOperator: boolean;
+  /** An operator's action; refused for others. */
+  moderate(action: ModerationAction): Promise<AccountNotice>;
+  /**
+   * Why this member may not say anything now (a mute), or null; `to`, a
+   * private message's target (an operator hears the muted).
+   */
+  muted(to?: string): AccountNotice | null;
+  /** Keeps a private message for a registered name that is away. */
+  keepForOffline(target: string, text: string): Promise<boolean>;
+}
+
+/** What the account API needs of the room. */
+export interface AccountApiRoom extends ModerationRoom {
+  /** The account store's view, or null without one. */
+  accounts: Accounts | null;
+  /** Members and rooms. */
+  members: Membership;
+  /** Ends a session after a notice. */
+  end(session: Session, reason: EndReason, notice: RoomEvent): void;
+}
+
+const WAIT_FOR_GHOST_MS = 3000;
+const GHOST_POLL_MS = 20;
+
+/** The account operations of `session` in `room`. */
+export function accountApi(session: Session, room: AccountApiRoom): AccountApi {
+  const accounts = room.accounts;
+  const members = room.members;
+  const held = () => session.name ?? "";
+  const source = session.conn.ip;
+  return {
+    accountsKept: accounts !== null,
+    get loggedIn() {
+      return session.loggedIn;
+    },
+    get isServerOperator() {
+      return session.loggedIn && session.name !== null &&
+        (accounts?.isOperator(session.name) ?? false);
+    },
+    async isRegistered(name) {
+      if (accounts === null) return false;
+      try {
+        return (await accounts.account(name)) !== undefined;
+      } catch {
+        return false;
+      }
+    },
+    reservedForOperator: (name) => accounts?.reservedForOperator(name) ?? false,
+    async login(name, password) {
+      if (accounts === null) return { kind: "wrong" };
+      const outcome = await accounts.login(name, password, source);
+      if (outcome.kind === "ok") session.loggedIn = true;
+      return outcome;
+    },
+    async takeOver(name) {
+      const older = members.localSession(name);
+      if (older !== undefined && older !== session) {
+        const rooms = [...older.rooms.values()];
+        room.end(older, "ghosted", {
+          type: "accountNotice",
+          notice: { kind: "loggedInElsewhere" },
+        });
+        session.adopted = rooms;
+        const until = room.clock() + WAIT_FOR_GHOST_MS;
+        while (members.find(name) !== undefined && room.clock() < until) {
+          await new Promise((resolve) => setTimeout(resolve, GHOST_POLL_MS));
+        }
+      }
+      const claimed = members.claimName(session, name);
+      return await claimed;
+    },
+    async register(password) {
+      if (accounts === null) return { kind: "unavailable" };
+      const name = held();
+      const outcome = await accounts.register(name, password);
+      if (outcome === "ok") session.loggedIn = true;
+      return accountNotice(outcome, name, { kind: "registered", name });
+    },
+    async changePassword(old, password) {
+      if (accounts === null) return { kind: "unavailable" };
+      const name = held();
+      const outcome = await accounts.changePassword(name, old, password);
+      return accountNotice(outcome, name, { kind: "passwordChanged", name });
+    },
+    async unregister(password) {
+      if (accounts === null) return { kind: "unavailable" };
+      const name = held();
+      const outcome = await accounts.unregister(name, password);
+      if (outcome === "ok") session.loggedIn = false;
+      return accountNotice(outcome, name, { kind: "unregistered", name });
+    },
+    moderate(action) {
+      if (accounts === null || !this.isServerOperator) {
+        return Promise.resolve({ kind: "onlyOperators" });
+      }
+      return moderate(accounts, room, held(), action);
+    },
+    muted(to) {
+      const name = session.name;
+      if (accounts === null || name === null) return null;
+      const mute = accounts.muteOf(name);
+      if (mute === undefined) return null;
+      if (to !== undefined && accounts.isOperator(to)) return null;
+      const now = room.clock();
+      return {
+        kind: "muted",
+        until: mute.until === null ? null : formatUntil(mute.until, now),
+      };
+    },
+    async keepForOffline(target, text) {
+      if (accounts === null) return false;
+      try {
+        const kept = await accounts.keep(target, {
+          from: held(),
+          time: room.clock(),
+          text,
+        });
+        return kept === "kept";
+      } catch {
+        return false;
+      }
+    },
+  };
+}
+
+/** Sends a registered member what was kept for it while it was away. */
+export async function deliverInbox(
+  session: Session,
+  accounts: Accounts,
+): Promise<void> {
+  const name = session.name;
+  if (name === null) return;
+  let inbox;
+  try {
+    inbox = await accounts.takeInbox(name);
+  } catch {
+    return;
+  }
+  if (inbox.dropped > 0) {
+    session.send({
+      type: "accountNotice",
+      notice: {
+        kind: "offlineDropped",
+        count: inbox.dropped,
+        limit: INBOX_LIMIT,
+      },
+    });
+  }
+  for (const message of inbox.messages) {
+    session.send({
+      type: "accountNotice",
+      notice: {
+        kind: "offlineMessage",
+        from: message.from,
+        stamp: formatStamp(message.time),
+        text: message.text,
+      },
+    });
+  }
+}
+
+/** The notice a banned member gets before it is closed. */
+export function bannedNotice(ban: Ban): RoomEvent {
+  return {
+    type: "accountNotice",
+    notice: {
+      kind: "banned",
+      until: ban.until === null ? null : formatStamp(ban.until),
+      reason: ban.reason,
+    },
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * Private messages and CTCPs: to a member of this node at once, or to the
+ * node that holds the name through the engine; the log keeps private
+ * messages (never CTCPs).
+ *
+ * @module
+ */
+
+import type { EventLog } from "../io/chat_log.ts";
+import type { Holder, PrivateMessage, RoomEngine } from "../engine/engine.ts";
+import type { Session } from "./session.ts";
+import { logText } from "./texts.ts";
+
+/** Options of {@linkcode Privates}. */
+export interface PrivatesOptions {
+  /** Where names are held. */
+  engine: RoomEngine;
+  /** Where private messages are recorded. */
+  log: EventLog;
+  /** Wall clock, ms since the epoch. */
+  clock: () => number;
+  /** The session of this node for a holder of this node. */
+  find: (holder: Holder) => Session | undefined;
+  /** The session of this node holding a name. */
+  local: (name: string) => Session | undefined;
+}
+
+/** Routes private messages and CTCPs. */
+export class Privates {
+  #engine: RoomEngine;
+  #log: EventLog;
+  #clock: () => number;
+  #find: (holder: Holder) => Session | undefined;
+  #local: (name: string) => Session | undefined;
+
+  /** Routes through `options.engine`. */
+  constructor(options: PrivatesOptions) {
+    this.#engine = options.engine;
+    this.#log = options.log;
+    this.#clock = options.clock;
+    this.#find = options.find;
+    this.#local = options.local;
+  }
+
+  /**
+   * A CTCP to the member called `target` (any case), on any node. Never
+   * logged. The holder's name, or null if no one holds it.
+   */
+  ctcp(
+    session: Session,
+    name: string,
+    target: string,
+    text: string,
+    notice: boolean,
+  ): string | null {
+    const holder = this.#engine.find(target);
+    if (holder === undefined) return null;
+    this.#toHolder(holder, {
+      type: "ctcp",
+      from: name,
+      to: holder.name,
+      text,
+      notice,
+      via: session.conn.transport,
+    });
+    return holder.name;
+  }
+
+  /** A private message; the holder's name, or null if no one holds it. */
+  tell(
+    session: Session,
+    name: string,
+    target: string,
+    text: string,
+  ): string | null {
+    const holder = this.#engine.find(target);
+    if (holder === undefined) return null;
+    const event = {
+      type: "private" as const,
+      time: this.#clock(),
+      from: name,
+      to: holder.name,
+      text,
+      own: false,
+      via: session.conn.transport,
+    };
+    this.#toHolder(holder, event);
+    if (session.conn.renderer.echoes !== false) {
+      session.send({ ...event, own: true });
+    }
+    this.#log.record(logText.privateMessage(name, holder.name, text));
+    return holder.name;
+  }
+
+  // A private event to a holder: rendered for its connection on this node,
+  // or sent to its node.
+  #toHolder(holder: Holder, event: PrivateMessage["event"]): void {
+    if (holder.node === this.#engine.node) {
+      // The engine may hand back its own copy of a holder (a replica).
+      (this.#find(holder))
+        ?.send(event);
+    } else {
+      this.#engine.sendPrivate({ event, node: holder.node });
+    }
+  }
+
+  /** A private message or CTCP from another node for a member of this one. */
+  receive(message: PrivateMessage): void {
+    const event = message.event;
+    if (event.to === null) return;
+    const target = this.#local(event.to);
+    if (target === undefined) return;
+    target.send(event);
+    if (event.type === "private") {
+      this.#log.record(
+        logText.privateMessage(event.from, event.to, event.text),
+      );
+    }
+  }
+}

@@ -1,0 +1,281 @@
+/**
+ * Registered names and moderation over the line protocol (issue 20): an
+ * in-process server with a SQLite account store in a temporary directory.
+ */
+import assert from "node:assert/strict";
+import { SqliteStore } from "../lib/engine/sqlite_store.ts";
+import { LoginLimiter } from "../lib/engine/login_limiter.ts";
+import { Accounts } from "../lib/room/accounts.ts";
+import { runConsoleLine } from "../lib/app/server_console.ts";
+import {
+  LAST_WELCOME_LINE,
+  NAME_PROMPT,
+  startTestServer,
+  TestClient,
+  type TestServer,
+  waitUntil,
+} from "./helpers.ts";
+
+const PASSWORD = "correct horse";
+
+interface Setup {
+  ts: TestServer;
+  accounts: Accounts;
+  dir: string;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+async function setup(
+  options: { operators?: string[]; limiter?: LoginLimiter } = {},
+): Promise<Setup> {
+  const dir = await Deno.makeTempDir({ prefix: "chat_accounts_" });
+  const accounts = new Accounts({
+    store: await SqliteStore.open({ dir }),
+    operators: options.operators,
+    limiter: options.limiter,
+  });
+  await accounts.start();
+  const ts = await startTestServer({ accounts, limits: { floodRate: 0 } });
+  return {
+    ts,
+    accounts,
+    dir,
+    async [Symbol.asyncDispose]() {
+      await ts.cleanup();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+// Logs in to a registered name: name, its password, the welcome.
+async function login(
+  ts: TestServer,
+  name: string,
+  password = PASSWORD,
+): Promise<TestClient> {
+  const client = await ts.connect();
+  await client.next(NAME_PROMPT);
+  await client.send(name);
+  await client.next(`Password for ${name}:`);
+  await client.send(password);
+  await client.next(`Welcome ${name}!`);
+  await client.next(LAST_WELCOME_LINE);
+  return client;
+}
+
+function consoleLine(ts: TestServer, line: string): void {
+  runConsoleLine(line, {
+    room: ts.server.room,
+    print: (l) => ts.console.push(l),
+  });
+}
+
+Deno.test("accounts: /register, then the name asks its password; a wrong one gets the name prompt again", async () => {
+  await using s = await setup();
+  const ada = await s.ts.join("ada");
+  await ada.send("/register short");
+  assert.equal(
+    await ada.next(/password needs/),
+    "A password needs at least 8 characters; it was not taken.",
+  );
+  await ada.send(`/register ${PASSWORD}`);
+  assert.equal(
+    await ada.next(/registered/),
+    'Name "ada" is now registered. You will be asked for this password when you use it.',
+  );
+  await ada.send("exit");
+  await ada.received.closed();
+
+  const again = await s.ts.connect();
+  await again.next(NAME_PROMPT);
+  await again.send("ADA");
+  assert.equal(await again.next(/^Password for/), "Password for ADA:");
+  await again.send("not the password");
+  assert.equal(await again.next(/^Wrong/), "Wrong password for ADA.");
+  await again.next(NAME_PROMPT);
+  await again.send("ada");
+  await again.next("Password for ada:");
+  await again.send(PASSWORD);
+  await again.next("Welcome ada!");
+  // An unregistered name is not asked anything.
+  await s.ts.join("bob");
+  // The password never reaches the log.
+  const log = await Deno.readTextFile(s.ts.logPath);
+  assert.ok(!log.includes(PASSWORD));
+  assert.ok(!s.ts.console.some((line) => line.includes(PASSWORD)));
+});
+
+Deno.test("accounts: a ghost is taken over; the old connection is told and closed, the others see nothing", async () => {
+  await using s = await setup();
+  const ada = await s.ts.join("ada");
+  await ada.send(`/register ${PASSWORD}`);
+  await ada.next(/registered/);
+  const bob = await s.ts.join("bob");
+  await ada.next("*** bob has joined the chat.");
+  const mark = bob.received.lines.length;
+  const ada2 = await login(s.ts, "ada");
+  assert.equal(
+    await ada.next(/elsewhere/),
+    "This name was logged in from elsewhere.",
+  );
+  await ada.received.closed();
+  await ada2.send("still here");
+  await bob.next("ada: still here");
+  assert.deepEqual(bob.received.lines.slice(mark), ["ada: still here"]);
+});
+
+Deno.test("accounts: /password and /unregister need the password", async () => {
+  await using s = await setup();
+  const ada = await s.ts.join("ada");
+  await ada.send("/register hunter2hunter2");
+  await ada.next(/registered/);
+  await ada.send("/password wrong-one another-pass");
+  assert.equal(
+    await ada.next(/nothing was changed/),
+    "Wrong password; nothing was changed.",
+  );
+  await ada.send("/password hunter2hunter2 newpass99");
+  assert.equal(
+    await ada.next(/was changed/),
+    'The password of "ada" was changed.',
+  );
+  await ada.send("/unregister hunter2hunter2");
+  assert.equal(
+    await ada.next(/nothing was changed/),
+    "Wrong password; nothing was changed.",
+  );
+  await ada.send("/unregister newpass99");
+  assert.equal(
+    await ada.next(/no longer registered/),
+    'Name "ada" is no longer registered.',
+  );
+  assert.equal(await s.accounts.account("ada"), undefined);
+});
+
+Deno.test("accounts: an --operator name is reserved until the console registers it; then it moderates", async () => {
+  await using s = await setup({ operators: ["boss"] });
+  const someone = await s.ts.connect();
+  await someone.next(NAME_PROMPT);
+  await someone.send("boss");
+  assert.equal(
+    await someone.next(/reserved/),
+    'Name "boss" is reserved. Please enter another name:',
+  );
+  const bob = await s.ts.join("bob");
+  await bob.send("/ban carol");
+  assert.equal(await bob.next(/operators/), "Only operators can do that.");
+
+  consoleLine(s.ts, `register boss ${PASSWORD}`);
+  await waitUntil(
+    () => s.ts.console.some((l) => l.includes('"boss" is now registered')),
+    "the console's answer",
+  );
+  assert.ok(!s.ts.console.some((l) => l.includes(PASSWORD)));
+  const boss = await login(s.ts, "boss");
+  const carol = await s.ts.join("carol");
+  await boss.send("/mute carol 10m");
+  await boss.next(/carol is muted until/);
+  await carol.send("can anyone hear me");
+  assert.match(await carol.next(/muted/), /^You are muted until \d\d:\d\d\.$/);
+  await carol.send("@boss sorry");
+  await boss.next("Private message from carol: sorry");
+  await boss.send("/unmute carol");
+  await boss.next("carol is no longer muted.");
+  await carol.send("back");
+  await bob.next("carol: back");
+
+  await boss.send("/ban carol 2h spamming");
+  assert.match(
+    await carol.next(/banned/),
+    /^You are banned from this chat until \d{4}-\d\d-\d\d \d\d:\d\d \(spamming\)\.$/,
+  );
+  await carol.received.closed();
+  const again = await s.ts.connect();
+  await again.next(NAME_PROMPT);
+  await again.send("Carol");
+  await again.next(/banned/);
+  await again.received.closed();
+  await boss.send("/bans");
+  assert.match(
+    await boss.next(/^carol until/),
+    /^carol until .* by boss \(spamming\)$/,
+  );
+  await boss.send("/unban carol");
+  await boss.next("carol is no longer banned.");
+  await s.ts.join("carol");
+
+  await boss.send("/disconnect bob bye");
+  await bob.next(/removed from the chat/);
+  await bob.received.closed();
+});
+
+Deno.test("accounts: an address ban holds the address, and a private message to an offline registered name waits for it", async () => {
+  await using s = await setup({ operators: ["boss"] });
+  consoleLine(s.ts, `register boss ${PASSWORD}`);
+  await waitUntil(
+    () => s.ts.console.some((l) => l.includes("now registered")),
+    "the console's answer",
+  );
+  const ada = await s.ts.join("ada");
+  await ada.send(`/register ${PASSWORD}`);
+  await ada.next(/registered/);
+  await ada.send("exit");
+  await ada.received.closed();
+  const boss = await login(s.ts, "boss");
+  await boss.send("@ada see you tomorrow");
+  assert.equal(
+    await boss.next(/offline/),
+    "ada is offline; your message will be delivered when ada logs in.",
+  );
+  await boss.send("@nobody hello");
+  await boss.next('Client "nobody" not found.');
+  const back = await login(s.ts, "ada");
+  assert.match(
+    await back.next(/Private message from boss/),
+    /^\[\d{4}-\d\d-\d\d \d\d:\d\d\] Private message from boss: see you tomorrow$/,
+  );
+
+  consoleLine(s.ts, "ban 127.0.0.0/8 testing");
+  await back.next(/banned/);
+  await back.received.closed();
+  const refused = await TestClient.connect(s.ts.port);
+  assert.match(await refused.next(/banned/), /^You are banned from this chat/);
+  await refused.received.closed();
+  await refused.close();
+});
+
+Deno.test("accounts: failed logins are limited per name and address together", async () => {
+  let now = 1_000_000;
+  const limiter = new LoginLimiter({ now: () => now, freeFailures: 2 });
+  await using s = await setup({ limiter });
+  const ada = await s.ts.join("ada");
+  await ada.send(`/register ${PASSWORD}`);
+  await ada.next(/registered/);
+  await ada.send("exit");
+  await ada.received.closed();
+  const guesser = await s.ts.connect();
+  await guesser.next(NAME_PROMPT);
+  for (let i = 0; i < 2; i++) {
+    await guesser.send("ada");
+    await guesser.next("Password for ada:");
+    await guesser.send(`guess${i}guess`);
+    await guesser.next("Wrong password for ada.");
+  }
+  await guesser.send("ada");
+  await guesser.next("Password for ada:");
+  await guesser.send("guess2guess");
+  await guesser.next("Wrong password for ada.");
+  await guesser.send("ada");
+  await guesser.next("Password for ada:");
+  await guesser.send(PASSWORD);
+  assert.match(
+    await guesser.next(/Too many/),
+    /^Too many wrong passwords for ada; try again in \d+ seconds?\.$/,
+  );
+  // Waiting it out, the right password goes through.
+  now += 10 * 60_000;
+  await guesser.send("ada");
+  await guesser.next("Password for ada:");
+  await guesser.send(PASSWORD);
+  await guesser.next("Welcome ada!");
+});
