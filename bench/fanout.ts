@@ -100,6 +100,12 @@ export interface FanoutOptions {
   extraJoinsOk?: boolean;
   /** False: the server announces no joins (the Python original). */
   joinNotices?: boolean;
+  /**
+   * Rooms (our line protocol, issue 19): after registering, client `i`
+   * joins `#rK` with K = i mod rooms and talks there, so a sender's
+   * messages reach only its room. 1 (default): everyone in the main room.
+   */
+  rooms?: number;
 }
 
 /** Result of one fan-out mode. */
@@ -108,6 +114,8 @@ export interface FanoutResult {
   mode: FanoutMode;
   clients: number;
   senders: number;
+  /** Rooms the clients were spread over (1: the main room). */
+  rooms: number;
   window: number | null;
   /** Saturation: receivers that must have a message to close its window. */
   windowReceivers: number | null;
@@ -173,6 +181,19 @@ export const MIN_MSG_SIZE: number = PREFIX + TEXT_FIXED + 1;
 /** Largest allowed msgSize. */
 export const MAX_MSG_SIZE = 8192;
 
+const YOU_JOINED = encoder.encode("*** You joined #");
+
+function startsWith(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  w: Uint8Array,
+): boolean {
+  if (end - start < w.length) return false;
+  for (let i = 0; i < w.length; i++) if (buf[start + i] !== w[i]) return false;
+  return true;
+}
+
 class FanoutRun implements LineHandler {
   readonly joins: JoinCounter;
   readonly frameHint: FrameHint | null;
@@ -189,7 +210,13 @@ class FanoutRun implements LineHandler {
   readonly #n: number;
   readonly #s: number;
   readonly #w: number;
-  readonly #need: number;
+  /** Per sender: receivers that close a message's window. */
+  readonly #need: Int32Array;
+  readonly #rooms: number;
+  /** Messages each sender's message reaches (its room's size − 1). */
+  readonly receiversOf: Int32Array;
+  /** `*** You joined #rK` notices received (rooms). */
+  roomJoins = 0;
   readonly #lineLen: number;
   readonly #exp: Int32Array;
   readonly #ring: Int32Array;
@@ -213,10 +240,15 @@ class FanoutRun implements LineHandler {
     this.#n = opts.clients;
     this.#s = opts.senders;
     this.#w = opts.window;
-    this.#need = Math.min(
-      opts.clients - 1,
-      opts.windowReceivers ?? opts.clients - 1,
-    );
+    this.#rooms = Math.max(1, Math.min(opts.rooms ?? 1, opts.clients));
+    this.receiversOf = new Int32Array(opts.senders);
+    this.#need = new Int32Array(opts.senders);
+    for (let s = 0; s < opts.senders; s++) {
+      const room = s % this.#rooms;
+      const size = Math.floor((opts.clients - 1 - room) / this.#rooms) + 1;
+      this.receiversOf[s] = size - 1;
+      this.#need[s] = Math.min(size - 1, opts.windowReceivers ?? size - 1);
+    }
     this.#lineLen = opts.msgSize - 1;
     this.#ctx = opts.ctx;
     this.joins = new JoinCounter(opts.tag);
@@ -249,6 +281,22 @@ class FanoutRun implements LineHandler {
     this.#t0 = t[0];
     this.#t1 = t[1];
     this.#t2 = t[2];
+  }
+
+  /** Receivers of one message, averaged over the senders. */
+  get meanReceivers(): number {
+    let sum = 0;
+    for (const r of this.receiversOf) sum += r;
+    return sum / Math.max(1, this.#s);
+  }
+
+  /** Deliveries owed for every message sent so far. */
+  expected(): number {
+    let sum = 0;
+    for (let s = 0; s < this.#s; s++) {
+      sum += this.nextSeq[s] * this.receiversOf[s];
+    }
+    return sum;
   }
 
   /** Resets sequence tracking for a new phase. */
@@ -296,7 +344,10 @@ class FanoutRun implements LineHandler {
       const snd = SENDER_IN.read(buf, start);
       const seq = SEQ_IN.read(buf, start);
       const r = client.index;
-      if (snd < 0 || snd >= this.#s || seq < 0 || snd === r) {
+      if (
+        snd < 0 || snd >= this.#s || seq < 0 || snd === r ||
+        snd % this.#rooms !== r % this.#rooms
+      ) {
         this.#badMessage(client, buf, start, end);
         return;
       }
@@ -312,11 +363,17 @@ class FanoutRun implements LineHandler {
       }
       if (this.windowed) {
         const slot = snd * this.#w + (seq % this.#w);
-        if (this.#ringSeq[slot] === seq && ++this.#ring[slot] === this.#need) {
+        if (
+          this.#ringSeq[slot] === seq && ++this.#ring[slot] === this.#need[snd]
+        ) {
           this.completed++;
           if (this.sending) this.sendNext(snd);
         }
       }
+      return;
+    }
+    if (this.#rooms > 1 && startsWith(buf, start, end, YOU_JOINED)) {
+      this.roomJoins++;
       return;
     }
     if (this.joins.count(buf, start, end)) return;
@@ -367,7 +424,7 @@ class FanoutRun implements LineHandler {
     let bad = 0;
     for (let r = 0; r < this.#n; r++) {
       for (let s = 0; s < this.#s; s++) {
-        if (r === s) continue;
+        if (r === s || r % this.#rooms !== s % this.#rooms) continue;
         const got = this.#exp[r * this.#s + s];
         const sent = this.nextSeq[s];
         if (got !== sent) {
@@ -407,7 +464,7 @@ async function rateLoop(
   const t0 = performance.now();
   const maxBacklog = Math.max(
     10_000,
-    opts.rate * (opts.clients - 1) * 5, // ≈ 5 s of deliveries
+    opts.rate * run.meanReceivers * 5, // ≈ 5 s of deliveries
   );
   const maxBurst = Math.max(1, Math.ceil(perSender)); // at most 1 s behind
   while (run.sending && !opts.ctx.failed) {
@@ -419,7 +476,7 @@ async function rateLoop(
       let k = Math.min(due - run.nextSeq[s], maxBurst);
       while (k-- > 0) run.sendNext(s);
     }
-    if (run.sentTotal * (opts.clients - 1) - run.delivered > maxBacklog) {
+    if (run.expected() - run.delivered > maxBacklog) {
       return true; // overloaded
     }
     await sleep(1);
@@ -466,6 +523,23 @@ export async function runFanout(opts: FanoutOptions): Promise<FanoutResult[]> {
       ctx.fail(
         `fanout: only ${run.joins.joins} of ${expectedJoins} join notices arrived`,
       );
+    }
+    const rooms = opts.rooms ?? 1;
+    if (rooms > 1 && !ctx.failed) {
+      // Every client joins its room; "/join" also makes it the current one.
+      for (const c of run.clients) {
+        c.send(encoder.encode(`/join #r${c.index % rooms}\n`));
+      }
+      const joined = await waitUntil(() => run.roomJoins >= opts.clients, {
+        timeoutMs: 60_000,
+        stallMs: 10_000,
+        progress: () => run.roomJoins,
+      });
+      if (!joined) {
+        ctx.fail(
+          `fanout: only ${run.roomJoins} of ${opts.clients} clients joined their room`,
+        );
+      }
     }
     const registered = await sampleTarget(target);
 
@@ -578,7 +652,7 @@ async function runPhase(
 
   const tDrain = performance.now();
   const drained = await waitUntil(
-    () => run.delivered >= run.sentTotal * (opts.clients - 1),
+    () => run.delivered >= run.expected(),
     {
       timeoutMs: 120_000,
       stallMs: 10_000,
@@ -587,11 +661,9 @@ async function runPhase(
   );
   const drainSeconds = (performance.now() - tDrain) / 1000;
   if (!drained) {
-    const missing = run.sentTotal * (opts.clients - 1) - run.delivered;
+    const missing = run.expected() - run.delivered;
     ctx.fail(
-      `fanout ${mode}: ${missing} of ${
-        run.sentTotal * (opts.clients - 1)
-      } deliveries never arrived (drain stalled after ${
+      `fanout ${mode}: ${missing} of ${run.expected()} deliveries never arrived (drain stalled after ${
         drainSeconds.toFixed(1)
       } s)`,
     );
@@ -617,9 +689,13 @@ async function runPhase(
     mode,
     clients: opts.clients,
     senders: opts.senders,
+    rooms: opts.rooms ?? 1,
     window: mode === "saturation" ? opts.window : null,
     windowReceivers: mode === "saturation"
-      ? Math.min(opts.clients - 1, opts.windowReceivers ?? opts.clients - 1)
+      ? Math.min(
+        Math.round(run.meanReceivers),
+        opts.windowReceivers ?? opts.clients - 1,
+      )
       : null,
     targetRate: mode === "rate" ? opts.rate : null,
     msgBytes: opts.msgSize,

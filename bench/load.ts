@@ -246,6 +246,8 @@ export interface BenchConfig {
   peers: PeerName[];
   /** The Python original's server.py (`--original`), or null. */
   original: string | null;
+  /** Fanout: rooms the clients are spread over (1: the main room). */
+  rooms: number;
   /** Engines of our server to run, in order (default memory). */
   engines: Engine[];
   /** Measured registrations of the claims scenario. */
@@ -284,6 +286,9 @@ const USAGE = `Usage: deno task bench [flags]
   --mode both|saturation|rate        fanout modes (default both)
   --clients N          fanout clients (default 1000)
   --senders S          fanout senders (default 10)
+  --rooms R            fanout: client i joins #r(i mod R) and talks there
+                       (our line protocol only; default 1, the main room);
+                       issue 19's scenario: --rooms 100 --senders 100
   --window W           saturation: messages in flight per sender (default 32)
   --window-receivers K saturation: a message leaves the window once any K
                        receivers have it (default all); fewer lets the other
@@ -388,6 +393,7 @@ export function parseConfig(argv: string[]): BenchConfig | null {
       peers: { type: "boolean", default: false },
       peer: { type: "string" },
       original: { type: "string" },
+      rooms: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -442,6 +448,7 @@ export function parseConfig(argv: string[]): BenchConfig | null {
     transports,
     peers,
     original: values.original ?? null,
+    rooms: positiveInt("rooms", values.rooms, 1),
     engines,
     claims: positiveInt("claims", values.claims, 500),
     scenarios,
@@ -570,7 +577,12 @@ function cannotRun(
   system: System,
   scenario: ScenarioName,
   clients: number,
+  rooms = 1,
 ): string | null {
+  if (scenario === "fanout" && rooms > 1) {
+    if (system.kind === "peer") return "rooms run on our line protocol only";
+    if (system.transport !== "tcp") return "rooms run over TCP only";
+  }
   if (scenario === "claims") {
     if (system.kind === "peer") return "claims measures our server only";
     if (system.transport !== "tcp") return "claims runs over TCP only";
@@ -897,9 +909,9 @@ async function runOne(
     }
     if (scenario === "fanout") {
       log(
-        `fanout ${system.label}: ${cfg.clients} clients, ${cfg.senders} senders, modes ${
-          cfg.modes.join("+")
-        }`,
+        `fanout ${system.label}: ${cfg.clients} clients${
+          cfg.rooms > 1 ? ` in ${cfg.rooms} rooms` : ""
+        }, ${cfg.senders} senders, modes ${cfg.modes.join("+")}`,
       );
       results.push(
         ...await runFanout({
@@ -922,6 +934,7 @@ async function runOne(
           concurrency,
           extraJoinsOk: redis !== null,
           joinNotices: !isOriginal,
+          rooms: cfg.rooms,
         }),
       );
     } else if (scenario === "connect") {
@@ -1191,7 +1204,7 @@ export async function main(argv: string[]): Promise<number> {
       : systems;
     for (const scenario of cfg.scenarios) {
       for (const system of order) {
-        const why = cannotRun(system, scenario, cfg.clients);
+        const why = cannotRun(system, scenario, cfg.clients, cfg.rooms);
         if (why !== null) {
           if (rep === 1) {
             const msg = `${scenario} ${system.label}: skipped (${why})`;

@@ -29,13 +29,13 @@ const MiB = (kib: number | null) => kib === null ? null : kib / 1024;
 const FANOUT_COLUMNS: Column<FanoutResult>[] = [
   { title: "mode", get: (r) => r.mode },
   { title: "clients", get: (r) => r.clients },
+  { title: "rooms", get: (r) => r.rooms ?? 1 },
   { title: "senders", get: (r) => r.senders },
   {
     title: "window/rate",
     get: (r) =>
-      r.window === null
-        ? `${r.targetRate}/s`
-        : r.windowReceivers !== null && r.windowReceivers < r.clients - 1
+      r.window === null ? `${r.targetRate}/s` : r.windowReceivers !== null &&
+          r.windowReceivers < Math.ceil(r.clients / (r.rooms ?? 1)) - 1
         ? `w=${r.window}@${r.windowReceivers}`
         : `w=${r.window}`,
   },
