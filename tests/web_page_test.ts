@@ -1067,6 +1067,29 @@ Deno.test("web page in Chromium", async (t) => {
           [],
           "the page's own switches are not shown",
         );
+
+        // Out of the main room, the page stays out of it after a reconnect.
+        await say(page, "/part #chat");
+        await waitLine(
+          page,
+          "*** You left #chat. Your current room is #games.",
+        );
+        await page.setOffline(true);
+        await relay.cut();
+        await waitLine(page, "Connection lost.");
+        await bob.next(left("ada"));
+        await page.setOffline(false);
+        await waitConnected(page, "ada", 10_000);
+        await bob.next("*** ada has joined #games.");
+        await cat.next("*** ada has left #chat.");
+        assert.deepEqual(await roomList(page), ["#games"]);
+        await waitShown(page, "#games");
+        await say(page, "only games now");
+        await bob.next("ada: only games now");
+        assert.deepEqual(
+          (await allLogLines(page)).filter((l) => l.startsWith("*** You left")),
+          ["*** You left #chat. Your current room is #games."],
+        );
         assert.deepEqual(page.errors, []);
       });
     },

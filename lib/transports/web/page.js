@@ -669,6 +669,11 @@ function onYouJoined(event) {
   if (event.members === 1) view.operators.add(state.name.toLowerCase());
   addNotice(String(event.text ?? ""), event.time, "notice", view);
   if (!state.rejoining.delete(view.key)) show(view);
+  askMembers(view);
+}
+
+/** Asks who is in `view`'s room, without showing the answer. */
+function askMembers(view) {
   bump(state.quietWho, view.key);
   send(`/who ${view.name}`);
 }
@@ -676,6 +681,11 @@ function onYouJoined(event) {
 function onCurrentRoom(event) {
   const view = ensureView(String(event.room));
   state.current = view.key;
+  // A reconnect that took over its own session finds it still in its rooms.
+  if (state.rejoining.delete(view.key)) {
+    askMembers(view);
+    return;
+  }
   if (take(state.quietSwitches, view.key)) return;
   show(view);
   addNotice(String(event.text ?? ""), event.time, "notice", view);
@@ -722,6 +732,13 @@ function onRoomProblem(event) {
     const ours = take(state.quietSwitches, key) || state.rejoining.delete(key);
     const view = state.views.get(key);
     if (ours && view !== undefined) removeView(view);
+  }
+  // The page's own `/part` of a room the server had not put it in.
+  if (
+    event.problem === "notIn" && typeof event.room === "string" &&
+    take(state.quietParts, roomKey(event.room))
+  ) {
+    return;
   }
   addNotice(String(event.text ?? ""), event.time, "notice problem");
   // A link to a room that could not be joined: the URL names this one.
