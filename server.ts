@@ -156,32 +156,26 @@ async function main(): Promise<number> {
       });
 
   // Registered names and moderation: SQLite beside the log, or Redis.
-  let store: AccountStore;
-  try {
-    store = redisUrl === undefined
+  const openAccounts = async () => {
+    const store: AccountStore = redisUrl === undefined
       ? await SqliteStore.open({
         dir: flags.dataDir ?? join(dirname(flags.logPath), DEFAULT_DATA_DIR),
       })
       : await RedisStore.open({ url: redisUrl });
-  } catch (error) {
-    return fail(
-      error instanceof StoreError
-        ? error.message
-        : `Cannot open the data directory: ${describeError(error)}.`,
-    );
-  }
-  const accounts = new Accounts({ store, operators: flags.operators });
-  try {
-    await accounts.start();
-  } catch (error) {
-    await accounts.close();
-    return fail(`Cannot read the accounts: ${describeError(error)}.`);
-  }
+    const accounts = new Accounts({ store, operators: flags.operators });
+    try {
+      await accounts.start();
+    } catch (error) {
+      await accounts.close();
+      throw error;
+    }
+    return accounts;
+  };
 
   let server;
   try {
     server = await startChatServer({
-      accounts,
+      accounts: openAccounts,
       engine,
       hostname: flags.hostname,
       port: flags.port,
@@ -207,7 +201,7 @@ async function main(): Promise<number> {
       },
     });
   } catch (error) {
-    await accounts.close();
+    if (error instanceof StoreError) return fail(error.message);
     const cause = error instanceof DoorError ? error.cause : error;
     const port = error instanceof DoorError ? error.port : flags.port;
     if (cause instanceof Deno.errors.AddrInUse) {

@@ -35,7 +35,10 @@ async function setup(
     limiter: options.limiter,
   });
   await accounts.start();
-  const ts = await startTestServer({ accounts, limits: { floodRate: 0 } });
+  const ts = await startTestServer({
+    accounts: () => Promise.resolve(accounts),
+    limits: { floodRate: 0 },
+  });
   return {
     ts,
     accounts,

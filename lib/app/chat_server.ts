@@ -63,10 +63,10 @@ export interface ChatServerOptions {
    */
   mainRoom?: string;
   /**
-   * Registered names, operators and bans (started already); closed with
-   * the server. None are kept when left out.
+   * Opens the registered names, operators and bans (once the log opened,
+   * before any port); closed with the server. None are kept when left out.
    */
-  accounts?: Accounts;
+  accounts?: () => Promise<Accounts>;
 }
 
 /** Options of the IRC door. */
@@ -224,6 +224,7 @@ export async function startChatServer(
       ),
   });
   let tcp: StreamDoor | undefined;
+  let accounts: Accounts | undefined;
   let web: WebDoor | null = null;
   let irc: IrcDoor | null = null;
   const trustProxy = new Set([
@@ -246,6 +247,7 @@ export async function startChatServer(
         (limits.maxLineBytes + LOG_LINE_OVERHEAD),
     });
     recovery = start.recovery;
+    accounts = await options.accounts?.();
     room = new ChatRoom({
       limits,
       log,
@@ -255,7 +257,7 @@ export async function startChatServer(
       engine: options.engine?.(start.history),
       mainRoom: options.mainRoom ?? options.irc?.channel ?? "#chat",
       mainTopic: options.irc?.topic,
-      accounts: options.accounts,
+      accounts,
     });
     await room.start();
     const hostname = options.hostname ?? "0.0.0.0";
@@ -322,6 +324,7 @@ export async function startChatServer(
   } catch (error) {
     await tcp?.close();
     await web?.close();
+    await accounts?.close();
     await log.close();
     throw error;
   }

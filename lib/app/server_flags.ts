@@ -214,10 +214,10 @@ function mainRoom(main?: string, channel?: string): string {
   }
   const given = main ?? channel;
   if (given === undefined) return "#chat";
-  const flag = main !== undefined ? "--main-room" : "--irc-channel";
+  const what = main !== undefined ? "Main room" : "IRC channel";
   if (!given.startsWith("#") || normalizeRoomName(given) !== given) {
     throw new Error(
-      `${flag} "${given}" must be '#' and 1-32 letters, digits, '_' or '-'.`,
+      `${what} "${given}" must be '#' and 1-32 letters, digits, '_' or '-'.`,
     );
   }
   return given;
