@@ -53,6 +53,11 @@ const HELP = [
   "  /op, /deop <client_name>      make or unmake a room operator",
   "  /kick <client_name> [reason]  put someone out of the room",
   "  /topiclock on|off             only operators set the topic",
+  "  /register <password>          register your name",
+  "  /password <old> <new>         change your name's password",
+  "  /unregister <password>        give your name up",
+  "  /ban, /unban, /bans           operators: keep a name or an address out",
+  "  /mute, /unmute, /disconnect   operators: silence or remove someone",
   "  /help                         show this list",
   "  exit, /quit, /exit            leave the chat",
 ];

@@ -214,7 +214,9 @@ function mainRoom(main?: string, channel?: string): string {
   }
   const given = main ?? channel;
   if (given === undefined) return "#chat";
-  const what = main !== undefined ? "Main room" : "IRC channel";
+  const what = main !== undefined
+    ? "--main-room: the main room"
+    : "--irc-channel: IRC channel";
   if (!given.startsWith("#") || normalizeRoomName(given) !== given) {
     throw new Error(
       `${what} "${given}" must be '#' and 1-32 letters, digits, '_' or '-'.`,

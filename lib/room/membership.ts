@@ -60,6 +60,10 @@ export interface MembershipOptions {
 }
 
 const LOST_PLACE: RoomEvent = { type: "roomStatus", state: "lostPlace" };
+const LOGGED_IN_ELSEWHERE: RoomEvent = {
+  type: "accountNotice",
+  notice: { kind: "loggedInElsewhere" },
+};
 
 /** The room's members and the routing of its events. */
 export class Membership {
@@ -222,10 +226,15 @@ export class Membership {
     this.#endSession(session, "removed", { type: "kicked", reason });
   }
 
-  // Another node's console kicks a member of this one.
+  // Another node's console kicks a member of this one, or a login there
+  // takes its registered name over (a ghost: no word to the others).
   #receiveKick(request: KickRequest): void {
     const found = this.#local.find(request.name);
     if (found === undefined) return;
+    if (request.ghost === true) {
+      this.#endSession(found.member, "ghosted", LOGGED_IN_ELSEWHERE);
+      return;
+    }
     this.#kickHere(found.member, stripControls(request.reason).trim());
   }
 
@@ -278,7 +287,7 @@ export class Membership {
     if (name === null || holder === null || session.entered) return;
     session.entered = true;
     this.#members.add(session);
-    session.send({ type: "welcome", name });
+    session.send({ type: "welcome", name, room: this.rooms.main });
     this.#engine.setPresent(holder, true);
     if (session.adopted !== null) {
       // A name taken over: it goes on in its rooms without a word.
@@ -287,7 +296,7 @@ export class Membership {
       const main = this.rooms.main;
       const history = this.#engine.history(main);
       if (history.length > 0) {
-        session.send({ type: "history", entries: history });
+        session.send({ type: "history", entries: history, room: main });
       }
       this.rooms.enter(session, main);
     }
@@ -304,10 +313,10 @@ export class Membership {
     if (name === null || !session.entered) return;
     session.entered = false;
     this.#members.remove(session);
-    const rooms = this.rooms.leaveAll(session);
     if (session.holder !== null) {
       this.#engine.setPresent(session.holder, false);
     }
+    const rooms = this.rooms.leaveAll(session);
     const removed = reason === "removed";
     const time = this.#clock();
     const via = session.conn.transport;

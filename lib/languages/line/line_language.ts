@@ -389,7 +389,11 @@ export class LineLanguage implements Interpreter {
       });
       const history = session.history(joined.room);
       if (history.length > 0) {
-        session.reply({ type: "history", entries: history });
+        session.reply({
+          type: "history",
+          entries: history,
+          room: joined.room,
+        });
       }
     }
   }
@@ -434,6 +438,7 @@ export class LineLanguage implements Interpreter {
         type: "roomWho",
         room: session.roomInfo(room)?.name ?? room,
         names: members.map((member) => member.name),
+        operators: session.roomInfo(room)?.operators ?? [],
       });
       return;
     }

@@ -131,8 +131,13 @@ export const COMMANDS: readonly CommandInfo[] = [
     kind: "unregister",
   },
   {
-    usage: "/disconnect, /ban, /unban, /bans, /mute, /unmute",
-    summary: "for operators (see the README)",
+    usage: "/ban, /unban, /bans",
+    summary: "operators: keep a name or an address out",
+    kind: "moderate",
+  },
+  {
+    usage: "/mute, /unmute, /disconnect",
+    summary: "operators: silence or remove someone",
     kind: "moderate",
   },
   { usage: "/help", summary: "show this list", kind: "help" },
