@@ -35,7 +35,7 @@ Deno.test("parseCommand reads exit in any case and with surrounding spaces", () 
   ) {
     assert.deepEqual(
       parseCommand(text),
-      { kind: "exit" },
+      { kind: "exit", message: "" },
       JSON.stringify(text),
     );
   }
@@ -45,7 +45,7 @@ Deno.test("parseCommand reads /quit and /exit as exit", () => {
   for (const text of ["/quit", "/exit", "/QUIT", "/Exit", "  /quit  "]) {
     assert.deepEqual(
       parseCommand(text),
-      { kind: "exit" },
+      { kind: "exit", message: "" },
       JSON.stringify(text),
     );
   }
@@ -62,9 +62,17 @@ Deno.test("parseCommand does not read words that only contain exit as exit", () 
 });
 
 Deno.test("parseCommand reads /who and /help in any case", () => {
-  assert.deepEqual(parseCommand("/who"), { kind: "who" });
-  assert.deepEqual(parseCommand("/WHO"), { kind: "who" });
-  assert.deepEqual(parseCommand(" /Who "), { kind: "who" });
+  assert.deepEqual(parseCommand("/who"), { kind: "who", room: null });
+  assert.deepEqual(parseCommand("/WHO"), { kind: "who", room: null });
+  assert.deepEqual(parseCommand(" /Who "), { kind: "who", room: null });
+  assert.deepEqual(parseCommand("/who #games"), {
+    kind: "who",
+    room: "#games",
+  });
+  assert.deepEqual(parseCommand("/quit see you"), {
+    kind: "exit",
+    message: "see you",
+  });
   assert.deepEqual(parseCommand("/help"), { kind: "help" });
   assert.deepEqual(parseCommand("/HELP"), { kind: "help" });
 });
@@ -217,8 +225,16 @@ Deno.test("HELP_LINES covers every kind of command a client can type", () => {
 
 Deno.test("COMMANDS usages parse to the kind they document", () => {
   for (const command of COMMANDS) {
-    const examples = command.usage.split(", ").map((usage) =>
-      usage.replace("<client_name>", "bob").replace("<message>", "hello there")
+    // `/op, /deop <client_name>`: the last one's arguments go with each.
+    const words = command.usage.split(", ");
+    const last = words[words.length - 1];
+    const space = last.indexOf(" ");
+    const args = space === -1 || !last.startsWith("/") ? "" : last.slice(space);
+    const examples = words.map((usage, i) =>
+      (i === words.length - 1 || !usage.startsWith("/") ? usage : usage + args)
+        .replace("<client_name>", "bob").replace("<message>", "hello there")
+        .replace("<password>", "secret123").replace("<old> <new>", "old1 new1")
+        .replace("on|off", "on").replace(/ \[[^\]]*\]/g, "")
     );
     for (const example of examples) {
       const parsed: Command = parseCommand(example);

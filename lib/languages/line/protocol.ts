@@ -131,12 +131,12 @@ export const COMMANDS: readonly CommandInfo[] = [
     kind: "unregister",
   },
   {
-    usage: "/ban, /unban, /bans",
-    summary: "operators: keep a name or an address out",
+    usage: "/ban, /unban <client_name>",
+    summary: "operators: keep a name or an address out (/bans lists)",
     kind: "moderate",
   },
   {
-    usage: "/mute, /unmute, /disconnect",
+    usage: "/mute, /unmute, /disconnect <client_name>",
     summary: "operators: silence or remove someone",
     kind: "moderate",
   },
