@@ -98,6 +98,11 @@ export interface KickRequest {
   name: string;
   /** The console's reason; empty for none. */
   reason: string;
+  /**
+   * A login to the registered name from elsewhere takes it over: the
+   * holder is told so and goes without a word to the others.
+   */
+  ghost?: boolean;
 }
 
 /**

@@ -145,7 +145,11 @@ export class MemoryEngine implements RoomEngine {
   kick(request: KickRequest): KickResult {
     const holder = this.find(request.name);
     if (holder === undefined) return { kind: "notFound" };
-    this.#sink?.receiveKick({ name: holder.name, reason: request.reason });
+    this.#sink?.receiveKick({
+      name: holder.name,
+      reason: request.reason,
+      ghost: request.ghost,
+    });
     return { kind: "sent", name: holder.name };
   }
 

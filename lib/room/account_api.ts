@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { ClaimResult } from "../engine/engine.ts";
+import type { ClaimResult, RoomEngine } from "../engine/engine.ts";
 import type { Accounts, LoginOutcome } from "./accounts.ts";
 import { formatStamp, formatUntil } from "./durations.ts";
 import type { Ban } from "../engine/accounts.ts";
@@ -35,8 +35,9 @@ export interface AccountApi {
   /** Checks the password of a registered name, limited per address. */
   login(name: string, password: string): Promise<LoginOutcome>;
   /**
-   * After a login: holds the name, taking it from an older connection of
-   * this node (which is closed with "logged in from elsewhere").
+   * After a login: holds the name, taking it from an older connection on
+   * this node or another (which is closed with "logged in from
+   * elsewhere"); `unavailable` when the holder's node cannot be reached.
    */
   takeOver(name: string): Promise<ClaimResult>;
   /** Whether this session logged in to a registered name. */
@@ -66,6 +67,8 @@ export interface AccountApiRoom extends ModerationRoom {
   accounts: Accounts | null;
   /** Members and rooms. */
   members: Membership;
+  /** The shared state: who holds a name on another node. */
+  engine: RoomEngine;
   /** Ends a session after a notice. */
   end(session: Session, reason: EndReason, notice: RoomEvent): void;
 }
@@ -105,6 +108,7 @@ export function accountApi(session: Session, room: AccountApiRoom): AccountApi {
     },
     async takeOver(name) {
       const older = members.localSession(name);
+      const holder = room.engine.find(name);
       if (older !== undefined && older !== session) {
         const rooms = [...older.rooms.values()];
         room.end(older, "ghosted", {
@@ -112,13 +116,26 @@ export function accountApi(session: Session, room: AccountApiRoom): AccountApi {
           notice: { kind: "loggedInElsewhere" },
         });
         session.adopted = rooms;
-        const until = room.clock() + WAIT_FOR_GHOST_MS;
-        while (members.find(name) !== undefined && room.clock() < until) {
-          await new Promise((resolve) => setTimeout(resolve, GHOST_POLL_MS));
+      } else if (
+        older === undefined && holder !== undefined &&
+        holder.node !== room.engine.node
+      ) {
+        // Held on another node: its node ends it as this one would.
+        const kicked = await room.engine.kick({
+          name,
+          reason: "",
+          ghost: true,
+        });
+        if (kicked.kind === "unavailable") return "unavailable";
+        if (kicked.kind === "sent" && holder.present) {
+          session.adopted = [...(holder.rooms ?? [])];
         }
+      } else return await members.claimName(session, name);
+      const until = room.clock() + WAIT_FOR_GHOST_MS;
+      while (members.find(name) !== undefined && room.clock() < until) {
+        await new Promise((resolve) => setTimeout(resolve, GHOST_POLL_MS));
       }
-      const claimed = members.claimName(session, name);
-      return await claimed;
+      return await members.claimName(session, name);
     },
     async register(password) {
       if (accounts === null) return { kind: "unavailable" };

@@ -313,7 +313,9 @@ export class Membership {
     if (name === null || !session.entered) return;
     session.entered = false;
     this.#members.remove(session);
-    if (session.holder !== null) {
+    // A ghost goes on under its new connection: to the engine it stays
+    // present until released, so that no node tells its leave.
+    if (session.holder !== null && reason !== "ghosted") {
       this.#engine.setPresent(session.holder, false);
     }
     const rooms = this.rooms.leaveAll(session);
@@ -343,7 +345,7 @@ export class Membership {
   /**
    * A public message (or a `/me` action) from `name` to a room it is in
    * (its current room when `room` is null); false when it is in no such
-   * room.
+   * room. `notice`: an IRC NOTICE, which IRC shows as one.
    */
   say(
     session: Session,
@@ -351,20 +353,26 @@ export class Membership {
     text: string,
     action: boolean,
     room: string | null,
+    notice = false,
   ): boolean {
     const to = room === null
       ? session.current
       : session.rooms.get(roomKey(room)) ?? null;
     if (to === null) return false;
-    this.#publish({
-      type: action ? "action" : "message",
+    const said = {
       time: this.#clock(),
       from: name,
       text,
       own: false,
       via: session.conn.transport,
       room: to,
-    }, session);
+    };
+    this.#publish(
+      action
+        ? { type: "action", ...said }
+        : { type: "message", ...said, ...(notice ? { notice } : {}) },
+      session,
+    );
     return true;
   }
 
@@ -398,21 +406,24 @@ export class Membership {
   }
 
   /**
-   * A CTCP to everyone present whose format shows it, but the sender (who
-   * must be in the room). Never logged.
+   * A CTCP to the members of `room` whose format shows it, but the sender
+   * (who must be in the room); false when it is not. Never logged.
    */
   ctcpRoom(
     session: Session,
     name: string,
     text: string,
     notice: boolean,
-  ): void {
-    if (!session.entered) return;
+    room: string,
+  ): boolean {
+    const to = session.rooms.get(roomKey(room));
+    if (!session.entered || to === undefined) return false;
     const via = session.conn.transport;
     this.#publish(
-      { type: "ctcp", from: name, to: null, text, notice, via },
+      { type: "ctcp", from: name, to: null, room: to, text, notice, via },
       session,
     );
+    return true;
   }
 
   /**
@@ -515,11 +526,16 @@ export class Membership {
     }
     if (
       event.type === "leave" || event.type === "removed" ||
-      event.type === "rename"
+      event.type === "rename" || event.type === "ctcp"
     ) {
-      const rooms = event.rooms ?? [];
+      // A CTCP to a channel reaches that room's members only.
+      const rooms = event.type === "ctcp"
+        ? (event.room === undefined ? [] : [event.room])
+        : event.rooms ?? [];
       this.#metrics.eventsOut += this.rooms.reachSharing(event, rooms, from);
-      if (event.type !== "rename") this.rooms.vacate(rooms);
+      if (event.type === "leave" || event.type === "removed") {
+        this.rooms.vacate(rooms);
+      }
       return;
     }
     this.#broadcast(event, from);
