@@ -248,6 +248,8 @@ export interface BenchConfig {
   original: string | null;
   /** Fanout: rooms the clients are spread over (1: the main room). */
   rooms: number;
+  /** V8 flags for this tree's server (not `--against`'s), or null. */
+  v8Flags: string | null;
   /** Engines of our server to run, in order (default memory). */
   engines: Engine[];
   /** Measured registrations of the claims scenario. */
@@ -326,6 +328,8 @@ const USAGE = `Usage: deno task bench [flags]
                        temporary worktree, removed at the end), alternating
                        with this tree's scenario by scenario; prints both
                        and the ratio this tree / REF
+  --v8-flags FLAGS     V8 flags for this tree's server only (not REF's), e.g.
+                       --v8-flags=--max-semi-space-size=2 --against HEAD
   --sendq BYTES        our server's --max-sendq (default 67108864, 64 MiB)
   --max-rss MIB        kill our server if its RSS passes this, failing the
                        run (default 2048: a runaway must not take the machine)
@@ -394,6 +398,7 @@ export function parseConfig(argv: string[]): BenchConfig | null {
       peer: { type: "string" },
       original: { type: "string" },
       rooms: { type: "string" },
+      "v8-flags": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -449,6 +454,7 @@ export function parseConfig(argv: string[]): BenchConfig | null {
     peers,
     original: values.original ?? null,
     rooms: positiveInt("rooms", values.rooms, 1),
+    v8Flags: values["v8-flags"] ?? null,
     engines,
     claims: positiveInt("claims", values.claims, 500),
     scenarios,
@@ -866,6 +872,7 @@ async function runOne(
           args: engineArgs,
           sendqBytes: cfg.sendq,
           knownFlags: tree.doors.flags,
+          v8Flags: tree.name === "ours" ? cfg.v8Flags ?? undefined : undefined,
         });
         servers.push(server);
         live.add(server.stop);

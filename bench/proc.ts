@@ -266,6 +266,8 @@ export interface StartServerOptions {
   args?: string[];
   /** `--max-sendq` (unsent bytes per connection before it is cut). */
   sendqBytes?: number;
+  /** V8 flags for the server's `deno run --v8-flags=...`, if any. */
+  v8Flags?: string;
   /**
    * The flags this server.ts lists in `--help` (see
    * {@linkcode serverDoors}); limit flags it does not know are left out, so
@@ -399,6 +401,7 @@ export async function startServer(
     "--allow-read",
     "--allow-write",
     "--allow-env",
+    ...(opts.v8Flags ? [`--v8-flags=${opts.v8Flags}`] : []),
     "server.ts",
     "--port",
     "0",
