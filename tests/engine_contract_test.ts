@@ -13,6 +13,7 @@ import type {
   KickRequest,
   PrivateMessage,
   RoomEngine,
+  RoomInfo,
   RoomMessage,
   Unfollowing,
 } from "../lib/engine/engine.ts";
@@ -20,12 +21,15 @@ import { MemoryEngine } from "../lib/engine/memory_engine.ts";
 import { RedisEngine } from "../lib/engine/redis_engine.ts";
 import type { HistoryEntry } from "../lib/room/events.ts";
 import { RedisServer } from "./support/redis_server.ts";
+import { redisCommand } from "./support/nodes.ts";
 import { waitUntil } from "./helpers.ts";
 
 const TEST = { sanitizeOps: true, sanitizeResources: true };
 
 /** A sink that keeps what it was handed. */
 class FakeSink implements EngineSink {
+  /** Called as each room event is handed over, before the next. */
+  onReceive: ((message: RoomMessage) => void) | null = null;
   readonly received: RoomMessage[] = [];
   readonly privates: PrivateMessage[] = [];
   readonly statuses: string[] = [];
@@ -34,6 +38,7 @@ class FakeSink implements EngineSink {
   readonly unfollows: Unfollowing[] = [];
   receive(message: RoomMessage): void {
     this.received.push(message);
+    this.onReceive?.(message);
   }
   receivePrivate(message: PrivateMessage): void {
     this.privates.push(message);
@@ -71,7 +76,12 @@ function holder(engine: RoomEngine, name: string): Holder {
   };
 }
 
-function said(engine: RoomEngine, text: string, from = "ann"): RoomMessage {
+function said(
+  engine: RoomEngine,
+  text: string,
+  from = "ann",
+  room = "#chat",
+): RoomMessage {
   return {
     event: {
       type: "message",
@@ -80,10 +90,23 @@ function said(engine: RoomEngine, text: string, from = "ann"): RoomMessage {
       text,
       own: false,
       via: "tcp",
-      room: "#chat",
+      room,
     },
     from: "1",
     node: engine.node,
+  };
+}
+
+/** A room just made by `by`. */
+function made(name: string, by: string): RoomInfo {
+  return {
+    name,
+    topic: null,
+    topicBy: null,
+    topicAt: 0,
+    topicLocked: false,
+    operators: [by],
+    createdAt: 1_000,
   };
 }
 
@@ -279,7 +302,9 @@ for (const [kind, make] of [["memory", memory], ["redis", redis]] as const) {
         name: "Ivan",
       });
       await waitUntil(() => sink.kicks.length === 1, "the kick");
-      assert.deepEqual(sink.kicks, [{ name: "Ivan", reason: "spam" }]);
+      assert.deepEqual(sink.kicks, [
+        { name: "Ivan", reason: "spam", ghost: false },
+      ]);
       assert.deepEqual(await engine.kick({ name: "bob", reason: "" }), {
         kind: "notFound",
       });
@@ -305,6 +330,60 @@ for (const [kind, make] of [["memory", memory], ["redis", redis]] as const) {
       }
       await waitUntil(() => sink.received.length === 4, "4 events back");
       assert.deepEqual(engine.history().map((e) => e.text), ["b", "c", "d"]);
+    } finally {
+      await close();
+    }
+  });
+
+  Deno.test({
+    ...TEST,
+    name:
+      `${kind} engine: a holder's rooms, a room's info, a history per room, and the room forgotten with its history`,
+  }, async () => {
+    const { engine, sink, close } = await make({ historyLimit: 3 });
+    try {
+      const ann = holder(engine, "ann");
+      assert.equal(await engine.claim(ann), "ok");
+      engine.setPresent(ann, true);
+      // A room is made by its first member: its info, then the join.
+      engine.setRoomInfo("#Games", made("#Games", "ann"));
+      engine.setRooms(ann, ["#chat", "#Games"]);
+      assert.deepEqual(engine.find("ANN")?.rooms, ["#chat", "#Games"]);
+      assert.deepEqual(engine.present()[0].rooms, ["#chat", "#Games"]);
+      assert.deepEqual(engine.roomInfo("#GAMES"), made("#Games", "ann"));
+      assert.equal(engine.roomInfo("#dice"), undefined);
+      // A change is read at once on the node that made it.
+      const topic = { ...made("#Games", "ann"), topic: "dice", topicBy: "ann" };
+      engine.setRoomInfo("#games", topic);
+      assert.deepEqual(engine.roomInfo("#Games"), topic);
+      const sent = [["g1", "#Games"], ["m1", "#chat"], ["g2", "#games"]];
+      for (
+        const [text, room] of [...sent, ["g3", "#games"], ["g4", "#games"]]
+      ) {
+        engine.publish(said(engine, text, "ann", room));
+      }
+      await waitUntil(() => sink.received.length === 5, "5 events back");
+      assert.deepEqual(engine.history("#GAMES").map((e) => e.text), [
+        "g2",
+        "g3",
+        "g4",
+      ]);
+      assert.deepEqual(engine.history().map((e) => e.text), ["m1"]);
+      assert.deepEqual(engine.history("#chat").map((e) => e.text), ["m1"]);
+      assert.deepEqual(engine.history("#dice"), []);
+      // The last member left: the room goes with its history, but the
+      // main room's stays.
+      engine.setRooms(ann, ["#chat"]);
+      engine.setRoomInfo("#games", null);
+      assert.equal(engine.roomInfo("#games"), undefined);
+      assert.deepEqual(engine.history("#games"), []);
+      // Still so once everything before a marker came back.
+      engine.publish(said(engine, "marker"));
+      await waitUntil(() => texts(sink).includes("marker"), "the marker");
+      assert.equal(engine.roomInfo("#games"), undefined);
+      assert.deepEqual(engine.history("#games"), []);
+      assert.deepEqual(engine.history().map((e) => e.text), ["m1", "marker"]);
+      assert.deepEqual(engine.find("ann")?.rooms, ["#chat"]);
     } finally {
       await close();
     }
@@ -357,7 +436,9 @@ Deno.test({
         name: "anna",
       });
       await waitUntil(() => sinkA.kicks.length === 1, "the kick at a");
-      assert.deepEqual(sinkA.kicks, [{ name: "anna", reason: "why" }]);
+      assert.deepEqual(sinkA.kicks, [
+        { name: "anna", reason: "why", ghost: false },
+      ]);
       assert.deepEqual(sinkB.kicks, []);
       // Claims take one round trip.
       const times: number[] = [];
@@ -455,4 +536,160 @@ Deno.test({
     () => engine.start(new FakeSink()),
     /Cannot connect to Redis at "127\.0\.0\.1:\d+": connection refused/,
   );
+});
+
+/** Two started nodes on one fresh Redis; `close()` stops them and Redis. */
+async function twoNodes(historyLimit = 10) {
+  const server = await RedisServer.start();
+  const a = new RedisEngine({ url: server.url, historyLimit });
+  const b = new RedisEngine({ url: server.url, historyLimit });
+  const sinkA = new FakeSink(), sinkB = new FakeSink();
+  try {
+    await a.start(sinkA);
+    await b.start(sinkB);
+  } catch (error) {
+    await a.close();
+    await server.stop();
+    throw error;
+  }
+  return {
+    server,
+    a,
+    b,
+    sinkA,
+    sinkB,
+    async close() {
+      await b.close();
+      await a.close();
+      await server.stop();
+    },
+  };
+}
+
+/** A present holder of `engine`'s node, with its name claimed. */
+async function member(engine: RoomEngine, name: string): Promise<Holder> {
+  const h = holder(engine, name);
+  assert.equal(await engine.claim(h), "ok");
+  engine.setPresent(h, true);
+  return h;
+}
+
+Deno.test({
+  ...TEST,
+  name:
+    "redis engine: two nodes see who is in which room, a room's info and its history; the last one out takes the room away in Redis",
+}, async () => {
+  const { server, a, b, sinkA, sinkB, close } = await twoNodes();
+  try {
+    const ann = await member(a, "ann");
+    const bob = await member(b, "bob");
+    a.setRoomInfo("#Games", made("#Games", "ann"));
+    a.setRooms(ann, ["#chat", "#Games"]);
+    await waitUntil(() => b.roomInfo("#games") !== undefined, "#games at b");
+    assert.deepEqual(b.roomInfo("#games"), made("#Games", "ann"));
+    assert.deepEqual(b.find("ann")?.rooms, ["#chat", "#Games"]);
+    // Joined from the other node: the room is the same one.
+    b.setRooms(bob, ["#chat", "#games"]);
+    await waitUntil(
+      () => a.find("bob")?.rooms?.includes("#games") === true,
+      "bob in #games at a",
+    );
+    const topic = {
+      ...made("#Games", "ann"),
+      topic: "dice",
+      topicBy: "bob",
+      topicAt: 2_000,
+    };
+    b.setRoomInfo("#GAMES", topic);
+    await waitUntil(() => a.roomInfo("#games")?.topic === "dice", "the topic");
+    assert.deepEqual(a.roomInfo("#games"), topic);
+    for (let i = 0; i < 6; i++) {
+      a.publish(said(a, `a${i}`, "ann", "#Games"));
+      b.publish(said(b, `b${i}`, "bob", "#games"));
+    }
+    b.publish(said(b, "main", "bob"));
+    for (const sink of [sinkA, sinkB]) {
+      await waitUntil(() => texts(sink).includes("main"), "13 events");
+    }
+    assert.deepEqual(texts(sinkA), texts(sinkB));
+    assert.equal(a.history("#games").length, 10);
+    assert.deepEqual(a.history("#games"), b.history("#GAMES"));
+    assert.deepEqual(a.history().map((e) => e.text), ["main"]);
+    assert.deepEqual(b.history().map((e) => e.text), ["main"]);
+    // A node that starts following later loads the rooms and histories.
+    const c = new RedisEngine({ url: server.url, historyLimit: 10 });
+    await c.start(new FakeSink());
+    try {
+      await member(c, "cat");
+      assert.deepEqual(c.roomInfo("#games"), topic);
+      assert.deepEqual(c.history("#games"), a.history("#games"));
+      assert.deepEqual(c.find("bob")?.rooms, ["#chat", "#games"]);
+    } finally {
+      await c.close();
+    }
+    // One leaves: the room stays. The last leaves: Redis forgets it and
+    // its stream, and both nodes hear so, with no one deleting it.
+    a.setRooms(ann, ["#chat"]);
+    a.publish(said(a, "out"));
+    await waitUntil(() => texts(sinkB).includes("out"), "out at b");
+    assert.deepEqual(b.roomInfo("#games"), topic);
+    b.setRooms(bob, ["#chat"]);
+    for (const node of [a, b]) {
+      await waitUntil(() => node.roomInfo("#games") === undefined, "gone");
+      assert.deepEqual(node.history("#games"), []);
+      assert.deepEqual(node.history().map((e) => e.text), ["main", "out"]);
+    }
+    assert.equal(await redisCommand(server.url, ["HLEN", "chat:rooms"]), 0);
+    assert.equal(
+      await redisCommand(server.url, ["EXISTS", "chat:history:#games"]),
+      0,
+    );
+    assert.equal(await redisCommand(server.url, ["EXISTS", "chat:history"]), 1);
+  } finally {
+    await close();
+  }
+});
+
+Deno.test({
+  ...TEST,
+  name:
+    "redis engine: a holder's rooms and a room's info are changed on the other node before the event that follows them",
+}, async () => {
+  const { a, b, sinkB, close } = await twoNodes();
+  try {
+    const ann = await member(a, "ann");
+    await member(b, "bob");
+    // What b sees of ann's rooms and of #games' topic as each event of
+    // a's comes: it must be what a had when it published the event.
+    const seen: string[] = [];
+    sinkB.onReceive = (message) => {
+      if (message.event.type !== "message") return;
+      const rooms = b.find("ann")?.rooms?.join(",") ?? "-";
+      const topic = b.roomInfo("#games")?.topic ?? "-";
+      seen.push(`${message.event.text} ${rooms} ${topic}`);
+    };
+    const expected: string[] = [];
+    let info = made("#games", "ann");
+    a.setRoomInfo("#games", info);
+    for (let i = 0; i < 40; i++) {
+      const rooms = i % 3 === 2 ? ["#chat"] : ["#chat", "#games", `#r${i}`];
+      if (i % 3 === 0) {
+        // Back in #games after it was forgotten: made again.
+        info = { ...made("#games", "ann"), topic: `t${i}` };
+        a.setRoomInfo("#games", info);
+      }
+      a.setRooms(ann, rooms);
+      if (i % 3 === 1) {
+        info = { ...info, topic: `t${i}` };
+        a.setRoomInfo("#games", info);
+      }
+      a.publish(said(a, `e${i}`));
+      const topic = rooms.includes("#games") ? info.topic : "-";
+      expected.push(`e${i} ${rooms.join(",")} ${topic}`);
+    }
+    await waitUntil(() => seen.length === 40, "40 events at b");
+    assert.deepEqual(seen, expected);
+  } finally {
+    await close();
+  }
 });

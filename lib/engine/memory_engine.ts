@@ -148,7 +148,7 @@ export class MemoryEngine implements RoomEngine {
     this.#sink?.receiveKick({
       name: holder.name,
       reason: request.reason,
-      ghost: request.ghost,
+      ghost: request.ghost === true,
     });
     return { kind: "sent", name: holder.name };
   }

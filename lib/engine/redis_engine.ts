@@ -3,8 +3,9 @@
  * nodes) serve one room: names in a hash claimed by Lua scripts, node
  * leases that a dead node stops refreshing, one pub/sub channel for the
  * room's events in one order, a channel per node for private messages,
- * and a stream for history. Each node keeps a replica of the names and
- * of the history for the room's synchronous reads.
+ * a hash of the rooms' infos and a stream per room for history. Each node
+ * keeps a replica of the names (with the rooms each holder is in), of the
+ * rooms and of their histories for the room's synchronous reads.
  *
  * See `redis_scripts.ts` for the keys and the notifications.
  *
@@ -27,8 +28,13 @@ import type {
 } from "./engine.ts";
 import { roomKey } from "../room/room_names.ts";
 import type { RedisScript } from "./redis_client.ts";
-import { NodeLinks, parsePrivate, withTimeout } from "./redis_node_links.ts";
-import { asHistoryEntry, holderJson, Replica } from "./redis_replica.ts";
+import {
+  NodeLinks,
+  type NodeLinksOptions,
+  withTimeout,
+} from "./redis_node_links.ts";
+import { holderJson, Replica } from "./redis_replica.ts";
+import { SharedRooms } from "./redis_rooms.ts";
 import type { RespArg, RespValue } from "./resp.ts";
 import {
   CLAIM,
@@ -38,7 +44,6 @@ import {
   REFRESH,
   RELEASE,
   RENAME,
-  SEED,
   SWEEP,
   SWEEP_NODE,
   UPDATE,
@@ -52,7 +57,7 @@ export interface RedisEngineOptions {
   historyLimit: number;
   /** The log's tail, oldest first: seeds an empty stream once. */
   history?: readonly HistoryEntry[];
-  /** The main room, whose history the stream keeps. Default `#chat`. */
+  /** The main room, which is never forgotten. Default `#chat`. */
   mainRoom?: string;
   /** Prefix of every key and channel. Default `chat:`. */
   prefix?: string;
@@ -95,16 +100,10 @@ function newNodeId(): string {
  * ```
  */
 export class RedisEngine implements RoomEngine {
-  #url: string;
-  #prefix: string;
+  // How to connect to Redis (with the node's id as it is then).
+  #connect: Omit<NodeLinksOptions, "node" | "privates">;
   #leaseMs: number;
   #idleMs: number;
-  #retryInitialMs: number;
-  #retryMaxMs: number;
-  #caCerts: string[] | undefined;
-  #historyLimit: number;
-  #mainRoom: string;
-  #rooms = new Map<string, RoomInfo>();
   #activeShareMs: number;
   // The activity time last written to Redis, by holder of this node.
   #activeShared = new WeakMap<Holder, number>();
@@ -116,12 +115,14 @@ export class RedisEngine implements RoomEngine {
   #sink: EngineSink | null = null;
   // The names held on this node (authoritative here).
   #local = new Map<string, Holder>();
-  // The others' names, and the history.
+  // The others' names, and the rooms.
   #replica: Replica;
+  #rooms: SharedRooms;
   // Resolves once subscribed and synced; null while not subscribed.
   #subscribed: Promise<void> | null = null;
-  // Members that left the room but whose leave was not published yet.
-  #unannounced = new Set<string>();
+  // Members that left the chat but whose leave was not published yet, with
+  // the rooms they were in.
+  #unannounced = new Map<string, readonly string[]>();
   #claimsInFlight = 0;
   #split = false;
   #healing = false;
@@ -134,21 +135,34 @@ export class RedisEngine implements RoomEngine {
 
   /** Creates a node; nothing is connected before `start()`. */
   constructor(options: RedisEngineOptions) {
-    this.#url = options.url;
-    this.#prefix = options.prefix ?? "chat:";
-    this.#leaseMs = Math.max(200, options.leaseMs ?? 10_000);
+    const prefix = options.prefix ?? "chat:";
+    const mainRoom = roomKey(options.mainRoom ?? "#chat");
+    const leaseMs = Math.max(200, options.leaseMs ?? 10_000);
+    this.#connect = {
+      url: options.url,
+      prefix,
+      mainRoom,
+      retryInitialMs: options.retryInitialMs ?? 250,
+      retryMaxMs: options.retryMaxMs ?? 5_000,
+      caCerts: options.caCerts,
+      // A frozen Redis must count as lost well before leases run out.
+      replyTimeoutMs: Math.max(1_000, Math.min(5_000, leaseMs / 2)),
+    };
+    this.#leaseMs = leaseMs;
     this.#idleMs = options.idleUnsubscribeMs ?? 5_000;
-    this.#retryInitialMs = options.retryInitialMs ?? 250;
-    this.#retryMaxMs = options.retryMaxMs ?? 5_000;
-    this.#caCerts = options.caCerts;
-    this.#historyLimit = Math.max(0, Math.floor(options.historyLimit));
-    this.#mainRoom = roomKey(options.mainRoom ?? "#chat");
     this.#activeShareMs = Math.max(0, options.activeShareMs ?? 30_000);
     this.#seed = options.history ?? [];
+    this.#rooms = new SharedRooms({
+      historyLimit: options.historyLimit,
+      mainRoom,
+      prefix,
+      run: (script, args) => this.#run(script, args),
+      usable: () => this.#usable(),
+      local: () => this.#local.values(),
+    });
     this.#replica = new Replica({
-      historyLimit: this.#historyLimit,
-      mainRoom: this.#mainRoom,
-      prefix: this.#prefix,
+      prefix,
+      rooms: this.#rooms.replica,
       node: () => this.#node,
       isOldSelf: (node) => this.#oldNodes.has(node),
       deliver: (message) => this.#sink?.receive(message),
@@ -168,20 +182,18 @@ export class RedisEngine implements RoomEngine {
 
   async start(sink: EngineSink): Promise<void> {
     const links = await NodeLinks.connect({
-      url: this.#url,
-      prefix: this.#prefix,
+      ...this.#connect,
       node: this.#node,
-      retryInitialMs: this.#retryInitialMs,
-      retryMaxMs: this.#retryMaxMs,
-      caCerts: this.#caCerts,
-      // A frozen Redis must count as lost well before leases run out.
-      replyTimeoutMs: Math.max(1_000, Math.min(5_000, this.#leaseMs / 2)),
+      privates: {
+        receivePrivate: (message) => this.#sink?.receivePrivate(message),
+        receiveKick: (request) => this.#sink?.receiveKick(request),
+      },
     });
     this.#links = links;
     try {
       const placed = await this.#reassert();
       if (placed !== "ok") throw new Error("Redis refused this node's place");
-      if (this.#seed.length > 0) await this.#seedHistory(this.#seed);
+      await this.#rooms.seed(this.#seed);
     } catch (error) {
       await this.#closeLinks();
       throw error;
@@ -224,9 +236,11 @@ export class RedisEngine implements RoomEngine {
     // While split, the re-assertion on healing deletes it.
     if (!this.#usable()) return this.#idleLater();
     this.#fire(RELEASE, [key]);
-    if (this.#unannounced.delete(key)) {
+    const rooms = this.#unannounced.get(key);
+    if (rooms !== undefined) {
+      this.#unannounced.delete(key);
       // The room left it unannounced (it is shutting down): the other
-      // nodes' users must still see this one leave.
+      // nodes' users who shared a room with it must still see it leave.
       const gone: RoomMessage = {
         event: {
           type: "leave",
@@ -234,6 +248,7 @@ export class RedisEngine implements RoomEngine {
           name: holder.name,
           via: holder.transport,
           reason: "shutdown",
+          rooms,
         },
         from: null,
         node: this.#node,
@@ -247,8 +262,9 @@ export class RedisEngine implements RoomEngine {
     holder.present = present;
     const key = nameKey(holder.name);
     if (!this.#isLocal(holder)) return;
+    // The room takes a member out of the chat before out of its rooms.
     if (present) this.#unannounced.delete(key);
-    else this.#unannounced.add(key);
+    else this.#unannounced.set(key, holder.rooms ?? []);
     this.#write(holder);
   }
 
@@ -272,30 +288,28 @@ export class RedisEngine implements RoomEngine {
   }
 
   present(): Holder[] {
-    const all: Holder[] = [];
-    for (const holder of this.#local.values()) {
-      if (holder.present) all.push(holder);
-    }
-    return all.concat(this.#replica.present(this.#local));
+    const mine = [...this.#local.values()].filter((holder) => holder.present);
+    return mine.concat(this.#replica.present(this.#local));
   }
 
   setRooms(holder: Holder, rooms: string[]): void {
+    // The info of the rooms it joined goes with it, so that Redis makes
+    // again a room whose last member left meanwhile.
+    const joined = this.#rooms.joined(holder.rooms, rooms);
     holder.rooms = rooms;
-    if (this.#isLocal(holder)) this.#write(holder);
+    if (this.#isLocal(holder)) this.#write(holder, joined);
   }
 
   roomInfo(room: string): RoomInfo | undefined {
-    return this.#rooms.get(roomKey(room));
+    return this.#rooms.info(room);
   }
 
   setRoomInfo(room: string, info: RoomInfo | null): void {
-    if (info === null) this.#rooms.delete(roomKey(room));
-    else this.#rooms.set(roomKey(room), info);
+    this.#rooms.set(room, info);
   }
 
   history(room?: string): HistoryEntry[] {
-    if (room !== undefined && roomKey(room) !== this.#mainRoom) return [];
-    return this.#replica.history();
+    return this.#rooms.history(room);
   }
 
   publish(message: RoomMessage): void {
@@ -306,21 +320,14 @@ export class RedisEngine implements RoomEngine {
       event.reason === "lostPlace";
     if (local || !this.#usable() || this.#subscribed === null) {
       // Split, or no subscription to bring it back: delivered here at once.
-      const entry = asHistoryEntry(event, this.#mainRoom);
-      if (entry !== null) this.#replica.addHistory(entry);
+      this.#rooms.keepHere(event);
       this.#sink?.receive(message);
       if (local || !this.#usable()) return;
     }
     if (event.type === "leave" || event.type === "removed") {
       this.#unannounced.delete(nameKey(event.name));
     }
-    const entry = asHistoryEntry(event, this.#mainRoom);
-    this.#fire(PUBLISH_EVENT, [
-      JSON.stringify(message),
-      entry === null || this.#historyLimit === 0 ? "" : JSON.stringify(entry),
-      this.#historyLimit,
-      "",
-    ]);
+    this.#fire(PUBLISH_EVENT, this.#rooms.publishArgs(message));
   }
 
   sendPrivate(message: PrivateMessage): void {
@@ -332,7 +339,12 @@ export class RedisEngine implements RoomEngine {
   kick(request: KickRequest): KickResult | Promise<KickResult> {
     if (!this.#usable()) return { kind: "unavailable" };
     const key = nameKey(request.name.trim().normalize("NFC"));
-    return this.#links!.kick(this.#node, key, request.reason);
+    return this.#links!.kick(
+      this.#node,
+      key,
+      request.reason,
+      request.ghost === true,
+    );
   }
 
   // ---- Claims ----
@@ -401,11 +413,12 @@ export class RedisEngine implements RoomEngine {
       this.#local.get(nameKey(holder.name)) === holder;
   }
 
-  // Writes a holder of this node (its presence or attributes changed), if
-  // Redis can be reached: healing re-asserts every holder as it is then.
-  #write(holder: Holder): void {
+  // Writes a holder of this node (its presence, rooms or attributes
+  // changed), with the info of the rooms it joined, if Redis can be
+  // reached: healing re-asserts every holder as it is then.
+  #write(holder: Holder, joined: readonly string[] = []): void {
     if (!this.#usable()) return;
-    this.#fire(UPDATE, [nameKey(holder.name), holderJson(holder)]);
+    this.#fire(UPDATE, [nameKey(holder.name), holderJson(holder), ...joined]);
     this.#activeShared.set(holder, holder.active ?? 0);
   }
 
@@ -425,27 +438,9 @@ export class RedisEngine implements RoomEngine {
   async #subscribeAndSync(): Promise<void> {
     const links = this.#links!;
     this.#replica.hold();
-    await links.follow(
-      this.#node,
-      (text) => this.#replica.take(text),
-      (text) => this.#onPrivate(text),
-    );
+    await links.follow(this.#node, (text) => this.#replica.take(text));
     await this.#replica.load(links.client);
     this.#sink?.following(this.#replica.present(this.#local));
-  }
-
-  // A private message, or a console's kick.
-  #onPrivate(text: string): void {
-    const delivery = parsePrivate(text);
-    try {
-      if (delivery?.kind === "private") {
-        this.#sink?.receivePrivate(delivery.message);
-      } else if (delivery?.kind === "kick") {
-        this.#sink?.receiveKick(delivery.request);
-      }
-    } catch {
-      // Not ours to read (a message of another shape).
-    }
   }
 
   // No members for a while: stop listening to the room (and forget the
@@ -520,9 +515,8 @@ export class RedisEngine implements RoomEngine {
         await this.#lose();
         return;
       }
-      if (this.#replica.historySize > 0) {
-        await this.#seedHistory(this.#replica.history());
-      }
+      // What Redis lost (it was restarted empty) is made again from here.
+      await this.#rooms.heal();
       if (this.#subscribed !== null) await this.#replica.load(links.client);
       if (!links.connected) return;
       if (this.#closed) return;
@@ -556,11 +550,7 @@ export class RedisEngine implements RoomEngine {
       const placed = await this.#reassert();
       if (placed !== "ok") throw new Error("Redis refused this node's place");
       if (this.#subscribed !== null) {
-        await this.#links!.movePrivate(
-          old,
-          this.#node,
-          (text) => this.#onPrivate(text),
-        );
+        await this.#links!.movePrivate(old, this.#node);
       }
       this.#split = false;
     } catch {
@@ -581,14 +571,6 @@ export class RedisEngine implements RoomEngine {
       pairs.push(key, holderJson(holder));
     }
     return this.#run(REASSERT, [this.#leaseMs, ...pairs]);
-  }
-
-  async #seedHistory(entries: readonly HistoryEntry[]): Promise<void> {
-    if (this.#historyLimit === 0) return;
-    await this.#run(SEED, [
-      this.#historyLimit,
-      ...entries.slice(-this.#historyLimit).map((e) => JSON.stringify(e)),
-    ]);
   }
 
   // ---- Plumbing ----

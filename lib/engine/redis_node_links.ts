@@ -9,7 +9,12 @@
  * @module
  */
 
-import type { KickRequest, KickResult, PrivateMessage } from "./engine.ts";
+import type {
+  EngineSink,
+  KickRequest,
+  KickResult,
+  PrivateMessage,
+} from "./engine.ts";
 import {
   RedisClient,
   type RedisScript,
@@ -26,6 +31,10 @@ export interface NodeLinksOptions {
   prefix: string;
   /** The node's id, for the connections' names. */
   node: string;
+  /** The main room's key, which the scripts never forget. */
+  mainRoom: string;
+  /** Where the node's private channel delivers. */
+  privates: Pick<EngineSink, "receivePrivate" | "receiveKick">;
   /** Longest wait for a reply before the connection counts as lost. */
   replyTimeoutMs: number;
   /** First wait before reconnecting, doubled each try. */
@@ -46,6 +55,7 @@ interface PrivateKick {
   k: "kick";
   name: string;
   reason: string;
+  ghost?: boolean;
 }
 
 /**
@@ -67,7 +77,11 @@ export function parsePrivate(text: string): PrivateDelivery | null {
   ) {
     return {
       kind: "kick",
-      request: { name: parsed.name, reason: parsed.reason },
+      request: {
+        name: parsed.name,
+        reason: parsed.reason,
+        ghost: parsed.ghost === true,
+      },
     };
   }
   return null;
@@ -91,15 +105,19 @@ export class NodeLinks {
   /** The pub/sub connection. */
   readonly subscriber: RedisSubscriber;
   #prefix: string;
+  #mainRoom: string;
+  #privates: NodeLinksOptions["privates"];
 
   private constructor(
     client: RedisClient,
     subscriber: RedisSubscriber,
-    prefix: string,
+    options: NodeLinksOptions,
   ) {
     this.client = client;
     this.subscriber = subscriber;
-    this.#prefix = prefix;
+    this.#prefix = options.prefix;
+    this.#mainRoom = options.mainRoom;
+    this.#privates = options.privates;
   }
 
   /**
@@ -124,7 +142,7 @@ export class NodeLinks {
         ...common,
         clientName: `chat-node-${options.node}-sub`,
       });
-      return new NodeLinks(client, subscriber, options.prefix);
+      return new NodeLinks(client, subscriber, options);
     } catch (error) {
       await client.close();
       throw error;
@@ -144,7 +162,10 @@ export class NodeLinks {
     ]);
   }
 
-  /** Runs a script for `node` (the prefix, node and time go first). */
+  /**
+   * Runs a script for `node` (the prefix, node, time and main room go
+   * first).
+   */
   run(
     script: RedisScript,
     node: string,
@@ -154,6 +175,7 @@ export class NodeLinks {
       this.#prefix,
       node,
       Date.now(),
+      this.#mainRoom,
       ...args,
     ]);
   }
@@ -164,29 +186,35 @@ export class NodeLinks {
   }
 
   /** Subscribes to the room's events and to `node`'s private channel. */
-  async follow(
-    node: string,
-    onEvent: (text: string) => void,
-    onPrivate: (text: string) => void,
-  ): Promise<void> {
+  async follow(node: string, onEvent: (text: string) => void): Promise<void> {
     await Promise.all([
       this.subscriber.subscribe(this.#prefix + "events", onEvent),
-      this.subscriber.subscribe(this.privateChannel(node), onPrivate),
+      this.subscriber.subscribe(this.privateChannel(node), this.#onPrivate),
     ]);
   }
 
   /** Moves the private channel from a former id of the node to its new. */
-  async movePrivate(
-    from: string,
-    to: string,
-    onPrivate: (text: string) => void,
-  ): Promise<void> {
+  async movePrivate(from: string, to: string): Promise<void> {
     await this.subscriber.unsubscribe(this.privateChannel(from));
     await withTimeout(
-      this.subscriber.subscribe(this.privateChannel(to), onPrivate),
+      this.subscriber.subscribe(this.privateChannel(to), this.#onPrivate),
       5_000,
     );
   }
+
+  // A private message, or a console's kick.
+  #onPrivate = (text: string): void => {
+    const delivery = parsePrivate(text);
+    try {
+      if (delivery?.kind === "private") {
+        this.#privates.receivePrivate(delivery.message);
+      } else if (delivery?.kind === "kick") {
+        this.#privates.receiveKick(delivery.request);
+      }
+    } catch {
+      // Not ours to read (a message of another shape).
+    }
+  };
 
   /** Unsubscribes from every channel. */
   unfollow(): void {
@@ -209,8 +237,13 @@ export class NodeLinks {
    * `sent` (with the name as held), `notFound`, or `unavailable` when that
    * node does not listen now or Redis did not answer.
    */
-  kick(node: string, key: string, reason: string): Promise<KickResult> {
-    return this.run(KICK, node, [key, reason]).then(
+  kick(
+    node: string,
+    key: string,
+    reason: string,
+    ghost = false,
+  ): Promise<KickResult> {
+    return this.run(KICK, node, [key, reason, ghost ? "1" : ""]).then(
       (reply): KickResult => {
         if (!Array.isArray(reply)) return { kind: "unavailable" };
         if (reply[0] === "none") return { kind: "notFound" };

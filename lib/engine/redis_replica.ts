@@ -1,6 +1,7 @@
 /**
- * A node's replica of what the other nodes hold in Redis: their names and
- * the room's history, loaded once subscribed and kept current by the
+ * A node's replica of what the other nodes hold in Redis: their names (with
+ * the rooms each is in), and the rooms' infos and histories
+ * (`redis_rooms.ts`), loaded once subscribed and kept current by the
  * notifications on the events channel, for the room's synchronous reads.
  *
  * See `redis_scripts.ts` for the notifications.
@@ -8,11 +9,13 @@
  * @module
  */
 
-import { roomKey } from "../room/room_names.ts";
-import type { HistoryEntry, RoomEvent } from "../room/events.ts";
-import { History } from "../room/history.ts";
 import type { Holder, RoomMessage } from "./engine.ts";
 import type { RedisClient } from "./redis_client.ts";
+import {
+  historyEntryOf,
+  type RoomNotification,
+  type RoomReplica,
+} from "./redis_rooms.ts";
 import type { RespValue } from "./resp.ts";
 
 /** What comes on the events channel; see `redis_scripts.ts`. */
@@ -21,16 +24,15 @@ export type Notification =
   | { k: "set"; key: string; h: Holder }
   | { k: "del"; key: string; node: string }
   | { k: "mv"; from: string; key: string; h: Holder }
-  | { k: "swept"; node: string };
+  | { k: "swept"; node: string }
+  | RoomNotification;
 
 /** Options of {@linkcode Replica}. */
 export interface ReplicaOptions {
-  /** Messages kept for newcomers. */
-  historyLimit: number;
-  /** The main room's key, whose history is kept. */
-  mainRoom: string;
   /** Prefix of every key. */
   prefix: string;
+  /** The rooms' infos and histories, kept with the names. */
+  rooms: RoomReplica;
   /** This node's id now (it changes when the node lost its place). */
   node: () => string;
   /** Whether `node` is a former id of this node. */
@@ -41,33 +43,19 @@ export interface ReplicaOptions {
   lost: () => void;
 }
 
-/** The entry a public message leaves in the history, or null. */
-export function asHistoryEntry(
-  event: RoomEvent,
-  mainRoom: string,
-): HistoryEntry | null {
-  if (event.type !== "message" && event.type !== "action") return null;
-  if (roomKey(event.room) !== mainRoom) return null;
-  return {
-    time: event.time,
-    from: event.from,
-    text: event.text,
-    action: event.type === "action",
-  };
-}
-
 /**
- * A holder as stored in the names hash: its name and place, and the
- * member's attributes (those not set are left out).
+ * A holder as stored in the names hash: its name and place, the rooms it
+ * is in, and the member's attributes (those not set are left out).
  */
 export function holderJson(holder: Holder): string {
-  const { name, transport, address, present, node, since } = holder;
+  const { name, transport, address, present, rooms, node, since } = holder;
   const { signedOn, active, user, realName, away } = holder;
   return JSON.stringify({
     name,
     transport,
     address,
     present,
+    rooms,
     node,
     since,
     signedOn,
@@ -87,32 +75,23 @@ function parseHolder(value: RespValue): Holder | null {
   }
 }
 
-// Stream ids are `MS-SEQ`; compared as numbers.
-function compareIds(a: string, b: string): number {
-  const [am, as] = a.split("-").map(BigInt);
-  const [bm, bs] = b.split("-").map(BigInt);
-  return am !== bm ? (am < bm ? -1 : 1) : as === bs ? 0 : as < bs ? -1 : 1;
-}
-
 /**
- * The other nodes' names and the history. Notifications that come while
- * it loads are held back and applied after, in order (each sets or
- * deletes a whole entry, so the replica ends as Redis is).
+ * The other nodes' names and the rooms. Notifications that come while it
+ * loads are held back and applied after, in order (each sets or deletes a
+ * whole entry, so the replica ends as Redis is).
  */
 export class Replica {
   #options: ReplicaOptions;
-  #historyLimit: number;
   #remote = new Map<string, Holder>();
-  #history: History;
-  #lastId = "0-0";
+  /** Every room's info and history. */
+  readonly rooms: RoomReplica;
   // Notifications held back while the replica is being loaded.
   #buffer: Notification[] | null = null;
 
   /** An empty replica. */
   constructor(options: ReplicaOptions) {
     this.#options = options;
-    this.#historyLimit = Math.max(0, Math.floor(options.historyLimit));
-    this.#history = new History({ limit: this.#historyLimit });
+    this.rooms = options.rooms;
   }
 
   /** Who of another node holds the name key. */
@@ -129,24 +108,10 @@ export class Replica {
     return present;
   }
 
-  /** Forgets the other nodes' names, which would go stale unheard. */
+  /** Forgets the other nodes' names and the rooms, which would go stale. */
   clearNames(): void {
     this.#remote.clear();
-  }
-
-  /** The last public messages, oldest first. */
-  history(): HistoryEntry[] {
-    return this.#history.entries();
-  }
-
-  /** How many messages the history holds. */
-  get historySize(): number {
-    return this.#history.size;
-  }
-
-  /** Keeps a message delivered here only (while split). */
-  addHistory(entry: HistoryEntry): void {
-    this.#history.add(entry);
+    this.rooms.clear();
   }
 
   /** Holds back notifications until the next load is over. */
@@ -166,21 +131,13 @@ export class Replica {
     else this.#apply(notification);
   }
 
-  /** Loads the names and the history, then applies what was held back. */
+  /** Loads the names and the rooms, then applies what was held back. */
   async load(client: RedisClient): Promise<void> {
     this.#buffer ??= [];
-    const prefix = this.#options.prefix;
     try {
-      const [names, stream] = await Promise.all([
-        client.command(["HGETALL", prefix + "names"]),
-        this.#historyLimit === 0 ? Promise.resolve([]) : client.command([
-          "XREVRANGE",
-          prefix + "history",
-          "+",
-          "-",
-          "COUNT",
-          this.#historyLimit,
-        ]),
+      const [names] = await Promise.all([
+        client.command(["HGETALL", this.#options.prefix + "names"]),
+        this.rooms.load(client),
       ]);
       const self = this.#options.node();
       this.#remote.clear();
@@ -190,16 +147,6 @@ export class Replica {
         if (holder !== null && holder.node !== self) {
           this.#remote.set(String(flat[i]), holder);
         }
-      }
-      const entries = Array.isArray(stream) ? [...stream].reverse() : [];
-      this.#history = new History({ limit: this.#historyLimit });
-      this.#lastId = "0-0";
-      for (const item of entries) {
-        if (!Array.isArray(item) || typeof item[0] !== "string") continue;
-        const fields = item[1];
-        if (!Array.isArray(fields) || typeof fields[1] !== "string") continue;
-        this.#history.add(JSON.parse(fields[1]) as HistoryEntry);
-        this.#lastId = item[0];
       }
     } finally {
       const held = this.#buffer ?? [];
@@ -216,18 +163,14 @@ export class Replica {
         if (n.of !== undefined) {
           if (this.#options.isOldSelf(n.of) || n.of === self) return;
         }
-        const entry = asHistoryEntry(n.m.event, this.#options.mainRoom);
-        if (entry !== null && n.id !== "") {
-          if (compareIds(n.id, this.#lastId) <= 0) {
-            // In the stream already, so in the history loaded.
-          } else {
-            this.#lastId = n.id;
-            this.#history.add(entry);
-          }
-        } else if (entry !== null) this.#history.add(entry);
+        const kept = historyEntryOf(n.m.event);
+        if (kept !== null) this.rooms.add(kept.room, kept.entry, n.id);
         this.#options.deliver(n.m);
         return;
       }
+      case "room":
+        this.rooms.apply(n);
+        return;
       case "set":
         if (n.h.node !== self) this.#remote.set(n.key, n.h);
         return;
