@@ -14,6 +14,7 @@ import {
   TestClient,
   type TestServer,
   waitUntil,
+  waitUntilAsync,
 } from "./helpers.ts";
 
 const PASSWORD = "correct horse";
@@ -281,4 +282,117 @@ Deno.test("accounts: failed logins are limited per name and address together", a
   await guesser.next("Password for ada:");
   await guesser.send(PASSWORD);
   await guesser.next("Welcome ada!");
+});
+
+Deno.test("accounts: /ignore hides a member's public and private lines from the one who ignores, for the session when unregistered", async () => {
+  await using s = await setup();
+  const ada = await s.ts.join("ada");
+  const bob = await s.ts.join("bob");
+  const carol = await s.ts.join("carol");
+  await ada.next("*** carol has joined the chat.");
+  await ada.send("/ignore");
+  assert.equal(await ada.next(/ignoring/), "You are ignoring no one.");
+  await ada.send("/ignore ada");
+  assert.equal(await ada.next(/yourself/), "You cannot ignore yourself.");
+  await ada.send("/ignore BOB");
+  assert.equal(
+    await ada.next(/ignoring/),
+    "You are ignoring BOB for this session; /unignore BOB shows its lines again.",
+  );
+  await ada.send("/ignore bob");
+  assert.equal(await ada.next(/already/), "You are ignoring bob already.");
+  const mark = ada.received.lines.length;
+  await bob.send("hello all");
+  await bob.send("/me waves");
+  await bob.send("@ada psst");
+  await carol.next("bob: hello all");
+  await carol.next("* bob waves");
+  await carol.send("marker");
+  await ada.next("carol: marker");
+  assert.deepEqual(ada.received.lines.slice(mark), ["carol: marker"]);
+  // A room other than the main one too.
+  await ada.send("/join #side");
+  await ada.next(/#side/);
+  await bob.send("/join #side");
+  await ada.next(/bob has joined #side/);
+  await bob.send("side talk");
+  await carol.send("marker 2");
+  await ada.next(/carol: marker 2/);
+  assert.ok(!ada.received.lines.some((l) => l.includes("side talk")));
+  await ada.send("/ignore");
+  assert.equal(await ada.next(/ignoring/), "You are ignoring: BOB.");
+  await ada.send("/unignore carol");
+  assert.equal(await ada.next(/not ignoring/), "You are not ignoring carol.");
+  await ada.send("/unignore bob");
+  assert.equal(await ada.next(/no longer/), "You are no longer ignoring bob.");
+  await bob.send("@ada again");
+  await ada.next("Private message from bob: again");
+});
+
+Deno.test("accounts: a registered member's ignore list is kept: after a new login its lines and kept messages stay hidden", async () => {
+  await using s = await setup();
+  const ada = await s.ts.join("ada");
+  await ada.send(`/register ${PASSWORD}`);
+  await ada.next(/registered/);
+  await ada.send("/ignore bob");
+  assert.equal(
+    await ada.next(/ignoring/),
+    "You are ignoring bob; /unignore bob shows its lines again.",
+  );
+  await ada.send("exit");
+  await ada.received.closed();
+  assert.deepEqual(await s.accounts.ignored("ada"), ["bob"]);
+  const bob = await s.ts.join("bob");
+  const carol = await s.ts.join("carol");
+  await bob.send("@ada while you were out");
+  await bob.next(/ada is offline/);
+  await carol.send("@ada hi from carol");
+  await carol.next(/ada is offline/);
+  const back = await login(s.ts, "ada");
+  await back.next(/Private message from carol: hi from carol/);
+  await bob.send("can you hear me");
+  await carol.send("marker");
+  await back.next("carol: marker");
+  assert.ok(!back.received.lines.some((l) => l.includes("bob:")));
+  assert.ok(!back.received.lines.some((l) => l.includes("while you were")));
+});
+
+Deno.test("accounts: a registered member back gets what was said since it left, ending with the count since it left", async () => {
+  await using s = await setup();
+  const bob = await s.ts.join("bob");
+  await bob.send("before ada");
+  const ada = await s.ts.join("ada");
+  await ada.next(/bob: before ada$/);
+  await ada.send(`/register ${PASSWORD}`);
+  await ada.next(/registered/);
+  await ada.send("said by ada");
+  await bob.next("ada: said by ada");
+  await ada.send("exit");
+  await ada.received.closed();
+  await waitUntilAsync(
+    async () => (await s.accounts.account("ada"))?.lastSeen !== null,
+    "ada's last seen",
+  );
+  await bob.send("one");
+  await bob.send("/me two");
+  const back = await s.ts.connect();
+  await back.next(NAME_PROMPT);
+  await back.send("ada");
+  await back.next("Password for ada:");
+  await back.send(PASSWORD);
+  await back.next("Welcome ada!");
+  const end = await back.next(/End of history/);
+  assert.equal(end, "*** End of history (2 messages since you left).");
+  const history = back.received.lines.filter((l) => /^\[\d/.test(l));
+  assert.equal(history.length, 2);
+  assert.match(history[0], /^\[\d\d:\d\d\] bob: one$/);
+  assert.match(history[1], /^\[\d\d:\d\d\] \* bob two$/);
+  // Someone who never registered gets the last --history lines as before.
+  const carol = await s.ts.connect();
+  await carol.next(NAME_PROMPT);
+  await carol.send("carol");
+  assert.match(
+    await carol.next(/End of history/),
+    /^\*\*\* End of history \(\d+ messages\)\.$/,
+  );
 });

@@ -56,6 +56,7 @@ const HELP = [
   "  /register <password>                       register your name",
   "  /password <old> <new>                      change your name's password",
   "  /unregister <password>                     give your name up",
+  "  /ignore, /unignore <client_name>           hide or show someone's lines to you (/ignore lists)",
   "  /ban, /unban <client_name>                 operators: keep a name or an address out (/bans lists)",
   "  /mute, /unmute, /disconnect <client_name>  operators: silence or remove someone",
   "  /help                                      show this list",

@@ -12,7 +12,7 @@ import type { ClaimResult, RoomEngine } from "../engine/engine.ts";
 import type { Accounts, LoginOutcome } from "./accounts.ts";
 import { formatStamp, formatUntil } from "./durations.ts";
 import type { Ban } from "../engine/accounts.ts";
-import type { AccountNotice, RoomEvent } from "./events.ts";
+import type { AccountNotice, HistoryEntry, RoomEvent } from "./events.ts";
 import type { Membership } from "./membership.ts";
 import {
   accountNotice,
@@ -21,8 +21,11 @@ import {
   type ModerationRoom,
 } from "./moderation.ts";
 import type { EndReason } from "./reasons.ts";
+import { checkName, nameKey } from "./registry.ts";
 import type { Session } from "./session.ts";
-import { INBOX_LIMIT } from "../engine/accounts.ts";
+import { accountText } from "./texts.ts";
+import { ignores } from "./privates.ts";
+import { IGNORE_LIMIT, INBOX_LIMIT } from "../engine/accounts.ts";
 
 /** The account operations of one session. */
 export interface AccountApi {
@@ -59,6 +62,21 @@ export interface AccountApi {
   muted(to?: string): AccountNotice | null;
   /** Keeps a private message for a registered name that is away. */
   keepForOffline(target: string, text: string): Promise<boolean>;
+  /**
+   * `/ignore NAME` (`on`), `/unignore NAME`, or with `name` null the list:
+   * one's own filter of a member's public and private lines, kept with a
+   * registered name logged in to, for this session otherwise.
+   */
+  ignore(name: string | null, on: boolean): Promise<AccountNotice>;
+}
+
+/** The account API with what the room's side of a session reads. */
+export interface SessionAccounts extends AccountApi {
+  /**
+   * When the registered name logged in to last left the chat; null when
+   * not logged in, or never left.
+   */
+  readonly lastSeen: number | null;
 }
 
 /** What the account API needs of the room. */
@@ -77,12 +95,19 @@ const WAIT_FOR_GHOST_MS = 3000;
 const GHOST_POLL_MS = 20;
 
 /** The account operations of `session` in `room`. */
-export function accountApi(session: Session, room: AccountApiRoom): AccountApi {
+export function accountApi(
+  session: Session,
+  room: AccountApiRoom,
+): SessionAccounts {
   const accounts = room.accounts;
   const members = room.members;
   const held = () => session.name ?? "";
   const source = session.conn.ip;
+  let lastSeen: number | null = null;
   return {
+    get lastSeen() {
+      return session.loggedIn ? lastSeen : null;
+    },
     accountsKept: accounts !== null,
     get loggedIn() {
       return session.loggedIn;
@@ -103,7 +128,10 @@ export function accountApi(session: Session, room: AccountApiRoom): AccountApi {
     async login(name, password) {
       if (accounts === null) return { kind: "wrong" };
       const outcome = await accounts.login(name, password, source);
-      if (outcome.kind === "ok") session.loggedIn = true;
+      if (outcome.kind === "ok") {
+        session.loggedIn = true;
+        lastSeen = outcome.lastSeen;
+      }
       return outcome;
     },
     async takeOver(name) {
@@ -175,6 +203,7 @@ export function accountApi(session: Session, room: AccountApiRoom): AccountApi {
         until: mute.until === null ? null : formatUntil(mute.until, now),
       };
     },
+    ignore: (name, on) => ignore(session, accounts, name, on),
     async keepForOffline(target, text) {
       if (accounts === null) return false;
       try {
@@ -189,6 +218,95 @@ export function accountApi(session: Session, room: AccountApiRoom): AccountApi {
       }
     },
   };
+}
+
+// `/ignore` and `/unignore` (see AccountApi.ignore).
+async function ignore(
+  session: Session,
+  accounts: Accounts | null,
+  wanted: string | null,
+  on: boolean,
+): Promise<AccountNotice> {
+  const own = session.name ?? "";
+  const kept = accounts !== null && session.loggedIn;
+  const list = session.ignoring;
+  if (wanted === null) {
+    return done(
+      on
+        ? accountText.ignoreList([...(list?.values() ?? [])])
+        : accountText.unignoreUsage,
+    );
+  }
+  const { name, refusal } = checkName(wanted);
+  if (refusal !== null) return done(accountText.ignoreInvalid(name));
+  const key = nameKey(name);
+  if (key === nameKey(own)) return done(accountText.ignoreSelf);
+  if (on && list?.has(key)) return done(accountText.alreadyIgnoring(name));
+  if (!on && !list?.has(key)) return done(accountText.notIgnoring(name));
+  if (on && !kept && (list?.size ?? 0) >= IGNORE_LIMIT) {
+    return done(accountText.ignoreFull(IGNORE_LIMIT));
+  }
+  if (kept) {
+    let result;
+    try {
+      result = await accounts.ignore(own, name, on);
+    } catch {
+      return { kind: "unavailable" };
+    }
+    if (result === "full") return done(accountText.ignoreFull(IGNORE_LIMIT));
+  }
+  if (on) {
+    session.ignoring ??= new Map();
+    session.ignoring.set(key, name);
+    return done(accountText.ignoring(name, kept));
+  }
+  session.ignoring?.delete(key);
+  if (session.ignoring?.size === 0) session.ignoring = null;
+  return done(accountText.unignored(name));
+}
+
+function done(text: string): AccountNotice {
+  return { kind: "done", text };
+}
+
+/**
+ * At a registered member's login: its ignore list, then what was kept for
+ * it while it was away (but from whom it ignores).
+ */
+export async function welcomeBack(
+  session: Session,
+  accounts: Accounts,
+): Promise<void> {
+  const name = session.name;
+  if (name === null) return;
+  try {
+    const names = await accounts.ignored(name);
+    if (names.length > 0) {
+      session.ignoring ??= new Map();
+      for (const ignored of names) {
+        session.ignoring.set(nameKey(ignored), ignored);
+      }
+    }
+  } catch {
+    // Without its list for now: the store will be there next time.
+  }
+  await deliverInbox(session, accounts);
+}
+
+/** The most lines "since you left" replays (issue 20). */
+export const SINCE_LEFT_LIMIT = 200;
+
+/**
+ * What a registered member missed of a room's history: its entries newer
+ * than `since`, the last {@linkcode SINCE_LEFT_LIMIT} of them. The history
+ * holds `--history` lines, so that is as far back as it goes.
+ */
+export function sinceLeft(
+  history: readonly HistoryEntry[],
+  since: number,
+): HistoryEntry[] {
+  const missed = history.filter((entry) => entry.time > since);
+  return missed.slice(-SINCE_LEFT_LIMIT);
 }
 
 /** Sends a registered member what was kept for it while it was away. */
@@ -215,6 +333,7 @@ export async function deliverInbox(
     });
   }
   for (const message of inbox.messages) {
+    if (ignores(session, message.from)) continue;
     session.send({
       type: "accountNotice",
       notice: {

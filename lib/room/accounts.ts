@@ -15,6 +15,7 @@ import type {
   AccountStore,
   Ban,
   BanTarget,
+  IgnoreResult,
   Inbox,
   KeepResult,
   Mute,
@@ -33,9 +34,12 @@ import {
 } from "./addresses.ts";
 import { nameKey } from "./registry.ts";
 
-/** What a login came to. */
+/**
+ * What a login came to; a login that went through tells when the name's
+ * member last left (null before the first time).
+ */
 export type LoginOutcome =
-  | { kind: "ok" }
+  | { kind: "ok"; lastSeen: number | null }
   | { kind: "wrong" }
   | { kind: "wait"; ms: number }
   | { kind: "locked"; until: number }
@@ -170,7 +174,7 @@ export class Accounts {
           new Secret(await this.#hasher.hash(given)),
         );
       }
-      return { kind: "ok" };
+      return { kind: "ok", lastSeen: account.lastSeen };
     } catch {
       attempt.abandoned();
       return { kind: "unavailable" };
@@ -320,7 +324,11 @@ export class Accounts {
   }
 
   /** Adds to (or with `on` false takes from) `owner`'s ignore list. */
-  async ignore(owner: string, name: string, on: boolean) {
+  async ignore(
+    owner: string,
+    name: string,
+    on: boolean,
+  ): Promise<IgnoreResult | "notIgnored"> {
     return on
       ? await this.#store.ignore(owner, name)
       : (await this.#store.unignore(owner, name))

@@ -91,8 +91,16 @@ export type RoomEvent =
   | { type: "welcome"; name: string; room?: string }
   | { type: "accountPrompt"; name: string }
   | { type: "accountNotice"; notice: AccountNotice }
-  /** `room`: whose history it is (the page files it there). */
-  | { type: "history"; entries: readonly HistoryEntry[]; room?: string }
+  /**
+   * `room`: whose history it is (the page files it there); `sinceLeft`:
+   * what was said since a registered member left, at its login.
+   */
+  | {
+    type: "history";
+    entries: readonly HistoryEntry[];
+    room?: string;
+    sinceLeft?: boolean;
+  }
   | {
     type: "join";
     time: number;

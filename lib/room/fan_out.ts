@@ -8,6 +8,7 @@
 
 import { shareBytes } from "../io/outbox.ts";
 import type { Rendered, Renderer, RoomEvent } from "./events.ts";
+import { nameKey } from "./registry.ts";
 import type { Session } from "./session.ts";
 
 /**
@@ -72,12 +73,22 @@ export class FanOut {
     let firstOutput: Rendered | null = null;
     let renderers: Renderer[] | null = null;
     let outputs: (Rendered | null)[] | null = null;
+    // Whose line it is, for members who ignore someone; keyed only if one
+    // of them is reached.
+    const from = event.type === "message" || event.type === "action"
+      ? event.from
+      : null;
+    let fromKey: string | null = null;
     for (let i = 0; i < members.length; i++) {
       const member = members[i];
       if (member === except) continue;
       if (stamp !== 0) {
         if (member.seen === stamp) continue;
         member.seen = stamp;
+      }
+      if (member.ignoring !== null && from !== null) {
+        fromKey ??= nameKey(from);
+        if (member.ignoring.has(fromKey)) continue;
       }
       const conn = member.conn;
       const renderer = conn.renderer;

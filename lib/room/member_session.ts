@@ -12,7 +12,7 @@ import {
   accountApi,
   type AccountApiRoom,
   bannedNotice,
-  deliverInbox,
+  welcomeBack,
 } from "./account_api.ts";
 import type { Limits } from "./limits.ts";
 import type { Membership } from "./membership.ts";
@@ -84,9 +84,9 @@ export function memberSession(
       return "taken";
     },
     enter: (options) => {
-      members.enter(session, options?.joinMain ?? false);
+      members.enter(session, options?.joinMain ?? false, account.lastSeen);
       if (session.loggedIn && room.accounts !== null) {
-        deliverInbox(session, room.accounts);
+        welcomeBack(session, room.accounts);
       }
     },
     farewell: (message) => {
@@ -136,6 +136,7 @@ export function memberSession(
     moderate: (action) => account.moderate(action),
     muted: (to) => account.muted(to),
     keepForOffline: (target, text) => account.keepForOffline(target, text),
+    ignore: (name, on) => account.ignore(name, on),
     rename: (to) => members.rename(session, named(), to),
     setAttributes: (attributes) => members.describe(session, attributes),
     setAway: (text) => members.describe(session, { away: text }),

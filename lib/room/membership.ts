@@ -22,6 +22,7 @@ import type {
 } from "../engine/engine.ts";
 import { isRoomScoped, type RoomEvent } from "./events.ts";
 import { FanOut } from "./fan_out.ts";
+import { sinceLeft } from "./account_api.ts";
 import { memberInfo, sortedByName } from "./member_info.ts";
 import type { Limits } from "./limits.ts";
 import { roomKey } from "./room_names.ts";
@@ -279,9 +280,10 @@ export class Membership {
 
   /**
    * Enters the chat: the welcome; with `joinMain` (the line protocol) the
-   * main room too, with its history, and a join notice to its members.
+   * main room too, with its history (what was said since `since`, when a
+   * registered member is back), and a join notice to its members.
    */
-  enter(session: Session, joinMain: boolean): void {
+  enter(session: Session, joinMain: boolean, since: number | null = null) {
     const name = session.name;
     const holder = session.holder;
     if (name === null || holder === null || session.entered) return;
@@ -295,7 +297,10 @@ export class Membership {
     } else if (joinMain) {
       const main = this.rooms.main;
       const history = this.#engine.history(main);
-      if (history.length > 0) {
+      if (since !== null) {
+        const entries = sinceLeft(history, since);
+        session.send({ type: "history", entries, room: main, sinceLeft: true });
+      } else if (history.length > 0) {
         session.send({ type: "history", entries: history, room: main });
       }
       this.rooms.enter(session, main);

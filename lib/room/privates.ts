@@ -8,8 +8,14 @@
 
 import type { EventLog } from "../io/chat_log.ts";
 import type { Holder, PrivateMessage, RoomEngine } from "../engine/engine.ts";
+import { nameKey } from "./registry.ts";
 import type { Session } from "./session.ts";
 import { logText } from "./texts.ts";
+
+/** Whether `session` ignores (`/ignore`) the member called `from`. */
+export function ignores(session: Session, from: string): boolean {
+  return session.ignoring !== null && session.ignoring.has(nameKey(from));
+}
 
 /** Options of {@linkcode Privates}. */
 export interface PrivatesOptions {
@@ -97,8 +103,10 @@ export class Privates {
   #toHolder(holder: Holder, event: PrivateMessage["event"]): void {
     if (holder.node === this.#engine.node) {
       // The engine may hand back its own copy of a holder (a replica).
-      (this.#find(holder))
-        ?.send(event);
+      const target = this.#find(holder);
+      if (target !== undefined && !ignores(target, event.from)) {
+        target.send(event);
+      }
     } else {
       this.#engine.sendPrivate({ event, node: holder.node });
     }
@@ -110,7 +118,8 @@ export class Privates {
     if (event.to === null) return;
     const target = this.#local(event.to);
     if (target === undefined) return;
-    target.send(event);
+    // Logged as sent, whether or not its recipient ignores the sender.
+    if (!ignores(target, event.from)) target.send(event);
     if (event.type === "private") {
       this.#log.record(
         logText.privateMessage(event.from, event.to, event.text),

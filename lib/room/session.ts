@@ -48,6 +48,12 @@ export class Session {
   /** Whether it logged in to a registered name. */
   loggedIn = false;
   /**
+   * Whose lines it does not want (`/ignore`): name key to the name as
+   * given. Null for no one, so that a broadcast looks nothing up for most
+   * members.
+   */
+  ignoring: Map<string, string> | null = null;
+  /**
    * The rooms of the older connection it took its name over from: it goes
    * on in them without a word to their members.
    */

@@ -400,6 +400,23 @@ export const accountText = {
     `*** End of history (${count} ${
       count === 1 ? "message" : "messages"
     } since you left).`,
+  ignoring: (name: string, kept: boolean): string =>
+    `You are ignoring ${name}${
+      kept ? "" : " for this session"
+    }; /unignore ${name} shows its lines again.`,
+  alreadyIgnoring: (name: string): string =>
+    `You are ignoring ${name} already.`,
+  unignored: (name: string): string => `You are no longer ignoring ${name}.`,
+  notIgnoring: (name: string): string => `You are not ignoring ${name}.`,
+  ignoreFull: (limit: number): string =>
+    `You are ignoring ${limit} names, the most there can be; /unignore one first.`,
+  ignoreSelf: "You cannot ignore yourself.",
+  ignoreInvalid: (name: string): string => `"${name}" cannot be anyone's name.`,
+  ignoreList: (names: readonly string[]): string =>
+    names.length === 0
+      ? "You are ignoring no one."
+      : `You are ignoring: ${names.join(", ")}.`,
+  unignoreUsage: "Usage: /unignore <client_name>",
 } as const;
 
 /** The line for an account or moderation notice. */

@@ -90,7 +90,10 @@ export function historyStamp(time: number, now = Date.now()): string {
   } ${hhmm}`;
 }
 
-function historyLines(entries: readonly HistoryEntry[]): Uint8Array {
+function historyLines(
+  entries: readonly HistoryEntry[],
+  sinceLeft: boolean,
+): Uint8Array {
   const now = Date.now();
   const out = entries.map((entry) =>
     serverText.historyLine(
@@ -100,7 +103,11 @@ function historyLines(entries: readonly HistoryEntry[]): Uint8Array {
         : serverText.broadcast(entry.from, entry.text),
     )
   );
-  out.push(serverText.historyEnd(entries.length));
+  out.push(
+    sinceLeft
+      ? accountText.historySinceEnd(entries.length)
+      : serverText.historyEnd(entries.length),
+  );
   return lines(...out);
 }
 
@@ -195,7 +202,7 @@ export const lineFormat: Renderer = {
       case "welcome":
         return lines(...serverText.welcome(event.name));
       case "history":
-        return historyLines(event.entries);
+        return historyLines(event.entries, event.sinceLeft === true);
       case "join":
         return inRoom(
           event,

@@ -322,6 +322,8 @@ export class LineLanguage implements Interpreter {
         return this.#answer(session, session.unregister(command.password));
       case "moderate":
         return this.#answer(session, session.moderate(command.action));
+      case "ignore":
+        return this.#answer(session, session.ignore(command.name, command.on));
       case "private":
         if (session.tell(command.target, command.text) === null) {
           return this.#keep(session, command.target, command.text);

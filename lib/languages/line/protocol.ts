@@ -36,6 +36,7 @@ export type Command =
   | { kind: "password"; old: string; password: string }
   | { kind: "unregister"; password: string }
   | { kind: "moderate"; action: ModerationAction }
+  | { kind: "ignore"; name: string | null; on: boolean }
   | {
     kind: "usage";
     command: UsageCommand;
@@ -129,6 +130,11 @@ export const COMMANDS: readonly CommandInfo[] = [
     usage: "/unregister <password>",
     summary: "give your name up",
     kind: "unregister",
+  },
+  {
+    usage: "/ignore, /unignore <client_name>",
+    summary: "hide or show someone's lines to you (/ignore lists)",
+    kind: "ignore",
   },
   {
     usage: "/ban, /unban <client_name>",
@@ -228,6 +234,13 @@ export function parseCommand(text: string): Command {
         const [name, reason] = firstWord(rest);
         return { kind: "kick", name, reason };
       }
+      case "/ignore":
+      case "/unignore":
+        return {
+          kind: "ignore",
+          name: rest === "" ? null : firstWord(rest)[0],
+          on: lower === "/ignore",
+        };
       case "/register":
         return rest === ""
           ? { kind: "usage", command: "register" }
