@@ -693,3 +693,78 @@ Deno.test({
     await close();
   }
 });
+
+Deno.test({
+  ...TEST,
+  name:
+    "redis engine: the last member leaving on one node while another joins on the other leaves the room, with its info, on both nodes, in either order",
+}, async () => {
+  const { server, a, b, sinkA, sinkB, close } = await twoNodes();
+  try {
+    const ann = await member(a, "ann");
+    const bob = await member(b, "bob");
+    for (let i = 0; i < 20; i++) {
+      const room = `#g${i}`;
+      a.setRoomInfo(room, made(room, "ann"));
+      a.setRooms(ann, ["#chat", room]);
+      await waitUntil(() => b.roomInfo(room) !== undefined, `${room} at b`);
+      // At once: ann leaves and her node, seeing the room empty, forgets
+      // it, while bob's node, which has not heard of it yet, joins it.
+      // Which comes first in Redis alternates.
+      if (i % 2 === 0) b.setRooms(bob, ["#chat", room]);
+      a.setRooms(ann, ["#chat"]);
+      a.setRoomInfo(room, null);
+      if (i % 2 === 1) b.setRooms(bob, ["#chat", room]);
+      a.publish(said(a, `a${i}`));
+      b.publish(said(b, `b${i}`, "bob"));
+      for (const sink of [sinkA, sinkB]) {
+        await waitUntil(
+          () => texts(sink).includes(`a${i}`) && texts(sink).includes(`b${i}`),
+          "both markers",
+        );
+      }
+      assert.deepEqual(a.roomInfo(room), made(room, "ann"), room);
+      assert.deepEqual(b.roomInfo(room), made(room, "ann"), room);
+      assert.equal(
+        await redisCommand(server.url, ["HGET", "chat:room-members", room]),
+        "1",
+      );
+      // bob leaves too: now it is gone everywhere.
+      b.setRooms(bob, ["#chat"]);
+      b.publish(said(b, `c${i}`, "bob"));
+      await waitUntil(() => texts(sinkA).includes(`c${i}`), "the last one");
+      assert.equal(a.roomInfo(room), undefined);
+    }
+    assert.equal(await redisCommand(server.url, ["HLEN", "chat:rooms"]), 0);
+  } finally {
+    await close();
+  }
+});
+
+Deno.test({
+  ...TEST,
+  name:
+    "redis engine: a node never forgets the info of a room one of its members is in, even when told the room is gone",
+}, async () => {
+  const { server, a, b, sinkA, close } = await twoNodes();
+  try {
+    const ann = await member(a, "ann");
+    await member(b, "bob");
+    a.setRoomInfo("#games", made("#games", "ann"));
+    a.setRooms(ann, ["#chat", "#games"]);
+    await waitUntil(() => b.roomInfo("#games") !== undefined, "#games at b");
+    // What a node hears in the moment between another's drop of a room
+    // and its own member's join making it again.
+    await redisCommand(server.url, [
+      "PUBLISH",
+      "chat:events",
+      JSON.stringify({ k: "room", key: "#games", r: null }),
+    ]);
+    b.publish(said(b, "after", "bob"));
+    await waitUntil(() => texts(sinkA).includes("after"), "the marker");
+    assert.deepEqual(a.roomInfo("#games"), made("#games", "ann"));
+    await waitUntil(() => b.roomInfo("#games") === undefined, "gone at b");
+  } finally {
+    await close();
+  }
+});

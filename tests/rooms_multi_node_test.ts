@@ -26,6 +26,9 @@ import {
 
 const TEST = { sanitizeOps: true, sanitizeResources: true };
 const LEASE_MS = 1_500;
+const SPLIT =
+  "*** The room is split: for now only the users of this server hear you.";
+const WHOLE = "*** The room is whole again.";
 
 const youJoined = (room: string, members: number, topic?: string) =>
   `*** You joined ${room} (${members} ${
@@ -346,6 +349,61 @@ Deno.test({
     await cat.next(joinedRoom("ann", "#dice"));
     await cat.send("/part #dice");
     await ann.next(leftRoom("cat", "#dice"));
+  } finally {
+    await closeAll(clients);
+  }
+});
+
+Deno.test({
+  ...TEST,
+  name:
+    "two nodes: Redis restarted empty: the rooms, their members and topics are made again from the nodes",
+}, async () => {
+  await using redis = await RedisServer.start();
+  await using nodes = await Nodes.start({
+    redisUrl: redis.url,
+    count: 2,
+    leaseMs: LEASE_MS,
+  });
+  const clients: TestClient[] = [];
+  try {
+    const ann = await TestClient.join(nodes.at(0).port, "ann");
+    clients.push(ann);
+    const bob = await TestClient.join(nodes.at(1).port, "bob");
+    clients.push(bob);
+    await ask(ann, "/join #games");
+    await ask(bob, "/join #games");
+    await ann.next(joinedRoom("bob", "#games"));
+    await ask(ann, "/topic dice night");
+    await bob.next(topicSet("ann", "#games", "dice night"));
+    await redis.kill();
+    await ann.next(SPLIT);
+    await bob.next(SPLIT);
+    await redis.restart();
+    await ann.next(WHOLE, 15_000);
+    await bob.next(WHOLE, 15_000);
+    const expected = ["Rooms (2):", "#chat (2)", "#games (2): dice night"];
+    for (const client of [ann, bob]) {
+      // The other node may still be healing.
+      await waitUntilAsync(
+        async () => (await rooms(client)).join("\n") === expected.join("\n"),
+        "the rooms as before",
+        10_000,
+      );
+      assert.deepEqual(await ask(client, "/who #games"), [
+        onlineIn("#games", "ann", "bob"),
+      ]);
+    }
+    await ann.send("back");
+    await bob.next("ann: back");
+    // A node started now learns them from Redis alone.
+    const cat = await TestClient.join((await nodes.add()).port, "cat");
+    clients.push(cat);
+    assert.deepEqual(await rooms(cat), [
+      "Rooms (2):",
+      "#chat (3)",
+      "#games (2): dice night",
+    ]);
   } finally {
     await closeAll(clients);
   }
