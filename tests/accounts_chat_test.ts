@@ -27,7 +27,11 @@ interface Setup {
 }
 
 async function setup(
-  options: { operators?: string[]; limiter?: LoginLimiter } = {},
+  options: {
+    operators?: string[];
+    limiter?: LoginLimiter;
+    trustProxy?: string[];
+  } = {},
 ): Promise<Setup> {
   const dir = await Deno.makeTempDir({ prefix: "chat_accounts_" });
   const accounts = new Accounts({
@@ -39,6 +43,7 @@ async function setup(
   const ts = await startTestServer({
     accounts: () => Promise.resolve(accounts),
     limits: { floodRate: 0 },
+    trustProxy: options.trustProxy,
   });
   return {
     ts,
@@ -394,5 +399,107 @@ Deno.test("accounts: a registered member back gets what was said since it left, 
   assert.match(
     await carol.next(/End of history/),
     /^\*\*\* End of history \(\d+ messages\)\.$/,
+  );
+});
+
+// A connection through a trusted proxy that presents `address` (a PROXY v1
+// header), at the name prompt.
+async function from(ts: TestServer, address: string): Promise<TestClient> {
+  const client = await ts.connect();
+  const family = address.includes(":") ? "TCP6" : "TCP4";
+  const local = family === "TCP6" ? "::1" : "127.0.0.1";
+  await client.sendRaw(
+    new TextEncoder().encode(
+      `PROXY ${family} ${address} ${local} 51000 2025\r\n`,
+    ),
+  );
+  await client.next(NAME_PROMPT);
+  return client;
+}
+
+// Tries `password` for `name` and returns the answer after the password.
+async function tryPassword(
+  client: TestClient,
+  name: string,
+  password: string,
+): Promise<string> {
+  await client.send(name);
+  await client.next(`Password for ${name}:`);
+  await client.send(password);
+  return await client.next(/^(Wrong|Too many|Welcome)/);
+}
+
+Deno.test("accounts: over TCP, a guesser from one address delays and locks the name for that address only; an IPv6 guesser counts per /64", async () => {
+  let now = 1_000_000;
+  const limiter = new LoginLimiter({
+    now: () => now,
+    freeFailures: 1,
+    lockAfter: 3,
+  });
+  await using s = await setup({ limiter, trustProxy: ["127.0.0.1"] });
+  // Every connection comes through the proxy.
+  const ada = await from(s.ts, "192.0.2.1");
+  await ada.send("ada");
+  await ada.next(LAST_WELCOME_LINE);
+  await ada.send(`/register ${PASSWORD}`);
+  await ada.next(/registered/);
+  await ada.send("exit");
+  await ada.received.closed();
+
+  const guesser = await from(s.ts, "203.0.113.7");
+  assert.equal(
+    await tryPassword(guesser, "ada", "guess-one"),
+    "Wrong password for ada.",
+  );
+  await guesser.next(NAME_PROMPT);
+  assert.equal(
+    await tryPassword(guesser, "ada", "guess-two"),
+    "Wrong password for ada.",
+  );
+  await guesser.next(NAME_PROMPT);
+  // The second failure costs a wait, even for the right password.
+  assert.match(
+    await tryPassword(guesser, "ada", PASSWORD),
+    /^Too many wrong passwords for ada; try again in \d+ seconds?\.$/,
+  );
+  await guesser.next(NAME_PROMPT);
+  now += 10 * 60_000;
+  assert.equal(
+    await tryPassword(guesser, "ada", "guess-three"),
+    "Wrong password for ada.",
+  );
+  await guesser.next(NAME_PROMPT);
+  now += 10 * 60_000;
+  // Locked for that address, whatever the password.
+  assert.match(
+    await tryPassword(guesser, "ada", PASSWORD),
+    /^Too many wrong passwords for ada; try again after [\d: -]+\.$/,
+  );
+  // The owner, from another address, is let in at once.
+  const owner = await from(s.ts, "198.51.100.9");
+  assert.equal(await tryPassword(owner, "ada", PASSWORD), "Welcome ada!");
+  await owner.send("exit");
+  await owner.received.closed();
+
+  // IPv6: one /64 is one source; another /64 is someone else.
+  const six = await from(s.ts, "2001:db8::1");
+  assert.equal(
+    await tryPassword(six, "ada", "guess-one"),
+    "Wrong password for ada.",
+  );
+  await six.next(NAME_PROMPT);
+  assert.equal(
+    await tryPassword(six, "ada", "guess-two"),
+    "Wrong password for ada.",
+  );
+  const sameNetwork = await from(s.ts, "2001:db8::beef");
+  assert.match(
+    await tryPassword(sameNetwork, "ada", PASSWORD),
+    /^Too many wrong passwords for ada; try again in/,
+  );
+  const otherNetwork = await from(s.ts, "2001:db8:0:1::1");
+  assert.equal(
+    await tryPassword(otherNetwork, "ada", PASSWORD),
+    "Welcome ada!",
   );
 });

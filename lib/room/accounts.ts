@@ -31,6 +31,7 @@ import {
   NetworkMap,
   parseNetwork,
   parsePeerIp,
+  sourceKey,
 } from "./addresses.ts";
 import { nameKey } from "./registry.ts";
 
@@ -146,13 +147,16 @@ export class Accounts {
     return this.#store.account(name);
   }
 
-  /** Checks `password` for the registered `name`, limited per `source`. */
+  /**
+   * Checks `password` for the registered `name`, limited per name and
+   * `source` (the peer's IP address: an IPv6 one counts as its /64).
+   */
   async login(
     name: string,
     password: string,
     source: string,
   ): Promise<LoginOutcome> {
-    const verdict = this.#limiter.begin(name, source);
+    const verdict = this.#limiter.begin(name, sourceKey(source));
     if (verdict.kind === "wait") return verdict;
     if (verdict.kind === "locked") return verdict;
     const attempt = verdict.attempt;
