@@ -11,7 +11,11 @@ import {
   runChatClient,
 } from "./lib/client/chat_client.ts";
 import { passwordFromEnv } from "./lib/app/flags.ts";
-import { CLIENT_USAGE, parseClientFlags } from "./lib/client/client_flags.ts";
+import {
+  accountPasswordFromEnv,
+  CLIENT_USAGE,
+  parseClientFlags,
+} from "./lib/client/client_flags.ts";
 import { parseServerLine } from "./lib/client/server_lines.ts";
 import { clockTime, TerminalUi } from "./lib/client/terminal_ui.ts";
 import { clientText } from "./lib/client/texts.ts";
@@ -108,6 +112,7 @@ async function main(): Promise<number> {
     printError: () => {},
     name: flags.name,
     password: flags.password ?? passwordFromEnv(),
+    accountPassword: accountPasswordFromEnv(),
     reconnect: flags.reconnect,
     signal: interrupted.signal,
     tls: flags.tls,
@@ -149,6 +154,7 @@ async function main(): Promise<number> {
         observe: (line) => ui.observe(line),
         echo: (line) => ui.echo(line),
         echoAnswer: (line) => ui.echoAnswer(line),
+        askSecret: () => ui.askSecret(),
         askWho: true,
         askRoom: true,
       });

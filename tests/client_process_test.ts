@@ -21,6 +21,8 @@ import {
   writeAll,
 } from "./helpers.ts";
 import { runChatClient } from "../lib/client/chat_client.ts";
+import { SqliteStore } from "../lib/engine/sqlite_store.ts";
+import { Accounts } from "../lib/room/accounts.ts";
 import { serverText } from "../lib/room/texts.ts";
 
 const DISCONNECTED = "Disconnected from server.";
@@ -722,4 +724,227 @@ Deno.test("client asking /who and /topic after the welcome shows neither answer,
     "bob: after the answers",
     "Goodbye ada!",
   ]);
+});
+
+const ACCOUNT_PASSWORD = "correct horse";
+
+/** A server keeping accounts in SQLite under `dir`. */
+async function accountServer(
+  dir: string,
+  options: { port?: number; operators?: string[] } = {},
+): Promise<TestServer> {
+  const accounts = new Accounts({
+    store: await SqliteStore.open({ dir }),
+    operators: options.operators,
+  });
+  await accounts.start();
+  return await startTestServer({
+    port: options.port,
+    accounts: () => Promise.resolve(accounts),
+    limits: { floodRate: 0 },
+  });
+}
+
+/** Registers `name` with ACCOUNT_PASSWORD through a test client. */
+async function registerName(ts: TestServer, name: string): Promise<void> {
+  const client = await TestClient.join(ts.port, name);
+  await client.send(`/register ${ACCOUNT_PASSWORD}`);
+  await client.next(/is now registered/);
+  await client.close();
+  await waitUntil(
+    () => !ts.server.room.names().includes(name),
+    `${name} gone`,
+  );
+}
+
+/** Logs in to a registered name through a test client. */
+async function logIn(ts: TestServer, name: string): Promise<TestClient> {
+  const client = await TestClient.connect(ts.port);
+  await client.next(NAME_PROMPT);
+  await client.send(name);
+  await client.next(`Password for ${name}:`);
+  await client.send(ACCOUNT_PASSWORD);
+  await client.next(LAST_WELCOME_LINE);
+  return client;
+}
+
+/** Runs `body` with a server keeping accounts, then cleans up. */
+async function withAccounts(
+  body: (ts: TestServer, dir: string) => Promise<void>,
+  operators?: string[],
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "chat_client_accounts_" });
+  const ts = await accountServer(dir, { operators });
+  try {
+    await body(ts, dir);
+  } finally {
+    await ts.cleanup();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function assertNeverShown(process: Subprocess, secret: string): void {
+  for (const line of [...process.stdout.lines, ...process.stderr.lines]) {
+    assert.ok(!line.includes(secret), line);
+  }
+}
+
+Deno.test("client process answers a registered name's password prompt with CHAT_ACCOUNT_PASSWORD and shows it nowhere", async () => {
+  await withAccounts(async (ts) => {
+    await registerName(ts, "ada");
+    const bob = await TestClient.join(ts.port, "bob");
+    const ada = spawnProgram(
+      "client.ts",
+      ["--port", String(ts.port), "--name", "ada"],
+      { env: { CHAT_ACCOUNT_PASSWORD: ACCOUNT_PASSWORD } },
+    );
+    try {
+      await ada.stdout.next(LAST_WELCOME_LINE, START_MS);
+      assert.deepEqual(ada.stdout.lines.slice(0, 3), [
+        `Connecting to 127.0.0.1:${ts.port}...`,
+        NAME_PROMPT,
+        "Password for ada:",
+      ]);
+      await ada.write("logged in\n");
+      assert.equal(await bob.next(/^ada: /), "ada: logged in");
+      await ada.write("exit\n");
+      assert.equal((await ada.status(START_MS)).code, 0);
+      assertNeverShown(ada, ACCOUNT_PASSWORD);
+    } finally {
+      await ada.cleanup();
+      await bob.close();
+    }
+  });
+});
+
+Deno.test("client process sends a refused CHAT_ACCOUNT_PASSWORD once; then the next line typed answers", async () => {
+  await withAccounts(async (ts) => {
+    await registerName(ts, "ada");
+    const ada = spawnProgram(
+      "client.ts",
+      ["--port", String(ts.port), "--name", "ada"],
+      { env: { CHAT_ACCOUNT_PASSWORD: "not the password" } },
+    );
+    try {
+      await ada.stdout.next("Wrong password for ada.", START_MS);
+      await ada.stdout.next(NAME_PROMPT);
+      await ada.write("ada\n");
+      await ada.stdout.next("Password for ada:");
+      await ada.write(`${ACCOUNT_PASSWORD}\n`);
+      await ada.stdout.next(LAST_WELCOME_LINE);
+      const shown = ada.stdout.lines;
+      assert.deepEqual(shown.slice(1, shown.indexOf("Welcome ada!")), [
+        NAME_PROMPT,
+        "Password for ada:",
+        "Wrong password for ada.",
+        NAME_PROMPT,
+        "Password for ada:",
+      ]);
+      assertNeverShown(ada, ACCOUNT_PASSWORD);
+      assertNeverShown(ada, "not the password");
+    } finally {
+      await ada.cleanup();
+    }
+  });
+});
+
+Deno.test("client process --reconnect logs in again with the password set by /register, and shows it nowhere", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "chat_client_accounts_" });
+  const first = await accountServer(dir);
+  const port = first.port;
+  let second: TestServer | undefined;
+  let bob: TestClient | undefined;
+  const ada = spawnProgram("client.ts", [
+    "--port",
+    String(port),
+    "--name",
+    "ada",
+    "--reconnect",
+  ]);
+  try {
+    await ada.stdout.next(LAST_WELCOME_LINE, START_MS);
+    await ada.write(`/register ${ACCOUNT_PASSWORD}\n`);
+    await ada.stdout.next(/is now registered/);
+    await first.server.shutdown();
+    await first.cleanup();
+    await ada.stdout.next(/^Disconnected; reconnecting in /);
+    second = await accountServer(dir, { port });
+    bob = await TestClient.join(port, "bob");
+    await ada.stdout.next("Reconnected as ada.", START_MS);
+    await ada.write("back\n");
+    assert.equal(await bob.next(/^ada: /), "ada: back");
+    // The server asked: only a logged-in ada gets past the password.
+    const lines = ada.stdout.lines;
+    assert.deepEqual(
+      lines.slice(lines.indexOf("Reconnected as ada.") - 1),
+      [lines.find((l) => l.startsWith("Disconnected;")), "Reconnected as ada."],
+    );
+    assertNeverShown(ada, ACCOUNT_PASSWORD);
+  } finally {
+    await ada.cleanup();
+    await bob?.close();
+    await second?.cleanup();
+    await first.cleanup();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("client process --reconnect does not come back after its name was logged in from elsewhere", async () => {
+  await withAccounts(async (ts) => {
+    await registerName(ts, "ada");
+    const ada = spawnProgram(
+      "client.ts",
+      ["--port", String(ts.port), "--name", "ada", "--reconnect"],
+      { env: { CHAT_ACCOUNT_PASSWORD: ACCOUNT_PASSWORD } },
+    );
+    let other: TestClient | undefined;
+    try {
+      await ada.stdout.next(LAST_WELCOME_LINE, START_MS);
+      other = await logIn(ts, "ada");
+      await ada.stdout.next("This name was logged in from elsewhere.");
+      assert.equal((await ada.status(START_MS)).code, 0);
+      assert.equal(ada.stdout.lines.at(-1), DISCONNECTED);
+      await other.send("/who");
+      assert.equal(await other.next(/^Online/), "Online (1): ada");
+      await other.send("still mine");
+      await other.send("/who");
+      assert.equal(await other.next(/^Online/), "Online (1): ada");
+    } finally {
+      await ada.cleanup();
+      await other?.close();
+    }
+  });
+});
+
+Deno.test("client process --reconnect does not come back once banned", async () => {
+  await withAccounts(async (ts) => {
+    const accounts = ts.server.room.accounts!;
+    assert.equal(
+      await accounts.register("boss", ACCOUNT_PASSWORD, { console: true }),
+      "ok",
+    );
+    await waitUntil(() => accounts.isOperator("boss"), "boss an operator");
+    const boss = await logIn(ts, "boss");
+    const carol = spawnProgram("client.ts", [
+      "--port",
+      String(ts.port),
+      "--name",
+      "carol",
+      "--reconnect",
+    ]);
+    try {
+      await carol.stdout.next(LAST_WELCOME_LINE, START_MS);
+      await boss.send("/ban carol 1h testing");
+      await boss.next(/^Banned carol/);
+      assert.match(
+        await carol.stdout.next(/banned/),
+        /^You are banned from this chat until .* \(testing\)\.$/,
+      );
+      assert.equal((await carol.status(START_MS)).code, 0);
+      assert.equal(carol.stdout.lines.at(-1), DISCONNECTED);
+    } finally {
+      await carol.cleanup();
+      await boss.close();
+    }
+  }, ["boss"]);
 });

@@ -12,6 +12,8 @@ import {
   waitUntil,
 } from "./helpers.ts";
 import { drawnWidth, shellQuote, TmuxPane } from "./support/tmux.ts";
+import { SqliteStore } from "../lib/engine/sqlite_store.ts";
+import { Accounts } from "../lib/room/accounts.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const WELCOME_LAST =
@@ -57,7 +59,7 @@ function paneCommand(port: number, options: RunOptions): string {
     "--quiet",
     "--allow-net",
     "--allow-read",
-    "--allow-env=CHAT_PASSWORD,NO_COLOR",
+    "--allow-env=CHAT_PASSWORD,CHAT_ACCOUNT_PASSWORD,NO_COLOR",
     `${ROOT}client.ts`,
     "--port",
     String(port),
@@ -765,5 +767,120 @@ Deno.test("tty client follows a kick out of its current room to the room the ser
     await bob.send("/part #games");
     await bob.send("main again");
     await pane.waitForText("[#chat] bob: main again");
+  });
+});
+
+const ACCOUNT_PASSWORD = "correct horse";
+
+/** Server options with accounts in SQLite under a temporary directory. */
+async function withAccounts(
+  body: (
+    server: Parameters<typeof startTestServer>[0],
+    accounts: Accounts,
+  ) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "chat_tty_accounts_" });
+  const accounts = new Accounts({ store: await SqliteStore.open({ dir }) });
+  try {
+    await accounts.start();
+    await body({ accounts: () => Promise.resolve(accounts) }, accounts);
+  } finally {
+    // The server closes it; closing again does no harm if it never ran.
+    await accounts.close().catch(() => {});
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("tty client asks a registered name's password after the server's own, hidden, and keeps neither", async () => {
+  await withAccounts(async (server, accounts) => {
+    assert.equal(await accounts.register("ada", ACCOUNT_PASSWORD), "ok");
+    await scoped(
+      { server: { ...server, password: "sesame" } },
+      async ({ pane }) => {
+        await pane.waitForText("Hello client. Please enter your name:");
+        await pane.type("ada");
+        await pane.press("Enter");
+        await pane.waitForText("Password:");
+        await pane.type("sesame");
+        await pane.waitFor(inputIs(`${PROMPT}******`), "the hidden password");
+        await pane.press("Enter");
+        await pane.waitForText("Password for ada:");
+        await pane.type(ACCOUNT_PASSWORD);
+        await pane.waitFor(
+          inputIs(PROMPT + "*".repeat(ACCOUNT_PASSWORD.length)),
+          "the hidden account password",
+        );
+        await pane.press("Enter");
+        const rows = await pane.waitForText("Welcome ada!", 15_000);
+        const prompt = rows.indexOf("Hello client. Please enter your name:");
+        assert.deepEqual(rows.slice(prompt, prompt + 5), [
+          "Hello client. Please enter your name:",
+          "> ada",
+          "Password:",
+          "Password for ada:",
+          "Welcome ada!",
+        ]);
+        // Up brings back the name and no password.
+        await pane.type("after");
+        await pane.press("Enter");
+        await pane.waitFor(inputIs(PROMPT), "the line sent");
+        await pane.press("Up");
+        await pane.waitFor(inputIs(`${PROMPT}after`), "Up once");
+        await pane.press("Up");
+        await pane.waitFor(inputIs(`${PROMPT}ada`), "Up twice");
+        await pane.press("Up");
+        const last = await pane.waitFor(inputIs(`${PROMPT}ada`), "the oldest");
+        for (const row of last) {
+          assert.ok(!row.includes("sesame"), row);
+          assert.ok(!row.includes(ACCOUNT_PASSWORD), row);
+        }
+      },
+    );
+  });
+});
+
+Deno.test("tty client with --password hides no line typed after the prompt it answered", async () => {
+  await scoped(
+    {
+      args: ["--name", "alice", "--password", "sesame"],
+      server: { password: "sesame" },
+    },
+    async (scope) => {
+      await alice(scope);
+      await scope.pane.type("plain text");
+      await scope.pane.waitFor(inputIs(`${PROMPT}plain text`), "the text");
+    },
+  );
+});
+
+Deno.test("tty client shows the passwords of /register and /password as * and keeps them from Up", async () => {
+  await withAccounts(async (server) => {
+    await scoped({ args: ["--name", "alice"], server }, async (scope) => {
+      const { pane } = scope;
+      await alice(scope);
+      await pane.type("kept");
+      await pane.press("Enter");
+      await pane.waitFor(inputIs(PROMPT), "the line sent");
+      await pane.type("/register hunter2hunter2");
+      await pane.waitFor(
+        inputIs(`${PROMPT}/register **************`),
+        "the hidden password",
+      );
+      await pane.press("Enter");
+      await pane.waitForText('Name "alice" is now registered.');
+      await pane.type("/PASSWORD hunter2hunter2 newpass99");
+      await pane.waitFor(
+        inputIs(`${PROMPT}/PASSWORD ************** *********`),
+        "the hidden passwords",
+      );
+      await pane.press("Enter");
+      await pane.waitForText('The password of "alice" was changed.');
+      await pane.press("Up");
+      const rows = await pane.waitFor(inputIs(`${PROMPT}kept`), "Up once");
+      for (const row of rows) {
+        assert.ok(!row.includes("hunter2"), row);
+        assert.ok(!row.includes("newpass99"), row);
+      }
+    });
   });
 });

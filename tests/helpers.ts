@@ -786,7 +786,11 @@ export function spawnProgram(
       "--allow-env=CHAT_PASSWORD,CHAT_REDIS_URL",
       "--allow-sys=hostname,networkInterfaces",
     ]
-    : ["--allow-net", "--allow-read", "--allow-env=CHAT_PASSWORD,NO_COLOR"];
+    : [
+      "--allow-net",
+      "--allow-read",
+      "--allow-env=CHAT_PASSWORD,CHAT_ACCOUNT_PASSWORD,NO_COLOR",
+    ];
   const deno = [
     Deno.execPath(),
     "run",

@@ -6,7 +6,11 @@
 
 import assert from "node:assert/strict";
 import { parseServerLine } from "../lib/client/server_lines.ts";
-import { serverText } from "../lib/room/texts.ts";
+import {
+  accountNoticeText,
+  accountText,
+  serverText,
+} from "../lib/room/texts.ts";
 
 Deno.test("server lines: messages, private messages and actions name their sender", () => {
   for (const name of ["bob", "zoë", "漢字", "a.b-c_d"]) {
@@ -230,4 +234,40 @@ Deno.test("server lines: a line of another room is the room and the line as any 
     { kind: "history" },
   );
   assert.deepEqual(parseServerLine("[games] cat: hi"), { kind: "other" });
+});
+
+Deno.test("server lines: a registered name's password asked, refused, set and given up name it", () => {
+  for (const name of ["ada", "ADA", "bob|away", "たなか"]) {
+    const cases: [string, unknown][] = [
+      [accountText.passwordPrompt(name), { kind: "accountPrompt", name }],
+      [accountText.wrongPassword(name), { kind: "loginRefused", name }],
+      [accountText.loginDelayed(name, 1), { kind: "loginRefused", name }],
+      [accountText.loginDelayed(name, 30), { kind: "loginRefused", name }],
+      [
+        accountText.loginLocked(name, "2026-12-08 14:30"),
+        { kind: "loginRefused", name },
+      ],
+      [accountText.registered(name), { kind: "accountSet", name }],
+      [
+        accountNoticeText({ kind: "passwordChanged", name }),
+        { kind: "accountSet", name },
+      ],
+      [
+        accountNoticeText({ kind: "unregistered", name }),
+        { kind: "accountGone", name },
+      ],
+    ];
+    for (const [line, expected] of cases) {
+      assert.deepEqual(parseServerLine(line), expected, line);
+    }
+  }
+  // A member's line can look like none of them.
+  assert.equal(
+    parseServerLine(serverText.broadcast("Password", "for ada:")).kind,
+    "message",
+  );
+  assert.equal(
+    parseServerLine(serverText.inRoom("#a", "Password for ada:")).kind,
+    "inRoom",
+  );
 });

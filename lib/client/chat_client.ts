@@ -3,7 +3,9 @@
  * server's lines to the screen, leave by the rules, and with `reconnect`
  * come back after the connection dropped, in the rooms it was in. How
  * lines look (colours, the editor) is the caller's: this module speaks the
- * protocol only.
+ * protocol only. Passwords (the server's, a registered name's) are sent
+ * and never shown: on a prompt the user answers, the caller is told to hide
+ * the next line typed.
  *
  * @module
  */
@@ -11,11 +13,12 @@
 import { describeError } from "../io/errors.ts";
 import { type ByteReader, type Line, LineReader } from "../io/line_reader.ts";
 import { type ByteWriter, Outbox } from "../io/outbox.ts";
-import { isExitWord } from "../languages/line/protocol.ts";
+import { isExitWord, parseCommand } from "../languages/line/protocol.ts";
 import { stripControls } from "../room/sanitize.ts";
 import { roomKey } from "../room/room_names.ts";
-import { serverText } from "../room/texts.ts";
+import { accountText, serverText } from "../room/texts.ts";
 import { backoffDelayMs } from "./backoff.ts";
+import { speaksHttp, webUrl } from "./http_probe.ts";
 import { rejoinCommands, RoomBook, type RoomsSnapshot } from "./rooms.ts";
 import { parseServerLine } from "./server_lines.ts";
 import { clientText } from "./texts.ts";
@@ -58,6 +61,16 @@ export interface ChatClientOptions {
   name?: string;
   /** Answers the password prompt with this. */
   password?: string;
+  /**
+   * Answers a registered name's `Password for NAME:` with this
+   * (`CHAT_ACCOUNT_PASSWORD`) until the server refuses it.
+   */
+  accountPassword?: string;
+  /**
+   * Called when a password prompt is left to the user: the next line typed
+   * is a password (the terminal hides it).
+   */
+  askSecret?: () => void;
   /** Sends `/who` after the welcome and shows not that one answer. */
   askWho?: boolean;
   /**
@@ -92,12 +105,16 @@ const encoder = new TextEncoder();
 const MAX_LINE_BYTES = 1024 * 1024;
 const WELCOME_LAST = serverText.welcome("").at(-1)!;
 const WELCOME_MIDDLE = new Set(serverText.welcome("").slice(1, -1));
-// After these the server closes on purpose: coming back would not help.
+// After these the server closes on purpose: coming back would not help (and
+// after a login elsewhere it would throw the other one out in turn).
 const FINAL_LINES: ReadonlySet<string> = new Set([
   serverText.wrongPassword,
   serverText.tooManyAttempts,
   serverText.registrationTimedOut,
+  accountText.loggedInElsewhere,
 ]);
+// `You are banned from this chat[ until ...][ (reason)].`
+const BANNED_HEAD = accountText.banned(null, "").slice(0, -1);
 // The first line of our server: its name prompt, or why it turns us away.
 const GREETINGS: ReadonlySet<string> = new Set([
   serverText.namePrompt,
@@ -151,7 +168,15 @@ export async function runChatClient(
   let registered = false;
   let registeredName: string | undefined;
   let typedPassword: string | undefined;
-  let lastLineWasPasswordPrompt = false;
+  // The registered name's password as far as the client knows it: given,
+  // typed at its prompt, or set by `/register` or `/password`; forgotten
+  // once refused, so that a wrong one is never sent again.
+  let accountPassword = options.accountPassword;
+  // A password typed in a `/register` or `/password` not answered yet
+  // (null: an `/unregister`).
+  let accountPending: string | null | undefined;
+  // Which password prompt the next typed line answers, if any.
+  let secretFor: "server" | "account" | null = null;
   const held: string[] = [];
   // The rooms the user is in, to come back to; and where the user was while
   // a rejoin is not answered yet (a drop then must not lose the rooms).
@@ -189,12 +214,24 @@ export async function runChatClient(
       held.push(line);
       return;
     }
-    const secret = lastLineWasPasswordPrompt;
-    if (secret) typedPassword = line;
-    lastLineWasPasswordPrompt = false;
+    const secret = secretFor;
+    if (secret === "server") typedPassword = line;
+    if (secret === "account") accountPassword = line;
+    secretFor = null;
     sendLine(line);
-    if (registered) options.echo?.(line);
-    else if (!secret) options.echoAnswer?.(line);
+    if (registered) {
+      noteAccountCommand(line);
+      options.echo?.(line);
+    } else if (secret === null) options.echoAnswer?.(line);
+  };
+
+  // What `/register`, `/password` and `/unregister` will set once the
+  // server says they did.
+  const noteAccountCommand = (line: string) => {
+    const command = parseCommand(line);
+    if (command.kind === "register" || command.kind === "password") {
+      accountPending = command.password;
+    } else if (command.kind === "unregister") accountPending = null;
   };
 
   const fromUser = async () => {
@@ -283,6 +320,8 @@ export async function runChatClient(
       for (const typed of held.splice(0)) sendTyped(typed);
     }
 
+    // Whether the line just shown was a prompt the client answered itself.
+    let answered = false;
     const show = (line: string): boolean => {
       if (line === serverText.namePrompt) {
         if (rejoin && registeredName !== undefined) {
@@ -293,11 +332,24 @@ export async function runChatClient(
       }
       if (line === serverText.passwordPrompt) {
         const known = password ?? (rejoin ? typedPassword : undefined);
-        if (known !== undefined) sendLine(known);
-        else lastLineWasPasswordPrompt = true;
-        return !(rejoin && known !== undefined);
+        return answerPassword("server", known);
       }
       const parsed = parseServerLine(line);
+      if (!registered && parsed.kind === "accountPrompt") {
+        return answerPassword("account", accountPassword);
+      }
+      if (!registered && parsed.kind === "loginRefused") {
+        accountPassword = undefined;
+      }
+      if (registered && parsed.kind === "accountSet") {
+        if (typeof accountPending === "string") {
+          accountPassword = accountPending;
+        }
+        accountPending = undefined;
+      }
+      if (registered && parsed.kind === "accountGone") {
+        accountPassword = accountPending = undefined;
+      }
       rooms.follow(parsed);
       if (parsed.kind === "renamedSelf") registeredName = parsed.name;
       if (parsed.kind === "welcome") {
@@ -362,7 +414,23 @@ export async function runChatClient(
         topicPending = false;
         return false;
       }
-      if (FINAL_LINES.has(line)) final = true;
+      if (FINAL_LINES.has(line) || line.startsWith(BANNED_HEAD)) final = true;
+      return true;
+    };
+
+    // A password prompt: answered with the password known (and not shown
+    // on a rejoin), or left to the user, whose next line is hidden.
+    const answerPassword = (
+      kind: "server" | "account",
+      known: string | undefined,
+    ): boolean => {
+      answered = known !== undefined;
+      if (known !== undefined) {
+        sendLine(known);
+        return !rejoin;
+      }
+      secretFor = kind;
+      options.askSecret?.();
       return true;
     };
 
@@ -384,12 +452,10 @@ export async function runChatClient(
               greeted = true;
             }
             options.observe?.(line);
+            answered = false;
             if (show(line)) print(line);
             // A prompt the client answered itself keeps typed lines waiting.
-            const answered = line === serverText.namePrompt ||
-              (line === serverText.passwordPrompt &&
-                !lastLineWasPasswordPrompt);
-            if (!answered) openGate();
+            if (line !== serverText.namePrompt && !answered) openGate();
           }
         }
       } catch {
@@ -483,69 +549,6 @@ export async function runChatClient(
   // The user's reader may wait on input that never comes: it is not awaited.
   void userDone;
   return code;
-}
-
-const HTTP_PROBE = "HEAD / HTTP/1.1\r\nHost: HOST\r\nConnection: close\r\n\r\n";
-// Long enough for a web server on a busy machine; the user is waiting.
-const PROBE_WAIT_MS = 3000;
-
-/**
- * Whether the server at the other end of `connect` answers HTTP, asked on a
- * connection of its own. Gives up (false) after a while or when `signal`
- * aborts, closing what it opened; never rejects.
- */
-async function speaksHttp(
-  connect: () => Promise<ClientConnection>,
-  address: string,
-  signal: AbortSignal,
-): Promise<boolean> {
-  const giveUp = Promise.withResolvers<null>();
-  const timer = setTimeout(() => giveUp.resolve(null), PROBE_WAIT_MS);
-  const onAbort = () => giveUp.resolve(null);
-  signal.addEventListener("abort", onAbort);
-  const connecting = connect();
-  let conn: ClientConnection | null = null;
-  try {
-    conn = await Promise.race([connecting, giveUp.promise]);
-    if (conn === null) return false;
-    const host = address.slice(0, address.lastIndexOf(":"));
-    await conn.write(encoder.encode(HTTP_PROBE.replace("HOST", host)));
-    const head = new Uint8Array(5);
-    let got = 0;
-    while (got < head.length) {
-      const n = await Promise.race([
-        conn.read(head.subarray(got)),
-        giveUp.promise,
-      ]);
-      if (n === null) break;
-      got += n;
-    }
-    return new TextDecoder().decode(head.subarray(0, got)) === "HTTP/";
-  } catch {
-    return false;
-  } finally {
-    clearTimeout(timer);
-    signal.removeEventListener("abort", onAbort);
-    // A connection that came too late is closed when it comes.
-    connecting.then(closeQuietly, () => {});
-  }
-}
-
-function closeQuietly(conn: ClientConnection): void {
-  try {
-    conn.close();
-  } catch {
-    // Closed already.
-  }
-}
-
-/** The page's address, were `address` (`HOST:PORT`) a web port. */
-function webUrl(address: string, tls = false): string {
-  const colon = address.lastIndexOf(":");
-  const host = address.slice(0, colon);
-  const port = address.slice(colon + 1);
-  const shown = host.includes(":") ? `[${host}]` : host;
-  return `${tls ? "https" : "http"}://${shown}:${port}/`;
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts. */

@@ -1,5 +1,6 @@
 /**
- * The client's flags: parsing, checking every value, and the usage text.
+ * The client's flags: parsing, checking every value, and the usage text;
+ * and the password of a registered name from the environment.
  *
  * @module
  */
@@ -50,6 +51,9 @@ Flags:
   --bell          ring the bell on a private message or a mention
   --help          show this text
 
+A registered name's password is asked after the name, typed hidden; for
+scripts set CHAT_ACCOUNT_PASSWORD. With --reconnect it is given again.
+
 On a terminal: Left/Right, Home/End, Backspace/Delete, Ctrl+A/E/U/K/W,
 Ctrl+L redraws, Up/Down walk the lines sent, Tab completes names, commands
 and rooms (after /join, /part and /msg). The prompt shows the current room
@@ -85,4 +89,18 @@ export function parseClientFlags(args: string[]): Parsed<ClientFlags> {
     bell: v.bell === true,
     timestamps: v.timestamps === true,
   }));
+}
+
+/**
+ * The registered name's password from `CHAT_ACCOUNT_PASSWORD` (for scripts;
+ * a flag would show in the process list), or undefined if it is unset or
+ * the program may not read it.
+ */
+export function accountPasswordFromEnv(): string | undefined {
+  const variable = "CHAT_ACCOUNT_PASSWORD";
+  const permission = { name: "env", variable } as const;
+  if (Deno.permissions.querySync(permission).state !== "granted") {
+    return undefined;
+  }
+  return Deno.env.get(variable) || undefined;
 }

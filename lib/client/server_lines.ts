@@ -1,8 +1,9 @@
 /**
  * What a line from the server is: a message, a private message, an action,
  * a notice about someone joining, leaving or being renamed, the answer to
- * `/who`, a history line, an answer about the user's rooms, or a line of
- * another room the user is in (`[#room] ...`). The client colours lines
+ * `/who`, a history line, an answer about the user's rooms, a registered
+ * name's password asked, refused or set, or a line of another room the
+ * user is in (`[#room] ...`). The client colours lines
  * and follows who is online and which rooms the user is in by this; the
  * patterns are made from the texts the server sends (`../room/texts.ts`),
  * so the two cannot drift apart.
@@ -10,7 +11,7 @@
  * @module
  */
 
-import { serverText } from "../room/texts.ts";
+import { accountNoticeText, accountText, serverText } from "../room/texts.ts";
 
 /** A server line, sorted by what it means to the client. */
 export type ServerLine =
@@ -27,6 +28,11 @@ export type ServerLine =
   | { kind: "historyEnd" }
   | { kind: "notice" }
   | { kind: "other" }
+  // A registered name's login (README "Registered names").
+  | { kind: "accountPrompt"; name: string }
+  | { kind: "loginRefused"; name: string }
+  | { kind: "accountSet"; name: string }
+  | { kind: "accountGone"; name: string }
   // The user's rooms (README "Rooms").
   | { kind: "youJoined"; room: string }
   | { kind: "currentRoom"; room: string }
@@ -200,6 +206,41 @@ const ROOM_ANSWERS: readonly [RegExp, Build][] = [
   [shaped(() => serverText.inNoRoom), () => ({ kind: "inNoRoom" })],
 ];
 
+const loginRefused: Build = (m) => ({ kind: "loginRefused", name: m[1] });
+
+// A registered name's password asked, refused, set or given up.
+const ACCOUNT_ANSWERS: readonly [RegExp, Build][] = [
+  [
+    shaped(accountText.passwordPrompt, NAME),
+    (m) => ({ kind: "accountPrompt", name: m[1] }),
+  ],
+  [shaped(accountText.wrongPassword, NAME), loginRefused],
+  [
+    shaped((name: string) => accountText.loginDelayed(name, 1), NAME),
+    loginRefused,
+  ],
+  [shaped(accountText.loginDelayed, NAME, COUNT), loginRefused],
+  [shaped(accountText.loginLocked, NAME, ANY), loginRefused],
+  [
+    shaped(accountText.registered, NAME),
+    (m) => ({ kind: "accountSet", name: m[1] }),
+  ],
+  [
+    shaped(
+      (name: string) => accountNoticeText({ kind: "passwordChanged", name }),
+      NAME,
+    ),
+    (m) => ({ kind: "accountSet", name: m[1] }),
+  ],
+  [
+    shaped(
+      (name: string) => accountNoticeText({ kind: "unregistered", name }),
+      NAME,
+    ),
+    (m) => ({ kind: "accountGone", name: m[1] }),
+  ],
+];
+
 const PATTERNS: readonly [RegExp, Build][] = [
   [
     shaped(serverText.privateMessage, NAME, ANY),
@@ -225,6 +266,7 @@ const PATTERNS: readonly [RegExp, Build][] = [
   ],
   [ONLINE, (m) => ({ kind: "online", names: names(m[1]) })],
   ...ROOM_ANSWERS,
+  ...ACCOUNT_ANSWERS,
   [
     shaped(serverText.historyLine, "\\d\\d:\\d\\d", ANY),
     () => ({ kind: "history" }),

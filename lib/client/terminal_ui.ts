@@ -9,7 +9,6 @@
 
 import type { Line } from "../io/line_reader.ts";
 import { stripControls } from "../room/sanitize.ts";
-import { serverText } from "../room/texts.ts";
 import type { LineSource } from "./chat_client.ts";
 import {
   styleInRoom,
@@ -55,6 +54,9 @@ export interface TerminalUiOptions {
   /** Called on Ctrl+C. */
   onInterrupt: () => void;
 }
+
+// A command whose words after it are passwords; the match is the part shown.
+const ACCOUNT_COMMAND = /^\s*\/(?:register|password|unregister)\s/i;
 
 /** Local time as `HH:MM`. */
 export function clockTime(date: Date = new Date()): string {
@@ -161,8 +163,7 @@ export class TerminalUi implements LineSource {
   }
 
   /**
-   * Follows every server line: who is online, the user's name and rooms,
-   * prompts.
+   * Follows every server line: who is online, the user's name and rooms.
    */
   observe(line: string): void {
     const parsed = parseServerLine(line);
@@ -174,10 +175,15 @@ export class TerminalUi implements LineSource {
       this.#self = parsed.name;
       this.#names.add(parsed.name);
     }
-    if (line === serverText.passwordPrompt) {
-      this.#secret = true;
-      this.#draw();
-    }
+  }
+
+  /**
+   * The next line typed is a password: shown as `*`, never kept for Up,
+   * never completed.
+   */
+  askSecret(): void {
+    this.#secret = true;
+    this.#draw();
   }
 
   /** Shows a line typed in answer to a prompt (a name), after the prompt. */
@@ -269,7 +275,8 @@ export class TerminalUi implements LineSource {
     }
     switch (key.name) {
       case "enter": {
-        const line = editor.submit({ remember: !this.#secret });
+        const secret = this.#secret || ACCOUNT_COMMAND.test(editor.text);
+        const line = editor.submit({ remember: !secret });
         this.#secret = false;
         if (line.trim() === "") return;
         this.#queue.push(line);
@@ -320,8 +327,8 @@ export class TerminalUi implements LineSource {
   }
 
   #complete(): void {
-    if (this.#secret) return;
     const editor = this.#editor;
+    if (this.#secret || ACCOUNT_COMMAND.test(editor.text)) return;
     const chars = editor.chars;
     const cursor = chars.slice(0, editor.cursor).join("").length;
     const self = this.#self?.toLowerCase();
@@ -354,7 +361,21 @@ export class TerminalUi implements LineSource {
   #draw(): void {
     if (this.#stopped) return;
     const editor = this.#editor;
-    const chars = this.#secret ? editor.chars.map(() => "*") : editor.chars;
-    this.#screen.setInput(this.#prompt(), chars, editor.cursor);
+    this.#screen.setInput(this.#prompt(), this.#shown(), editor.cursor);
+  }
+
+  // What is typed as it is drawn: a password as `*`, and so the passwords
+  // of `/register`, `/password` and `/unregister` after the command word.
+  #shown(): readonly string[] {
+    const chars = this.#editor.chars;
+    if (this.#secret) return chars.map(() => "*");
+    const head = ACCOUNT_COMMAND.exec(this.#editor.text);
+    if (head === null) return chars;
+    let kept = 0;
+    for (let length = 0; kept < chars.length; kept++) {
+      if (length >= head[0].length) break;
+      length += chars[kept].length;
+    }
+    return chars.map((c, i) => i < kept || /^\s$/u.test(c) ? c : "*");
   }
 }
