@@ -1,10 +1,11 @@
 /**
  * IRC door tests over real sockets: registration as real clients do it,
- * the channel, messages both ways with TCP members, queries, keep-alive,
- * limits and the wire rules (CRLF, 512 bytes, UTF-8), with exact numerics.
+ * channels (the room's rooms), messages both ways with TCP members,
+ * queries, keep-alive, limits and the wire rules (CRLF, 512 bytes, UTF-8),
+ * with exact numerics.
  *
- * Real TCP on 127.0.0.1; the room from `startTestServer`, the door on it,
- * both on port 0.
+ * Real TCP on 127.0.0.1; the room from `startTestServer`, the door on it
+ * (or the server's own door when the test asks for one), both on port 0.
  */
 
 import assert from "node:assert/strict";
@@ -24,7 +25,6 @@ import {
   TestClient,
   TestScope,
   type TestServer,
-  waitUntilAsync,
 } from "./helpers.ts";
 import { IrcLineClient } from "./support/irc_line_client.ts";
 
@@ -32,10 +32,9 @@ const S = "irc.test";
 const RULES = "Invalid name: use 1-32 letters, digits, '_', '-' or '.'.";
 const encoder = new TextEncoder();
 
-/** What a test gets: the room's server, the door, and client makers. */
+/** What a test gets: the room's server, the door's port, client makers. */
 interface Setup {
   server: TestServer;
-  door: IrcDoor;
   ircPort: number;
   consoleLines: string[];
   /** Registers an IRC client (tracked: closed at the end). */
@@ -60,24 +59,29 @@ async function withIrc(
   await using server = await startTestServer(options.server);
   const consoleLines: string[] = [];
   const ircClients: IrcLineClient[] = [];
-  const door = startIrcDoor({
-    room: server.server.room,
-    hostname: "127.0.0.1",
-    port: 0,
-    channel: "#chat",
-    serverName: S,
-    onConsole: (line) => consoleLines.push(line),
-    ...options.door,
-  });
-  server.scope.defer(() => door.close());
-  const ircPort = door.addr.port;
+  // The server's own door when the test configures one (a topic for the
+  // main room, say), else a door started on the room here.
+  let door: IrcDoor | null = null;
+  if (options.server?.irc === undefined) {
+    const started = startIrcDoor({
+      room: server.server.room,
+      hostname: "127.0.0.1",
+      port: 0,
+      channel: "#chat",
+      serverName: S,
+      onConsole: (line) => consoleLines.push(line),
+      ...options.door,
+    });
+    server.scope.defer(() => started.close());
+    door = started;
+  }
+  const ircPort = door?.addr.port ?? server.server.ircAddr!.port;
   const tracked = (client: IrcLineClient) => {
     ircClients.push(client);
     return scope.track(client);
   };
   await body({
     server,
-    door,
     ircPort,
     consoleLines,
     track: scope.track,
@@ -111,13 +115,22 @@ Deno.test("irc: CAP LS holds registration until CAP END; LIST, REQ, 410", async 
   await withIrc({}, async (setup) => {
     const c = await setup.raw();
     await c.send("CAP LS 302");
-    await c.next(`:${S} CAP * LS :`);
+    await c.next(`:${S} CAP * LS :batch server-time`);
     await c.send("NICK ann");
     await c.send("USER ann 0 * :Ann Example");
     await c.send("CAP LIST");
     await c.next(`:${S} CAP * LIST :`);
+    // All or nothing: one unknown capability and none is given.
     await c.send("CAP REQ :multi-prefix sasl");
     await c.next(`:${S} CAP * NAK :multi-prefix sasl`);
+    await c.send("CAP REQ :server-time sasl");
+    await c.next(`:${S} CAP * NAK :server-time sasl`);
+    await c.send("CAP REQ :server-time batch");
+    await c.next(`:${S} CAP * ACK :server-time batch`);
+    await c.send("CAP REQ :-batch");
+    await c.next(`:${S} CAP * ACK :-batch`);
+    await c.send("CAP LIST");
+    await c.next(`:${S} CAP * LIST :server-time`);
     await c.send("CAP FROB");
     await c.next(`:${S} 410 * FROB :Invalid CAP command`);
     await c.send("PING :still-waiting");
@@ -134,7 +147,7 @@ Deno.test("irc: CAP LS holds registration until CAP END; LIST, REQ, 410", async 
       burst[2],
       new RegExp(`^:${S} 003 ann :This server was created `),
     );
-    assert.match(burst[3], new RegExp(`^:${S} 004 ann ${S} \\S+ i bnt$`));
+    assert.match(burst[3], new RegExp(`^:${S} 004 ann ${S} \\S+ i not o$`));
     const isupport = burst.filter((line) => / 005 /.test(line));
     assert.ok(isupport.length >= 1);
     const tokens: string[] = [];
@@ -148,11 +161,15 @@ Deno.test("irc: CAP LS holds registration until CAP END; LIST, REQ, 410", async 
       const token of [
         "CASEMAPPING=ascii",
         "CHANTYPES=#",
+        "CHANLIMIT=#:20",
         "NICKLEN=32",
-        "CHANNELLEN=50",
+        // The longest room name, 32, and its `#`.
+        "CHANNELLEN=33",
         "NETWORK=DenoChat",
-        "PREFIX=",
-        "CHANMODES=b,,,nt",
+        "PREFIX=(o)@",
+        "CHANMODES=,,,nt",
+        "USERLEN=16",
+        "TARGMAX=PRIVMSG:4,NOTICE:4,WHOIS:1",
       ]
     ) {
       assert.ok(tokens.includes(token), `${token} in ${tokens.join(" ")}`);
@@ -160,7 +177,7 @@ Deno.test("irc: CAP LS holds registration until CAP END; LIST, REQ, 410", async 
     assert.equal(burst.at(-1), `:${S} 422 ann :MOTD File is missing`);
     // After registration, CAP LIST names the nick.
     await c.send("CAP LIST");
-    await c.next(`:${S} CAP ann LIST :`);
+    await c.next(`:${S} CAP ann LIST :server-time`);
   });
 });
 
@@ -197,9 +214,12 @@ Deno.test("irc: USER before NICK, 431, 432 with the rules, 433 across transports
       "Invalid name: it must start with a letter or a digit. Please enter your name:",
     );
     await eve.close();
-    // Not present before JOIN: no join notice, not in /who.
+    // In the chat from registration, but in no room: not in the main
+    // room's /who, and nobody was told.
     await bob.send("/who");
     await bob.next("Online (1): Bob");
+    assert.ok(!bob.received.lines.some((line) => line.includes("dana")));
+    assert.deepEqual(setup.server.server.room.names(), ["Bob", "dana"]);
   });
 });
 
@@ -265,16 +285,15 @@ Deno.test("irc: JOIN echo, 353 with every transport, 366; joins announced", asyn
     const lines = await c.until(/ 366 /);
     assert.deepEqual(lines, [
       ":ann!irc@chat JOIN #chat",
-      `:${S} 353 ann = #chat :bob zed ann`,
+      `:${S} 353 ann = #chat :ann bob zed`,
       `:${S} 366 ann #chat :End of /NAMES list`,
     ]);
+    // The main room's join reads as joining the chat on the line protocol.
     await bob.next(joined("ann"));
     await zed.next(":ann!irc@chat JOIN #chat");
     await bob.send("/who");
     await bob.next("Online (3): ann, bob, zed");
-    // Another channel: 403; joining again: nothing.
-    await c.send("JOIN #other");
-    await c.next(`:${S} 403 ann #other :No such channel`);
+    // Joining again, in any case: nothing.
     await c.send("JOIN #CHAT");
     await c.send("PING :after");
     const after = await c.until(`:${S} PONG ${S} :after`);
@@ -282,10 +301,69 @@ Deno.test("irc: JOIN echo, 353 with every transport, 366; joins announced", asyn
   });
 });
 
-Deno.test("irc: 332 only with a topic; TOPIC 331/332, setting it 482; MOTD", async () => {
+Deno.test("irc: JOIN of several channels at once, keys ignored, 403 and 479", async () => {
+  await withIrc({}, async (setup) => {
+    const bob = await setup.tcp("bob");
+    await bob.send("/join #games");
+    await bob.next(/^\*\*\* You joined #games/);
+    const c = await setup.irc("ann", { join: false });
+    await c.send("JOIN #Games,#new,inv@lid,#bad.name,#games key1,key2");
+    assert.deepEqual(await c.until(/ 479 /), [
+      ":ann!irc@chat JOIN #games",
+      `:${S} 353 ann = #games :ann @bob`,
+      `:${S} 366 ann #games :End of /NAMES list`,
+      ":ann!irc@chat JOIN #new",
+      // Its maker is its operator.
+      `:${S} 353 ann = #new :@ann`,
+      `:${S} 366 ann #new :End of /NAMES list`,
+      `:${S} 403 ann inv@lid :No such channel`,
+      `:${S} 479 ann #bad.name :Invalid room name: use '#' and 1-32 letters, digits, '_' or '-'.`,
+    ]);
+    await bob.next("*** ann has joined #games.");
+    await c.send(`JOIN #${"x".repeat(33)}`);
+    await c.next(new RegExp(`^:${S} 479 ann #x{33} :Invalid room name`));
+    await c.send("JOIN :#chat");
+    await c.next(/ 366 ann #chat /);
+    await bob.send("/rooms");
+    await bob.next("Rooms (3):");
+    await bob.next("#chat (2)");
+    await bob.next("#games (2)");
+    await bob.next("#new (1)");
+  });
+});
+
+Deno.test("irc: 405 at the limit of channels per member, and of rooms", async () => {
   await withIrc({
-    door: { topic: "Lab chat", motd: ["Be kind.", "Have fun."] },
+    server: { limits: { maxJoins: 2, maxRooms: 3 } },
   }, async (setup) => {
+    const c = await setup.irc("ann", { join: false });
+    assert.ok(c.lines.some((line) => line.includes(" CHANLIMIT=#:2 ")));
+    await c.send("JOIN #a,#b,#c");
+    await c.next(/ 366 ann #b /);
+    await c.next(`:${S} 405 ann #c :You are in 2 rooms, the limit.`);
+    const zed = await setup.irc("zed", { join: false });
+    // #chat, #a and #b are three rooms: no fourth.
+    await zed.send("JOIN #d");
+    await zed.next(
+      `:${S} 405 zed #d :The server has reached its limit of 3 rooms.`,
+    );
+    await zed.send("JOIN #a");
+    await zed.next(/ 366 zed #a /);
+  });
+});
+
+Deno.test("irc: the topic: 332 and 333 on JOIN, none without; TOPIC asks and sets; 482 while locked, 442, 403; MOTD", async () => {
+  await withIrc({
+    server: {
+      irc: {
+        port: 0,
+        serverName: S,
+        topic: "Lab chat",
+        motd: ["Be kind.", "Have fun."],
+      },
+    },
+  }, async (setup) => {
+    const bob = await setup.tcp("bob");
     const c = await setup.raw();
     await c.send("NICK ann");
     await c.send("USER ann 0 * :Ann");
@@ -296,60 +374,106 @@ Deno.test("irc: 332 only with a topic; TOPIC 331/332, setting it 482; MOTD", asy
       `:${S} 372 ann :- Have fun.`,
       `:${S} 376 ann :End of /MOTD command`,
     ]);
+    // The main room's topic from the flag: no one set it, no 333.
     await c.send("JOIN #chat");
-    const lines = await c.until(/ 366 /);
-    assert.deepEqual(lines.slice(0, 2), [
+    assert.deepEqual((await c.until(/ 366 /)).slice(0, 3), [
       ":ann!irc@chat JOIN #chat",
       `:${S} 332 ann #chat :Lab chat`,
+      `:${S} 353 ann = #chat :ann bob`,
     ]);
     await c.send("TOPIC #chat");
     await c.next(`:${S} 332 ann #chat :Lab chat`);
-    await c.send("TOPIC #chat :new topic");
-    await c.next(
-      new RegExp(`^:${S} 482 ann #chat :You're not channel operator`),
-    );
-  });
-  await withIrc({}, async (setup) => {
-    const c = await setup.irc("ann");
-    assert.ok(!c.lines.some((line) => / 332 /.test(line)));
-    await c.send("TOPIC #chat");
-    await c.next(`:${S} 331 ann #chat :No topic is set`);
-    await c.send("TOPIC #nope");
-    await c.next(`:${S} 403 ann #nope :No such channel`);
+    // Anyone in a room sets its topic while it is not locked; all hear it.
+    await c.send("TOPIC #chat :\x02new\x02 topic");
+    await c.next(":ann!irc@chat TOPIC #chat :new topic");
+    await bob.next("*** ann set the topic of #chat: new topic");
+    await c.send("TOPIC #CHAT");
+    await c.next(`:${S} 332 ann #chat :new topic`);
+    await c.next(new RegExp(`^:${S} 333 ann #chat ann \\d+$`));
+    // A new room has none: nothing on JOIN, 331 when asked.
+    await bob.send("/join #games");
+    await bob.next(/^\*\*\* You joined #games/);
+    await c.send("JOIN #games");
+    assert.deepEqual(await c.until(/ 366 /), [
+      ":ann!irc@chat JOIN #games",
+      `:${S} 353 ann = #games :ann @bob`,
+      `:${S} 366 ann #games :End of /NAMES list`,
+    ]);
+    await c.send("TOPIC #games");
+    await c.next(`:${S} 331 ann #games :No topic is set`);
+    // Locked by its operator: 482 for the others.
+    await bob.send("/topiclock on");
+    await c.next(":bob!tcp@chat MODE #games +t");
+    await c.send("TOPIC #games :mine");
+    await c.next(`:${S} 482 ann #games :You're not channel operator`);
+    await bob.send("/topic Board games tonight");
+    await c.next(":bob!tcp@chat TOPIC #games :Board games tonight");
+    const zed = await setup.irc("zed", { join: false });
+    await zed.send("JOIN #games");
+    const joinLines = await zed.until(/ 366 /);
+    assert.equal(joinLines[1], `:${S} 332 zed #games :Board games tonight`);
+    assert.match(joinLines[2], new RegExp(`^:${S} 333 zed #games bob \\d+$`));
+    // Cleared with an empty text.
+    await bob.send("/topiclock off");
+    await c.send("TOPIC #games :");
+    await zed.next(":ann!irc@chat TOPIC #games :");
+    await bob.next("*** ann cleared the topic of #games.");
+    // Not in it: 442; no such channel: 403, asked or set.
+    await zed.send("PART #games");
+    await zed.send("TOPIC #games :from outside");
+    await zed.next(`:${S} 442 zed #games :You're not on that channel`);
+    await zed.send("TOPIC #games");
+    await zed.next(`:${S} 331 zed #games :No topic is set`);
+    await zed.send("TOPIC #nope");
+    await zed.next(`:${S} 403 zed #nope :No such channel`);
+    await zed.send("TOPIC #nope :x");
+    await zed.next(`:${S} 403 zed #nope :No such channel`);
   });
 });
 
-Deno.test("irc: PART and JOIN 0 leave the channel but keep the nick", async () => {
+Deno.test("irc: PART leaves one channel and keeps the nick in the chat and the others; JOIN 0 leaves them all", async () => {
   await withIrc({}, async (setup) => {
     const bob = await setup.tcp("bob");
+    const zed = await setup.irc("zed");
     const c = await setup.irc("ann");
     await bob.next(joined("ann"));
+    await c.send("JOIN #games");
+    await c.next(/ 366 ann #games /);
+    await zed.send("JOIN #games");
+    await zed.next(/ 366 zed #games /);
+    await c.next(":zed!irc@chat JOIN #games");
     await c.send("PART #chat :lunch");
     await c.next(":ann!irc@chat PART #chat :lunch");
-    await bob.next(left("ann"));
+    await zed.next(":ann!irc@chat PART #chat :lunch");
+    await bob.next("*** ann has left #chat (lunch).");
     await c.send("PART #chat");
     await c.next(`:${S} 442 ann #chat :You're not on that channel`);
+    await c.send("PART #nope,chat");
+    await c.next(`:${S} 403 ann #nope :No such channel`);
+    await c.next(`:${S} 403 ann chat :No such channel`);
     await c.send("PRIVMSG #chat :anyone?");
     await c.next(`:${S} 404 ann #chat :Cannot send to channel (join it first)`);
-    // Still holds the nick and gets private messages.
+    // Still in #games, still holds the nick and gets private messages.
+    await zed.send("PRIVMSG #games :still with me?");
+    await c.next(":zed!irc@chat PRIVMSG #games :still with me?");
     await bob.send("@ann still there?");
     await c.next(":bob!tcp@chat PRIVMSG ann :still there?");
     await c.send("PRIVMSG bob :yes");
     await bob.next("Private message from ann: yes");
+    assert.ok(setup.server.server.room.names().includes("ann"));
     await c.send("JOIN #chat");
-    await c.next(/ 366 ann /);
+    await c.next(/ 366 ann #chat /);
     await bob.next(joined("ann"));
+    // JOIN 0: a PART of each, without a message.
     await c.send("JOIN 0");
-    await c.next(":ann!irc@chat PART #chat :Left the channel");
-    await bob.next(left("ann"));
-    assert.ok(setup.server.server.room.names().every((n) => n !== "ann"));
-    await waitUntilAsync(
-      async () =>
-        (await readLogEvents(setup.server.logPath)).filter((e) =>
-          e === "ann has left the chat"
-        ).length === 2,
-      "two leaves of ann in the log",
-    );
+    await c.next(":ann!irc@chat PART #games");
+    await c.next(":ann!irc@chat PART #chat");
+    await bob.next("*** ann has left #chat.");
+    await zed.next(":ann!irc@chat PART #games");
+    assert.ok(setup.server.server.room.names().includes("ann"));
+    const events = await waitForLog(setup, "ann has left #chat");
+    assert.ok(events.includes("ann has left #chat (lunch)"), events.join("|"));
+    assert.ok(!events.includes("ann has left the chat"));
   });
 });
 
@@ -543,21 +667,356 @@ Deno.test("irc: NICK changes are /nick both ways; 433 and 432 after registration
   });
 });
 
-Deno.test("irc: QUIT gets ERROR and a close; the others see the leave", async () => {
+Deno.test("irc: QUIT gets ERROR and a close; its message reaches those sharing a channel, once, and the log", async () => {
+  await withIrc({}, async (setup) => {
+    const bob = await setup.tcp("bob");
+    const zed = await setup.irc("zed");
+    const loner = await setup.irc("loner", { join: false });
+    const c = await setup.irc("ann");
+    await bob.next(joined("ann"));
+    // Two channels shared with zed: one QUIT all the same.
+    await c.send("JOIN #games");
+    await zed.send("JOIN #games");
+    await zed.next(/ 366 zed #games /);
+    await c.send("QUIT :\x02bye\x02 all");
+    await c.next("ERROR :Closing link: ann (Quit: bye all)");
+    await c.closed();
+    await bob.next("*** ann has left the chat (bye all).");
+    await zed.next(":ann!irc@chat QUIT :bye all");
+    await waitForLog(setup, "ann has left the chat (bye all)");
+    // A QUIT without a message reads as ever.
+    const una = await setup.irc("una");
+    await bob.next(joined("una"));
+    await una.send("QUIT");
+    await bob.next(left("una"));
+    await zed.next(":una!irc@chat QUIT :Left the chat");
+    // A TCP member leaving is a QUIT on IRC too.
+    await bob.send("exit");
+    await zed.next(":bob!tcp@chat QUIT :Left the chat");
+    // Nobody shared a channel with the one in none: it heard no QUIT.
+    await loner.send("PING :end");
+    const lines = await loner.until(`:${S} PONG ${S} :end`);
+    assert.deepEqual(lines, [`:${S} PONG ${S} :end`]);
+    const quits = zed.lines.filter((line) => line.includes(" QUIT "));
+    assert.equal(quits.length, 3, quits.join(" | "));
+  });
+});
+
+Deno.test("irc: NAMES with `@` for operators, of several channels, with none, and of no channel", async () => {
+  await withIrc({}, async (setup) => {
+    const bob = await setup.tcp("bob");
+    await bob.send("/join #games");
+    await bob.next(/^\*\*\* You joined #games/);
+    const c = await setup.irc("ann");
+    await c.send("JOIN #games,#mine");
+    await c.next(/ 366 ann #mine /);
+    await c.send("NAMES #GAMES,#nope,invalid,#chat");
+    assert.deepEqual(await c.until(/ 366 ann #chat /), [
+      `:${S} 353 ann = #games :ann @bob`,
+      `:${S} 366 ann #GAMES :End of /NAMES list`,
+      `:${S} 366 ann #nope :End of /NAMES list`,
+      `:${S} 366 ann invalid :End of /NAMES list`,
+      `:${S} 353 ann = #chat :ann bob`,
+      `:${S} 366 ann #chat :End of /NAMES list`,
+    ]);
+    // Alone: the channels one is in, then one 366.
+    await c.send("NAMES");
+    assert.deepEqual(await c.until(/ 366 /), [
+      `:${S} 353 ann = #chat :ann bob`,
+      `:${S} 353 ann = #games :ann @bob`,
+      `:${S} 353 ann = #mine :@ann`,
+      `:${S} 366 ann * :End of /NAMES list`,
+    ]);
+    // Many names: as many lines as they need, each within the limit.
+    const many: IrcLineClient[] = [];
+    for (let i = 0; i < 40; i++) {
+      many.push(
+        await setup.irc(`member_with_a_long_name_${i}`, { join: false }),
+      );
+      await many[i].send("JOIN #mine");
+    }
+    await many[39].next(/ 366 /);
+    await c.send("NAMES #mine");
+    const lines = (await c.until(/ 366 ann #mine /)).filter((line) =>
+      / 353 /.test(line)
+    );
+    assert.ok(lines.length >= 3, lines.join("\n"));
+    const names = lines.flatMap((line) => line.split(" :")[1].split(" "));
+    assert.equal(names.length, 41);
+    assert.ok(names.includes("@ann"));
+  });
+});
+
+Deno.test("irc: LIST of the channels with members, their sizes and topics; of named ones", async () => {
+  await withIrc({}, async (setup) => {
+    const bob = await setup.tcp("bob");
+    await bob.send("/join #games");
+    await bob.send("/topic Board games tonight");
+    await bob.next(/set the topic/);
+    const c = await setup.irc("ann", { join: false });
+    await c.send("LIST");
+    assert.deepEqual(await c.until(/ 323 /), [
+      `:${S} 321 ann Channel :Users  Name`,
+      `:${S} 322 ann #chat 1 :`,
+      `:${S} 322 ann #games 1 :Board games tonight`,
+      `:${S} 323 ann :End of /LIST`,
+    ]);
+    await c.send("LIST #GAMES,#nope");
+    assert.deepEqual(await c.until(/ 323 /), [
+      `:${S} 321 ann Channel :Users  Name`,
+      `:${S} 322 ann #games 1 :Board games tonight`,
+      `:${S} 323 ann :End of /LIST`,
+    ]);
+    // The main room always exists, but an empty channel is not listed.
+    await bob.send("/part #chat");
+    await bob.next(/^\*\*\* You left #chat/);
+    await c.send("LIST");
+    assert.deepEqual(await c.until(/ 323 /), [
+      `:${S} 321 ann Channel :Users  Name`,
+      `:${S} 322 ann #games 1 :Board games tonight`,
+      `:${S} 323 ann :End of /LIST`,
+    ]);
+  });
+});
+
+Deno.test("irc: KICK by an operator out of the channel, not the chat; 482, 441, 442, 403, 401", async () => {
+  await withIrc({}, async (setup) => {
+    const c = await setup.irc("ann", { join: false });
+    await c.send("JOIN #games");
+    await c.next(/ 366 ann #games /);
+    const zed = await setup.irc("zed", { join: false });
+    await zed.send("JOIN #games");
+    await zed.next(/ 366 zed #games /);
+    const bob = await setup.tcp("bob");
+    await bob.send("/join #games");
+    await bob.next(/^\*\*\* You joined #games/);
+    // Not an operator: 482; not in it: 442; no such channel: 403.
+    await zed.send("KICK #games ann :no");
+    await zed.next(`:${S} 482 zed #games :You're not channel operator`);
+    const out = await setup.irc("out", { join: false });
+    await out.send("KICK #games zed");
+    await out.next(`:${S} 442 out #games :You're not on that channel`);
+    await out.send("KICK #nope zed");
+    await out.next(`:${S} 403 out #nope :No such channel`);
+    await c.send("KICK #games out");
+    await c.next(`:${S} 441 ann out #games :They aren't on that channel`);
+    await c.send("KICK #games ghost");
+    await c.next(`:${S} 401 ann ghost :No such nick/channel`);
+    // With a reason: everyone in the channel sees it, the kicked one too.
+    await c.send("KICK #games zed :\x02too\x02 loud");
+    await c.next(":ann!irc@chat KICK #games zed :too loud");
+    await zed.next(":ann!irc@chat KICK #games zed :too loud");
+    await bob.next("*** zed was kicked from #games by ann (too loud).");
+    // Out of the channel, still in the chat.
+    await zed.send("PRIVMSG #games :back?");
+    await zed.next(
+      `:${S} 404 zed #games :Cannot send to channel (join it first)`,
+    );
+    await bob.send("@zed still here?");
+    await zed.next(":bob!tcp@chat PRIVMSG zed :still here?");
+    // Without a reason: the kicker's nick; a TCP member is told in words.
+    await c.send("KICK #games bob");
+    await c.next(":ann!irc@chat KICK #games bob :ann");
+    await bob.next("*** You were kicked from #games by ann.");
+    // A TCP operator kicks an IRC user: a KICK from its own mask.
+    await zed.send("JOIN #games");
+    await zed.next(/ 366 zed #games /);
+    await c.send("MODE #games +o zed");
+    await zed.next(":ann!irc@chat MODE #games +o zed");
+    await zed.send("KICK #games ann");
+    await c.next(":zed!irc@chat KICK #games ann :zed");
+    await c.send("NAMES #games");
+    await c.next(`:${S} 353 ann = #games :@zed`);
+    await waitForLog(
+      setup,
+      "[#games] zed was kicked from #games by ann (too loud)",
+    );
+  });
+});
+
+Deno.test("irc: MODE +o/-o and +t/-t by operators, seen by the channel; 324 follows; 482, 442, 441, 472", async () => {
+  await withIrc({}, async (setup) => {
+    const c = await setup.irc("ann", { join: false });
+    await c.send("JOIN #games");
+    await c.next(/ 366 ann #games /);
+    const zed = await setup.irc("zed", { join: false });
+    await zed.send("JOIN #games");
+    await zed.next(/ 366 zed #games /);
+    const bob = await setup.tcp("bob");
+    await bob.send("/join #games");
+    await bob.next(/^\*\*\* You joined #games/);
+    await c.send("MODE #games");
+    await c.next(`:${S} 324 ann #games +n`);
+    await c.next(new RegExp(`^:${S} 329 ann #games \\d+$`));
+    await zed.send("MODE #games +t");
+    await zed.next(`:${S} 482 zed #games :You're not channel operator`);
+    const out = await setup.irc("out", { join: false });
+    await out.send("MODE #games -t");
+    await out.next(`:${S} 442 out #games :You're not on that channel`);
+    // Everyone in the channel hears each change, the operator too.
+    await c.send("MODE #games +to zed");
+    await c.next(":ann!irc@chat MODE #games +t");
+    await zed.next(":ann!irc@chat MODE #games +t");
+    await bob.next("*** ann locked the topic of #games.");
+    await c.next(":ann!irc@chat MODE #games +o zed");
+    await zed.next(":ann!irc@chat MODE #games +o zed");
+    await bob.next("*** ann made zed an operator of #games.");
+    await c.send("MODE #GAMES");
+    await c.next(`:${S} 324 ann #games +nt`);
+    await c.send("NAMES #games");
+    await c.next(`:${S} 353 ann = #games :@ann bob @zed`);
+    // An operator of the channel now: zed deops ann, who can no more.
+    await zed.send("MODE #games -o ann");
+    await c.next(":zed!irc@chat MODE #games -o ann");
+    await c.send("MODE #games -t");
+    await c.next(`:${S} 482 ann #games :You're not channel operator`);
+    await zed.send("MODE #games -t+o bob");
+    await c.next(":zed!irc@chat MODE #games -t");
+    await c.next(":zed!irc@chat MODE #games +o bob");
+    // A TCP operator's change shows with its own mask.
+    await bob.send("/op ann");
+    await c.next(":bob!tcp@chat MODE #games +o ann");
+    await zed.send("MODE #games +o out");
+    await zed.next(`:${S} 441 zed out #games :They aren't on that channel`);
+    // Modes a room does not have: 472, each once; +n always holds.
+    await zed.send("MODE #games +kvn key bob");
+    await zed.next(`:${S} 472 zed k :is unknown mode char to me`);
+    await zed.next(`:${S} 472 zed v :is unknown mode char to me`);
+    await zed.send("PING :end");
+    assert.deepEqual(await zed.until(/ PONG /), [`:${S} PONG ${S} :end`]);
+    await waitForLog(setup, "[#games] zed made bob an operator of #games");
+  });
+});
+
+Deno.test("irc: WHO #channel with the USER name, H/G and @; WHO masks skip the invisible but in a shared channel; WHOIS 319", async () => {
+  await withIrc({}, async (setup) => {
+    const bob = await setup.tcp("bob");
+    await bob.send("/join #games");
+    await bob.next(/^\*\*\* You joined #games/);
+    const c = await setup.raw();
+    await c.send("NICK ann");
+    await c.send("USER ~Ann.B@x 0 * :Ann B");
+    await c.next(/ 422 ann /);
+    await c.send("JOIN #mine,#games");
+    await c.next(/ 366 ann #games /);
+    await c.send("AWAY :out");
+    await c.next(/ 306 /);
+    const zed = await setup.irc("zed", { join: false });
+    await zed.send("WHO #GAMES");
+    assert.deepEqual(await zed.until(/ 315 /), [
+      `:${S} 352 zed #games ~~Ann.Bx chat ${S} ann G :0 Ann B`,
+      `:${S} 352 zed #games tcp chat ${S} bob H@ :0 bob`,
+      `:${S} 315 zed #GAMES :End of /WHO list`,
+    ]);
+    await zed.send("WHO #nope");
+    await zed.next(`:${S} 315 zed #nope :End of /WHO list`);
+    await zed.send("WHO ann");
+    assert.deepEqual(await zed.until(/ 315 /), [
+      `:${S} 352 zed #mine ~~Ann.Bx chat ${S} ann G@ :0 Ann B`,
+      `:${S} 315 zed ann :End of /WHO list`,
+    ]);
+    await zed.send("WHOIS ann");
+    assert.deepEqual((await zed.until(/ 318 /)).slice(0, 2), [
+      `:${S} 311 zed ann ~~Ann.Bx chat * :Ann B`,
+      `:${S} 319 zed ann :@#mine #games`,
+    ]);
+    // +i: a mask finds ann only for one who shares a channel with her.
+    await c.send("MODE ann +i");
+    await c.next(":ann MODE ann +i");
+    await zed.send("WHO a*");
+    assert.deepEqual(await zed.until(/ 315 /), [
+      `:${S} 315 zed a* :End of /WHO list`,
+    ]);
+    await zed.send("WHO ann");
+    await zed.next(/^:\S+ 352 zed #mine /);
+    await zed.next(/ 315 /);
+    await zed.send("JOIN #games");
+    await zed.next(/ 366 zed #games /);
+    await zed.send("WHO a*");
+    assert.deepEqual(await zed.until(/ 315 /), [
+      `:${S} 352 zed #games ~~Ann.Bx chat ${S} ann G :0 Ann B`,
+      `:${S} 315 zed a* :End of /WHO list`,
+    ]);
+    // A rename keeps +i; leaving forgets it.
+    await c.send("NICK anna");
+    await c.next(/ NICK anna$/);
+    await zed.send("PART #games");
+    await zed.send("WHO an*");
+    await zed.next(":zed!irc@chat PART #games");
+    assert.deepEqual(await zed.until(/ 315 /), [
+      `:${S} 315 zed an* :End of /WHO list`,
+    ]);
+  });
+});
+
+Deno.test("irc: PRIVMSG and NOTICE to channels one is in (404, 403); NOTICE never answered with an error", async () => {
   await withIrc({}, async (setup) => {
     const bob = await setup.tcp("bob");
     const zed = await setup.irc("zed");
     const c = await setup.irc("ann");
-    await bob.next(joined("ann"));
-    await c.send("QUIT :bye all");
-    await c.next("ERROR :Closing link: ann (Quit: bye all)");
-    await c.closed();
-    await bob.next(left("ann"));
-    await zed.next(":ann!irc@chat QUIT :Left the chat");
-    await waitForLog(setup, "ann has left the chat");
-    // A TCP member leaving is a QUIT on IRC too.
-    await bob.send("exit");
-    await zed.next(":bob!tcp@chat QUIT :Left the chat");
+    await c.send("JOIN #games");
+    await zed.send("JOIN #games");
+    await zed.next(/ 366 zed #games /);
+    await c.send("PRIVMSG #games :in games");
+    await zed.next(":ann!irc@chat PRIVMSG #games :in games");
+    await bob.next("[#games] ann: in games").then(
+      () => assert.fail("bob is not in #games"),
+      () => {},
+    );
+    // A NOTICE to a channel: a NOTICE on IRC, a line on the line protocol.
+    await c.send("NOTICE #chat :a notice");
+    await zed.next(":ann!irc@chat NOTICE #chat :a notice");
+    await bob.next("ann: a notice");
+    await bob.send("/join #games");
+    await c.send("NOTICE #games :\x01ACTION waves\x01");
+    await bob.next("* ann waves");
+    const out = await setup.irc("out", { join: false });
+    await out.send("PRIVMSG #games :let me in");
+    await out.next(
+      `:${S} 404 out #games :Cannot send to channel (join it first)`,
+    );
+    await out.send("PRIVMSG #nope :hello?");
+    await out.next(`:${S} 403 out #nope :No such channel`);
+    // No error for a NOTICE, whatever is wrong with it.
+    for (
+      const line of [
+        "NOTICE #games :let me in",
+        "NOTICE #nope :hello?",
+        "NOTICE nobody :hello?",
+        "NOTICE #games :",
+        "NOTICE",
+        "NOTICE zed",
+        "NOTICE zed :\x02\x02",
+      ]
+    ) {
+      await out.send(line);
+    }
+    await out.send("PING :end");
+    assert.deepEqual(await out.until(/ PONG /), [`:${S} PONG ${S} :end`]);
+    await waitForLog(setup, "[#games] ann: in games");
+  });
+});
+
+Deno.test("irc: a CTCP to a channel reaches that channel's IRC members only", async () => {
+  await withIrc({}, async (setup) => {
+    const zed = await setup.irc("zed");
+    const elsewhere = await setup.irc("una");
+    const c = await setup.irc("ann");
+    await c.send("JOIN #games");
+    await zed.send("JOIN #games");
+    await zed.next(/ 366 zed #games /);
+    await c.send("PRIVMSG #games :\x01PING 1\x01");
+    await zed.next(":ann!irc@chat PRIVMSG #games :\x01PING 1\x01");
+    await zed.send("NOTICE #games :\x01PING 1\x01");
+    await c.next(":zed!irc@chat NOTICE #games :\x01PING 1\x01");
+    // Not in the channel: neither 404 nor a CTCP delivered.
+    await elsewhere.send("PRIVMSG #games :\x01VERSION\x01");
+    await elsewhere.next(
+      `:${S} 404 una #games :Cannot send to channel (join it first)`,
+    );
+    await c.send("PRIVMSG #chat :\x01PING 2\x01");
+    await elsewhere.next(":ann!irc@chat PRIVMSG #chat :\x01PING 2\x01");
+    assert.ok(!elsewhere.lines.some((line) => line.includes("PING 1")));
   });
 });
 
@@ -566,7 +1025,7 @@ Deno.test("irc: MODE queries: 324, 368, 482, 221, +i, 501, 502", async () => {
     await setup.tcp("bob");
     const c = await setup.irc("ann");
     await c.send("MODE #chat");
-    await c.next(`:${S} 324 ann #chat +nt`);
+    await c.next(`:${S} 324 ann #chat +n`);
     await c.next(new RegExp(`^:${S} 329 ann #chat \\d+$`));
     await c.send("MODE #chat b");
     await c.next(`:${S} 368 ann #chat :End of channel ban list`);
@@ -595,7 +1054,7 @@ Deno.test("irc: WHO, WHOIS (both forms), NAMES, LIST, ISON, USERHOST, 421", asyn
     const c = await setup.irc("ann");
     await c.send("WHO #chat");
     assert.deepEqual(await c.until(/ 315 /), [
-      `:${S} 352 ann #chat irc chat ${S} ann H :0 ann Test`,
+      `:${S} 352 ann #chat ~ann chat ${S} ann H :0 ann Test`,
       `:${S} 352 ann #chat tcp chat ${S} bob H :0 bob`,
       `:${S} 315 ann #chat :End of /WHO list`,
     ]);
@@ -627,7 +1086,7 @@ Deno.test("irc: WHO, WHOIS (both forms), NAMES, LIST, ISON, USERHOST, 421", asyn
     ]);
     await c.send("WHOIS ann ann");
     const whois = await c.until(/ 318 /);
-    assert.equal(whois[0], `:${S} 311 ann ann irc chat * :ann Test`);
+    assert.equal(whois[0], `:${S} 311 ann ann ~ann chat * :ann Test`);
     assert.match(
       whois.at(-2)!,
       new RegExp(`^:${S} 317 ann ann \\d+ \\d+ :seconds idle, signon time$`),
@@ -653,7 +1112,7 @@ Deno.test("irc: WHO, WHOIS (both forms), NAMES, LIST, ISON, USERHOST, 421", asyn
     await c.send("ISON bob ghost ANN");
     await c.next(`:${S} 303 ann :bob ann`);
     await c.send("USERHOST bob ann");
-    await c.next(`:${S} 302 ann :bob=+tcp@chat ann=+irc@chat`);
+    await c.next(`:${S} 302 ann :bob=+tcp@chat ann=+~ann@chat`);
     await c.send("FROBNICATE x");
     await c.next(`:${S} 421 ann FROBNICATE :Unknown command`);
     await c.send("USER again 0 * :x");
@@ -671,9 +1130,9 @@ Deno.test("irc: AWAY 306/305, 301 to senders, G in WHO", async () => {
     await zed.next(`:${S} 301 zed ann :at lunch`);
     await c.next(":zed!irc@chat PRIVMSG ann :are you there?");
     await zed.send("WHO ann");
-    await zed.next(`:${S} 352 zed #chat irc chat ${S} ann G :0 ann Test`);
+    await zed.next(`:${S} 352 zed #chat ~ann chat ${S} ann G :0 ann Test`);
     await zed.send("USERHOST ann");
-    await zed.next(`:${S} 302 zed :ann=-irc@chat`);
+    await zed.next(`:${S} 302 zed :ann=-~ann@chat`);
     await zed.send("WHOIS ann");
     await zed.next(`:${S} 301 zed ann :at lunch`);
     await c.send("AWAY");
@@ -879,18 +1338,84 @@ Deno.test("irc: a nick race between an IRC and a TCP client: exactly one wins", 
   });
 });
 
-Deno.test("irc: history on JOIN as PRIVMSGs from their authors, [HH:MM] first", async () => {
+Deno.test("irc: history on JOIN as server NOTICEs with the time; /me stays an action", async () => {
   await withIrc({}, async (setup) => {
     const bob = await setup.tcp("bob");
     await bob.send("earlier words");
     await bob.send("/me stretches");
     await waitForLog(setup, "* bob stretches");
-    const c = await setup.irc("ann");
-    await c.next(/^:bob!chat@chat PRIVMSG #chat :\[\d\d:\d\d\] earlier words$/);
-    await c.next(
-      /^:bob!chat@chat PRIVMSG #chat :\[\d\d:\d\d\] \* bob stretches$/,
+    const c = await setup.irc("ann", { join: false });
+    await c.send("JOIN #chat");
+    const lines = await c.until(/End of history/);
+    assert.match(lines[2], /^:\S+ 366 ann #chat /);
+    assert.equal(lines.length, 6, lines.join(" | "));
+    assert.match(
+      lines[3],
+      new RegExp(
+        `^:${S} NOTICE #chat :\\[\\d\\d:\\d\\d\\] <bob> earlier words$`,
+      ),
     );
-    await c.next(`:${S} NOTICE #chat :End of history (2 messages).`);
+    assert.match(
+      lines[4],
+      new RegExp(`^:${S} NOTICE #chat :\\[\\d\\d:\\d\\d\\] \\* bob stretches$`),
+    );
+    assert.equal(lines[5], `:${S} NOTICE #chat :End of history (2 messages).`);
+    // A room's own history, only its own; none for a room without any.
+    await bob.send("/join #games");
+    await bob.send("game on");
+    await c.send("JOIN #games");
+    await c.next(/ 366 ann #games /);
+    await c.next(
+      new RegExp(`^:${S} NOTICE #games :\\[\\d\\d:\\d\\d\\] <bob> game on$`),
+    );
+    await c.next(`:${S} NOTICE #games :End of history (1 message).`);
+    await c.send("JOIN #empty");
+    await c.send("PING :end");
+    assert.deepEqual((await c.until(/ PONG /)).slice(-2), [
+      `:${S} 366 ann #empty :End of /NAMES list`,
+      `:${S} PONG ${S} :end`,
+    ]);
+  });
+});
+
+Deno.test("irc: history as a chathistory batch with server-time tags for a client that asked", async () => {
+  await withIrc({}, async (setup) => {
+    const bob = await setup.tcp("bob");
+    await bob.send("earlier words");
+    await bob.send("/me stretches");
+    await waitForLog(setup, "* bob stretches");
+    const c = await setup.raw();
+    await c.send("CAP LS 302");
+    await c.send("NICK ann");
+    await c.send("USER ann 0 * :Ann");
+    await c.send("CAP REQ :batch server-time");
+    await c.next(`:${S} CAP * ACK :batch server-time`);
+    await c.send("CAP END");
+    await c.next(/ 422 ann /);
+    await c.send("JOIN #chat");
+    const lines = await c.until(/ BATCH -/);
+    const open = lines.findIndex((line) => line.includes(" BATCH +"));
+    assert.equal(open, 3, lines.join(" | "));
+    const [, reference] = lines[open].match(/ BATCH \+(\S+) /)!;
+    const time = "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z";
+    assert.deepEqual(lines.slice(open), [
+      `:${S} BATCH +${reference} chathistory #chat`,
+      lines[open + 1],
+      lines[open + 2],
+      `:${S} BATCH -${reference}`,
+    ]);
+    assert.match(
+      lines[open + 1],
+      new RegExp(
+        `^@batch=${reference};time=${time} :bob!chat@chat PRIVMSG #chat :earlier words$`,
+      ),
+    );
+    assert.match(
+      lines[open + 2],
+      new RegExp(
+        `^@batch=${reference};time=${time} :bob!chat@chat PRIVMSG #chat :\x01ACTION stretches\x01$`,
+      ),
+    );
   });
 });
 

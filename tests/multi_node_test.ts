@@ -376,7 +376,7 @@ Deno.test({
     const me = asker === bob ? "bob" : "cat";
     const lines = await asker.until(/ 318 /);
     assert.deepEqual(lines.filter((l) => !/ 317 /.test(l)), [
-      `:${S} 311 ${me} ${who} irc chat * :${who} Test`,
+      `:${S} 311 ${me} ${who} ~${who} chat * :${who} Test`,
       `:${S} 319 ${me} ${who} :#chat`,
       `:${S} 312 ${me} ${who} ${S} :Deno chat`,
       ...(who === "ann" ? [`:${S} 301 ${me} ann :at lunch`] : []),
@@ -388,9 +388,9 @@ Deno.test({
     );
   }
   await bob.send("WHO ann");
-  await bob.next(`:${S} 352 bob #chat irc chat ${S} ann G :0 ann Test`);
+  await bob.next(`:${S} 352 bob #chat ~ann chat ${S} ann G :0 ann Test`);
   await bob.send("USERHOST ann cat");
-  await bob.next(`:${S} 302 bob :ann=-irc@chat cat=+irc@chat`);
+  await bob.next(`:${S} 302 bob :ann=-~ann@chat cat=+~cat@chat`);
   await bob.send("PRIVMSG ann :are you there?");
   await bob.next(`:${S} 301 bob ann :at lunch`);
   await ann.next(":bob!irc@chat PRIVMSG ann :are you there?");
@@ -408,6 +408,6 @@ Deno.test({
   await ann.send("PRIVMSG #chat :here");
   await bob.next(":ann!irc@chat PRIVMSG #chat :here");
   await bob.send("USERHOST ann");
-  await bob.next(`:${S} 302 bob :ann=+irc@chat`);
+  await bob.next(`:${S} 302 bob :ann=+~ann@chat`);
   assert.ok(!bob.lines.some((line) => line.includes("is not on IRC")));
 });

@@ -311,7 +311,6 @@ export async function startChatServer(
           tls: options.tls,
           channel: options.irc.channel ?? "#chat",
           serverName,
-          topic: options.irc.topic,
           motd: options.irc.motd,
           trustProxy,
           onConsole: doorConsole,

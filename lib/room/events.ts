@@ -142,6 +142,8 @@ export type RoomEvent =
     time: number;
     /** Who set it. */
     name: string;
+    /** The transport of the member who acted, for formats that show it. */
+    via?: string;
     room: string;
     /** The new topic; null when cleared. */
     topic: string | null;
@@ -154,6 +156,8 @@ export type RoomEvent =
     name: string;
     /** The operator who kicked. */
     by: string;
+    /** The transport of the member who acted, for formats that show it. */
+    via?: string;
     room: string;
     reason: string;
     elsewhere?: boolean;
@@ -163,6 +167,8 @@ export type RoomEvent =
     time: number;
     name: string;
     by: string;
+    /** The transport of the member who acted, for formats that show it. */
+    via?: string;
     room: string;
     /** Made an operator (true) or no longer one. */
     op: boolean;
@@ -172,6 +178,8 @@ export type RoomEvent =
     type: "topicLock";
     time: number;
     by: string;
+    /** The transport of the member who acted, for formats that show it. */
+    via?: string;
     room: string;
     locked: boolean;
     elsewhere?: boolean;
@@ -184,6 +192,8 @@ export type RoomEvent =
     name: string;
     room: string;
     by: string;
+    /** The kicker's transport, for formats that show it. */
+    via?: string;
     reason: string;
   }
   | { type: "currentRoom"; room: string }
@@ -231,6 +241,8 @@ export type RoomEvent =
     via: string;
     /** The room it was said in. */
     room: string;
+    /** Sent as an IRC NOTICE: IRC shows it as one, the others as a line. */
+    notice?: boolean;
     elsewhere?: boolean;
   }
   | {
@@ -262,6 +274,8 @@ export type RoomEvent =
     type: "ctcp";
     from: string;
     to: string | null;
+    /** The room of a request to a channel (`to` null): whom it reaches. */
+    room?: string;
     /** The request without its `\x01` marks: `VERSION`, `PING 123`. */
     text: string;
     /** A reply (IRC's NOTICE) rather than a request (PRIVMSG). */

@@ -92,9 +92,17 @@ export function memberSession(
     farewell: (message) => {
       session.farewell = message;
     },
-    say: (text, room) =>
+    say: (text, room, options) =>
       session.entered &&
-      (muted() || members.say(session, named(), text, false, room ?? null)),
+      (muted() ||
+        members.say(
+          session,
+          named(),
+          text,
+          false,
+          room ?? null,
+          options?.notice,
+        )),
     act: (text, room) =>
       session.entered &&
       (muted() || members.say(session, named(), text, true, room ?? null)),
@@ -143,8 +151,8 @@ export function memberSession(
     touch: () => members.touch(session),
     ctcp: (target, text, notice) =>
       members.ctcp(session, named(), target, text, notice),
-    ctcpRoom: (text, notice) =>
-      members.ctcpRoom(session, named(), text, notice),
+    ctcpRoom: (text, notice, room) =>
+      members.ctcpRoom(session, named(), text, notice, room),
     who: () => members.members(),
     find: (name) => members.find(name),
     reply: (event) => session.send(event),

@@ -266,6 +266,7 @@ export class Rooms {
       type: "topic",
       time: this.#clock(),
       name: session.name!,
+      via: session.conn.transport,
       room: info.name,
       topic,
     }, session);
@@ -282,6 +283,7 @@ export class Rooms {
       type: "topicLock",
       time: this.#clock(),
       by: session.name!,
+      via: session.conn.transport,
       room: info.name,
       locked,
     }, session);
@@ -307,6 +309,7 @@ export class Rooms {
       time: this.#clock(),
       name: target.name,
       by: session.name!,
+      via: session.conn.transport,
       room: info.name,
       op,
     }, session);
@@ -325,6 +328,7 @@ export class Rooms {
       time: this.#clock(),
       name: target.name,
       by: session.name!,
+      via: session.conn.transport,
       room: info.name,
       reason,
     }, session);
@@ -353,6 +357,7 @@ export class Rooms {
           name: event.name,
           room: event.room,
           by: event.by,
+          via: event.via,
           reason: event.reason,
         });
       }

@@ -127,9 +127,10 @@ export interface MemberSession extends AccountApi {
   farewell(message: string): void;
   /**
    * Says `text` in `room` (one it is in), or in its current room; false
-   * when it is in no such room.
+   * when it is in no such room. `notice`: an IRC NOTICE, which IRC shows
+   * as one and the other formats as a line.
    */
-  say(text: string, room?: string): boolean;
+  say(text: string, room?: string, options?: { notice?: boolean }): boolean;
   /** A `/me` action, as {@linkcode MemberSession.say}. */
   act(text: string, room?: string): boolean;
   /** The main room's name. */
@@ -183,8 +184,11 @@ export interface MemberSession extends AccountApi {
    * no one holds it. Only formats that know CTCP show it.
    */
   ctcp(target: string, text: string, notice: boolean): string | null;
-  /** A CTCP to everyone present whose format shows it (see `ctcp`). */
-  ctcpRoom(text: string, notice: boolean): void;
+  /**
+   * A CTCP to the members of `room` (one it is in) whose format shows it
+   * (see `ctcp`); false when it is not in that room.
+   */
+  ctcpRoom(text: string, notice: boolean, room: string): boolean;
   /** Who is present (on every node), sorted by name. */
   who(): MemberInfo[];
   /** Finds who holds `name` (present or not). */

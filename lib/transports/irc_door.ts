@@ -10,7 +10,7 @@ import type { ChatConnection, Doorway } from "../room/session_api.ts";
 import type { Rendered, Renderer } from "../room/events.ts";
 import type { EndReason } from "../room/reasons.ts";
 import type { Line } from "../io/line_reader.ts";
-import { stripControls } from "../room/sanitize.ts";
+import { normalizeRoomName } from "../room/room_names.ts";
 import {
   type Proxied,
   startStreamDoor,
@@ -42,12 +42,10 @@ export interface IrcDoorOptions {
   port: number;
   /** TLS material (PEM); plain TCP without it. */
   tls?: { cert: string; key: string };
-  /** The one channel, with its `#` (`#chat`). */
+  /** The main room, with its `#` (`#chat`): the channel of the others. */
   channel: string;
   /** The server's IRC name (the machine's host name, usually). */
   serverName: string;
-  /** The channel's topic; none if left out or empty. */
-  topic?: string;
   /** Lines of the message of the day; 422 if left out. */
   motd?: string[];
   /** The network's name for 001 and 005. Default `DenoChat`. */
@@ -129,10 +127,6 @@ export class IrcConnection implements ChatConnection {
   }
 }
 
-// A channel name clients accept: `#`, then no space, comma, colon, BELL or
-// other control character.
-// deno-lint-ignore no-control-regex
-const CHANNEL = /^#[^\s,:\x00-\x1f\x7f]{1,49}$/;
 // A server name: one token, without the characters of a nick mask.
 // deno-lint-ignore no-control-regex
 const SERVER_NAME = /^[^\s:!@,*\x00-\x1f\x7f]{1,63}$/;
@@ -154,9 +148,9 @@ const SERVER_NAME = /^[^\s:!@,*\x00-\x1f\x7f]{1,63}$/;
  */
 export function startIrcDoor(options: IrcDoorOptions): IrcDoor {
   const { room, channel, serverName } = options;
-  if (!CHANNEL.test(channel)) {
+  if (!channel.startsWith("#") || normalizeRoomName(channel) !== channel) {
     throw new RangeError(
-      `IRC channel "${channel}" must be "#" and 1-49 characters without spaces, commas or colons`,
+      `IRC channel "${channel}" must be "#" and 1-32 letters, digits, '_' or '-'`,
     );
   }
   if (!SERVER_NAME.test(serverName)) {
@@ -164,7 +158,6 @@ export function startIrcDoor(options: IrcDoorOptions): IrcDoor {
       `IRC server name "${serverName}" must be one word of 1-63 characters`,
     );
   }
-  const topic = stripControls(options.topic ?? "").trim();
   const network = (options.network ?? "DenoChat").replace(
     // deno-lint-ignore no-control-regex
     /[\s\x00-\x1f]+/g,
@@ -173,12 +166,12 @@ export function startIrcDoor(options: IrcDoorOptions): IrcDoor {
   const context: IrcContext = {
     serverName,
     channel,
-    topic: topic === "" ? null : topic,
     motd: options.motd ?? null,
     network: network === "" ? "DenoChat" : network,
     startedAt: Date.now(),
     pingIntervalMs: options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS,
     pingTimeoutMs: options.pingTimeoutMs ?? DEFAULT_PING_TIMEOUT_MS,
+    invisible: new Set(),
   };
   const format = new IrcFormat({ serverName, channel });
   const door = startStreamDoor({

@@ -1,131 +1,192 @@
 /**
- * The one channel: JOIN (entering the room), PART and `JOIN 0` (leaving it
- * but keeping the nick), NAMES, LIST and TOPIC. The topic is the server's.
+ * Channels are the room's rooms: JOIN (several at once, `JOIN 0` to leave
+ * them all), PART with its message, and what a JOIN sends back: the JOIN,
+ * the topic (332/333, nothing without one), the names (353/366, `@` for
+ * operators), then the room's history. The nick stays in the chat when it
+ * leaves every channel.
  *
  * @module
  */
 
+import type { RoomRefusal } from "../../room/rooms.ts";
+import { roomKey } from "../../room/room_names.ts";
+import { serverText } from "../../room/texts.ts";
 import type { IrcClient } from "./irc_client.ts";
+import { historyBatch, historyNotices } from "./irc_history.ts";
 import { ircLine, ircTextLine } from "./irc_message.ts";
 import { plainText } from "./irc_privmsg.ts";
-import { ircText } from "./irc_texts.ts";
 
-/** `JOIN #chat[,...]`, or `JOIN 0` to leave. */
-export function join(client: IrcClient, params: string[]): void {
-  const list = params[0];
-  if (list === "0") {
-    leaveChannel(client, ircText.partDefault);
+/** `JOIN #a,#b [keys]` (keys ignored: no channel has one), or `JOIN 0`. */
+export function join(
+  client: IrcClient,
+  params: string[],
+): void | Promise<void> {
+  if (params[0] === "0") {
+    return client.each(client.session.rooms, (room) => leave(client, room, ""));
+  }
+  return client.each(names(params[0]), (name) => joinOne(client, name));
+}
+
+function joinOne(client: IrcClient, name: string): void {
+  const session = client.session;
+  if (!name.startsWith("#")) {
+    client.reply("noSuchChannel", name);
     return;
   }
-  for (const name of list.split(",")) {
-    if (name === "") continue;
-    if (client.isChannel(name)) enterChannel(client);
-    else client.reply("noSuchChannel", name);
+  const joined = session.join(name);
+  if (joined.kind === "current") return;
+  if (joined.kind === "problem") {
+    refused(client, joined, name);
+    return;
   }
+  const room = joined.room;
+  client.send(
+    ircLine(client.mask, "JOIN", room),
+    ...topicLines(client, room, false),
+    ...namesLines(client, room),
+  );
+  sendHistory(client, room);
 }
 
-function enterChannel(client: IrcClient): void {
-  const session = client.session;
-  const { channel, topic } = client.context;
-  if (session.rooms.includes(channel)) return;
-  const names = (session.roomMembers(channel) ?? []).map((m) => m.name);
-  names.push(session.name!);
-  const lines = [ircLine(client.mask, "JOIN", channel)];
-  if (topic !== null) lines.push(client.numeric("topic", channel, topic));
-  lines.push(...namesLines(client, names));
-  // Before entering: the room sends history next, and it must follow
-  // the JOIN, or the client shows it outside the channel.
-  client.send(...lines);
-  if (!session.present) session.enter();
-  session.join(channel);
-  const history = session.history(channel);
-  if (history.length > 0) session.reply({ type: "history", entries: history });
+/** `PART #a,#b [:message]`. */
+export function part(
+  client: IrcClient,
+  params: string[],
+): void | Promise<void> {
+  const reason = plainText(params[1] ?? "").trim();
+  return client.each(names(params[0]), (name) => {
+    if (!name.startsWith("#")) client.reply("noSuchChannel", name);
+    else leave(client, name, reason);
+  });
 }
 
-function namesLines(client: IrcClient, names: readonly string[]): string[] {
-  const channel = client.context.channel;
-  // The head with an empty trailing parameter, names appended to it.
-  const head = client.numeric("namReply", "=", channel, "");
-  return [
-    ...client.packed(head, names),
-    client.numeric("endOfNames", channel),
-  ];
-}
-
-/** `PART #chat[,...] [:reason]`. */
-export function part(client: IrcClient, params: string[]): void {
-  for (const name of params[0].split(",")) {
-    if (name === "") continue;
-    if (!client.isChannel(name)) {
-      client.reply("noSuchChannel", name);
-    } else if (!client.session.rooms.includes(client.context.channel)) {
-      client.reply("notOnChannel", name);
-    } else {
-      leaveChannel(client, plainText(params[1] ?? ""));
-    }
+function leave(client: IrcClient, name: string, reason: string): void {
+  const left = client.session.part(name, reason);
+  if (left.kind === "problem") {
+    refused(client, left, name);
+    return;
   }
-}
-
-function leaveChannel(client: IrcClient, reason: string): void {
-  const session = client.session;
-  const channel = client.context.channel;
-  if (!session.rooms.includes(channel)) return;
   client.send(
     reason === ""
-      ? ircTextLine(client.mask, "PART", channel)
-      : ircTextLine(client.mask, "PART", channel, reason),
+      ? ircLine(client.mask, "PART", left.room)
+      : ircTextLine(client.mask, "PART", left.room, reason),
   );
-  session.part(channel, reason);
 }
 
-/** `NAMES [#chat[,...]]`. */
-export function names(client: IrcClient, params: string[]): void {
-  const list = params[0] ?? client.context.channel;
-  const lines: string[] = [];
-  for (const name of list.split(",")) {
-    if (name === "") continue;
-    if (client.isChannel(name)) {
-      const present = client.session.who().map((member) => member.name);
-      lines.push(...namesLines(client, present));
-    } else {
-      lines.push(client.numeric("endOfNames", name));
-    }
+// The names of a comma list, each once (by the ascii case mapping); the
+// line's length bounds how many.
+function names(list: string): string[] {
+  const seen = new Set<string>();
+  return list.split(",").filter((name) => {
+    if (name === "" || seen.has(roomKey(name))) return false;
+    seen.add(roomKey(name));
+    return true;
+  });
+}
+
+/**
+ * A room operation refused, as its numeric: 403 for no such channel (or a
+ * name without `#`), 479 for a name against the rules, 442, 482, 441, 405.
+ */
+export function refused(
+  client: IrcClient,
+  refusal: RoomRefusal,
+  name: string,
+  nick = "",
+): void {
+  const session = client.session;
+  switch (refusal.problem) {
+    case "invalidName":
+      if (name.startsWith("#")) client.reply("badChanName", name);
+      else client.reply("noSuchChannel", name);
+      return;
+    case "notIn":
+    case "inNoRoom":
+      if (session.roomInfo(name) === undefined) {
+        client.reply("noSuchChannel", name);
+      } else client.reply("notOnChannel", refusal.room ?? name);
+      return;
+    case "noSuchRoom":
+      client.reply("noSuchChannel", name);
+      return;
+    case "notOperator":
+      client.reply("chanOpPrivsNeeded", refusal.room ?? name);
+      return;
+    case "noSuchMember":
+      if (session.find(nick) === undefined) client.reply("noSuchNick", nick);
+      else client.reply("userNotInChannel", nick, refusal.room ?? name);
+      return;
+    case "tooManyJoins":
+      client.reply(
+        "tooManyChannels",
+        [name],
+        serverText.tooManyJoins(refusal.limit ?? 0),
+      );
+      return;
+    case "tooManyRooms":
+      client.reply(
+        "tooManyChannels",
+        [name],
+        serverText.tooManyRooms(refusal.limit ?? 0),
+      );
   }
-  client.send(...lines);
 }
 
-/** `LIST [#chat[,...]]`: the one channel, with its size and topic. */
-export function list(client: IrcClient, params: string[]): void {
-  const { channel, topic } = client.context;
-  const wanted = params[0] ?? "";
-  const lines = [client.numeric("listStart", "Channel")];
-  if (
-    wanted === "" || wanted.split(",").some((name) => client.isChannel(name))
-  ) {
+/**
+ * 332 and 333 (who set it, when) for a room with a topic; without one,
+ * 331 when asked (`TOPIC #room`) and nothing on JOIN.
+ */
+export function topicLines(
+  client: IrcClient,
+  room: string,
+  asked: boolean,
+): string[] {
+  const info = client.session.roomInfo(room);
+  if (info === undefined || info.topic === null) {
+    return asked ? [client.numeric("noTopic", room)] : [];
+  }
+  const lines = [client.numeric("topic", room, info.topic)];
+  if (info.topicBy !== null) {
     lines.push(
       client.numeric(
-        "list",
-        channel,
-        String(client.session.who().length),
-        topic ?? "",
+        "topicWhoTime",
+        room,
+        info.topicBy,
+        String(Math.floor(info.topicAt / 1000)),
       ),
     );
   }
-  lines.push(client.numeric("listEnd"));
-  client.send(...lines);
+  return lines;
 }
 
-/** `TOPIC #chat`: the topic; setting it is the server's (482). */
-export function topic(client: IrcClient, params: string[]): void {
-  const target = params[0];
-  const { channel, topic } = client.context;
-  if (!client.isChannel(target)) {
-    client.reply("noSuchChannel", target);
-  } else if (params.length >= 2) {
-    client.reply("chanOpPrivsNeeded", channel);
-  } else if (topic === null) {
-    client.reply("noTopic", channel);
-  } else {
-    client.reply("topic", channel, topic);
-  }
+/** A room's 353 lines (`@` before its operators) and its 366. */
+export function namesLines(
+  client: IrcClient,
+  room: string,
+  end: string = room,
+): string[] {
+  const session = client.session;
+  const members = session.roomMembers(room) ?? [];
+  const names = members.map((member) =>
+    session.isOperator(room, member.name) ? `@${member.name}` : member.name
+  );
+  // The head with an empty trailing parameter, names appended to it.
+  const head = client.numeric("namReply", "=", room, "");
+  return [
+    ...(names.length > 0 ? client.packed(head, names) : []),
+    client.numeric("endOfNames", end),
+  ];
+}
+
+// The room's history after a JOIN: as a batch to a client that asked for
+// it, as NOTICEs to the others; nothing for a room without any.
+function sendHistory(client: IrcClient, room: string): void {
+  const entries = client.session.history(room);
+  if (entries.length === 0) return;
+  const server = client.context.serverName;
+  client.send(
+    ...(client.caps.has("batch") && client.caps.has("server-time")
+      ? historyBatch(server, room, entries, `history${++client.batches}`)
+      : historyNotices(server, room, entries)),
+  );
 }

@@ -1,8 +1,9 @@
 /**
  * One IRC connection as every command sees it: the door's settings, what
- * registration gathered, and how replies to it are written (numerics from
- * the table, lines cut to the limit, lists packed into few lines). What
- * other members may look at (away message, real name, sign-on, idle) is
+ * registration gathered (capabilities too), and how replies to it are
+ * written (numerics from the table, lines cut to the limit, lists packed
+ * into few lines, commands of several targets paid per target). What other
+ * members may look at (away message, real name, sign-on, idle, rooms) is
  * the room's, kept with the member's name on every node.
  *
  * @module
@@ -11,9 +12,10 @@
 import type { MemberSession } from "../../room/chat_room.ts";
 import type { RoomEvent } from "../../room/events.ts";
 import type { EndReason } from "../../room/reasons.ts";
+import { nameKey } from "../../room/registry.ts";
+import { roomKey } from "../../room/room_names.ts";
 import { IRC_TRANSPORT, memberMask } from "./irc_format.ts";
 import {
-  asciiEqual,
   byteLength,
   clampLine,
   encodeLines,
@@ -31,10 +33,8 @@ import { ircText } from "./irc_texts.ts";
 export interface IrcContext {
   /** The server's IRC name. */
   readonly serverName: string;
-  /** The one channel, with its `#`. */
+  /** The main room, with its `#`: the channel the others are in. */
   readonly channel: string;
-  /** The topic, or null for none. */
-  readonly topic: string | null;
   /** The message of the day, or null for none (422). */
   readonly motd: readonly string[] | null;
   /** The network's name for 001 and 005. */
@@ -45,6 +45,11 @@ export interface IrcContext {
   readonly pingIntervalMs: number;
   /** Silence after which the client is dropped. */
   readonly pingTimeoutMs: number;
+  /**
+   * The name keys of this door's members with user mode +i, whom a WHO
+   * mask does not find (a mode of this door: other nodes do not know it).
+   */
+  readonly invisible: Set<string>;
 }
 
 /** Options of {@linkcode IrcClient}. */
@@ -78,8 +83,12 @@ export class IrcClient {
   passwordOk = false;
   /** Whether CAP negotiation holds registration until CAP END. */
   negotiating = false;
+  /** The IRCv3 capabilities the client asked for and got. */
+  readonly caps: Set<string> = new Set();
   /** User mode +i. */
   invisible = false;
+  /** Batches opened so far, for each one's reference. */
+  batches = 0;
   #deliver: (bytes: Uint8Array) => void;
   #cut: (reason: EndReason) => void;
   #session: MemberSession | null = null;
@@ -107,6 +116,26 @@ export class IrcClient {
     return this.#session;
   }
 
+  /**
+   * Sets user mode +i (or -i), and with it the door's list of invisible
+   * members that WHO masks skip.
+   */
+  setInvisible(
+    on: boolean,
+    name: string | null = this.attached?.name ?? null,
+  ): void {
+    this.invisible = on;
+    if (name === null) return;
+    if (on) this.context.invisible.add(nameKey(name));
+    else this.context.invisible.delete(nameKey(name));
+  }
+
+  /** Whether the member is in `room` (any case). */
+  isIn(room: string): boolean {
+    const key = roomKey(room);
+    return this.session.rooms.some((name) => roomKey(name) === key);
+  }
+
   /** Whether registration completed (the nick is held). */
   get registered(): boolean {
     return (this.#session?.name ?? null) !== null;
@@ -120,11 +149,6 @@ export class IrcClient {
   /** `nick!irc@chat`, the source of this client's own lines. */
   get mask(): string {
     return memberMask(this.me, IRC_TRANSPORT);
-  }
-
-  /** Whether `name` is the channel (by the `ascii` case mapping). */
-  isChannel(name: string): boolean {
-    return asciiEqual(name, this.context.channel);
   }
 
   /** A numeric reply to this client: `:server CODE nick params... :text`. */
@@ -149,6 +173,33 @@ export class IrcClient {
   send(...lines: string[]): void {
     if (lines.length === 0) return;
     this.#deliver(encodeLines(lines.map(clampLine)));
+  }
+
+  /**
+   * Runs `run` for each item: the line paid for the first, each other one
+   * takes a flood token of its own and waits for it as a line would (a
+   * JOIN of many channels costs what many JOINs cost). Stops once the
+   * session is ending.
+   */
+  each<T>(
+    items: readonly T[],
+    run: (item: T) => void,
+    from = 0,
+  ): void | Promise<void> {
+    for (let i = from; i < items.length; i++) {
+      if (i > 0) {
+        const paid = this.session.charge();
+        if (paid instanceof Promise) {
+          return paid.then((going) => {
+            if (!going) return;
+            run(items[i]);
+            return this.each(items, run, i + 1);
+          });
+        }
+        if (!paid) return;
+      }
+      run(items[i]);
+    }
   }
 
   /** Lines `head` + items joined by spaces, as many as fit. */

@@ -16,7 +16,9 @@ import {
   who,
   whois,
 } from "./irc_queries.ts";
-import { join, list, names, part, topic } from "./irc_channel.ts";
+import { join, part } from "./irc_channel.ts";
+import { list, names, topic } from "./irc_channel_info.ts";
+import { kick } from "./irc_channel_ops.ts";
 import type { IrcClient } from "./irc_client.ts";
 import { ping, pong } from "./irc_keepalive.ts";
 import type { IrcMessage } from "./irc_message.ts";
@@ -65,12 +67,13 @@ export const IRC_COMMANDS: ReadonlyMap<string, IrcCommand> = new Map<
   // Keep-alive.
   ["PING", { run: ping, minParams: 0, when: "always" }],
   ["PONG", { run: pong, minParams: 0, when: "always" }],
-  // The channel.
+  // Channels.
   ["JOIN", { run: join, minParams: 1, when: "registered" }],
   ["PART", { run: part, minParams: 1, when: "registered" }],
   ["NAMES", { run: names, minParams: 0, when: "registered" }],
   ["LIST", { run: list, minParams: 0, when: "registered" }],
   ["TOPIC", { run: topic, minParams: 1, when: "registered" }],
+  ["KICK", { run: kick, minParams: 2, when: "registered" }],
   // Messages and CTCP.
   ["PRIVMSG", { run: message, minParams: 0, when: "registered" }],
   ["NOTICE", { run: message, minParams: 0, when: "registered" }],

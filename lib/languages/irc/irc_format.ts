@@ -7,14 +7,9 @@
  * @module
  */
 
-import type {
-  HistoryEntry,
-  Rendered,
-  Renderer,
-  RoomEvent,
-} from "../../room/events.ts";
+import type { Rendered, Renderer, RoomEvent } from "../../room/events.ts";
 import { accountNoticeText, serverText } from "../../room/texts.ts";
-import { historyStamp } from "../line/line_format.ts";
+import { historyNotices } from "./irc_history.ts";
 import {
   clampLine,
   encodeLines,
@@ -30,9 +25,6 @@ export const IRC_TRANSPORT = "irc";
 /** The host every member shows with: `nick!tcp@chat`, `nick!irc@chat`. */
 export const MEMBER_HOST = "chat";
 
-/** The user part that history's authors show with (their transport is gone). */
-const HISTORY_USER = "chat";
-
 /** `nick!transport@chat`: how a member of any transport shows on IRC. */
 export function memberMask(nick: string, transport: string): string {
   return `${nick}!${transport}@${MEMBER_HOST}`;
@@ -44,7 +36,7 @@ const CTCP = "\x01";
 export interface IrcFormatOptions {
   /** The server's IRC name, the source of its notices. */
   serverName: string;
-  /** The one channel, with its `#`. */
+  /** The main room, with its `#`: where the server's notices go. */
   channel: string;
 }
 
@@ -87,6 +79,7 @@ export class IrcFormat implements Renderer {
           event.room,
           event.text,
           false,
+          event.notice === true ? "NOTICE" : "PRIVMSG",
         );
       case "action":
         return event.own ? null : this.#say(
@@ -109,7 +102,7 @@ export class IrcFormat implements Renderer {
             ircTextLine(
               memberMask(event.from, event.via),
               event.notice ? "NOTICE" : "PRIVMSG",
-              event.to ?? this.#channel,
+              event.to ?? event.room ?? this.#channel,
               `${CTCP}${event.text}${CTCP}`,
             ),
           ),
@@ -132,26 +125,28 @@ export class IrcFormat implements Renderer {
       case "topic":
         return encodeLines([
           ircTextLine(
-            memberMask(event.name, "irc"),
+            memberMask(event.name, event.via ?? IRC_TRANSPORT),
             "TOPIC",
             event.room,
             event.topic ?? "",
           ),
         ]);
       case "roomKick":
+      case "youWereKicked":
+        // Without a reason, the kicker's nick (RFC 2812).
         return encodeLines([
           ircTextLine(
-            memberMask(event.by, "irc"),
+            memberMask(event.by, event.via ?? IRC_TRANSPORT),
             "KICK",
             event.room,
             event.name,
-            event.reason === "" ? event.name : event.reason,
+            event.reason === "" ? event.by : event.reason,
           ),
         ]);
       case "roomOp":
         return encodeLines([
           ircLine(
-            memberMask(event.by, "irc"),
+            memberMask(event.by, event.via ?? IRC_TRANSPORT),
             "MODE",
             event.room,
             event.op ? "+o" : "-o",
@@ -161,20 +156,10 @@ export class IrcFormat implements Renderer {
       case "topicLock":
         return encodeLines([
           ircLine(
-            memberMask(event.by, "irc"),
+            memberMask(event.by, event.via ?? IRC_TRANSPORT),
             "MODE",
             event.room,
             event.locked ? "+t" : "-t",
-          ),
-        ]);
-      case "youWereKicked":
-        return encodeLines([
-          ircTextLine(
-            memberMask(event.by, "irc"),
-            "KICK",
-            event.room,
-            event.name,
-            event.reason === "" ? event.name : event.reason,
           ),
         ]);
       case "leave":
@@ -198,7 +183,13 @@ export class IrcFormat implements Renderer {
           ircLine(memberMask(event.from, event.via), "NICK", event.to),
         ]);
       case "history":
-        return this.#history(event.entries);
+        return encodeLines(
+          historyNotices(
+            this.#server,
+            event.room ?? this.#channel,
+            event.entries,
+          ),
+        );
       case "announcement":
         return this.#notice(ircText.announcement(event.text));
       case "kicked":
@@ -258,14 +249,16 @@ export class IrcFormat implements Renderer {
     }
   }
 
-  // PRIVMSGs from `source` to `target`, as many as the text needs to fit.
+  // PRIVMSGs (or NOTICEs) from `source` to `target`, as many as the text
+  // needs to fit.
   #say(
     source: string,
     target: string,
     text: string,
     action: boolean,
+    command = "PRIVMSG",
   ): Uint8Array {
-    const head = `${ircLine(source, "PRIVMSG", target)} :`;
+    const head = `${ircLine(source, command, target)} :`;
     return encodeLines(
       action
         ? fitLines(`${head}${CTCP}ACTION `, text, CTCP)
@@ -277,32 +270,6 @@ export class IrcFormat implements Renderer {
     return encodeLines(
       fitLines(`${ircLine(this.#server, "NOTICE", this.#channel)} :`, text),
     );
-  }
-
-  #history(entries: readonly HistoryEntry[]): Uint8Array {
-    const now = Date.now();
-    const lines: string[] = [];
-    for (const entry of entries) {
-      const stamp = historyStamp(entry.time, now);
-      const head = `${
-        ircLine(memberMask(entry.from, HISTORY_USER), "PRIVMSG", this.#channel)
-      } :`;
-      lines.push(
-        ...fitLines(
-          head,
-          entry.action
-            ? ircText.historyAction(stamp, entry.from, entry.text)
-            : ircText.historyLine(stamp, entry.text),
-        ),
-      );
-    }
-    lines.push(
-      ...fitLines(
-        `${ircLine(this.#server, "NOTICE", this.#channel)} :`,
-        ircText.historyEnd(entries.length),
-      ),
-    );
-    return encodeLines(lines);
   }
 }
 

@@ -2,7 +2,7 @@
  * The IRC language of one connection, mapped onto the room's
  * {@linkcode MemberSession}: each line parsed and run through the command
  * table (`irc_commands.ts`), whose handlers live by concern: registration,
- * the channel, messages and CTCP, queries, keep-alive. Away state, PING
+ * channels, messages and CTCP, queries, keep-alive. Away state, PING
  * timers and CTCP are the transport's own; the room never sees them.
  *
  * @module
@@ -35,9 +35,10 @@ export class IrcInterpreter extends IrcClient implements Interpreter {
     this.#keepAlive = new KeepAlive(this);
   }
 
-  /** Stops the timers; the connection closed. */
+  /** Stops the timers, and forgets its +i; the connection closed. */
   dispose(): void {
     this.#keepAlive.dispose();
+    if (this.invisible) this.setInvisible(false);
   }
 
   /** Handles one line from the client. */

@@ -64,6 +64,7 @@ export const NUMERICS = {
   creationTime: { code: "329", token: true },
   noTopic: { code: "331", text: "No topic is set" },
   topic: { code: "332" },
+  topicWhoTime: { code: "333", token: true },
   whoReply: { code: "352" },
   namReply: { code: "353" },
   endOfNames: { code: "366", text: "End of /NAMES list" },
@@ -80,6 +81,8 @@ export const NUMERICS = {
     code: "404",
     text: "Cannot send to channel (join it first)",
   },
+  // The room's words for its two limits (rooms per member, on the server).
+  tooManyChannels: { code: "405", text: (why: string): string => why },
   noOrigin: { code: "409", text: "No origin specified" },
   invalidCapCmd: { code: "410", text: "Invalid CAP command" },
   noRecipient: {
@@ -97,15 +100,15 @@ export const NUMERICS = {
   nicknameLooksLike: { code: "433", text: serverText.nameLooksLikePlain },
   // A nick refused with the room's words for why (reserved, a rule).
   nicknameRefused: { code: "432", text: (why: string): string => why },
+  userNotInChannel: { code: "441", text: "They aren't on that channel" },
   notOnChannel: { code: "442", text: "You're not on that channel" },
   notRegistered: { code: "451", text: "You have not registered" },
   needMoreParams: { code: "461", text: "Not enough parameters" },
   alreadyRegistered: { code: "462", text: "You may not reregister" },
   passwdMismatch: { code: "464", text: "Password incorrect" },
-  chanOpPrivsNeeded: {
-    code: "482",
-    text: "You're not channel operator (the topic and modes are the server's)",
-  },
+  unknownMode: { code: "472", text: "is unknown mode char to me" },
+  badChanName: { code: "479", text: serverText.invalidRoomName },
+  chanOpPrivsNeeded: { code: "482", text: "You're not channel operator" },
   umodeUnknownFlag: { code: "501", text: "Unknown MODE flag" },
   usersDontMatch: {
     code: "502",

@@ -1,5 +1,5 @@
 /**
- * PRIVMSG and NOTICE: to the channel (a message to everyone) or to a nick
+ * PRIVMSG and NOTICE: to a channel (a message to its members) or to a nick
  * (a private message), `/me` as CTCP ACTION, and the other CTCPs, which
  * only IRC users see, on any node (the server answers VERSION and PING for
  * the others). Also what makes IRC text plain for the rest of the room.
@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { MemberInfo } from "../../room/chat_room.ts";
+import type { MemberInfo } from "../../room/session_api.ts";
 import { stripControls } from "../../room/sanitize.ts";
 import { nameKey } from "../../room/registry.ts";
 import type { IrcClient } from "./irc_client.ts";
@@ -56,7 +56,10 @@ function ctcpText(ctcp: Ctcp): string {
   return `\x01${ctcpBody(ctcp)}\x01`;
 }
 
-/** `PRIVMSG targets :text` and `NOTICE targets :text`. */
+/**
+ * `PRIVMSG targets :text` and `NOTICE targets :text`. A NOTICE never gets
+ * an error back (RFC 2812: no automatic reply to a NOTICE).
+ */
 export function message(
   client: IrcClient,
   params: string[],
@@ -64,16 +67,20 @@ export function message(
 ): void | Promise<void> {
   const targets = params[0] ?? "";
   const text = params[1] ?? "";
+  const notice = command === "NOTICE";
   if (targets === "") {
-    client.reply("noRecipient", [], command);
+    if (!notice) client.reply("noRecipient", [], command);
     return;
   }
   if (text === "") {
-    client.reply("noTextToSend");
+    if (!notice) client.reply("noTextToSend");
     return;
   }
   client.session.touch();
-  return eachTarget(client, command, distinctTargets(targets), text, 0);
+  return client.each(
+    distinctTargets(targets),
+    (target) => toTarget(client, command, target, text),
+  );
 }
 
 // The targets of a PRIVMSG or NOTICE, each once (a nick without regard to
@@ -92,31 +99,6 @@ function distinctTargets(list: string): string[] {
   return targets;
 }
 
-// Sends to targets[from...]: the line paid for the first, each other one
-// takes a flood token of its own, and waits for it as a line would.
-function eachTarget(
-  client: IrcClient,
-  command: string,
-  targets: readonly string[],
-  text: string,
-  from: number,
-): void | Promise<void> {
-  for (let i = from; i < targets.length; i++) {
-    if (i > 0) {
-      const paid = client.session.charge();
-      if (paid instanceof Promise) {
-        return paid.then((going) => {
-          if (!going) return;
-          toTarget(client, command, targets[i], text);
-          return eachTarget(client, command, targets, text, i + 1);
-        });
-      }
-      if (!paid) return;
-    }
-    toTarget(client, command, targets[i], text);
-  }
-}
-
 function toTarget(
   client: IrcClient,
   command: string,
@@ -127,6 +109,8 @@ function toTarget(
   else toNick(client, command, target, text);
 }
 
+// To a channel one is in: 403 when there is no such channel, 404 when one
+// is not in it (neither for a NOTICE).
 function toChannel(
   client: IrcClient,
   command: string,
@@ -134,32 +118,31 @@ function toChannel(
   text: string,
 ): void {
   const session = client.session;
-  if (!client.isChannel(target)) {
-    client.reply("noSuchChannel", target);
-    return;
-  }
-  if (!session.present) {
-    client.reply("cannotSendToChan", target);
+  const notice = command === "NOTICE";
+  const room = session.roomInfo(target)?.name;
+  if (room === undefined || !client.isIn(room)) {
+    if (notice) return;
+    if (room === undefined) client.reply("noSuchChannel", target);
+    else client.reply("cannotSendToChan", room);
     return;
   }
   const ctcp = parseCtcp(text);
   if (ctcp === null) {
     const plain = plainText(text);
     if (plain.trim() === "") {
-      client.reply("noTextToSend");
+      if (!notice) client.reply("noTextToSend");
       return;
     }
-    // NOTICE to the channel reads the same as PRIVMSG elsewhere.
-    session.say(plain);
+    session.say(plain, room, { notice });
     return;
   }
   if (ctcp.command === "ACTION") {
     const plain = plainText(ctcp.args);
-    if (plain.trim() !== "") session.act(plain);
+    if (plain.trim() !== "") session.act(plain, room);
     return;
   }
   // Other CTCPs are client machinery: only the channel's IRC users see them.
-  session.ctcpRoom(ctcpBody(ctcp), command === "NOTICE");
+  session.ctcpRoom(ctcpBody(ctcp), notice, room);
 }
 
 function toNick(
@@ -169,9 +152,10 @@ function toNick(
   text: string,
 ): void {
   const session = client.session;
+  const notice = command === "NOTICE";
   const found = session.find(target);
   if (found === undefined) {
-    client.reply("noSuchNick", target);
+    if (!notice) client.reply("noSuchNick", target);
     return;
   }
   const ctcp = parseCtcp(text);
@@ -183,13 +167,13 @@ function toNick(
     ? plainText(text)
     : ircText.privateAction(session.name!, plainText(ctcp.args));
   if (plain.trim() === "") {
-    client.reply("noTextToSend");
+    if (!notice) client.reply("noTextToSend");
     return;
   }
-  if (command === "PRIVMSG" && found.away !== null) {
+  if (!notice && found.away !== null) {
     client.reply("away", found.name, found.away);
   }
-  if (session.tell(found.name, plain) === null) {
+  if (session.tell(found.name, plain) === null && !notice) {
     client.reply("noSuchNick", target);
   }
 }

@@ -1,14 +1,17 @@
 /**
- * Questions about members and modes: MODE (the channel's are fixed, a user
- * has +i only), WHO, WHOIS, AWAY, ISON and USERHOST. Members of other
- * doors show as `name!tcp@chat` or `name!web@chat`.
+ * Questions about members and modes: MODE (a channel's in
+ * `irc_channel_ops.ts`; a user has +i only), WHO, WHOIS, AWAY, ISON and
+ * USERHOST. A member shows with the user name it gave in USER (`~bob`);
+ * members of other doors, who gave none, with their door (`tcp`, `web`).
  *
  * @module
  */
 
-import type { MemberInfo } from "../../room/chat_room.ts";
+import type { MemberInfo } from "../../room/session_api.ts";
 import { nameKey } from "../../room/registry.ts";
+import { roomKey } from "../../room/room_names.ts";
 import type { IrcClient } from "./irc_client.ts";
+import { channelMode } from "./irc_channel_ops.ts";
 import { IRC_TRANSPORT, MEMBER_HOST } from "./irc_format.ts";
 import { ircLine, splitText } from "./irc_message.ts";
 import { plainText } from "./irc_privmsg.ts";
@@ -17,15 +20,15 @@ import { ircText } from "./irc_texts.ts";
 /** The longest away message kept, in bytes (005's AWAYLEN). */
 export const AWAY_BYTES = 200;
 
-/** `MODE #chat [modes]` or `MODE nick [modes]`. */
-export function mode(client: IrcClient, params: string[]): void {
+/** `MODE #room [modes]` or `MODE nick [modes]`. */
+export function mode(
+  client: IrcClient,
+  params: string[],
+): void | Promise<void> {
   const session = client.session;
   const target = params[0];
   const modes = params[1] ?? "";
-  if (target.startsWith("#")) {
-    channelMode(client, params);
-    return;
-  }
+  if (target.startsWith("#")) return channelMode(client, params);
   if (nameKey(target) !== nameKey(session.name!)) {
     client.send(
       session.find(target) === undefined
@@ -44,7 +47,7 @@ export function mode(client: IrcClient, params: string[]): void {
   for (const flag of modes) {
     if (flag === "+") adding = true;
     else if (flag === "-") adding = false;
-    else if (flag === "i") client.invisible = adding;
+    else if (flag === "i") client.setInvisible(adding);
     else unknown = true;
   }
   const lines: string[] = [];
@@ -54,29 +57,6 @@ export function mode(client: IrcClient, params: string[]): void {
   }
   if (unknown) lines.push(client.numeric("umodeUnknownFlag"));
   client.send(...lines);
-}
-
-// The channel's modes are +nt and its ban list is empty, for good.
-function channelMode(client: IrcClient, params: string[]): void {
-  const target = params[0];
-  const modes = params[1] ?? "";
-  const channel = client.context.channel;
-  if (!client.isChannel(target)) {
-    client.reply("noSuchChannel", target);
-  } else if (modes === "") {
-    client.send(
-      client.numeric("channelModeIs", channel, "+nt"),
-      client.numeric(
-        "creationTime",
-        channel,
-        String(Math.floor(client.context.startedAt / 1000)),
-      ),
-    );
-  } else if (/^[+-]?b+$/.test(modes) && params.length === 2) {
-    client.reply("endOfBanList", channel);
-  } else {
-    client.reply("chanOpPrivsNeeded", channel);
-  }
 }
 
 // `*` and `?` wildcards, as WHO masks use them, without regard to case.
@@ -104,46 +84,61 @@ function globTest(mask: string, name: string): boolean {
   return j === p.length;
 }
 
+/** The user part a member shows with: `~` and its USER name, or its door. */
+export function userOf(member: MemberInfo): string {
+  return member.user === null ? member.transport : `~${member.user}`;
+}
+
+// One 352: the channel (or `*`), H or G (away), `@` for its operators.
 function whoLine(
   client: IrcClient,
   member: MemberInfo,
-  channel: string,
+  channel: string | null,
 ): string {
-  const flag = member.away !== null ? "G" : "H";
+  const op = channel !== null &&
+    client.session.isOperator(channel, member.name);
   return client.numeric(
     "whoReply",
-    channel,
-    member.transport,
+    channel ?? "*",
+    userOf(member),
     MEMBER_HOST,
     client.context.serverName,
     member.name,
-    flag,
+    (member.away !== null ? "G" : "H") + (op ? "@" : ""),
     `0 ${member.realName || member.name}`,
   );
 }
 
-/** `WHO [mask]`: the channel, everyone, a nick, or a `*?` mask. */
+/**
+ * `WHO #room` (its members), `WHO nick`, or `WHO mask` (`*`, `0` and
+ * `*?` masks: everyone present but the invisible, who show only to those
+ * who share a channel with them).
+ */
 export function who(client: IrcClient, params: string[]): void {
   const session = client.session;
-  const mask = params[0] ?? "*";
-  const channel = client.context.channel;
+  const mask = params[0] || "*";
   const lines: string[] = [];
-  if (client.isChannel(mask) || mask === "*" || mask === "0") {
-    for (const member of session.who()) {
-      lines.push(whoLine(client, member, channel));
+  if (mask.startsWith("#")) {
+    const info = session.roomInfo(mask);
+    for (const member of info ? session.roomMembers(info.name) ?? [] : []) {
+      lines.push(whoLine(client, member, info!.name));
     }
-  } else if (!mask.startsWith("#")) {
-    if (/[*?]/.test(mask)) {
-      for (const member of session.who()) {
-        if (globTest(mask, member.name)) {
-          lines.push(whoLine(client, member, channel));
-        }
-      }
-    } else {
-      const found = session.find(mask);
-      if (found !== undefined) {
-        lines.push(whoLine(client, found, found.present ? channel : "*"));
-      }
+  } else if (mask === "0" || /[*?]/.test(mask)) {
+    const mine = new Set(session.rooms.map(roomKey));
+    const { invisible } = client.context;
+    for (const member of session.who()) {
+      if (mask !== "0" && !globTest(mask, member.name)) continue;
+      const shared = member.rooms.find((room) => mine.has(roomKey(room)));
+      if (
+        invisible.has(nameKey(member.name)) && shared === undefined &&
+        member.name !== session.name
+      ) continue;
+      lines.push(whoLine(client, member, shared ?? member.rooms[0] ?? null));
+    }
+  } else {
+    const found = session.find(mask);
+    if (found !== undefined && found.present) {
+      lines.push(whoLine(client, found, found.rooms[0] ?? null));
     }
   }
   lines.push(client.numeric("endOfWho", mask));
@@ -170,14 +165,19 @@ export function whois(client: IrcClient, params: string[]): void {
     client.numeric(
       "whoisUser",
       name,
-      found.transport,
+      userOf(found),
       MEMBER_HOST,
       "*",
       found.realName || name,
     ),
   ];
-  if (found.present) {
-    lines.push(client.numeric("whoisChannels", name, client.context.channel));
+  if (found.present && found.rooms.length > 0) {
+    const channels = found.rooms.map((room) =>
+      session.isOperator(room, name) ? `@${room}` : room
+    );
+    lines.push(
+      ...client.packed(client.numeric("whoisChannels", name, ""), channels),
+    );
   }
   lines.push(
     client.numeric(
@@ -246,7 +246,7 @@ export function userhost(client: IrcClient, nicks: string[]): void {
     const found = client.session.find(nick);
     if (found === undefined) continue;
     const away = found.away !== null ? "-" : "+";
-    replies.push(`${found.name}=${away}${found.transport}@${MEMBER_HOST}`);
+    replies.push(`${found.name}=${away}${userOf(found)}@${MEMBER_HOST}`);
   }
   client.send(...client.packed(client.numeric("userhost", ""), replies));
 }

@@ -1,8 +1,9 @@
 /**
- * Registration and leaving: CAP (no capabilities), PASS, NICK (also a
- * rename once registered), USER, the welcome burst (001-005, the MOTD) and
- * QUIT. A nick is claimed in the room only when registration completes,
- * and only after the password was right.
+ * Registration and leaving: CAP (`batch` and `server-time`, for the
+ * history on JOIN), PASS, NICK (also a rename once registered), USER, the
+ * welcome burst (001-005, the MOTD) and QUIT. A nick is claimed in the
+ * room only when registration completes, and only after the password was
+ * right; then the member is in the chat, in no channel until it joins one.
  *
  * @module
  */
@@ -16,7 +17,11 @@ import {
   sameButCase,
 } from "../../room/registry.ts";
 import { serverText } from "../../room/texts.ts";
+import { MAX_ROOM_NAME_LENGTH } from "../../room/room_names.ts";
+import { MAX_MODES } from "./irc_channel_ops.ts";
+import { TOPIC_BYTES } from "./irc_channel_info.ts";
 import type { IrcClient } from "./irc_client.ts";
+import { IRC_CAPABILITIES } from "./irc_history.ts";
 import {
   byteLength,
   ircLine,
@@ -28,12 +33,18 @@ import { MAX_TARGETS, plainText } from "./irc_privmsg.ts";
 import { AWAY_BYTES } from "./irc_queries.ts";
 import { IRC_VERSION, ircText } from "./irc_texts.ts";
 
-/** The longest channel name, as 005 says. */
-const CHANNEL_LENGTH = 50;
+/** The longest channel name, its `#` counted, as 005's CHANNELLEN says. */
+const CHANNEL_LENGTH = MAX_ROOM_NAME_LENGTH + 1;
+
+/** The longest user name kept from USER (005's USERLEN). */
+export const USER_LENGTH = 16;
 
 const WRONG_PASSWORD: RoomEvent = { type: "wrongPassword" };
 
-/** `CAP LS|LIST|REQ|END`: no capabilities, but clients may ask. */
+/**
+ * `CAP LS|LIST|REQ|END`: `batch` and `server-time` offered; a REQ gets
+ * all it asks for (ACK) or nothing (NAK).
+ */
 export function cap(
   client: IrcClient,
   params: string[],
@@ -43,17 +54,36 @@ export function cap(
   const server = client.context.serverName;
   switch (sub) {
     case "LS":
-    case "LIST":
-      // No capabilities: an empty list, and registration waits for END.
+    case "LIST": {
+      // Registration waits for END once a client negotiates.
       if (sub === "LS" && !registered) client.negotiating = true;
-      client.send(ircTextLine(server, "CAP", client.me, sub, ""));
+      const caps = sub === "LS" ? IRC_CAPABILITIES : [...client.caps];
+      client.send(ircTextLine(server, "CAP", client.me, sub, caps.join(" ")));
       return;
-    case "REQ":
+    }
+    case "REQ": {
       if (!registered) client.negotiating = true;
+      const asked = (params[1] ?? "").split(" ").filter((c) => c !== "");
+      const known = asked.every((c) =>
+        IRC_CAPABILITIES.includes(c.startsWith("-") ? c.slice(1) : c)
+      );
+      if (known) {
+        for (const c of asked) {
+          if (c.startsWith("-")) client.caps.delete(c.slice(1));
+          else client.caps.add(c);
+        }
+      }
       client.send(
-        ircTextLine(server, "CAP", client.me, "NAK", params[1] ?? ""),
+        ircTextLine(
+          server,
+          "CAP",
+          client.me,
+          known && asked.length > 0 ? "ACK" : "NAK",
+          params[1] ?? "",
+        ),
       );
       return;
+    }
     case "END":
       if (!registered) {
         client.negotiating = false;
@@ -137,6 +167,10 @@ function afterRename(
   result: ClaimResult,
 ): void {
   if (result === "ok") {
+    if (client.invisible) {
+      client.setInvisible(false, before.slice(0, before.indexOf("!")));
+      client.setInvisible(true);
+    }
     client.send(ircLine(before, "NICK", client.session.name ?? name));
   } else if (result === "taken") {
     client.reply("nicknameInUse", name);
@@ -145,14 +179,20 @@ function afterRename(
   }
 }
 
-/** `USER user mode unused :real name`. */
+/**
+ * `USER user mode unused :real name`. The user name is kept as WHO and
+ * WHOIS show it (`~user`): what a mask may hold, at most USERLEN.
+ */
 export function user(
   client: IrcClient,
   params: string[],
 ): void | Promise<void> {
-  client.user = params[0];
+  // deno-lint-ignore no-control-regex
+  const clean = plainText(params[0]).replace(/[\s!@*?,:\x00-\x1f]/g, "")
+    .slice(0, USER_LENGTH);
+  client.user = clean === "" ? "user" : clean;
   client.session.setAttributes({
-    user: params[0],
+    user: client.user,
     realName: plainText(params[3]).slice(0, 100),
   });
   return register(client);
@@ -197,30 +237,38 @@ function afterClaim(
     return;
   }
   client.send(...welcome(client));
+  // In the chat from now on (what was kept for it comes after the
+  // welcome), in no channel until it joins one.
+  client.session.enter();
 }
 
 function welcome(client: IrcClient): string[] {
   const context = client.context;
   const server = context.serverName;
   const created = new Date(context.startedAt).toUTCString();
+  const { maxJoins } = client.session.limits;
   const tokens = [
     "AWAYLEN=" + AWAY_BYTES,
     "CASEMAPPING=ascii",
-    "CHANLIMIT=#:1",
-    "CHANMODES=b,,,nt",
+    // No number: no limit (a limit of 0 turns it off).
+    "CHANLIMIT=#:" + (maxJoins > 0 ? maxJoins : ""),
+    // No ban, key or limit: every room is open to all.
+    "CHANMODES=,,,nt",
     "CHANNELLEN=" + CHANNEL_LENGTH,
     "CHANTYPES=#",
+    "MODES=" + MAX_MODES,
     "NETWORK=" + context.network,
     "NICKLEN=" + MAX_NAME_LENGTH,
-    "PREFIX=",
+    "PREFIX=(o)@",
     `TARGMAX=PRIVMSG:${MAX_TARGETS},NOTICE:${MAX_TARGETS},WHOIS:1`,
-    "TOPICLEN=390",
+    "TOPICLEN=" + TOPIC_BYTES,
+    "USERLEN=" + USER_LENGTH,
   ];
   const lines = [
     client.numeric("welcome", [], context.network, client.mask),
     client.numeric("yourHost", [], server, IRC_VERSION),
     client.numeric("created", [], created),
-    client.numeric("myInfo", server, IRC_VERSION, "i", "bnt"),
+    client.numeric("myInfo", server, IRC_VERSION, "i", "not", "o"),
   ];
   // At most 13 tokens a line, as the 005 draft asks.
   for (let i = 0; i < tokens.length; i += 13) {
@@ -255,8 +303,12 @@ function motdLines(client: IrcClient): string[] {
   return lines;
 }
 
-/** `QUIT :message`: ERROR, then the session ends like `exit`. */
+/**
+ * `QUIT :message`: ERROR, then the session ends like `exit`; those who
+ * share a channel with it see the message, and the log keeps it.
+ */
 export function quit(client: IrcClient, params: string[]): void {
-  const reason = ircText.quitReason(plainText(params[0] ?? ""));
-  client.closeLink(`${client.me} (${reason})`, "exit");
+  const message = plainText(params[0] ?? "").trim();
+  if (message !== "" && client.registered) client.session.farewell(message);
+  client.closeLink(`${client.me} (${ircText.quitReason(message)})`, "exit");
 }

@@ -28,10 +28,9 @@ export const ircText = {
   leftQuit: "Left the chat",
   /** The QUIT others see when a member was removed from the console. */
   removedQuit: "Removed from the chat",
-  /** The PART reason when the IRC user gave none. */
-  partDefault: "Left the channel",
   announcement: (text: string): string => `Announcement: ${text}`,
-  historyLine: (stamp: string, text: string): string => `[${stamp}] ${text}`,
+  historyLine: (stamp: string, name: string, text: string): string =>
+    `[${stamp}] <${name}> ${text}`,
   historyAction: (stamp: string, name: string, text: string): string =>
     `[${stamp}] * ${name} ${text}`,
   historyEnd: (count: number): string =>
