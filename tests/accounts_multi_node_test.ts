@@ -111,7 +111,7 @@ Deno.test({
 Deno.test({
   ...TEST,
   name:
-    "accounts on two nodes: a message kept on A is delivered at a login on B; a ghost held on B is taken over from A without a word to the others",
+    "accounts on two nodes: a login on B gets what was said and kept on A while away, an ignore on B holds for a member of A, a ghost held on B is taken over from A without a word to the others",
 }, async () => {
   await using redis = await RedisServer.start();
   await using nodes = await Nodes.start({ redisUrl: redis.url, count: 2 });
@@ -131,11 +131,40 @@ Deno.test({
     await bob.next(
       "ada is offline; your message will be delivered when ada logs in.",
     );
+    await bob.send("said while ada was away");
+    // What was said since it left, from the room's history on Redis.
     const onB = await login(b, "ada");
     clients.push(onB);
     assert.match(
+      await onB.next(/said while ada was away/),
+      /^\[\d\d:\d\d\] bob: said while ada was away$/,
+    );
+    assert.equal(
+      await onB.next(/End of history/),
+      "*** End of history (1 message since you left).",
+    );
+    assert.match(
       await onB.next(/Private message from bob/),
       /^\[\d{4}-\d\d-\d\d \d\d:\d\d\] Private message from bob: see you tomorrow$/,
+    );
+    // Its ignore list holds across nodes: bob's lines stop at ada's node.
+    await onB.send("/ignore bob");
+    await onB.next(/^You are ignoring bob;/);
+    await bob.send("@ada psst");
+    await bob.send("can you hear me");
+    // Redis keeps one order: once another's later line is there, bob's
+    // were delivered (or not) before it.
+    const carol = await TestClient.join(a.port, "carol");
+    clients.push(carol);
+    await carol.send("marker");
+    await onB.next("carol: marker");
+    await onB.send("/unignore bob");
+    await onB.next("You are no longer ignoring bob.");
+    await bob.send("and now");
+    await onB.next("bob: and now");
+    assert.ok(
+      !onB.received.lines.some((l) => /can you hear me|psst/.test(l)),
+      onB.received.lines.join("|"),
     );
     await bob.next(joined("ada"));
     const watcher = await TestClient.join(b.port, "watcher");
