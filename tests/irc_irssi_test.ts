@@ -1,8 +1,9 @@
 /**
  * A real IRC client against the IRC door: irssi in tmux connects, joins
- * the channel and talks with a TCP member and a browser-protocol (web
+ * the main channel and talks with a TCP member and a browser-protocol (web
  * socket) member, both ways: channel and private messages, `/me`, `/nick`,
- * joins and leaves, and `/quit`. What irssi shows is read from its screen.
+ * joins and leaves, two channels at once (a PART of one keeps the other),
+ * and `/quit` with its message. What irssi shows is read from its screen.
  *
  * Needs `irssi` and `tmux` on the PATH; real sockets on 127.0.0.1.
  */
@@ -11,7 +12,6 @@ import assert from "node:assert/strict";
 import { startIrcDoor } from "../lib/transports/irc_door.ts";
 import {
   joined,
-  left,
   startTestServer,
   TestScope,
   waitUntilAsync,
@@ -197,13 +197,36 @@ Deno.test("irssi talks with TCP and web members through the IRC door", async () 
     await bob.send("still here");
     await irssi.shows("<bobby> still here");
 
+    // Two channels at once: #games beside #chat, its operator marked.
+    await bob.send("/join #games");
+    await bob.next(/^\*\*\* You joined #games/);
+    await irssi.type("/join #games");
+    await irssi.shows("iris [irc@chat] has joined #games");
+    await irssi.shows(/\[@bobby\s*\]/);
+    await bob.next("*** iris has joined #games.");
+    await irssi.type("in games");
+    await bob.next("iris: in games");
+    await bob.send("/msg #chat over in chat");
+    await irssi.type("/window goto #chat");
+    await irssi.shows("<bobby> over in chat");
+    // A PART of #games, with its message, keeps #chat.
+    await irssi.type("/part #games bye games");
+    await bob.next("*** iris has left #games (bye games).");
+    await irssi.type("/window goto #chat");
+    await bob.send("/msg #chat still with us?");
+    await irssi.shows("<bobby> still with us?");
+    await irssi.type("yes, in chat");
+    await bob.next("[#chat] iris: yes, in chat");
+    await bob.send("/part #games");
+    await bob.next(/^\*\*\* You left #games/);
+
     // A leave on another transport is a QUIT on IRC.
     await wendy.close();
     await irssi.shows("wendy [web@chat] has quit [Left the chat]");
 
-    // /quit: the others see the leave; irssi exits.
+    // /quit: the others see the leave and its message; irssi exits.
     await irssi.type("/quit see you");
-    await bob.next(left("iris"));
+    await bob.next("*** iris has left the chat (see you).");
     await waitUntilAsync(
       async () => !(await irssi.running()),
       "irssi to exit after /quit",
