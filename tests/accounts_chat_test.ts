@@ -503,3 +503,44 @@ Deno.test("accounts: over TCP, a guesser from one address delays and locks the n
     "Welcome ada!",
   );
 });
+
+Deno.test("accounts: a registered member back rejoining a room gets what was said there since it left, once", async () => {
+  await using s = await setup();
+  const bob = await s.ts.join("bob");
+  await bob.send("/join #side");
+  await bob.next(/#side/);
+  const ada = await s.ts.join("ada");
+  await ada.send(`/register ${PASSWORD}`);
+  await ada.next(/registered/);
+  await ada.send("/join #side");
+  await ada.next(/#side/);
+  await bob.send("before ada left");
+  await ada.next(/bob: before ada left/);
+  await ada.send("exit");
+  await ada.received.closed();
+  await waitUntilAsync(
+    async () => (await s.accounts.account("ada"))?.lastSeen !== null,
+    "ada's last seen",
+  );
+  await bob.send("side one");
+  await bob.send("side two");
+  const back = await login(s.ts, "ada");
+  // Nothing was said in the main room meanwhile.
+  await back.next("*** End of history (0 messages since you left).");
+  await back.send("/join #side");
+  assert.equal(
+    await back.next(/End of history/),
+    "*** End of history (2 messages since you left).",
+  );
+  const replayed = back.received.lines.filter((l) => l.includes("bob: side"));
+  assert.equal(replayed.length, 2, replayed.join("|"));
+  assert.match(replayed[0], /^\[\d\d:\d\d\] bob: side one$/);
+  // Once: a later join is an ordinary one.
+  await back.send("/part #side");
+  await back.next(/You left #side/);
+  await back.send("/join #side");
+  assert.equal(
+    await back.next(/End of history \(\d+ messages\)/),
+    "*** End of history (3 messages).",
+  );
+});

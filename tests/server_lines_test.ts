@@ -75,6 +75,9 @@ Deno.test("server lines: who is online, history and its end, notices", () => {
     assert.deepEqual(parseServerLine(serverText.historyEnd(count)), {
       kind: "historyEnd",
     });
+    assert.deepEqual(parseServerLine(accountText.historySinceEnd(count)), {
+      kind: "historyEnd",
+    });
   }
   for (
     const line of [

@@ -83,7 +83,9 @@ function escape(text: string): string {
 // this module checks them against the server's texts.
 const ONLINE = /^Online \(\d+\): (.*)$/;
 const ONLINE_IN = new RegExp(`^Online in (${ROOM}) \\(\\d+\\): (.*)$`);
-const HISTORY_END = /^\*\*\* End of history \(\d+ messages?\)\.$/;
+// Or "since you left", at a registered member's login.
+const HISTORY_END =
+  /^\*\*\* End of history \(\d+ messages?(?: since you left)?\)\.$/;
 // Every notice starts so: a join's, an announcement, a split.
 const NOTICE = /^\*\*\* /;
 

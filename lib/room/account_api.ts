@@ -22,6 +22,7 @@ import {
 } from "./moderation.ts";
 import type { EndReason } from "./reasons.ts";
 import { checkName, nameKey } from "./registry.ts";
+import { roomKey } from "./room_names.ts";
 import type { Session } from "./session.ts";
 import { accountText } from "./texts.ts";
 import { ignores } from "./privates.ts";
@@ -68,15 +69,22 @@ export interface AccountApi {
    * registered name logged in to, for this session otherwise.
    */
   ignore(name: string | null, on: boolean): Promise<AccountNotice>;
+  /**
+   * What a registered member back missed of a room's `history` (what was
+   * said since it left, at most {@linkcode SINCE_LEFT_LIMIT} lines), the
+   * first time it joins that room after its login; null otherwise.
+   */
+  missed(room: string, history: readonly HistoryEntry[]): HistoryEntry[] | null;
 }
 
 /** The account API with what the room's side of a session reads. */
 export interface SessionAccounts extends AccountApi {
   /**
-   * When the registered name logged in to last left the chat; null when
-   * not logged in, or never left.
+   * When the registered name logged in to last left the chat, the first
+   * time it is asked for `room` after the login; null after that, when
+   * not logged in, or when it never left.
    */
-  readonly lastSeen: number | null;
+  sinceFor(room: string): number | null;
 }
 
 /** What the account API needs of the room. */
@@ -104,9 +112,21 @@ export function accountApi(
   const held = () => session.name ?? "";
   const source = session.conn.ip;
   let lastSeen: number | null = null;
+  // The rooms (by key) whose missed lines were replayed since the login.
+  const replayed = new Set<string>();
+  const sinceFor = (name: string): number | null => {
+    const key = roomKey(name);
+    if (!session.loggedIn || lastSeen === null || replayed.has(key)) {
+      return null;
+    }
+    replayed.add(key);
+    return lastSeen;
+  };
   return {
-    get lastSeen() {
-      return session.loggedIn ? lastSeen : null;
+    sinceFor,
+    missed(name, history) {
+      const since = sinceFor(name);
+      return since === null ? null : sinceLeft(history, since);
     },
     accountsKept: accounts !== null,
     get loggedIn() {
@@ -131,6 +151,7 @@ export function accountApi(
       if (outcome.kind === "ok") {
         session.loggedIn = true;
         lastSeen = outcome.lastSeen;
+        replayed.clear();
       }
       return outcome;
     },

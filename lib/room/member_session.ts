@@ -84,7 +84,12 @@ export function memberSession(
       return "taken";
     },
     enter: (options) => {
-      members.enter(session, options?.joinMain ?? false, account.lastSeen);
+      const joinMain = options?.joinMain ?? false;
+      members.enter(
+        session,
+        joinMain,
+        joinMain ? account.sinceFor(rooms.main) : null,
+      );
       if (session.loggedIn && room.accounts !== null) {
         welcomeBack(session, room.accounts);
       }
@@ -145,6 +150,7 @@ export function memberSession(
     muted: (to) => account.muted(to),
     keepForOffline: (target, text) => account.keepForOffline(target, text),
     ignore: (name, on) => account.ignore(name, on),
+    missed: (room, history) => account.missed(room, history),
     rename: (to) => members.rename(session, named(), to),
     setAttributes: (attributes) => members.describe(session, attributes),
     setAway: (text) => members.describe(session, { away: text }),

@@ -390,7 +390,15 @@ export class LineLanguage implements Interpreter {
         topic: joined.topic,
       });
       const history = session.history(joined.room);
-      if (history.length > 0) {
+      const missed = session.missed(joined.room, history);
+      if (missed !== null) {
+        session.reply({
+          type: "history",
+          entries: missed,
+          room: joined.room,
+          sinceLeft: true,
+        });
+      } else if (history.length > 0) {
         session.reply({
           type: "history",
           entries: history,
