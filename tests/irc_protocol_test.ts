@@ -937,7 +937,7 @@ Deno.test("irc: WHO #channel with the USER name, H/G and @; WHO masks skip the i
       `:${S} 352 zed #games ~~Ann.Bx chat ${S} ann G :0 Ann B`,
       `:${S} 315 zed a* :End of /WHO list`,
     ]);
-    // A rename keeps +i; leaving forgets it.
+    // A rename keeps +i.
     await c.send("NICK anna");
     await c.next(/ NICK anna$/);
     await zed.send("PART #games");
@@ -946,6 +946,16 @@ Deno.test("irc: WHO #channel with the USER name, H/G and @; WHO masks skip the i
     assert.deepEqual(await zed.until(/ 315 /), [
       `:${S} 315 zed an* :End of /WHO list`,
     ]);
+    // Gone, its +i goes with it: the next anna is found.
+    await c.send("QUIT");
+    await c.closed();
+    const next = await setup.irc("anna", { join: false });
+    await zed.send("WHO an*");
+    assert.deepEqual(await zed.until(/ 315 /), [
+      `:${S} 352 zed * ~anna chat ${S} anna H :0 anna Test`,
+      `:${S} 315 zed an* :End of /WHO list`,
+    ]);
+    await next.close();
   });
 });
 
