@@ -66,7 +66,14 @@
  * connect scenario defaults to 2000 clients for every server (the IRC
  * peers take minutes for 10,000). A peer that loses messages or cuts
  * clients is reported (`PEER-FAIL`), its figures shown as FAIL; only our
- * server's failures make the exit code 1.
+ * server's failures make the exit code 1. The Python original runs as the
+ * peer `original` when `--original PATH` names its server.py (fetched by
+ * the user from ShalevAtsis/Socket_Chat; see peers.ts and
+ * original_client.ts).
+ *
+ * Rooms (`--rooms R`, fanout, our line protocol): client i joins
+ * `#r(i mod R)` after registering and talks there; a sender's messages are
+ * owed to its room only.
  *
  * Without `--port` every scenario run starts its own server
  * (`deno run ... server.ts --port 0 ...` with all limits off, pinned to core
