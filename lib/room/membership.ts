@@ -410,10 +410,7 @@ export class Membership {
     }
   }
 
-  /**
-   * A CTCP to the members of `room` whose format shows it, but the sender
-   * (who must be in the room); false when it is not. Never logged.
-   */
+  /** A CTCP to the members of a room (see `Privates.ctcpRoom`). */
   ctcpRoom(
     session: Session,
     name: string,
@@ -421,14 +418,7 @@ export class Membership {
     notice: boolean,
     room: string,
   ): boolean {
-    const to = session.rooms.get(roomKey(room));
-    if (!session.entered || to === undefined) return false;
-    const via = session.conn.transport;
-    this.#publish(
-      { type: "ctcp", from: name, to: null, room: to, text, notice, via },
-      session,
-    );
-    return true;
+    return this.#privates.ctcpRoom(session, name, text, notice, room);
   }
 
   /**

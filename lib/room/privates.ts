@@ -9,6 +9,7 @@
 import type { EventLog } from "../io/chat_log.ts";
 import type { Holder, PrivateMessage, RoomEngine } from "../engine/engine.ts";
 import { nameKey } from "./registry.ts";
+import { roomKey } from "./room_names.ts";
 import type { Session } from "./session.ts";
 import { logText } from "./texts.ts";
 
@@ -70,6 +71,31 @@ export class Privates {
       via: session.conn.transport,
     });
     return holder.name;
+  }
+
+  /**
+   * A CTCP to the members of `room` whose format shows it, but the sender
+   * (who must be in the room); false when it is not. It takes the room's
+   * order, as the room's lines do, and reaches its members only. Never
+   * logged.
+   */
+  ctcpRoom(
+    session: Session,
+    name: string,
+    text: string,
+    notice: boolean,
+    room: string,
+  ): boolean {
+    const to = session.rooms.get(roomKey(room));
+    if (!session.entered || to === undefined) return false;
+    const via = session.conn.transport;
+    const event = { from: name, to: null, room: to, text, notice, via };
+    this.#engine.publish({
+      event: { type: "ctcp", ...event },
+      from: session.id,
+      node: this.#engine.node,
+    });
+    return true;
   }
 
   /** A private message; the holder's name, or null if no one holds it. */
