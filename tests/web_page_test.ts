@@ -20,6 +20,8 @@ import {
   withServer,
 } from "./helpers.ts";
 import { COMMANDS } from "../lib/languages/line/protocol.ts";
+import { SqliteStore } from "../lib/engine/sqlite_store.ts";
+import { Accounts } from "../lib/room/accounts.ts";
 
 const UPDATE_SCREENSHOT = Deno.env.get("UPDATE_SCREENSHOT") === "1";
 const SCREENSHOT_PATH = new URL("../docs/web_page.png", import.meta.url);
@@ -286,6 +288,37 @@ async function copy(from: Deno.Conn, to: Deno.Conn): Promise<void> {
 }
 
 /** The page's horizontal extent, which must not pass the viewport's. */
+const ACCOUNT_PASSWORD = "correct horse";
+
+/** Accounts in SQLite in a temporary directory, removed at the end. */
+async function accountsFor(
+  operators: string[] = [],
+): Promise<Accounts & AsyncDisposable> {
+  const dir = await Deno.makeTempDir({ prefix: "chat_page_accounts_" });
+  const accounts = new Accounts({
+    store: await SqliteStore.open({ dir }),
+    operators,
+  });
+  await accounts.start();
+  return Object.assign(accounts, {
+    async [Symbol.asyncDispose]() {
+      // The server closed them; a second close does no harm.
+      await accounts.close().catch(() => {});
+      await Deno.remove(dir, { recursive: true });
+    },
+  });
+}
+
+/** Waits for the join form's password field, labelled `label`, focused. */
+async function waitPasswordField(page: Page, label: string): Promise<void> {
+  await page.waitFor(
+    `!document.getElementById("password-row").hidden &&
+      document.getElementById("password-label").textContent === ${js(label)} &&
+      document.activeElement === document.getElementById("password")`,
+    `the password field for ${label}`,
+  );
+}
+
 function scrollWidth(page: Page): Promise<number> {
   return page.evaluate<number>(
     `Math.max(document.documentElement.scrollWidth,
@@ -1275,6 +1308,228 @@ Deno.test("web page in Chromium", async (t) => {
       });
     });
   });
+
+  await t.step(
+    "page asks a registered name's password in a field of its own, after the server's",
+    async () => {
+      await using accounts = await accountsFor();
+      assert.equal(await accounts.register("ada", ACCOUNT_PASSWORD), "ok");
+      await withServer({
+        webPort: 0,
+        password: "sesame",
+        accounts: () => Promise.resolve(accounts),
+      }, async (server) => {
+        await withPage(browser, server, async (page) => {
+          await submitName(page, "ada");
+          await waitPasswordField(page, "Server password");
+          await page.insertText("sesame");
+          await page.press("Enter");
+          await waitPasswordField(page, "Password for ada");
+          assert.equal(
+            await page.evaluate(`document.getElementById("password").value`),
+            "",
+            "the server password is not left in the field",
+          );
+          await page.insertText("not the password");
+          await page.press("Enter");
+          await page.waitFor(
+            `document.getElementById("join-error").textContent ===
+            "Wrong password for ada."`,
+            "the wrong-password error",
+          );
+          await waitPasswordField(page, "Password for ada");
+          await page.evaluate(`document.getElementById("password").value = ""`);
+          await page.insertText(ACCOUNT_PASSWORD);
+          await page.press("Enter");
+          await waitConnected(page, "ada");
+
+          // The same name logged in from elsewhere: the page stops there.
+          const other = await server.connect();
+          await other.next("Hello client. Please enter your name:");
+          await other.send("ada");
+          await other.next("Password:");
+          await other.send("sesame");
+          await other.next("Password for ada:");
+          await other.send(ACCOUNT_PASSWORD);
+          await other.next("Welcome ada!");
+          await page.waitFor(
+            `!document.getElementById("ended").hidden &&
+            document.getElementById("ended-text").textContent ===
+              "This name was logged in from elsewhere."`,
+            "the session ended",
+          );
+          await assertStaysFalse(
+            page,
+            `document.getElementById("status").textContent !== "Disconnected"`,
+            1_200,
+            "no reconnect that would take the name back",
+          );
+          const lines = await allLogLines(page);
+          assert.ok(
+            !lines.some((l) => l.includes(ACCOUNT_PASSWORD)),
+            lines.join("\n"),
+          );
+        });
+      });
+    },
+  );
+
+  await t.step(
+    "page logs in again by itself after a lost connection, each password to its prompt",
+    async () => {
+      await using accounts = await accountsFor();
+      assert.equal(await accounts.register("ada", ACCOUNT_PASSWORD), "ok");
+      await withServer({
+        webPort: 0,
+        password: "sesame",
+        accounts: () => Promise.resolve(accounts),
+      }, async (server) => {
+        await using relay = new Relay(webPortOf(server));
+        const bob = await server.connect();
+        await bob.next("Hello client. Please enter your name:");
+        await bob.send("bob");
+        await bob.next("Password:");
+        await bob.send("sesame");
+        await bob.next("Welcome bob!");
+        await using scope = new TestScope();
+        const page = scope.track(await browser.newPage());
+        await page.navigate(`http://127.0.0.1:${relay.port}/`);
+        await submitName(page, "ada");
+        await waitPasswordField(page, "Server password");
+        await page.insertText("sesame");
+        await page.press("Enter");
+        await waitPasswordField(page, "Password for ada");
+        await page.insertText(ACCOUNT_PASSWORD);
+        await page.press("Enter");
+        await waitConnected(page, "ada");
+        await bob.next(joined("ada"));
+
+        await relay.cut();
+        await waitLine(page, "Connection lost.");
+        await bob.next(left("ada"));
+        await waitConnected(page, "ada", 10_000);
+        await bob.next(joined("ada"));
+        await waitLine(page, "Reconnected as ada.");
+        assert.equal(
+          await page.evaluate(`document.getElementById("join").hidden`),
+          true,
+          "no password asked again",
+        );
+      });
+    },
+  );
+
+  await t.step(
+    "page gives a server operator actions on members, and no one else",
+    async () => {
+      await using accounts = await accountsFor(["boss"]);
+      assert.equal(
+        await accounts.register("boss", ACCOUNT_PASSWORD, { console: true }),
+        "ok",
+      );
+      await withServer({
+        webPort: 0,
+        accounts: () => Promise.resolve(accounts),
+      }, async (server) => {
+        const bob = await server.join("bob");
+        // Someone who is no operator sees no actions.
+        await withPage(browser, server, async (page) => {
+          await join(page, "carol");
+          await waitPeople(page, ["bob", "carol"]);
+          await assertStaysFalse(
+            page,
+            `document.querySelector("#people .moderate") !== null`,
+            500,
+            "no actions for a member who is no operator",
+          );
+          assert.ok(
+            !(await allLogLines(page)).includes("Only operators can do that."),
+            "the page's own /bans answered unseen",
+          );
+        });
+        await withPage(browser, server, async (page) => {
+          await submitName(page, "boss");
+          await waitPasswordField(page, "Password for boss");
+          await page.insertText(ACCOUNT_PASSWORD);
+          await page.press("Enter");
+          await waitConnected(page, "boss");
+          const summary = `[...document.querySelectorAll("#people li")]
+          .find((li) => li.querySelector(".person").textContent === "bob")
+          ?.querySelector(".moderate summary")`;
+          await page.waitFor(
+            `${summary}?.getAttribute("aria-label") === "Moderate bob"`,
+            "the actions on bob",
+          );
+          assert.equal(
+            await page.evaluate(
+              `document.querySelector("#people .me .moderate") === null`,
+            ),
+            true,
+            "no actions on oneself",
+          );
+          assert.ok(!(await allLogLines(page)).includes("No bans."));
+
+          // Opens bob's menu, picks how long, clicks `label`.
+          const act = async (label: string, time?: string) => {
+            await page.evaluate(`${summary}.click()`);
+            const menu = `${summary}.parentElement`;
+            await page.waitFor(`${menu}.open`, "the menu open");
+            if (time !== undefined) {
+              await page.evaluate(`(() => {
+              const select = ${menu}.querySelector("select");
+              select.value = ${js(time)};
+              select.dispatchEvent(new Event("change"));
+            })()`);
+            }
+            await page.evaluate(`[...${menu}.querySelectorAll("button")]
+            .find((b) => b.textContent === ${js(label)}).click()`);
+          };
+          const answered = (pattern: RegExp) =>
+            page.waitFor(
+              `[...document.querySelectorAll("#logs .entry .body")]
+              .some((body) => ${pattern}.test(body.textContent))`,
+              `a line matching ${pattern}`,
+            );
+          await act("Mute", "10m");
+          await answered(/^bob is muted until \d\d:\d\d\.$/);
+          await bob.send("can anyone hear me");
+          assert.match(
+            await bob.next(/muted/),
+            /^You are muted until \d\d:\d\d\.$/,
+          );
+          await act("Disconnect");
+          await bob.next("You were removed from the chat.");
+          await answered(/^bob was disconnected\.$/);
+          await bob.received.closed();
+
+          const dan = await server.join("dan");
+          await page.waitFor(
+            `${summary.replace('"bob"', '"dan"')}?.textContent === "⋯"`,
+            "the actions on dan",
+          );
+          await page.evaluate(`${summary.replace('"bob"', '"dan"')}.click()`);
+          const menu = `${summary.replace('"bob"', '"dan"')}.parentElement`;
+          await page.evaluate(`(() => {
+          const select = ${menu}.querySelector("select");
+          select.value = "";
+          select.dispatchEvent(new Event("change"));
+          [...${menu}.querySelectorAll("button")]
+            .find((b) => b.textContent === "Ban").click();
+        })()`);
+          assert.equal(
+            await dan.next(/banned/),
+            "You are banned from this chat.",
+          );
+          await dan.received.closed();
+          await answered(/^Banned dan until lifted, by boss\.$/);
+          assert.deepEqual(
+            (await accounts.bans()).map((ban) => ban.until),
+            [null],
+          );
+        });
+      });
+    },
+  );
 
   await t.step("page fits a 360 px wide phone", async () => {
     await withServer({ webPort: 0 }, async (server) => {

@@ -38,6 +38,29 @@ const SAME_LINE_MS = 1_000;
 const ROOM_NAME = /^#[A-Za-z0-9_-]{1,32}$/u;
 /** The main room when the server does not name it. */
 const DEFAULT_MAIN = "#chat";
+/** The server's answer to an operator's command from anyone else. */
+const ONLY_OPERATORS = "Only operators can do that.";
+/** An operator's answer to `/bans`. */
+const BANS_LIST = /^(?:No bans\.|Bans \(\d+\):)/u;
+/** The server's answer when its accounts cannot be reached. */
+const UNAVAILABLE =
+  "The room cannot be reached right now; please try again in a moment.";
+/** Notices that end the session: coming back would not help. */
+const FINAL_NOTICE =
+  /^(?:This name was logged in from elsewhere\.|You are banned from this chat)/u;
+/** What an operator may do to a member from the list: label and command. */
+const MODERATION = [
+  ["Disconnect", "/disconnect"],
+  ["Mute", "/mute"],
+  ["Ban", "/ban"],
+];
+/** How long a mute or ban from the list lasts: label and duration. */
+const MODERATION_TIMES = [
+  ["10 minutes", "10m"],
+  ["1 hour", "1h"],
+  ["1 day", "1d"],
+  ["until lifted", ""],
+];
 
 const $ = (id) => {
   const element = document.getElementById(id);
@@ -51,6 +74,7 @@ const ui = {
   joinForm: $("join-form"),
   name: $("name"),
   passwordRow: $("password-row"),
+  passwordLabel: $("password-label"),
   password: $("password"),
   joinError: $("join-error"),
   chat: $("chat"),
@@ -99,6 +123,25 @@ const state = {
   name: "",
   /** The password given, sent again on a rejoin. */
   password: "",
+  /**
+   * The registered name's password given, sent again on a rejoin; forgotten
+   * once refused.
+   */
+  accountPassword: "",
+  /** Which password the field is for: "server" or "account". */
+  passwordFor: "server",
+  /** Whether this socket got its welcome yet. */
+  welcomed: false,
+  /** Why the last login was refused, shown with the prompt that follows. */
+  loginError: "",
+  /** Whether the server said we are one of its operators. */
+  operator: false,
+  /** `/bans` the page sent itself to learn that; their answers hidden. */
+  quietBans: 0,
+  /** The member whose moderation menu is open (a lower-case name), if any. */
+  moderating: null,
+  /** How long a mute or ban from that menu lasts (`MODERATION_TIMES`). */
+  modTime: "1h",
   /** Whether a name was ever accepted: closes then mean "rejoin". */
   joined: false,
   /** Whether the conversation is on screen. */
@@ -912,9 +955,61 @@ function renderPeople() {
     button.title = `Send a private message to ${name}`;
     button.addEventListener("click", () => startPrivate(name));
     item.append(button);
+    if (state.operator) item.append(moderationMenu(name));
     return item;
   });
   ui.people.replaceChildren(...items);
+}
+
+/**
+ * A server operator's actions on `name`: disconnect, mute, ban (for the
+ * time chosen), sent as the slash commands one would type. Its answer is
+ * the server's, in the log.
+ */
+function moderationMenu(name) {
+  const key = name.toLowerCase();
+  const menu = document.createElement("details");
+  menu.className = "moderate";
+  menu.open = state.moderating === key;
+  menu.addEventListener("toggle", () => {
+    if (menu.open) state.moderating = key;
+    else if (state.moderating === key) state.moderating = null;
+  });
+  const summary = document.createElement("summary");
+  summary.textContent = "⋯";
+  summary.title = `Moderate ${name}`;
+  summary.setAttribute("aria-label", `Moderate ${name}`);
+  const panel = document.createElement("div");
+  panel.className = "moderate-panel";
+  const time = document.createElement("select");
+  time.setAttribute("aria-label", `How long a mute or ban of ${name} lasts`);
+  for (const [label, value] of MODERATION_TIMES) {
+    time.append(new Option(label, value, false, value === state.modTime));
+  }
+  time.addEventListener("change", () => {
+    state.modTime = time.value;
+  });
+  for (const [label, command] of MODERATION) {
+    const action = document.createElement("button");
+    action.type = "button";
+    action.className = "quiet";
+    action.textContent = label;
+    action.title = `${label} ${name}`;
+    action.addEventListener("click", () => {
+      if (!canSend()) {
+        setStatus("Not connected: try again in a moment.", "bad");
+        return;
+      }
+      const lasting = command !== "/disconnect" && time.value !== "";
+      send(`${command} ${name}${lasting ? ` ${time.value}` : ""}`);
+      state.moderating = null;
+      renderPeople();
+    });
+    panel.append(action);
+  }
+  panel.append(time);
+  menu.append(summary, panel);
+  return menu;
 }
 
 /** Everyone the page knows of, in any room: whom Tab completes. */
@@ -1019,6 +1114,8 @@ function connect() {
   if (state.socket !== null) return;
   state.stopped = false;
   state.awaiting = null;
+  state.welcomed = false;
+  state.quietBans = 0;
   state.historyShown = 0;
   state.replay = null;
   setStatus(state.joined ? "Reconnecting…" : "Connecting…", "warn");
@@ -1125,17 +1222,30 @@ function onPrompt(event) {
     showJoin({ error });
     return;
   }
-  if (error === "" && state.password !== "" && state.inChat) {
-    send(state.password);
+  // A registered name's password, asked after the server's own.
+  const account = typeof event.name === "string";
+  state.passwordFor = account ? "account" : "server";
+  ui.passwordLabel.textContent = account
+    ? `Password for ${event.name}`
+    : "Server password";
+  const known = account ? state.accountPassword : state.password;
+  if (error === "" && known !== "" && state.inChat) {
+    send(known);
     state.awaiting = null;
     return;
   }
   setStatus("The server asks for a password", "warn");
-  showJoin({ password: true, error });
+  showJoin({ password: true, error: error || state.loginError });
+  state.loginError = "";
 }
 
 function onWelcome(event) {
   const rejoin = state.inChat;
+  state.welcomed = true;
+  state.loginError = "";
+  // Whether we may moderate: the answer to a `/bans` the page asks itself.
+  state.quietBans++;
+  send("/bans");
   state.name = String(event.name);
   state.joined = true;
   state.attempt = 0;
@@ -1254,6 +1364,33 @@ function onHelp(event) {
   });
 }
 
+function onNotice(event) {
+  const text = String(event.text ?? "");
+  if (FINAL_NOTICE.test(text)) return onEnd(event, true);
+  if (!state.welcomed) {
+    // A login refused: the password is not sent again, and the prompt
+    // that follows says why.
+    state.accountPassword = "";
+    state.loginError = text;
+  }
+  if (text === ONLY_OPERATORS) setOperator(false);
+  else if (BANS_LIST.test(text)) setOperator(true);
+  const answer = text === ONLY_OPERATORS || BANS_LIST.test(text) ||
+    text === UNAVAILABLE;
+  if (answer && state.quietBans > 0) {
+    state.quietBans--;
+    return;
+  }
+  addNotice(text, event.time);
+}
+
+function setOperator(operator) {
+  if (state.operator === operator) return;
+  state.operator = operator;
+  state.moderating = null;
+  renderPeople();
+}
+
 function onEnd(event, stopped) {
   const text = String(event.text ?? "");
   if (stopped) {
@@ -1328,7 +1465,7 @@ function handle(event) {
     case "help":
       return onHelp(event);
     case "notice":
-      return addNotice(String(event.text ?? ""), event.time);
+      return onNotice(event);
     case "shutdown":
       return onEnd(event, false);
     case "error":
@@ -1420,6 +1557,12 @@ function onTextKey(event) {
   }
 }
 
+/** Keeps a password typed, for the prompt it answers, for a rejoin. */
+function keepPassword(password) {
+  if (state.passwordFor === "account") state.accountPassword = password;
+  else state.password = password;
+}
+
 // ---------------------------------------------------------------- wiring
 
 ui.joinForm.addEventListener("submit", (event) => {
@@ -1429,10 +1572,13 @@ ui.joinForm.addEventListener("submit", (event) => {
       showJoinError("Please enter the password.");
       return;
     }
-    state.password = ui.password.value;
+    const given = ui.password.value;
+    keepPassword(given);
+    // Not left in the form for the next prompt (a registered name's).
+    ui.password.value = "";
     showJoinError("");
     setStatus("Checking the password…", "warn");
-    send(state.password);
+    send(given);
     state.awaiting = null;
     return;
   }
@@ -1444,7 +1590,7 @@ ui.joinForm.addEventListener("submit", (event) => {
   }
   state.name = name;
   if (!ui.passwordRow.hidden && ui.password.value !== "") {
-    state.password = ui.password.value;
+    keepPassword(ui.password.value);
   }
   showJoinError("");
   if (state.awaiting === "name" && isOpen()) {
