@@ -1030,6 +1030,33 @@ Deno.test("irc: a CTCP to a channel reaches that channel's IRC members only", as
   });
 });
 
+Deno.test("irc: a long topic, PART, KICK or QUIT text from the line protocol reaches IRC cut to 512 bytes", async () => {
+  await withIrc({}, async (setup) => {
+    const bob = await setup.tcp("bob");
+    await bob.send("/join #games");
+    await bob.next(/^\*\*\* You joined #games/);
+    const c = await setup.irc("ann", { join: false });
+    await c.send("JOIN #games");
+    await c.next(/ 366 ann #games /);
+    const long = "x".repeat(2000);
+    await bob.send(`/topic ${long}`);
+    await c.next(/^:bob!tcp@chat TOPIC #games :x+$/);
+    await c.send("TOPIC #games");
+    await c.next(new RegExp(`^:${S} 332 ann #games :x+$`));
+    await bob.send(`/kick ann ${long}`);
+    await c.next(/^:bob!tcp@chat KICK #games ann :x+$/);
+    await c.send("JOIN #games");
+    await c.next(/ 366 ann #games /);
+    await bob.send(`/part #games ${long}`);
+    await c.next(/^:bob!tcp@chat PART #games :x+$/);
+    await bob.send("/join #games");
+    await c.next(":bob!tcp@chat JOIN #games");
+    await bob.send(`/quit ${long}`);
+    await c.next(/^:bob!tcp@chat QUIT :x+$/);
+    // withIrc checks that every line fitted.
+  });
+});
+
 Deno.test("irc: MODE queries: 324, 368, 482, 221, +i, 501, 502", async () => {
   await withIrc({}, async (setup) => {
     await setup.tcp("bob");

@@ -97,22 +97,20 @@ export class IrcFormat implements Renderer {
         );
       case "ctcp":
         // One line, cut to the limit (a CTCP is not split).
-        return encodeLines([
-          clampLine(
-            ircTextLine(
-              memberMask(event.from, event.via),
-              event.notice ? "NOTICE" : "PRIVMSG",
-              event.to ?? event.room ?? this.#channel,
-              `${CTCP}${event.text}${CTCP}`,
-            ),
+        return oneLine(
+          ircTextLine(
+            memberMask(event.from, event.via),
+            event.notice ? "NOTICE" : "PRIVMSG",
+            event.to ?? event.room ?? this.#channel,
+            `${CTCP}${event.text}${CTCP}`,
           ),
-        ]);
+        );
       case "join":
-        return encodeLines([
+        return oneLine(
           ircLine(memberMask(event.name, event.via), "JOIN", event.room),
-        ]);
+        );
       case "part":
-        return encodeLines([
+        return oneLine(
           event.reason === ""
             ? ircLine(memberMask(event.name, event.via), "PART", event.room)
             : ircTextLine(
@@ -121,20 +119,20 @@ export class IrcFormat implements Renderer {
               event.room,
               event.reason,
             ),
-        ]);
+        );
       case "topic":
-        return encodeLines([
+        return oneLine(
           ircTextLine(
             memberMask(event.name, event.via ?? IRC_TRANSPORT),
             "TOPIC",
             event.room,
             event.topic ?? "",
           ),
-        ]);
+        );
       case "roomKick":
       case "youWereKicked":
         // Without a reason, the kicker's nick (RFC 2812).
-        return encodeLines([
+        return oneLine(
           ircTextLine(
             memberMask(event.by, event.via ?? IRC_TRANSPORT),
             "KICK",
@@ -142,9 +140,9 @@ export class IrcFormat implements Renderer {
             event.name,
             event.reason === "" ? event.by : event.reason,
           ),
-        ]);
+        );
       case "roomOp":
-        return encodeLines([
+        return oneLine(
           ircLine(
             memberMask(event.by, event.via ?? IRC_TRANSPORT),
             "MODE",
@@ -152,36 +150,36 @@ export class IrcFormat implements Renderer {
             event.op ? "+o" : "-o",
             event.name,
           ),
-        ]);
+        );
       case "topicLock":
-        return encodeLines([
+        return oneLine(
           ircLine(
             memberMask(event.by, event.via ?? IRC_TRANSPORT),
             "MODE",
             event.room,
             event.locked ? "+t" : "-t",
           ),
-        ]);
+        );
       case "leave":
-        return encodeLines([
+        return oneLine(
           ircTextLine(
             memberMask(event.name, event.via),
             "QUIT",
             event.message ?? ircText.leftQuit,
           ),
-        ]);
+        );
       case "removed":
-        return encodeLines([
+        return oneLine(
           ircTextLine(
             memberMask(event.name, event.via),
             "QUIT",
             ircText.removedQuit,
           ),
-        ]);
+        );
       case "rename":
-        return encodeLines([
+        return oneLine(
           ircLine(memberMask(event.from, event.via), "NICK", event.to),
-        ]);
+        );
       case "history":
         return encodeLines(
           historyNotices(
@@ -271,6 +269,12 @@ export class IrcFormat implements Renderer {
       fitLines(`${ircLine(this.#server, "NOTICE", this.#channel)} :`, text),
     );
   }
+}
+
+// One line, cut to the limit: a text from another door (a topic, a
+// reason, a quit message) may be longer than IRC allows.
+function oneLine(line: string): Uint8Array {
+  return encodeLines([clampLine(line)]);
 }
 
 function error(reason: string): Uint8Array {
