@@ -1453,11 +1453,11 @@ Deno.test("web page in Chromium", async (t) => {
           await page.insertText(ACCOUNT_PASSWORD);
           await page.press("Enter");
           await waitConnected(page, "boss");
-          const summary = `[...document.querySelectorAll("#people li")]
+          const toggle = `[...document.querySelectorAll("#people li")]
           .find((li) => li.querySelector(".person").textContent === "bob")
-          ?.querySelector(".moderate summary")`;
+          ?.querySelector(".moderate")`;
           await page.waitFor(
-            `${summary}?.getAttribute("aria-label") === "Moderate bob"`,
+            `${toggle}?.getAttribute("aria-label") === "Moderate bob"`,
             "the actions on bob",
           );
           assert.equal(
@@ -1471,9 +1471,12 @@ Deno.test("web page in Chromium", async (t) => {
 
           // Opens bob's menu, picks how long, clicks `label`.
           const act = async (label: string, time?: string) => {
-            await page.evaluate(`${summary}.click()`);
-            const menu = `${summary}.parentElement`;
-            await page.waitFor(`${menu}.open`, "the menu open");
+            await page.evaluate(`${toggle}.click()`);
+            const menu = `${toggle}.parentElement`;
+            await page.waitFor(
+              `${menu}.querySelector(".moderate-panel") !== null`,
+              "the menu open",
+            );
             if (time !== undefined) {
               await page.evaluate(`(() => {
               const select = ${menu}.querySelector("select");
@@ -1504,11 +1507,11 @@ Deno.test("web page in Chromium", async (t) => {
 
           const dan = await server.join("dan");
           await page.waitFor(
-            `${summary.replace('"bob"', '"dan"')}?.textContent === "⋯"`,
+            `${toggle.replace('"bob"', '"dan"')}?.textContent === "⋯"`,
             "the actions on dan",
           );
-          await page.evaluate(`${summary.replace('"bob"', '"dan"')}.click()`);
-          const menu = `${summary.replace('"bob"', '"dan"')}.parentElement`;
+          await page.evaluate(`${toggle.replace('"bob"', '"dan"')}.click()`);
+          const menu = `${toggle.replace('"bob"', '"dan"')}.parentElement`;
           await page.evaluate(`(() => {
           const select = ${menu}.querySelector("select");
           select.value = "";

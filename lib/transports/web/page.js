@@ -955,30 +955,34 @@ function renderPeople() {
     button.title = `Send a private message to ${name}`;
     button.addEventListener("click", () => startPrivate(name));
     item.append(button);
-    if (state.operator) item.append(moderationMenu(name));
+    if (state.operator) item.append(...moderationMenu(name));
     return item;
   });
   ui.people.replaceChildren(...items);
 }
 
 /**
- * A server operator's actions on `name`: disconnect, mute, ban (for the
- * time chosen), sent as the slash commands one would type. Its answer is
- * the server's, in the log.
+ * A server operator's actions on `name`: a button that opens a menu of
+ * disconnect, mute and ban (for the time chosen), sent as the slash
+ * commands one would type. Their answers are the server's, in the log.
  */
 function moderationMenu(name) {
   const key = name.toLowerCase();
-  const menu = document.createElement("details");
-  menu.className = "moderate";
-  menu.open = state.moderating === key;
-  menu.addEventListener("toggle", () => {
-    if (menu.open) state.moderating = key;
-    else if (state.moderating === key) state.moderating = null;
+  const open = state.moderating === key;
+  const toggle = document.createElement("button");
+  toggle.type = "button";
+  toggle.className = "moderate";
+  toggle.textContent = "⋯";
+  toggle.title = `Moderate ${name}`;
+  toggle.setAttribute("aria-label", `Moderate ${name}`);
+  toggle.setAttribute("aria-expanded", String(open));
+  toggle.addEventListener("click", () => {
+    state.moderating = open ? null : key;
+    renderPeople();
+    const focus = open ? ".moderate" : ".moderate-panel button";
+    ui.people.querySelector(focus)?.focus();
   });
-  const summary = document.createElement("summary");
-  summary.textContent = "⋯";
-  summary.title = `Moderate ${name}`;
-  summary.setAttribute("aria-label", `Moderate ${name}`);
+  if (!open) return [toggle];
   const panel = document.createElement("div");
   panel.className = "moderate-panel";
   const time = document.createElement("select");
@@ -1008,8 +1012,7 @@ function moderationMenu(name) {
     panel.append(action);
   }
   panel.append(time);
-  menu.append(summary, panel);
-  return menu;
+  return [toggle, panel];
 }
 
 /** Everyone the page knows of, in any room: whom Tab completes. */
