@@ -192,3 +192,67 @@ Deno.test({
     await closeAll(clients);
   }
 });
+
+Deno.test({
+  ...TEST,
+  name:
+    "accounts on two nodes: a registered name held on a node killed with -9 is logged in to on the other once that node's lease ends",
+}, async () => {
+  await using redis = await RedisServer.start();
+  await using nodes = await Nodes.start({
+    redisUrl: redis.url,
+    count: 2,
+    leaseMs: 4000,
+  });
+  const [a, b] = [nodes.at(0), nodes.at(1)];
+  const clients: TestClient[] = [];
+  try {
+    const ada = await TestClient.join(a.port, "ada");
+    clients.push(ada);
+    await ada.send(`/register ${PASSWORD}`);
+    await ada.next(/now registered/);
+    a.process.child.kill("SIGKILL");
+    await a.process.status(15_000);
+    await ada.received.closed();
+    // At once, while A's lease still runs: the login waits for the name.
+    const back = await TestClient.connect(b.port);
+    clients.push(back);
+    await back.next(NAME_PROMPT);
+    await back.send("ada");
+    await back.next("Password for ada:");
+    await back.send(PASSWORD);
+    await back.next("Welcome ada!", 20_000);
+    await back.send("/who");
+    assert.equal(await back.next(/^Online/), "Online (1): ada");
+  } finally {
+    await closeAll(clients);
+  }
+});
+
+Deno.test({
+  ...TEST,
+  name:
+    "accounts on two nodes: a ghost is taken over from a node that has no members (and so does not follow the others)",
+}, async () => {
+  await using redis = await RedisServer.start();
+  await using nodes = await Nodes.start({ redisUrl: redis.url, count: 2 });
+  const [a, b] = [nodes.at(0), nodes.at(1)];
+  const clients: TestClient[] = [];
+  try {
+    const onB = await TestClient.join(b.port, "ada");
+    clients.push(onB);
+    await onB.send(`/register ${PASSWORD}`);
+    await onB.next(/now registered/);
+    const onA = await login(a, "ada");
+    clients.push(onA);
+    assert.equal(
+      await onB.next(/elsewhere/),
+      "This name was logged in from elsewhere.",
+    );
+    await onB.received.closed();
+    await onA.send("/who");
+    assert.equal(await onA.next(/^Online/), "Online (1): ada");
+  } finally {
+    await closeAll(clients);
+  }
+});

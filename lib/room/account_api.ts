@@ -21,7 +21,7 @@ import {
   type ModerationRoom,
 } from "./moderation.ts";
 import type { EndReason } from "./reasons.ts";
-import { checkName, nameKey } from "./registry.ts";
+import { checkName, nameKey, normalizeName } from "./registry.ts";
 import { roomKey } from "./room_names.ts";
 import type { Session } from "./session.ts";
 import { accountText } from "./texts.ts";
@@ -101,6 +101,14 @@ export interface AccountApiRoom extends ModerationRoom {
 
 const WAIT_FOR_GHOST_MS = 3000;
 const GHOST_POLL_MS = 20;
+// A ghost on a node that died: longer than the Redis engine's default
+// lease (10 s) and the sweep after it; a try is a round trip to Redis.
+const WAIT_FOR_DEAD_NODE_MS = 15_000;
+const DEAD_NODE_POLL_MS = 250;
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 /** The account operations of `session` in `room`. */
 export function accountApi(
@@ -157,7 +165,6 @@ export function accountApi(
     },
     async takeOver(name) {
       const older = members.localSession(name);
-      const holder = room.engine.find(name);
       if (older !== undefined && older !== session) {
         const rooms = [...older.rooms.values()];
         room.end(older, "ghosted", {
@@ -165,26 +172,36 @@ export function accountApi(
           notice: { kind: "loggedInElsewhere" },
         });
         session.adopted = rooms;
-      } else if (
-        older === undefined && holder !== undefined &&
-        holder.node !== room.engine.node
-      ) {
-        // Held on another node: its node ends it as this one would.
-        const kicked = await room.engine.kick({
-          name,
-          reason: "",
-          ghost: true,
-        });
-        if (kicked.kind === "unavailable") return "unavailable";
-        if (kicked.kind === "sent" && holder.present) {
-          session.adopted = [...(holder.rooms ?? [])];
+        const until = room.clock() + WAIT_FOR_GHOST_MS;
+        while (members.find(name) !== undefined && room.clock() < until) {
+          await delay(GHOST_POLL_MS);
         }
-      } else return await members.claimName(session, name);
-      const until = room.clock() + WAIT_FOR_GHOST_MS;
-      while (members.find(name) !== undefined && room.clock() < until) {
-        await new Promise((resolve) => setTimeout(resolve, GHOST_POLL_MS));
+        return await members.claimName(session, name);
       }
-      return await members.claimName(session, name);
+      const first = await members.claimName(session, name);
+      const normal = normalizeName(name);
+      if (first !== "taken" || older === session || normal === null) {
+        return first;
+      }
+      // Held on another node (which this one may not know of: a node
+      // with no members does not follow the others). Its node ends the
+      // holder as this one would; a node that died frees its names when
+      // its lease ends. Meanwhile each try asks the engine itself.
+      const holder = room.engine.find(name);
+      const kicked = await room.engine.kick({ name, reason: "", ghost: true });
+      if (kicked.kind === "sent" && holder?.present === true) {
+        session.adopted = [...(holder.rooms ?? [])];
+      }
+      const gone = kicked.kind === "sent";
+      const until = room.clock() +
+        (gone ? WAIT_FOR_GHOST_MS : WAIT_FOR_DEAD_NODE_MS);
+      while (room.clock() < until && session.ending === null) {
+        await delay(gone ? GHOST_POLL_MS : DEAD_NODE_POLL_MS);
+        const claimed = await members.claim(session, normal);
+        if (claimed !== "taken") return claimed;
+      }
+      session.adopted = null;
+      return "taken";
     },
     async register(password) {
       if (accounts === null) return { kind: "unavailable" };
