@@ -3,12 +3,16 @@
  * the main channel and talks with a TCP member and a browser-protocol (web
  * socket) member, both ways: channel and private messages, `/me`, `/nick`,
  * joins and leaves, two channels at once (a PART of one keeps the other),
- * and `/quit` with its message. What irssi shows is read from its screen.
+ * and `/quit` with its message; and SASL PLAIN logging in to a registered
+ * name, taking it over from an older connection (issue 20). What irssi
+ * shows is read from its screen.
  *
  * Needs `irssi` and `tmux` on the PATH; real sockets on 127.0.0.1.
  */
 
 import assert from "node:assert/strict";
+import { SqliteStore } from "../lib/engine/sqlite_store.ts";
+import { Accounts } from "../lib/room/accounts.ts";
 import { startIrcDoor } from "../lib/transports/irc_door.ts";
 import {
   joined,
@@ -56,8 +60,11 @@ class IrssiInTmux {
     return new TextDecoder().decode(output.stdout);
   }
 
-  /** Starts irssi with `home` as its home, connecting to 127.0.0.1:`port`. */
-  start(home: string, port: number): Promise<string> {
+  /**
+   * Starts irssi with `home` as its home, connecting to 127.0.0.1:`port`,
+   * or connecting nowhere with `port` null.
+   */
+  start(home: string, port: number | null): Promise<string> {
     return this.#tmux(
       "new-session",
       "-d",
@@ -65,7 +72,9 @@ class IrssiInTmux {
       "120",
       "-y",
       "40",
-      `irssi --home=${home} -n ira -c 127.0.0.1 -p ${port}`,
+      port === null
+        ? `irssi --home=${home} -n ira`
+        : `irssi --home=${home} -n ira -c 127.0.0.1 -p ${port}`,
     );
   }
 
@@ -237,5 +246,53 @@ Deno.test("irssi talks with TCP and web members through the IRC door", async () 
     // What irssi showed says more than the assertion alone.
     const screen = await irssi.screen().catch(() => "(no screen)");
     throw new Error(`${(error as Error).message}\n--- screen ---\n${screen}`);
+  }
+});
+
+Deno.test("irssi logs in to a registered name with SASL PLAIN and takes it over from an older connection", async () => {
+  await using scope = new TestScope();
+  const home = await scope.tempDir("irssi_home_");
+  await Deno.writeTextFile(`${home}/config`, IRSSI_CONFIG);
+  const dir = await scope.tempDir("irssi_accounts_");
+  const accounts = new Accounts({ store: await SqliteStore.open({ dir }) });
+  await accounts.start();
+  const server = scope.track(
+    await startTestServer({
+      accounts: () => Promise.resolve(accounts),
+      irc: { port: 0, serverName: "irc.test" },
+    }),
+  );
+  const port = server.server.ircAddr!.port;
+  const clients = scope.track(new TestScope());
+  const irssi = new IrssiInTmux();
+  scope.defer(() => irssi.stop());
+  // No space: irssi's /network add takes one word.
+  const password = "correct-horse-battery";
+  try {
+    const ada = await clients.join(server.port, "ada");
+    await ada.send(`/register ${password}`);
+    await ada.next(/is now registered/);
+    const bob = await clients.join(server.port, "bob");
+    await irssi.start(home, null);
+    await irssi.type(
+      `/network add -nick ada -sasl_mechanism plain -sasl_username ada -sasl_password ${password} chatnet`,
+    );
+    await irssi.type(`/server add -network chatnet 127.0.0.1 ${port}`);
+    await irssi.type("/connect chatnet");
+    // The older connection (a ghost, as far as irssi's user knows) is
+    // told and closed; irssi is ada.
+    await ada.next("This name was logged in from elsewhere.");
+    await ada.received.closed();
+    await irssi.shows("SASL authentication succeeded");
+    await irssi.shows("Welcome to the DenoChat IRC network, ada!irc@chat");
+    await irssi.type("/join #chat");
+    await irssi.shows(/\[ ?bob\s*\]/);
+    await irssi.type("hello from irssi");
+    await bob.next("ada: hello from irssi");
+  } catch (error) {
+    const screen = await irssi.screen().catch(() => "(no screen)");
+    throw new Error(`${(error as Error).message}\n--- screen ---\n${screen}`);
+  } finally {
+    await accounts.close();
   }
 });

@@ -57,6 +57,11 @@ export interface AccountApi {
   /** An operator's action; refused for others. */
   moderate(action: ModerationAction): Promise<AccountNotice>;
   /**
+   * The bans in force, for a server operator (IRC's `MODE #chan b`);
+   * none for others, or when the store cannot be reached.
+   */
+  banList(): Promise<readonly Ban[]>;
+  /**
    * Why this member may not say anything now (a mute), or null; `to`, a
    * private message's target (an operator hears the muted).
    */
@@ -164,6 +169,12 @@ export function accountApi(
       return outcome;
     },
     async takeOver(name) {
+      // A banned name is not had by logging in to it either.
+      const ban = accounts?.banOf(name, null);
+      if (ban !== undefined) {
+        room.end(session, "banned", bannedNotice(ban));
+        return "taken";
+      }
       const older = members.localSession(name);
       if (older !== undefined && older !== session) {
         const rooms = [...older.rooms.values()];
@@ -228,6 +239,14 @@ export function accountApi(
         return Promise.resolve({ kind: "onlyOperators" });
       }
       return moderate(accounts, room, held(), action);
+    },
+    async banList() {
+      if (accounts === null || !this.isServerOperator) return [];
+      try {
+        return await accounts.bans();
+      } catch {
+        return [];
+      }
     },
     muted(to) {
       const name = session.name;

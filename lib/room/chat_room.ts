@@ -140,6 +140,10 @@ export class ChatRoom implements Doorway {
       mainTopic: options.mainTopic,
       limits: this.#limits,
     });
+    const accounts = this.#accounts;
+    if (accounts !== null) {
+      this.#members.rooms.serverOperator = (name) => accounts.isOperator(name);
+    }
   }
 
   /**

@@ -147,6 +147,7 @@ export function memberSession(
     changePassword: (old, password) => account.changePassword(old, password),
     unregister: (password) => account.unregister(password),
     moderate: (action) => account.moderate(action),
+    banList: () => account.banList(),
     muted: (to) => account.muted(to),
     keepForOffline: (target, text) => account.keepForOffline(target, text),
     ignore: (name, on) => account.ignore(name, on),

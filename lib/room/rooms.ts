@@ -74,6 +74,11 @@ export class Rooms {
   // This node's members of each room, by room key.
   #local = new Map<string, FanOut>();
   #stamp = 0;
+  /**
+   * Whether `name` is a server operator, who operates every room once
+   * logged in (issue 20); set by the room when accounts are kept.
+   */
+  serverOperator: (name: string) => boolean = () => false;
 
   /** The rooms of `options.engine`. */
   constructor(options: RoomsOptions) {
@@ -253,7 +258,7 @@ export class Rooms {
     const key = this.#keyOf(session, raw);
     if (typeof key !== "string") return key;
     const info = this.info(key)!;
-    if (info.topicLocked && !this.isOperator(key, session.name!)) {
+    if (info.topicLocked && !this.#operates(session, key)) {
       return refused("notOperator", info.name);
     }
     this.#engine.setRoomInfo(key, {
@@ -445,10 +450,17 @@ export class Rooms {
   #operated(session: Session, raw: string | null): string | RoomRefusal {
     const key = this.#keyOf(session, raw);
     if (typeof key !== "string") return key;
-    if (!this.isOperator(key, session.name!)) {
+    if (!this.#operates(session, key)) {
       return refused("notOperator", session.rooms.get(key)!);
     }
     return key;
+  }
+
+  // The room's operators, and server operators logged in, operate it.
+  #operates(session: Session, key: string): boolean {
+    const name = session.name!;
+    return this.isOperator(key, name) ||
+      (session.loggedIn && this.serverOperator(name));
   }
 
   #memberOf(key: string, name: string): Holder | undefined {

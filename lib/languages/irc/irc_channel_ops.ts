@@ -1,8 +1,9 @@
 /**
  * What a channel's operators do: KICK (out of the channel, not out of the
  * chat) and MODE `+o`/`-o` (operators) and `+t`/`-t` (only operators set
- * the topic); and the channel's modes asked (324, 329; the ban list, always
- * empty, 368). `+n` always holds: only members send to a channel.
+ * the topic); and the channel's modes asked (324, 329). Server operators
+ * operate every channel, and `+b`/`-b` and the ban list are theirs
+ * (`irc_moderation.ts`). `+n` always holds: only members send to a channel.
  *
  * @module
  */
@@ -11,6 +12,7 @@ import type { RoomInfo } from "../../engine/engine.ts";
 import type { IrcClient } from "./irc_client.ts";
 import { refused } from "./irc_channel.ts";
 import { MAX_TARGETS, plainText } from "./irc_privmsg.ts";
+import { type BanChange, changeBans, listBans } from "./irc_moderation.ts";
 
 /** Mode changes one MODE may make (005's MODES). */
 export const MAX_MODES = 4;
@@ -40,7 +42,8 @@ export function kick(
 /** One change of a MODE: `+o nick`, `-t`. */
 interface ModeChange {
   on: boolean;
-  mode: "o" | "t";
+  mode: "o" | "t" | "b";
+  /** The nick of `o`, the mask of `b`. */
   nick: string;
 }
 
@@ -69,26 +72,32 @@ export function channelMode(
     return;
   }
   if (/^[+-]?b+$/.test(modes) && params.length === 2) {
-    client.reply("endOfBanList", info.name);
-    return;
+    return listBans(client, info.name);
   }
-  const changes = parseChanges(client, modes, params.slice(2));
-  if (changes.length === 0) return;
+  const all = parseChanges(client, modes, params.slice(2));
+  const bans: BanChange[] = all.filter((change) => change.mode === "b")
+    .map((change) => ({ on: change.on, mask: change.nick }));
+  const changes = all.filter((change) => change.mode !== "b");
+  if (changes.length === 0) return changeBans(client, info.name, bans);
   if (!client.isIn(info.name)) {
     client.reply("notOnChannel", info.name);
     return;
   }
-  if (!session.isOperator(info.name, session.name!)) {
+  if (
+    !session.isOperator(info.name, session.name!) && !session.isServerOperator
+  ) {
     client.reply("chanOpPrivsNeeded", info.name);
     return;
   }
   // Each change the room makes comes back to everyone in the room as MODE.
-  return client.each(changes, (change) => {
+  const done = client.each(changes, (change) => {
     const done = change.mode === "t"
       ? session.lockTopic(info.name, change.on)
       : session.setOperator(info.name, change.nick, change.on);
     if (done.kind === "problem") refused(client, done, name, change.nick);
   });
+  if (bans.length === 0) return done;
+  return Promise.resolve(done).then(() => changeBans(client, info.name, bans));
 }
 
 // `+n` always, `+t` while only operators set the topic.
@@ -113,10 +122,13 @@ function parseChanges(
     else if (mode === "o") {
       const nick = args[next++];
       if (nick !== undefined) changes.push({ on, mode, nick });
+    } else if (mode === "b") {
+      const mask = args[next++];
+      if (mask !== undefined) changes.push({ on, mode, nick: mask });
     } else if (mode === "t") changes.push({ on, mode, nick: "" });
     else if (mode !== "n" || !on) {
       // Modes with an argument take theirs, so the next `o` gets its own.
-      if ("kbvlIeq".includes(mode) && (on || mode !== "l")) next++;
+      if ("kvlIeq".includes(mode) && (on || mode !== "l")) next++;
       unknown.add(mode);
     }
   }

@@ -85,6 +85,14 @@ export class IrcClient {
   negotiating = false;
   /** The IRCv3 capabilities the client asked for and got. */
   readonly caps: Set<string> = new Set();
+  /** The registered name logged in to with SASL, or null. */
+  account: string | null = null;
+  /**
+   * An AUTHENTICATE under way: the base64 received so far (null: none,
+   * `""` once PLAIN was chosen), and the failed ones so far.
+   */
+  sasl: string | null = null;
+  saslFailures = 0;
   /** User mode +i. */
   invisible = false;
   /** Batches opened so far, for each one's reference. */

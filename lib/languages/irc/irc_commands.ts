@@ -19,6 +19,8 @@ import {
 import { join, part } from "./irc_channel.ts";
 import { list, names, topic } from "./irc_channel_info.ts";
 import { kick } from "./irc_channel_ops.ts";
+import { kill } from "./irc_moderation.ts";
+import { authenticate } from "./irc_sasl.ts";
 import type { IrcClient } from "./irc_client.ts";
 import { ping, pong } from "./irc_keepalive.ts";
 import type { IrcMessage } from "./irc_message.ts";
@@ -63,6 +65,7 @@ export const IRC_COMMANDS: ReadonlyMap<string, IrcCommand> = new Map<
   ["NICK", { run: nick, minParams: 0, when: "always" }],
   ["USER", { run: user, minParams: 4, when: "unregistered" }],
   ["QUIT", { run: quit, minParams: 0, when: "always" }],
+  ["AUTHENTICATE", { run: authenticate, minParams: 1, when: "always" }],
   ["MOTD", { run: motd, minParams: 0, when: "registered" }],
   // Keep-alive.
   ["PING", { run: ping, minParams: 0, when: "always" }],
@@ -74,6 +77,8 @@ export const IRC_COMMANDS: ReadonlyMap<string, IrcCommand> = new Map<
   ["LIST", { run: list, minParams: 0, when: "registered" }],
   ["TOPIC", { run: topic, minParams: 1, when: "registered" }],
   ["KICK", { run: kick, minParams: 2, when: "registered" }],
+  // Server operators.
+  ["KILL", { run: kill, minParams: 1, when: "registered" }],
   // Messages and CTCP.
   ["PRIVMSG", { run: message, minParams: 0, when: "registered" }],
   ["NOTICE", { run: message, minParams: 0, when: "registered" }],

@@ -202,8 +202,18 @@ export class IrcFormat implements Renderer {
         return this.#refused[event.reason];
       case "unavailable":
         return this.#notice(serverText.unavailable);
-      case "accountNotice":
-        return this.#notice(accountNoticeText(event.notice));
+      case "accountNotice": {
+        const text = accountNoticeText(event.notice);
+        const kind = event.notice.kind;
+        // The last words before the server closes the link: ERROR too.
+        if (kind === "loggedInElsewhere" || kind === "banned") {
+          return encodeLines([
+            ...this.#noticeLines(text),
+            ircTextLine(null, "ERROR", ircText.closingLink(text)),
+          ]);
+        }
+        return this.#notice(text);
+      }
       case "accountPrompt":
         // IRC logs in with SASL before registering: never asked.
         return null;
@@ -265,8 +275,13 @@ export class IrcFormat implements Renderer {
   }
 
   #notice(text: string): Uint8Array {
-    return encodeLines(
-      fitLines(`${ircLine(this.#server, "NOTICE", this.#channel)} :`, text),
+    return encodeLines(this.#noticeLines(text));
+  }
+
+  #noticeLines(text: string): string[] {
+    return fitLines(
+      `${ircLine(this.#server, "NOTICE", this.#channel)} :`,
+      text,
     );
   }
 }

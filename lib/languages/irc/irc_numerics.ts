@@ -68,6 +68,7 @@ export const NUMERICS = {
   whoReply: { code: "352" },
   namReply: { code: "353" },
   endOfNames: { code: "366", text: "End of /NAMES list" },
+  banList: { code: "367", token: true },
   endOfBanList: { code: "368", text: "End of channel ban list" },
   motd: { code: "372" },
   motdStart: {
@@ -98,6 +99,11 @@ export const NUMERICS = {
   erroneousNickname: { code: "432", text: serverText.nameInvalidPlain },
   nicknameInUse: { code: "433", text: "Nickname is already in use" },
   nicknameLooksLike: { code: "433", text: serverText.nameLooksLikePlain },
+  // A registered nick given without logging in to it (SASL).
+  nicknameRegistered: {
+    code: "433",
+    text: "Nickname is registered: log in to it with SASL",
+  },
   // A nick refused with the room's words for why (reserved, a rule).
   nicknameRefused: { code: "432", text: (why: string): string => why },
   userNotInChannel: { code: "441", text: "They aren't on that channel" },
@@ -107,6 +113,10 @@ export const NUMERICS = {
   alreadyRegistered: { code: "462", text: "You may not reregister" },
   passwdMismatch: { code: "464", text: "Password incorrect" },
   unknownMode: { code: "472", text: "is unknown mode char to me" },
+  noPrivileges: {
+    code: "481",
+    text: "Permission Denied- You're not an IRC operator",
+  },
   badChanName: { code: "479", text: serverText.invalidRoomName },
   chanOpPrivsNeeded: { code: "482", text: "You're not channel operator" },
   umodeUnknownFlag: { code: "501", text: "Unknown MODE flag" },
@@ -114,6 +124,20 @@ export const NUMERICS = {
     code: "502",
     text: "Cannot change mode for other users",
   },
+  // SASL (IRCv3 `sasl`): PLAIN only.
+  loggedIn: {
+    code: "900",
+    text: (account: string): string => `You are now logged in as ${account}`,
+  },
+  saslSuccess: { code: "903", text: "SASL authentication successful" },
+  saslFail: { code: "904", text: "SASL authentication failed" },
+  saslTooLong: { code: "905", text: "SASL message too long" },
+  saslAborted: { code: "906", text: "SASL authentication aborted" },
+  saslAlready: {
+    code: "907",
+    text: "You have already authenticated using SASL",
+  },
+  saslMechs: { code: "908", text: "are available SASL mechanisms" },
 } as const satisfies Record<string, Numeric>;
 
 /** The name of a numeric reply in {@linkcode NUMERICS}. */

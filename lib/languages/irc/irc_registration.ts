@@ -21,7 +21,8 @@ import { MAX_ROOM_NAME_LENGTH } from "../../room/room_names.ts";
 import { MAX_MODES } from "./irc_channel_ops.ts";
 import { TOPIC_BYTES } from "./irc_channel_info.ts";
 import type { IrcClient } from "./irc_client.ts";
-import { IRC_CAPABILITIES } from "./irc_history.ts";
+import { namesLines, topicLines } from "./irc_channel.ts";
+import { knownCap, offeredCaps } from "./irc_sasl.ts";
 import {
   byteLength,
   ircLine,
@@ -57,7 +58,9 @@ export function cap(
     case "LIST": {
       // Registration waits for END once a client negotiates.
       if (sub === "LS" && !registered) client.negotiating = true;
-      const caps = sub === "LS" ? IRC_CAPABILITIES : [...client.caps];
+      const caps = sub === "LS"
+        ? offeredCaps(client, params[1] ?? "")
+        : [...client.caps];
       client.send(ircTextLine(server, "CAP", client.me, sub, caps.join(" ")));
       return;
     }
@@ -65,7 +68,7 @@ export function cap(
       if (!registered) client.negotiating = true;
       const asked = (params[1] ?? "").split(" ").filter((c) => c !== "");
       const known = asked.every((c) =>
-        IRC_CAPABILITIES.includes(c.startsWith("-") ? c.slice(1) : c)
+        knownCap(client, c.startsWith("-") ? c.slice(1) : c)
       );
       if (known) {
         for (const c of asked) {
@@ -126,7 +129,10 @@ export function nick(
   // the password is right no one learns who is online.
   const told = session.name !== null || !session.needsPassword ||
     client.passwordOk;
-  const holder = told ? session.find(name) : undefined;
+  // The name logged in to is taken over from whoever holds it.
+  const own = client.account !== null &&
+    nameKey(client.account) === nameKey(name);
+  const holder = told && !own ? session.find(name) : undefined;
   if (
     holder !== undefined &&
     (session.name === null || nameKey(holder.name) !== nameKey(session.name))
@@ -150,6 +156,9 @@ export function nick(
   }
   const before = client.mask;
   if (name === session.name) return;
+  if (session.accountsKept && nameKey(name) !== nameKey(session.name)) {
+    return renameWithAccounts(client, before, name, wanted);
+  }
   const renamed = session.rename(name);
   if (renamed instanceof Promise) {
     return renamed.then((result) =>
@@ -157,6 +166,44 @@ export function nick(
     );
   }
   afterRename(client, before, name, wanted, renamed);
+}
+
+// A rename where names can be registered: to someone else's registered
+// name (or an `--operator` name) only by logging in to it, which IRC does
+// before registration.
+async function renameWithAccounts(
+  client: IrcClient,
+  before: string,
+  name: string,
+  wanted: string,
+): Promise<void> {
+  const session = client.session;
+  if (!(await ownName(client, name))) return;
+  afterRename(client, before, name, wanted, await session.rename(name));
+}
+
+// Whether `name` may be had without logging in to it (or was logged in
+// to): 432 for an `--operator` name, 433 and a NOTICE for a registered
+// one.
+async function ownName(client: IrcClient, name: string): Promise<boolean> {
+  const session = client.session;
+  if (client.account !== null && nameKey(client.account) === nameKey(name)) {
+    return true;
+  }
+  if (session.reservedForOperator(name)) {
+    client.reply(
+      "nicknameRefused",
+      [name],
+      serverText.nameReservedPlain(name),
+    );
+    return false;
+  }
+  if (await session.isRegistered(name)) {
+    client.reply("nicknameRegistered", name);
+    client.send(client.serverNotice(ircText.nickRegistered(name)));
+    return false;
+  }
+  return true;
 }
 
 function afterRename(
@@ -201,7 +248,9 @@ export function user(
 // Completes registration once NICK, USER and CAP END (if CAP began) came.
 function register(client: IrcClient): void | Promise<void> {
   const session = client.session;
-  const nick = client.nick;
+  // Logged in with SASL, the account's name is the nick (its NICK may
+  // have been refused while an older connection held it).
+  const nick = client.account ?? client.nick;
   if (
     session.name !== null || nick === null || client.user === null ||
     client.negotiating
@@ -217,11 +266,33 @@ function register(client: IrcClient): void | Promise<void> {
     return;
   }
   client.passwordOk = true;
+  if (session.accountsKept) return registerWithAccounts(client, nick);
   const claimed = session.claim(nick);
   if (claimed instanceof Promise) {
     return claimed.then((result) => afterClaim(client, nick, result));
   }
   afterClaim(client, nick, claimed);
+}
+
+// Registration where names can be registered: logged in with SASL, the
+// account's name is held, taken over from an older connection if need be
+// (whatever nick was asked for: it is the account's); otherwise a
+// registered nick is refused (433 and a NOTICE saying how to log in).
+async function registerWithAccounts(
+  client: IrcClient,
+  nick: string,
+): Promise<void> {
+  const session = client.session;
+  const account = client.account;
+  if (account !== null) {
+    afterClaim(client, account, await session.takeOver(account));
+    return;
+  }
+  if (!(await ownName(client, nick))) {
+    client.nick = null;
+    return;
+  }
+  afterClaim(client, nick, await session.claim(nick));
 }
 
 function afterClaim(
@@ -232,14 +303,25 @@ function afterClaim(
   if (result !== "ok") {
     // Someone took it since NICK: the client picks another.
     client.nick = null;
+    if (result === "unavailable") {
+      client.send(client.serverNotice(serverText.unavailable));
+    }
     if (result === "taken") client.reply("nicknameInUse", nick);
     else client.reply("erroneousNickname", nick);
     return;
   }
   client.send(...welcome(client));
   // In the chat from now on (what was kept for it comes after the
-  // welcome), in no channel until it joins one.
+  // welcome), in no channel until it joins one; a name taken over goes
+  // on in the channels its older connection was in.
   client.session.enter();
+  for (const room of client.session.rooms) {
+    client.send(
+      ircLine(client.mask, "JOIN", room),
+      ...topicLines(client, room, false),
+      ...namesLines(client, room),
+    );
+  }
 }
 
 function welcome(client: IrcClient): string[] {
@@ -252,8 +334,9 @@ function welcome(client: IrcClient): string[] {
     "CASEMAPPING=ascii",
     // No number: no limit (a limit of 0 turns it off).
     "CHANLIMIT=#:" + (maxJoins > 0 ? maxJoins : ""),
-    // No ban, key or limit: every room is open to all.
-    "CHANMODES=,,,nt",
+    // No key or limit: every room is open to all; bans (server-wide,
+    // set by server operators) where accounts are kept.
+    client.session.accountsKept ? "CHANMODES=b,,,nt" : "CHANMODES=,,,nt",
     "CHANNELLEN=" + CHANNEL_LENGTH,
     "CHANTYPES=#",
     "MODES=" + MAX_MODES,

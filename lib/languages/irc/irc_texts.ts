@@ -45,6 +45,14 @@ export const ircText = {
   serverInfo: "Deno chat",
   joinHint: (channel: string): string =>
     `Everyone is in ${channel}: /join ${channel} to talk with them.`,
+  /** The NOTICE with 433 for a registered nick given without a login. */
+  nickRegistered: (name: string): string =>
+    `${name} is a registered name: log in to it with SASL PLAIN (the name and its password in your client's SASL settings), or choose another nick.`,
+  /** A MODE +b/-b mask that names neither a nick nor an address. */
+  banMaskUnsupported: (mask: string): string =>
+    `Cannot ban ${mask}: a ban is of a nick (nick or nick!*@*) or of an address (*!*@192.0.2.1 or *!*@10.0.0.0/24).`,
+  /** Before 904 when the server's password (PASS) did not come first. */
+  saslNeedsPass: "Give the server's password (PASS) before logging in.",
   /** The console line once the door listens. */
   consoleListening: (address: string, channel: string): string =>
     `IRC at ${address}, channel ${channel}`,
