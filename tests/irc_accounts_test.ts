@@ -12,6 +12,7 @@
 import assert from "node:assert/strict";
 import { SqliteStore } from "../lib/engine/sqlite_store.ts";
 import { Accounts } from "../lib/room/accounts.ts";
+import { LoginLimiter } from "../lib/engine/login_limiter.ts";
 import { runConsoleLine } from "../lib/app/server_console.ts";
 import {
   NAME_PROMPT,
@@ -35,12 +36,17 @@ interface Setup {
 }
 
 async function setup(
-  options: { operators?: string[]; password?: string } = {},
+  options: {
+    operators?: string[];
+    password?: string;
+    limiter?: LoginLimiter;
+  } = {},
 ): Promise<Setup> {
   const dir = await Deno.makeTempDir({ prefix: "chat_irc_accounts_" });
   const accounts = new Accounts({
     store: await SqliteStore.open({ dir }),
     operators: options.operators,
+    limiter: options.limiter,
   });
   await accounts.start();
   const ts = await startTestServer({
@@ -378,4 +384,83 @@ Deno.test("irc accounts: a banned registered name cannot log in with SASL", asyn
   await c.next(/banned/);
   await c.closed();
   assert.ok(!c.lines.some((line) => / 001 /.test(line)), "not welcomed");
+});
+
+Deno.test("irc accounts: the login limiter's delay comes as a NOTICE before 904; the right password waits it out", async () => {
+  let now = 1_000_000;
+  const limiter = new LoginLimiter({ now: () => now, freeFailures: 2 });
+  await using s = await setup({ limiter });
+  await s.registered("ada");
+  const c = await s.raw();
+  await startSasl(c, "ada");
+  for (let i = 0; i < 3; i++) {
+    if (i > 0) {
+      await c.send("AUTHENTICATE PLAIN");
+      await c.next("AUTHENTICATE +");
+    }
+    await c.send(`AUTHENTICATE ${plain("ada", `guess${i}guess`)}`);
+    await c.next(`:${S} 904 * :SASL authentication failed`);
+  }
+  await c.send("AUTHENTICATE PLAIN");
+  await c.next("AUTHENTICATE +");
+  await c.send(`AUTHENTICATE ${plain("ada", PASSWORD)}`);
+  assert.match(
+    await c.next(/NOTICE/),
+    /^:irc\.test NOTICE \* :Too many wrong passwords for ada; try again in \d+ seconds?\.$/,
+  );
+  await c.next(`:${S} 904 * :SASL authentication failed`);
+  now += 10 * 60_000;
+  await c.send("AUTHENTICATE PLAIN");
+  await c.next("AUTHENTICATE +");
+  await c.send(`AUTHENTICATE ${plain("ada", PASSWORD)}`);
+  await c.next(`:${S} 903 * :SASL authentication successful`);
+});
+
+Deno.test("irc accounts: a connection that keeps failing SASL is closed", async () => {
+  await using s = await setup();
+  const c = await s.raw();
+  await c.send("CAP LS 302");
+  await c.send("CAP REQ :sasl");
+  let failures = 0;
+  while (!c.ended && failures < 20) {
+    await c.send("AUTHENTICATE PLAIN");
+    await c.next("AUTHENTICATE +");
+    await c.send(`AUTHENTICATE ${plain("nobody", "whatever-it-is")}`);
+    await c.next(`:${S} 904 * :SASL authentication failed`);
+    failures++;
+    if (c.lines.some((line) => line.startsWith("ERROR"))) break;
+  }
+  await c.next("ERROR :Closing link: Too many attempts.");
+  await c.closed();
+  assert.ok(failures > 1 && failures < 20, `closed after ${failures}`);
+});
+
+Deno.test("irc accounts: with a server password, PASS comes before SASL and stays the server's", async () => {
+  await using s = await setup({ password: "letmein" });
+  const ada = await s.ts.connect();
+  await ada.next(NAME_PROMPT);
+  await ada.send("ada");
+  await ada.next("Password:");
+  await ada.send("letmein");
+  await ada.next(/Welcome ada!/);
+  await ada.send(`/register ${PASSWORD}`);
+  await ada.next(/is now registered/);
+  await ada.send("exit");
+  await ada.received.closed();
+
+  const early = await s.raw();
+  await startSasl(early, "ada");
+  await early.send(`AUTHENTICATE ${plain("ada", PASSWORD)}`);
+  await early.next(
+    `:${S} NOTICE * :Give the server's password (PASS) before logging in.`,
+  );
+  await early.next(`:${S} 904 * :SASL authentication failed`);
+
+  const c = await s.raw();
+  await c.send("PASS letmein");
+  await startSasl(c, "ada");
+  await c.send(`AUTHENTICATE ${plain("ada", PASSWORD)}`);
+  await c.next(`:${S} 903 * :SASL authentication successful`);
+  await c.send("CAP END");
+  await c.next(new RegExp(`^:${S} 001 ada `));
 });
