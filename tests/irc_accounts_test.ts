@@ -464,3 +464,36 @@ Deno.test("irc accounts: with a server password, PASS comes before SASL and stay
   await c.send("CAP END");
   await c.next(new RegExp(`^:${S} 001 ada `));
 });
+
+Deno.test("irc accounts: a registered member back gets what #chat said since it left on its first JOIN, with the count", async () => {
+  await using s = await setup();
+  await s.registered("ada");
+  const bob = await s.ts.join("bob");
+  await bob.send("before ada came");
+  const first = await saslLogin(s, "ada");
+  await first.send("JOIN #chat");
+  await first.next(/before ada came/);
+  // It left when it registered (over TCP).
+  await first.next(
+    `:${S} NOTICE #chat :End of history (1 message since you left).`,
+  );
+  await first.send("QUIT :later");
+  await bob.next(/ada has left/);
+  await bob.send("while ada was away");
+  await bob.send("and again");
+  const back = await saslLogin(s, "ada");
+  await back.send("JOIN #chat");
+  await back.next(
+    /^:irc\.test NOTICE #chat :\[\d\d:\d\d\] <bob> while ada was away$/,
+  );
+  await back.next(/<bob> and again$/);
+  await back.next(
+    `:${S} NOTICE #chat :End of history (2 messages since you left).`,
+  );
+  assert.ok(!back.lines.some((line) => line.includes("before ada came")));
+  // Once per login: a second JOIN gets the room's history as usual.
+  await back.send("PART #chat");
+  await back.send("JOIN #chat");
+  await back.next(/before ada came/);
+  await back.next(`:${S} NOTICE #chat :End of history (3 messages).`);
+});

@@ -179,14 +179,21 @@ export function namesLines(
 }
 
 // The room's history after a JOIN: as a batch to a client that asked for
-// it, as NOTICEs to the others; nothing for a room without any.
+// it, as NOTICEs to the others; nothing for a room without any. A
+// registered member back gets what was said since it left instead, the
+// first time it joins the room after its login (with the count, even of
+// nothing).
 function sendHistory(client: IrcClient, room: string): void {
-  const entries = client.session.history(room);
-  if (entries.length === 0) return;
+  const history = client.session.history(room);
+  const missed = client.session.missed(room, history);
+  const entries = missed ?? history;
+  if (entries.length === 0 && missed === null) return;
   const server = client.context.serverName;
+  const batch = client.caps.has("batch") && client.caps.has("server-time");
+  if (batch && entries.length === 0) return;
   client.send(
-    ...(client.caps.has("batch") && client.caps.has("server-time")
+    ...(batch
       ? historyBatch(server, room, entries, `history${++client.batches}`)
-      : historyNotices(server, room, entries)),
+      : historyNotices(server, room, entries, Date.now(), missed !== null)),
   );
 }

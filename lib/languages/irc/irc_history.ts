@@ -24,13 +24,14 @@ const CTCP = "\x01";
 
 /**
  * The NOTICEs from `server` to `room` that tell its history, ending with
- * the count.
+ * the count (`sinceLeft`: of what was said since a registered member left).
  */
 export function historyNotices(
   server: string,
   room: string,
   entries: readonly HistoryEntry[],
   now = Date.now(),
+  sinceLeft = false,
 ): string[] {
   const head = `${ircLine(server, "NOTICE", room)} :`;
   const lines: string[] = [];
@@ -45,7 +46,8 @@ export function historyNotices(
       ),
     );
   }
-  lines.push(...fitLines(head, ircText.historyEnd(entries.length)));
+  const end = sinceLeft ? ircText.historySinceEnd : ircText.historyEnd;
+  lines.push(...fitLines(head, end(entries.length)));
   return lines;
 }
 

@@ -35,6 +35,10 @@ export const ircText = {
     `[${stamp}] * ${name} ${text}`,
   historyEnd: (count: number): string =>
     `End of history (${count} ${count === 1 ? "message" : "messages"}).`,
+  historySinceEnd: (count: number): string =>
+    `End of history (${count} ${
+      count === 1 ? "message" : "messages"
+    } since you left).`,
   /** What a private /me to a member of another transport reads as. */
   privateAction: (name: string, text: string): string => `* ${name} ${text}`,
   /** The CTCP VERSION reply for a member whose client is not IRC. */
