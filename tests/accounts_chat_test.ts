@@ -544,3 +544,20 @@ Deno.test("accounts: a registered member back rejoining a room gets what was sai
     "*** End of history (3 messages).",
   );
 });
+
+Deno.test("accounts: /nick to someone else's registered name is refused; one's own case is not", async () => {
+  await using s = await setup();
+  const ada = await s.ts.join("ada");
+  await ada.send(`/register ${PASSWORD}`);
+  await ada.next(/registered/);
+  await ada.send("exit");
+  await ada.received.closed();
+  const bob = await s.ts.join("bob");
+  await bob.send("/nick ada");
+  assert.equal(await bob.next(/taken/), 'Name "ada" is already taken.');
+  await bob.send("/nick Bob");
+  assert.equal(await bob.next(/known as/), "You are now known as Bob.");
+  const back = await login(s.ts, "ada");
+  await back.send("/nick ADA");
+  assert.equal(await back.next(/known as/), "You are now known as ADA.");
+});

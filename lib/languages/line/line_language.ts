@@ -344,6 +344,9 @@ export class LineLanguage implements Interpreter {
                 : { type: "nameTaken", name, retry: false }),
           );
         };
+        if (session.accountsKept) {
+          return this.#renameChecked(session, name, command.name, answer);
+        }
         const result = session.rename(command.name);
         if (result instanceof Promise) return result.then(answer);
         answer(result);
@@ -406,6 +409,23 @@ export class LineLanguage implements Interpreter {
         });
       }
     }
+  }
+
+  // `/nick` where names can be registered: a registered name other than
+  // one's own is had only by logging in to it, never by a rename.
+  async #renameChecked(
+    session: MemberSession,
+    held: string,
+    wanted: string,
+    answer: (result: ClaimResult) => void,
+  ): Promise<void> {
+    if (
+      nameKey(wanted) !== nameKey(held) && await session.isRegistered(wanted)
+    ) {
+      answer("taken");
+      return;
+    }
+    answer(await session.rename(wanted));
   }
 
   // Replies with the notice an account operation came to.
