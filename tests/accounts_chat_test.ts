@@ -561,3 +561,24 @@ Deno.test("accounts: /nick to someone else's registered name is refused; one's o
   await back.send("/nick ADA");
   assert.equal(await back.next(/known as/), "You are now known as ADA.");
 });
+
+Deno.test("accounts: a name taken over stays in its rooms and stays their operator", async () => {
+  await using s = await setup();
+  const ada = await s.ts.join("ada");
+  await ada.send(`/register ${PASSWORD}`);
+  await ada.next(/registered/);
+  await ada.send("/join #games");
+  await ada.next(/You joined #games/);
+  const bob = await s.ts.join("bob");
+  await bob.send("/join #games");
+  await bob.next(/You joined #games/);
+  await ada.next("*** bob has joined #games.");
+  const ada2 = await login(s.ts, "ada");
+  await ada.next(/elsewhere/);
+  await ada2.send("/who #games");
+  assert.equal(await ada2.next(/^Online in/), "Online in #games (2): ada, bob");
+  await ada2.send("/join #games");
+  await ada2.send("/who");
+  await ada2.next("Online (2): ada, bob");
+  assert.equal(await ada2.next(/^Operators/), "Operators: ada");
+});

@@ -323,7 +323,7 @@ export class Membership {
     if (session.holder !== null && reason !== "ghosted") {
       this.#engine.setPresent(session.holder, false);
     }
-    const rooms = this.rooms.leaveAll(session);
+    const rooms = this.rooms.leaveAll(session, reason === "ghosted");
     const removed = reason === "removed";
     const time = this.#clock();
     const via = session.conn.transport;

@@ -247,9 +247,11 @@ export class Rooms {
    * Takes a session out of every room as it leaves the chat: the rooms it
    * was in, whose members the leave notice reaches.
    */
-  leaveAll(session: Session): string[] {
+  leaveAll(session: Session, handover = false): string[] {
     const rooms = [...session.rooms.values()];
-    for (const key of [...session.rooms.keys()]) this.#forget(session, key);
+    for (const key of [...session.rooms.keys()]) {
+      this.#forget(session, key, handover);
+    }
     return rooms;
   }
 
@@ -470,7 +472,7 @@ export class Rooms {
 
   // Takes a session out of one room here and in the engine; an operator
   // who leaves is one no more.
-  #forget(session: Session, key: string): void {
+  #forget(session: Session, key: string, handover = false): void {
     session.rooms.delete(key);
     this.#local.get(key)?.remove(session);
     if (session.current !== null && roomKey(session.current) === key) {
@@ -482,8 +484,10 @@ export class Rooms {
       this.#engine.setRooms(holder, [...session.rooms.values()]);
       const info = this.#engine.roomInfo(key);
       const name = nameKey(holder.name);
+      // A name taken over by a new connection stays its rooms' operator.
       if (
-        info !== undefined && info.operators.some((op) => nameKey(op) === name)
+        !handover && info !== undefined &&
+        info.operators.some((op) => nameKey(op) === name)
       ) {
         this.#engine.setRoomInfo(key, {
           ...info,
