@@ -582,3 +582,29 @@ Deno.test("accounts: a name taken over stays in its rooms and stays their operat
   await ada2.next("Online (2): ada, bob");
   assert.equal(await ada2.next(/^Operators/), "Operators: ada");
 });
+
+Deno.test("accounts: a banned registered name logging in gets the ban's line and nothing after it", async () => {
+  await using s = await setup({ operators: ["boss"] });
+  consoleLine(s.ts, `register boss ${PASSWORD}`);
+  await waitUntil(
+    () => s.ts.console.some((l) => l.includes("now registered")),
+    "the console's answer",
+  );
+  const ada = await s.ts.join("ada");
+  await ada.send(`/register ${PASSWORD}`);
+  await ada.next(/registered/);
+  await ada.send("exit");
+  await ada.received.closed();
+  const boss = await login(s.ts, "boss");
+  await boss.send("/ban ada");
+  await boss.next(/Banned/);
+  const back = await s.ts.connect();
+  await back.next(NAME_PROMPT);
+  await back.send("ada");
+  await back.next("Password for ada:");
+  await back.send(PASSWORD);
+  await back.received.closed();
+  assert.deepEqual(back.received.lines.slice(2), [
+    "You are banned from this chat.",
+  ]);
+});

@@ -438,6 +438,9 @@ export class ChatRoom implements Doorway {
     if (session.ending !== null) return;
     session.ending = reason;
     session.send(notice);
+    // The notice is the last line: a language's reply to what it was doing
+    // (a name refused after a ban) would only confuse.
+    session.said = true;
     session.wake?.();
     const linger = this.#lingerMs(reason);
     this.#drain(session)

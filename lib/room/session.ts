@@ -60,6 +60,8 @@ export class Session {
   adopted: string[] | null = null;
   /** What it said as it left the chat (a quit message); empty for none. */
   farewell = "";
+  /** Whether its last notice went out: nothing more is sent. */
+  said = false;
   /** The console's reason when it was removed. */
   removedFor = "";
   /** The registration deadline. */
@@ -76,6 +78,7 @@ export class Session {
 
   /** Renders `event` in this connection's format and queues it. */
   send(event: RoomEvent): void {
+    if (this.said) return;
     const output = this.conn.renderer.render(event);
     if (output !== null) this.conn.deliver(output);
   }
