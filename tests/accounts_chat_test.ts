@@ -87,6 +87,11 @@ Deno.test("accounts: /register, then the name asks its password; a wrong one get
     await ada.next(/password needs/),
     "A password needs at least 8 characters; it was not taken.",
   );
+  await ada.send(`/register ${"x".repeat(600)}`);
+  assert.equal(
+    await ada.next(/at most/),
+    "A password may have at most 512 bytes; it was not taken.",
+  );
   await ada.send(`/register ${PASSWORD}`);
   assert.equal(
     await ada.next(/registered/),
@@ -554,7 +559,10 @@ Deno.test("accounts: /nick to someone else's registered name is refused; one's o
   await ada.received.closed();
   const bob = await s.ts.join("bob");
   await bob.send("/nick ada");
-  assert.equal(await bob.next(/taken/), 'Name "ada" is already taken.');
+  assert.equal(
+    await bob.next(/registered/),
+    'Name "ada" is registered; it is had by logging in to it.',
+  );
   await bob.send("/nick Bob");
   assert.equal(await bob.next(/known as/), "You are now known as Bob.");
   const back = await login(s.ts, "ada");
@@ -607,4 +615,38 @@ Deno.test("accounts: a banned registered name logging in gets the ban's line and
   assert.deepEqual(back.received.lines.slice(2), [
     "You are banned from this chat.",
   ]);
+});
+
+Deno.test("accounts: every act of moderation goes to the log with who did it", async () => {
+  await using s = await setup({ operators: ["boss"] });
+  consoleLine(s.ts, `register boss ${PASSWORD}`);
+  await waitUntil(
+    () => s.ts.console.some((l) => l.includes("now registered")),
+    "the console's answer",
+  );
+  const boss = await login(s.ts, "boss");
+  const carol = await s.ts.join("carol");
+  await boss.send("/mute carol");
+  await boss.next("carol is muted.");
+  await boss.send("/unmute carol");
+  await boss.next("carol is no longer muted.");
+  await boss.send("/ban 10.1.2.0/24 2h spam");
+  await boss.next(/^Banned/);
+  consoleLine(s.ts, "unban 10.1.2.0/24");
+  await boss.send("/disconnect carol bye");
+  await carol.received.closed();
+  await waitUntil(
+    () => s.ts.events().some((l) => l.startsWith("boss disconnected")),
+    "the log's lines",
+  );
+  const acts = s.ts.events().filter((l) =>
+    /^(boss|console) (muted|unmuted|banned|unbanned|disconnected)/.test(l)
+  );
+  assert.equal(acts.length, 5, acts.join(" | "));
+  assert.equal(acts[0], "boss muted carol");
+  assert.equal(acts[1], "boss unmuted carol");
+  assert.match(acts[2], /^boss banned 10\.1\.2\.0\/24 until \S+ \S+ \(spam\)$/);
+  assert.equal(acts[3], "console unbanned 10.1.2.0/24");
+  assert.equal(acts[4], "boss disconnected carol (bye)");
+  assert.ok(!s.ts.events().some((l) => l.includes(PASSWORD)));
 });

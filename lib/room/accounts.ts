@@ -50,6 +50,7 @@ export type LoginOutcome =
 export type AccountOutcome =
   | "ok"
   | "tooShort"
+  | "tooLong"
   | "wrong"
   | "notRegistered"
   | "already"
@@ -86,6 +87,8 @@ export class Accounts {
   #stop: (() => void) | null = null;
   /** Called when a ban came in force (here or on another node). */
   onBan: (ban: Ban) => void = () => {};
+  /** Writes a line to the chat log: who banned, muted or disconnected whom. */
+  record: (line: string) => void = () => {};
 
   /** Accounts kept in `options.store`. */
   constructor(options: AccountsOptions) {
@@ -194,7 +197,8 @@ export class Accounts {
     password: string,
     options: { console?: boolean } = {},
   ): Promise<AccountOutcome> {
-    if (passwordProblem(new Secret(password)) !== null) return "tooShort";
+    const problem = passwordProblem(new Secret(password));
+    if (problem !== null) return problem;
     const flagged = this.#flagged.has(nameKey(name));
     if (flagged && options.console !== true) return "operatorName";
     try {
@@ -218,7 +222,8 @@ export class Accounts {
     old: string | null,
     password: string,
   ): Promise<AccountOutcome> {
-    if (passwordProblem(new Secret(password)) !== null) return "tooShort";
+    const problem = passwordProblem(new Secret(password));
+    if (problem !== null) return problem;
     try {
       const account = await this.#store.account(name);
       if (account === undefined) return "notRegistered";

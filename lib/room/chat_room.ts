@@ -127,6 +127,10 @@ export class ChatRoom implements Doorway {
     this.#accounts = options.accounts ?? null;
     if (this.#accounts !== null) {
       this.#accounts.onBan = (ban) => this.#banned(ban);
+      const log = options.log;
+      if (log !== undefined) {
+        this.#accounts.record = (line) => log.record(line);
+      }
     }
     this.#members = new Membership({
       engine: this.#engine,

@@ -47,6 +47,8 @@ export type RoomProblem =
 export type AccountNotice =
   | { kind: "registered"; name: string }
   | { kind: "passwordTooShort"; minimum: number }
+  | { kind: "passwordTooLong"; maximum: number }
+  | { kind: "nameRegistered"; name: string }
   | { kind: "wrongPassword"; name: string }
   | { kind: "loginDelayed"; name: string; seconds: number }
   | { kind: "loginLocked"; name: string; until: string }

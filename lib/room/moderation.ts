@@ -8,9 +8,13 @@
  */
 
 import type { Ban } from "../engine/accounts.ts";
-import { MIN_PASSWORD_LENGTH } from "../engine/passwords.ts";
+import {
+  MAX_PASSWORD_BYTES,
+  MIN_PASSWORD_LENGTH,
+} from "../engine/passwords.ts";
 import { type AccountOutcome, type Accounts, banTarget } from "./accounts.ts";
-import { formatUntil } from "./durations.ts";
+import { formatStamp, formatUntil } from "./durations.ts";
+import { logText } from "./texts.ts";
 import type { AccountNotice } from "./events.ts";
 import { parseNetwork } from "./addresses.ts";
 
@@ -42,6 +46,8 @@ export function accountNotice(
       return done;
     case "tooShort":
       return { kind: "passwordTooShort", minimum: MIN_PASSWORD_LENGTH };
+    case "tooLong":
+      return { kind: "passwordTooLong", maximum: MAX_PASSWORD_BYTES };
     case "wrong":
       return { kind: "wrongOldPassword" };
     case "notRegistered":
@@ -71,6 +77,11 @@ export async function moderate(
     switch (action.kind) {
       case "disconnect": {
         const found = await room.disconnect(action.name, action.reason);
+        if (found) {
+          accounts.record(
+            logText.disconnectedBy(by, action.name, action.reason),
+          );
+        }
         return done(
           found
             ? `${action.name} was disconnected.`
@@ -87,10 +98,19 @@ export async function moderate(
           at: now,
         };
         await accounts.ban(ban);
+        accounts.record(logText.banned(
+          by,
+          action.target,
+          ban.until === null ? null : formatStamp(ban.until),
+          ban.reason,
+        ));
         return done(`Banned ${describe(ban, now)}.`);
       }
       case "unban": {
         const lifted = await accounts.unban(banTarget(action.target));
+        if (lifted !== undefined) {
+          accounts.record(logText.unbanned(by, action.target));
+        }
         return done(
           lifted === undefined
             ? `${action.target} is not banned.`
@@ -107,12 +127,13 @@ export async function moderate(
         );
       }
       case "mute": {
-        await accounts.mute({
-          name: action.name,
-          until: until(action.durationMs),
+        const ends = until(action.durationMs);
+        await accounts.mute({ name: action.name, until: ends, by, at: now });
+        accounts.record(logText.muted(
           by,
-          at: now,
-        });
+          action.name,
+          ends === null ? null : formatStamp(ends),
+        ));
         return done(
           action.durationMs === null
             ? `${action.name} is muted.`
@@ -121,12 +142,15 @@ export async function moderate(
             }.`,
         );
       }
-      case "unmute":
+      case "unmute": {
+        const lifted = await accounts.unmute(action.name);
+        if (lifted) accounts.record(logText.unmuted(by, action.name));
         return done(
-          (await accounts.unmute(action.name))
+          lifted
             ? `${action.name} is no longer muted.`
             : `${action.name} is not muted.`,
         );
+      }
     }
   } catch {
     return { kind: "unavailable" };

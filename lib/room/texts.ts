@@ -308,6 +308,17 @@ export const logText = {
       : `${by} took operator from ${name} in ${room}`,
   topicLock: (by: string, room: string, locked: boolean): string =>
     `${by} ${locked ? "locked" : "unlocked"} the topic of ${room}`,
+  // Moderation, with who did it (an operator's name, or `console`).
+  banned: (by: string, what: string, until: string | null, reason: string) =>
+    `${by} banned ${what}${until === null ? "" : ` until ${until}`}${
+      reason === "" ? "" : ` (${reason})`
+    }`,
+  unbanned: (by: string, what: string): string => `${by} unbanned ${what}`,
+  muted: (by: string, name: string, until: string | null): string =>
+    `${by} muted ${name}${until === null ? "" : ` until ${until}`}`,
+  unmuted: (by: string, name: string): string => `${by} unmuted ${name}`,
+  disconnectedBy: (by: string, name: string, reason: string): string =>
+    `${by} disconnected ${name}${reason === "" ? "" : ` (${reason})`}`,
 } as const;
 
 /**
@@ -424,6 +435,10 @@ export function accountNoticeText(notice: AccountNotice): string {
       return accountText.registered(notice.name);
     case "passwordTooShort":
       return accountText.passwordTooShort(notice.minimum);
+    case "passwordTooLong":
+      return `A password may have at most ${notice.maximum} bytes; it was not taken.`;
+    case "nameRegistered":
+      return `Name "${notice.name}" is registered; it is had by logging in to it.`;
     case "wrongPassword":
       return accountText.wrongPassword(notice.name);
     case "loginDelayed":

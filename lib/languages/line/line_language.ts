@@ -422,7 +422,10 @@ export class LineLanguage implements Interpreter {
     if (
       nameKey(wanted) !== nameKey(held) && await session.isRegistered(wanted)
     ) {
-      answer("taken");
+      session.reply({
+        type: "accountNotice",
+        notice: { kind: "nameRegistered", name: wanted.trim() },
+      });
       return;
     }
     answer(await session.rename(wanted));
