@@ -7,6 +7,7 @@ import { SqliteStore } from "../lib/engine/sqlite_store.ts";
 import { LoginLimiter } from "../lib/engine/login_limiter.ts";
 import { Accounts } from "../lib/room/accounts.ts";
 import { runConsoleLine } from "../lib/app/server_console.ts";
+import { WebTestClient } from "./support/web_client.ts";
 import {
   LAST_WELCOME_LINE,
   NAME_PROMPT,
@@ -31,6 +32,7 @@ async function setup(
     operators?: string[];
     limiter?: LoginLimiter;
     trustProxy?: string[];
+    web?: boolean;
   } = {},
 ): Promise<Setup> {
   const dir = await Deno.makeTempDir({ prefix: "chat_accounts_" });
@@ -44,6 +46,7 @@ async function setup(
     accounts: () => Promise.resolve(accounts),
     limits: { floodRate: 0 },
     trustProxy: options.trustProxy,
+    webPort: options.web === true ? 0 : undefined,
   });
   return {
     ts,
@@ -649,4 +652,30 @@ Deno.test("accounts: every act of moderation goes to the log with who did it", a
   assert.equal(acts[3], "console unbanned 10.1.2.0/24");
   assert.equal(acts[4], "boss disconnected carol (bye)");
   assert.ok(!s.ts.events().some((l) => l.includes(PASSWORD)));
+});
+
+Deno.test("accounts: on the page, a registered member back gets the room's lines since it left, counted", async () => {
+  await using s = await setup({ web: true });
+  const ada = await s.ts.join("ada");
+  await ada.send(`/register ${PASSWORD}`);
+  await ada.next(/registered/);
+  await ada.send("exit");
+  await ada.received.closed();
+  const bob = await s.ts.join("bob");
+  await bob.send("while you were out");
+  await waitUntil(
+    () => s.ts.events().includes("bob: while you were out"),
+    "bob's line in the log",
+  );
+  await using page = await WebTestClient.connect(s.ts.server.webAddr!.port);
+  await page.next((f) => f.type === "prompt");
+  page.send("ada");
+  await page.next((f) => f.type === "prompt" && f.prompt === "password");
+  page.send(PASSWORD);
+  await page.next((f) => f.type === "welcome");
+  const line = await page.next((f) => f.type === "history");
+  assert.equal(line.text, "while you were out");
+  const end = await page.next((f) => f.type === "historyEnd");
+  assert.equal(end.sinceLeft, true);
+  assert.equal(end.text, "*** End of history (1 message since you left).");
 });

@@ -170,10 +170,17 @@ export const webFormat: Renderer = {
           })
         );
         frames.push(
-          frame("historyEnd", now, {
-            count: event.entries.length,
-            room: event.room,
-          }),
+          event.sinceLeft === true
+            ? frame("historyEnd", now, {
+              count: event.entries.length,
+              room: event.room,
+              sinceLeft: true,
+              text: accountText.historySinceEnd(event.entries.length),
+            })
+            : frame("historyEnd", now, {
+              count: event.entries.length,
+              room: event.room,
+            }),
         );
         return frames;
       }

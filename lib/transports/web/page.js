@@ -455,7 +455,15 @@ function onHistory(event) {
 function onHistoryEnd(event) {
   state.replay = null;
   const view = historyView(event);
-  if (view !== undefined && state.historyShown > 0) {
+  if (view !== undefined && event.sinceLeft === true) {
+    // A registered member back: what was said since it left, counted.
+    addNotice(
+      `end of history (${event.count} since you left)`,
+      event.time,
+      "history-end",
+      view,
+    );
+  } else if (view !== undefined && state.historyShown > 0) {
     addNotice("end of history", event.time, "history-end", view);
   }
   state.historyShown = 0;
