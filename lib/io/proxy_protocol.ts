@@ -13,6 +13,7 @@
  * @module
  */
 
+import { formatIpv6Groups } from "./ipv6_text.ts";
 import type { ByteReader } from "./line_reader.ts";
 
 /** The address and port of the client as the proxy saw it. */
@@ -338,28 +339,7 @@ function formatIPv6(groups: readonly number[]): string {
     const [g6, g7] = [groups[6], groups[7]];
     return `::ffff:${g6 >> 8}.${g6 & 0xff}.${g7 >> 8}.${g7 & 0xff}`;
   }
-  // The longest run of two or more zero groups becomes `::`, the first one
-  // on a tie.
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((group) => group.toString(16));
-  if (bestStart < 0) return hex.join(":");
-  return `${hex.slice(0, bestStart).join(":")}::${
-    hex.slice(bestStart + bestLength).join(":")
-  }`;
+  return formatIpv6Groups(groups);
 }
 
 // ---- Version 2: signature, ver/cmd, family, length, addresses, TLVs ----

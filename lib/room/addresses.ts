@@ -10,6 +10,8 @@
  * @module
  */
 
+import { formatIpv6Groups } from "../io/ipv6_text.ts";
+
 /** One IP address. An IPv4-mapped IPv6 address is read as its IPv4. */
 export interface IpAddress {
   /** 4 or 6. */
@@ -188,27 +190,7 @@ export function formatAddress(address: IpAddress): string {
   for (let shift = 112n; shift >= 0n; shift -= 16n) {
     groups.push(Number((address.value >> shift) & 0xffffn));
   }
-  // The longest run of two or more zero groups (the first of equals) is `::`.
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart === -1) return hex.join(":");
-  const head = hex.slice(0, bestStart).join(":");
-  const tail = hex.slice(bestStart + bestLength).join(":");
-  return `${head}::${tail}`;
+  return formatIpv6Groups(groups);
 }
 
 /**

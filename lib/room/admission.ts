@@ -13,6 +13,8 @@
  * @module
  */
 
+import { formatIpv6Groups } from "../io/ipv6_text.ts";
+
 /** Why a slot was not given. */
 export type AdmissionRefusal = "full" | "perIp";
 
@@ -145,7 +147,7 @@ export function parseIp(text: string): string | null {
       groups[7] & 255
     }`;
   }
-  return formatIpv6(groups);
+  return formatIpv6Groups(groups);
 }
 
 /**
@@ -163,7 +165,7 @@ export function addressKey(ip: string): string {
   ) {
     return parseIp(ip) ?? ip;
   }
-  return `${formatIpv6([...groups.slice(0, 4), 0, 0, 0, 0])}/64`;
+  return `${formatIpv6Groups([...groups.slice(0, 4), 0, 0, 0, 0])}/64`;
 }
 
 // The eight 16-bit groups of an IPv6 address, or null.
@@ -198,29 +200,4 @@ function parseIpv6(text: string): number[] | null {
     ...new Array(8 - head.length - tail.length).fill(0),
     ...tail,
   ];
-}
-
-// RFC 5952: lower case, no leading zeros, the longest run (of two groups or
-// more, the first if tied) of zero groups as `::`.
-function formatIpv6(groups: number[]): string {
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart === -1) return hex.join(":");
-  return `${hex.slice(0, bestStart).join(":")}::${
-    hex.slice(bestStart + bestLength).join(":")
-  }`;
 }
