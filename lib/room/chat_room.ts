@@ -21,7 +21,7 @@ import { Metrics } from "./metrics.ts";
 import { type Limits, resolveLimits } from "./limits.ts";
 import { Session } from "./session.ts";
 import type { Accounts } from "./accounts.ts";
-import { memberSession } from "./member_session.ts";
+import { type MemberSessionRoom, RoomSession } from "./member_session.ts";
 import { bannedNotice } from "./account_api.ts";
 import type { Ban } from "../engine/accounts.ts";
 import type {
@@ -104,6 +104,8 @@ export class ChatRoom implements Doorway {
   #admission: Admission;
   // Who is in the room, and what reaches them.
   #members: Membership;
+  // What every session's API needs of the room, made with the first one.
+  #sessionRoom: MemberSessionRoom | null = null;
   // Connections being served, and who waits for there to be none.
   #active = 0;
   #allDone: PromiseWithResolvers<void> | null = null;
@@ -402,8 +404,9 @@ export class ChatRoom implements Doorway {
   }
 
   // The session API a language drives (session_api.ts).
+  // One object for every session, so a session holds no closures of it.
   #memberSession(session: Session): MemberSession {
-    return memberSession(session, {
+    this.#sessionRoom ??= {
       members: this.#members,
       accounts: this.#accounts,
       engine: this.#engine,
@@ -413,13 +416,14 @@ export class ChatRoom implements Doorway {
         this.#password === null ||
         sameBytes(this.#password, encoder.encode(given)),
       needsPassword: this.#password !== null,
-      takeToken: () => this.#takeToken(session),
+      takeToken: (session) => this.#takeToken(session),
       end: (older, reason, notice) => this.#end(older, reason, notice),
-      cut: (reason) => this.#cut(session, reason),
+      cut: (session, reason) => this.#cut(session, reason),
       clock: () => this.#clock(),
       disconnect: async (name, reason) =>
         (await this.kick(name, reason)) === "ok",
-    });
+    };
+    return new RoomSession(session, this.#sessionRoom);
   }
 
   // A ban came in force: whoever it holds here goes.
