@@ -13,6 +13,9 @@
  * deno task bench --scenario connect --port 4000 --server-pid PID
  * ```
  *
+ * `bench/idle_hold.ts` holds idle registered clients and asks for the
+ * snapshot once their join notices are out.
+ *
  * @module
  */
 
