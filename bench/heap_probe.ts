@@ -38,6 +38,11 @@ Deno.addSignalListener("SIGUSR2", () => {
   const dir = Deno.env.get("HEAP_PROBE_DIR") ?? Deno.env.get("TMPDIR") ??
     "/tmp";
   const path = `${dir}/heap_probe_${Deno.pid}_${++shots}.heapsnapshot`;
+  // Which of V8's spaces hold the heap (a grown young generation, say).
+  const spaces = v8.getHeapSpaceStatistics().map((space) =>
+    `${space.space_name} ${mib(space.space_size)}/${mib(space.space_used_size)}`
+  );
+  console.error(`heap-probe spaces (size/used MiB) ${spaces.join(", ")}`);
   console.error(`heap-probe snapshot ${v8.writeHeapSnapshot(path)}`);
 });
 await import("../server.ts");

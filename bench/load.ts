@@ -237,6 +237,8 @@ export interface BenchConfig {
   /** Latency probes; null = automatic (clients/50, within 2..16). */
   probes: number | null;
   connectClients: number;
+  /** Connect scenario: seconds idle before RSS is read (default 1). */
+  connectIdleSeconds: number;
   pairs: number;
   concurrency: number;
   readBufKiB: number;
@@ -310,6 +312,9 @@ const USAGE = `Usage: deno task bench [flags]
                        (default clients/50 within 2..16)
   --connect-clients N  connect scenario clients (default 10000; 2000 with
                        --peers, for every server alike)
+  --connect-idle S     connect scenario: seconds idle after the join notices
+                       before RSS is read (default 1, at most 120; V8 gives
+                       back the young generation the storm grew only later)
   --pairs P            pm scenario pairs (default 50)
   --claims N           claims scenario: sequential registrations measured
                        (default 500, after 20 unmeasured)
@@ -343,6 +348,11 @@ const USAGE = `Usage: deno task bench [flags]
   --host H --port P    use an existing server (loopback only, tcp only)
   --server-pid PID     existing server's PID, for CPU/RSS readings
 `;
+
+function atMost(name: string, n: number, most: number): number {
+  if (n > most) throw new Error(`--${name} must be at most ${most}, got ${n}`);
+  return n;
+}
 
 function positiveInt(name: string, v: string | undefined, def: number): number {
   if (v === undefined) return def;
@@ -387,6 +397,7 @@ export function parseConfig(argv: string[]): BenchConfig | null {
       "msg-size": { type: "string" },
       probes: { type: "string" },
       "connect-clients": { type: "string" },
+      "connect-idle": { type: "string" },
       claims: { type: "string" },
       engine: { type: "string", default: "memory" },
       pairs: { type: "string" },
@@ -490,6 +501,11 @@ export function parseConfig(argv: string[]): BenchConfig | null {
       "connect-clients",
       values["connect-clients"],
       peers.length > 0 ? PEERS_CONNECT_CLIENTS : 10000,
+    ),
+    connectIdleSeconds: atMost(
+      "connect-idle",
+      positiveInt("connect-idle", values["connect-idle"], 1),
+      120,
     ),
     pairs: positiveInt("pairs", values.pairs, 50),
     concurrency: positiveInt("concurrency", values.concurrency, 64),
@@ -961,7 +977,7 @@ async function runOne(
         clients: connectClients,
         concurrency,
         readBufSize: cfg.connectReadBufKiB * 1024,
-        idleSeconds: 1,
+        idleSeconds: cfg.connectIdleSeconds,
         extraJoinsOk: redis !== null,
         joinNotices: !isOriginal,
       });
