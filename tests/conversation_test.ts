@@ -29,7 +29,7 @@ const STAMP = String.raw`\[\d\d:\d\d\]`;
 const renamedNotice = (from: string, to: string) =>
   `*** ${from} is now known as ${to}.`;
 const INVALID_PLAIN =
-  "Invalid name: use 1-32 letters, digits, '_', '-' or '.'.";
+  "Invalid name: use 1-32 letters, digits, '_', '-', '.' or any of [ ] \\ ` ^ { } |.";
 
 /**
  * Runs `body` against a fresh server (see {@linkcode withServer}) with flood

@@ -35,7 +35,7 @@ export const LAST_WELCOME_LINE =
 
 /** The answer to a name that breaks the rules; it asks again. */
 export const INVALID_NAME =
-  "Invalid name: use 1-32 letters, digits, '_', '-' or '.'. Please enter your name:";
+  "Invalid name: use 1-32 letters, digits, '_', '-', '.' or any of [ ] \\ ` ^ { } |. Please enter your name:";
 
 /** The line every client gets when the server shuts down. */
 export const SHUTTING_DOWN = "Server is shutting down. Disconnecting...";

@@ -29,7 +29,8 @@ import {
 import { IrcLineClient } from "./support/irc_line_client.ts";
 
 const S = "irc.test";
-const RULES = "Invalid name: use 1-32 letters, digits, '_', '-' or '.'.";
+const RULES =
+  "Invalid name: use 1-32 letters, digits, '_', '-', '.' or any of [ ] \\ ` ^ { } |.";
 const encoder = new TextEncoder();
 
 /** What a test gets: the room's server, the door's port, client makers. */

@@ -96,7 +96,14 @@ const REFUSALS: readonly (readonly [string, string])[] = [
     ),
   ],
   // The general rule keeps its text.
-  ["a:b", retry(invalid("use 1-32 letters, digits, '_', '-' or '.'"))],
+  [
+    "a:b",
+    retry(
+      invalid(
+        "use 1-32 letters, digits, '_', '-', '.' or any of [ ] \\ ` ^ { } |",
+      ),
+    ),
+  ],
 ];
 
 Deno.test("tcp: look-alike, invisible, reserved and address names are refused with the rule that failed", async () => {

@@ -32,7 +32,7 @@ const welcome = (name: string) => [
   LAST_WELCOME_LINE,
 ];
 const INVALID_PLAIN =
-  "Invalid name: use 1-32 letters, digits, '_', '-' or '.'.";
+  "Invalid name: use 1-32 letters, digits, '_', '-', '.' or any of [ ] \\ ` ^ { } |.";
 const taken = (name: string) =>
   `Name "${name}" is already taken. Please enter another name:`;
 const reserved = (name: string) =>

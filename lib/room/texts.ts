@@ -20,8 +20,9 @@ export const serverText = {
     `${serverText.nameTakenPlain(name)} Please enter another name:`,
   nameTakenPlain: (name: string): string => `Name "${name}" is already taken.`,
   nameInvalid:
-    "Invalid name: use 1-32 letters, digits, '_', '-' or '.'. Please enter your name:",
-  nameInvalidPlain: "Invalid name: use 1-32 letters, digits, '_', '-' or '.'.",
+    "Invalid name: use 1-32 letters, digits, '_', '-', '.' or any of [ ] \\ ` ^ { } |. Please enter your name:",
+  nameInvalidPlain:
+    "Invalid name: use 1-32 letters, digits, '_', '-', '.' or any of [ ] \\ ` ^ { } |.",
   nameReserved: (name: string): string =>
     `${serverText.nameReservedPlain(name)} Please enter another name:`,
   nameReservedPlain: (name: string): string => `Name "${name}" is reserved.`,
