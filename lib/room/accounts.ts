@@ -21,18 +21,12 @@ import type {
   Mute,
   OfflineMessage,
 } from "../engine/accounts.ts";
-import { inForce } from "../engine/accounts.ts";
+import { banKey, inForce } from "../engine/accounts.ts";
 import { PasswordHasher, passwordProblem } from "../engine/passwords.ts";
 import { LoginLimiter } from "../engine/login_limiter.ts";
 import { Secret } from "../engine/secret.ts";
-import {
-  formatNetwork,
-  type Network,
-  NetworkMap,
-  parseNetwork,
-  parsePeerIp,
-  sourceKey,
-} from "./addresses.ts";
+import { formatNetwork, parseNetwork, sourceKey } from "./addresses.ts";
+import { BanList } from "./ban_list.ts";
 import { nameKey } from "./registry.ts";
 
 /**
@@ -81,10 +75,14 @@ export class Accounts {
   #flagged: Set<string>;
   // Copies of what must be answered at once, by key.
   #operators = new Set<string>();
-  #nameBans = new Map<string, Ban>();
-  #networkBans = new NetworkMap<Ban>();
+  #bans: BanList;
+  // The bans told of so far (by `banKey`), and whether to tell new ones:
+  // not those found at start.
+  #banKeys = new Set<string>();
+  #telling = false;
   #mutes = new Map<string, Mute>();
   #stop: (() => void) | null = null;
+  #stopBans: (() => void) | null = null;
   /** Called when a ban came in force (here or on another node). */
   onBan: (ban: Ban) => void = () => {};
   /** Writes a line to the chat log: who banned, muted or disconnected whom. */
@@ -98,6 +96,10 @@ export class Accounts {
     this.#limiter = options.limiter ??
       new LoginLimiter({ now: this.#clock });
     this.#flagged = new Set((options.operators ?? []).map(nameKey));
+    this.#bans = new BanList(this.#store, {
+      now: this.#clock,
+      onLoad: (bans) => this.#loaded(bans),
+    });
   }
 
   /** Where they are kept, for the console. */
@@ -111,7 +113,6 @@ export class Accounts {
    */
   async start(): Promise<void> {
     this.#stop = this.#store.onChange((kind) => {
-      if (kind === "ban" || kind === "all") this.#loadBans(true);
       if (kind === "mute" || kind === "all") this.#loadMutes();
       if (kind === "account" || kind === "all") this.#loadOperators();
     });
@@ -121,16 +122,19 @@ export class Accounts {
         await this.#store.setOperator(key, true);
       }
     }
+    this.#stopBans = this.#bans.follow();
     await Promise.all([
-      this.#loadBans(false),
+      this.#bans.load(),
       this.#loadMutes(),
       this.#loadOperators(),
     ]);
+    this.#telling = true;
   }
 
   /** Stops following the store and closes it. */
   async close(): Promise<void> {
     this.#stop?.();
+    this.#stopBans?.();
     await this.#store.close();
   }
 
@@ -267,17 +271,8 @@ export class Accounts {
 
   /** The ban that holds `name` or the address `ip` now, if any. */
   banOf(name: string | null, ip: string | null): Ban | undefined {
-    const now = this.#clock();
-    if (name !== null) {
-      const ban = this.#nameBans.get(nameKey(name));
-      if (ban !== undefined && inForce(ban, now)) return ban;
-    }
-    const address = ip === null ? null : parsePeerIp(ip);
-    if (address !== null) {
-      const ban = this.#networkBans.match(address);
-      if (ban !== undefined && inForce(ban, now)) return ban;
-    }
-    return undefined;
+    return (name === null ? undefined : this.#bans.ofName(name)) ??
+      (ip === null ? undefined : this.#bans.ofAddress(ip));
   }
 
   /** Bans a name or an address (`ADDRESS[/PREFIX]`). */
@@ -350,32 +345,20 @@ export class Accounts {
     return this.#store.ignored(owner);
   }
 
-  async #loadBans(tell: boolean): Promise<void> {
-    let bans: Ban[];
-    try {
-      bans = await this.#store.bans();
-    } catch {
-      return;
-    }
-    const before = new Set(this.#nameBans.keys());
-    this.#nameBans.clear();
-    this.#networkBans = new NetworkMap<Ban>();
-    for (const ban of bans) {
-      if (ban.target.kind === "name") {
-        this.#nameBans.set(nameKey(ban.target.name), ban);
-      } else {
-        const network: Network | null = parseNetwork(ban.target.network);
-        if (network !== null) this.#networkBans.set(network, ban);
+  // Each load of the bans: one not told of before is told (a network's
+  // every time: whoever it now holds goes), so that it takes effect here.
+  #loaded(bans: readonly Ban[]): void {
+    if (this.#telling) {
+      for (const ban of bans) {
+        if (
+          ban.target.kind === "address" ||
+          !this.#banKeys.has(banKey(ban.target))
+        ) {
+          this.onBan(ban);
+        }
       }
     }
-    if (!tell) return;
-    for (const ban of bans) {
-      if (
-        ban.target.kind === "address" || !before.has(nameKey(ban.target.name))
-      ) {
-        this.onBan(ban);
-      }
-    }
+    this.#banKeys = new Set(bans.map((ban) => banKey(ban.target)));
   }
 
   async #loadMutes(): Promise<void> {

@@ -25,16 +25,6 @@ export class FanOut {
     return this.#members.length;
   }
 
-  /** Whether `session` is one of them. */
-  has(session: Session): boolean {
-    return this.#index.has(session);
-  }
-
-  /** The members, for a walk that picks some of them. */
-  get members(): readonly Session[] {
-    return this.#members;
-  }
-
   /** Adds a session that entered (once). */
   add(session: Session): void {
     if (session.entered && !this.#index.has(session)) {
