@@ -50,6 +50,100 @@ interface ServerEvent {
 
 let scratch = new Uint8Array(1024);
 
+const MESSAGE_HEAD = encoder.encode('{"type":"message","time":"');
+const FROM_KEY = encoder.encode('","from":"');
+const TEXT_KEY = encoder.encode('","text":"');
+const OWN_FALSE = encoder.encode('","own":false');
+const OWN_TRUE = encoder.encode('","own":true');
+const ROOM_KEY = encoder.encode(',"room":"');
+
+/** {@linkcode readChatLine}: the event is not a plain chat message. */
+export const NOT_CHAT = -1;
+/** {@linkcode readChatLine}: the event is the echo of our own message. */
+export const OWN_ECHO = -2;
+/** Where the line of the last {@linkcode readChatLine} ends (exclusive). */
+export let chatLineEnd = 0;
+
+function bytesAt(
+  buf: Uint8Array,
+  at: number,
+  end: number,
+  want: Uint8Array,
+): boolean {
+  if (end - at < want.length) return false;
+  for (let i = 0; i < want.length; i++) {
+    if (buf[at + i] !== want[i]) return false;
+  }
+  return true;
+}
+
+// The closing quote of a JSON string starting at `from`; -1 when it holds an
+// escape (then its bytes are not its text) or does not end before `end`.
+function closingQuote(buf: Uint8Array, from: number, end: number): number {
+  for (let i = from; i < end; i++) {
+    const b = buf[i];
+    if (b === 34) return i;
+    if (b === 92) return -1;
+  }
+  return -1;
+}
+
+/**
+ * Reads the chat message `{"type":"message","time":T,"from":F,"text":X,
+ * "own":B,"room":R}` (the web door's field order) in `buf[start..end)`
+ * without decoding it, the way the TCP client reads its fixed offsets:
+ * when none of its strings holds an escape, their bytes are their UTF-8
+ * text. For someone else's message it writes `F: ` over the bytes just
+ * before X, so that `buf[result..chatLineEnd)` is the TCP protocol's line
+ * `F: X` (the JSON is spent), and returns where that line starts;
+ * {@linkcode OWN_ECHO} for our own; {@linkcode NOT_CHAT} for any other event
+ * or shape, which the caller parses as JSON.
+ */
+export function readChatLine(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+): number {
+  if (!bytesAt(buf, start, end, MESSAGE_HEAD)) return NOT_CHAT;
+  const timeEnd = closingQuote(buf, start + MESSAGE_HEAD.length, end);
+  if (timeEnd < 0 || !bytesAt(buf, timeEnd, end, FROM_KEY)) return NOT_CHAT;
+  const nameStart = timeEnd + FROM_KEY.length;
+  const nameEnd = closingQuote(buf, nameStart, end);
+  if (nameEnd < 0 || !bytesAt(buf, nameEnd, end, TEXT_KEY)) return NOT_CHAT;
+  const textStart = nameEnd + TEXT_KEY.length;
+  const textEnd = closingQuote(buf, textStart, end);
+  if (textEnd < 0) return NOT_CHAT;
+  let i = textEnd;
+  let own: boolean;
+  if (bytesAt(buf, i, end, OWN_FALSE)) {
+    own = false;
+    i += OWN_FALSE.length;
+  } else if (bytesAt(buf, i, end, OWN_TRUE)) {
+    own = true;
+    i += OWN_TRUE.length;
+  } else {
+    return NOT_CHAT;
+  }
+  if (bytesAt(buf, i, end, ROOM_KEY)) {
+    const roomEnd = closingQuote(buf, i + ROOM_KEY.length, end);
+    if (roomEnd < 0) return NOT_CHAT;
+    i = roomEnd + 1;
+  }
+  if (i !== end - 1 || buf[i] !== 125) return NOT_CHAT;
+  if (own) return OWN_ECHO;
+  // `"from":"F","text":"` becomes `…F: `: the name moves right, behind the
+  // text (backwards, as the two places overlap).
+  const nameLength = nameEnd - nameStart;
+  const lineStart = textStart - 2 - nameLength;
+  for (let k = nameLength - 1; k >= 0; k--) {
+    buf[lineStart + k] = buf[nameStart + k];
+  }
+  buf[textStart - 2] = 58;
+  buf[textStart - 1] = 32;
+  chatLineEnd = textEnd;
+  return lineStart;
+}
+
 /** One simulated browser on the WebSocket door. */
 export class WsLoadClient extends StreamClient implements FrameSink {
   /** Our own broadcasts and private messages echoed with `own: true`. */
@@ -194,32 +288,55 @@ export class WsLoadClient extends StreamClient implements FrameSink {
     }
   }
 
-  /** A data message: one or more JSON events, one a line. */
+  /**
+   * A data message: one or more JSON events, one a line. The chat message
+   * from someone else, nearly every event under load, is read in place from
+   * its bytes (see {@linkcode readChatLine}); anything else is parsed.
+   */
   onMessage(
     opcode: typeof Opcode.Text | typeof Opcode.Binary,
     payload: Uint8Array,
     start: number,
     end: number,
   ): void {
-    const frame = decoder.decode(payload.subarray(start, end));
     if (opcode !== Opcode.Text) {
       this.ctx.fail(`client ${this.name}: binary frame from the server`);
       return;
     }
-    // The server coalesces: one or more events a frame, one JSON a line.
-    for (const text of frame.split("\n")) {
-      if (text === "") continue;
-      let ev: ServerEvent;
-      try {
-        ev = JSON.parse(text);
-      } catch {
-        this.ctx.fail(
-          `client ${this.name}: frame is not JSON: ${quoteLine(text)}`,
-        );
-        return;
+    // The server coalesces: one or more events a frame, one JSON a line
+    // (JSON text never holds a raw newline).
+    let p = start;
+    while (p < end && !this.closing) {
+      let nl = payload.indexOf(10, p);
+      if (nl < 0 || nl > end) nl = end;
+      if (nl > p) {
+        const line = readChatLine(payload, p, nl);
+        if (line >= 0) {
+          this.handler.onLine(this, payload, line, chatLineEnd, this.#now);
+        } else if (line === OWN_ECHO) {
+          this.ownEchoes++;
+        } else if (!this.#parse(payload, p, nl)) {
+          return;
+        }
       }
-      this.#event(ev, text);
+      p = nl + 1;
     }
+  }
+
+  // One event the fast path did not take; false when it was not JSON.
+  #parse(payload: Uint8Array, start: number, end: number): boolean {
+    const text = decoder.decode(payload.subarray(start, end));
+    let ev: ServerEvent;
+    try {
+      ev = JSON.parse(text);
+    } catch {
+      this.ctx.fail(
+        `client ${this.name}: frame is not JSON: ${quoteLine(text)}`,
+      );
+      return false;
+    }
+    this.#event(ev, text);
+    return true;
   }
 
   #line(s: string): void {
