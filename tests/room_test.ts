@@ -737,3 +737,41 @@ Deno.test("shutdown: a connection whose peer takes nothing holds it only until t
   assert.equal(alice.received.lines.at(-1), SHUTTING_DOWN);
   await waitUntil(() => stuck.closed && alice.closed, "both closed");
 });
+
+Deno.test("the lines of one read reach each member in one delivery, in order, with the same bytes", async () => {
+  await using test = await TestRoom.start();
+  const [alice, bob, carol] = await test.joinAll("alice", "bob", "carol");
+  const before = [bob.deliveries, carol.deliveries];
+  alice.send("one", "/me waves", "three");
+  await bob.next("alice: three");
+  await carol.next("alice: three");
+  const run = ["alice: one", "* alice waves", "alice: three"];
+  assert.deepEqual(since(bob), run);
+  assert.deepEqual(since(carol), run);
+  // One delivery for the three lines (three, line by line).
+  assert.deepEqual([bob.deliveries, carol.deliveries], [
+    before[0] + 1,
+    before[1] + 1,
+  ]);
+  assert.deepEqual(since(alice), []);
+});
+
+Deno.test("a run of broadcasts keeps its place before a private line of the same read", async () => {
+  await using test = await TestRoom.start();
+  const [alice, bob, carol] = await test.joinAll("alice", "bob", "carol");
+  bob.send("/ignore alice");
+  await bob.next(/alice/);
+  marks.set(bob, bob.received.lines.length);
+  alice.send("one", "@carol psst", "two", "@bob hidden?", "three");
+  await carol.next("alice: three");
+  assert.deepEqual(since(carol), [
+    "alice: one",
+    "Private message from alice: psst",
+    "alice: two",
+    "alice: three",
+  ]);
+  // Bob ignores alice: none of the run, and her private line neither.
+  carol.send("after");
+  await bob.next("carol: after");
+  assert.deepEqual(since(bob), ["carol: after"]);
+});

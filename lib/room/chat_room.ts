@@ -17,6 +17,7 @@ import type { RoomEngine } from "../engine/engine.ts";
 import { MemoryEngine } from "../engine/memory_engine.ts";
 import { Admission, type AdmissionRefusal, type Slot } from "./admission.ts";
 import { Membership } from "./membership.ts";
+import { holdBroadcasts, releaseBroadcasts } from "./fan_out.ts";
 import { Metrics } from "./metrics.ts";
 import { type Limits, resolveLimits } from "./limits.ts";
 import { Session } from "./session.ts";
@@ -297,12 +298,17 @@ export class ChatRoom implements Doorway {
         const lines = await conn.readLines();
         if (lines === null) break;
         this.metrics.linesIn += lines.length;
+        // The messages of one read go out as runs (see holdBroadcasts);
+        // what is held is released before every wait.
+        const hold = lines.length > 1;
         for (const line of lines) {
           if (session.ending !== null) break;
+          if (hold) holdBroadcasts();
           // Push-back: while the server's output is over its bound, no
           // line is handled (from anyone), so senders wait in their own
           // sockets and the queues stay bounded however slow the readers.
           for (let held; (held = outputBudget.whenFits()) !== null;) {
+            releaseBroadcasts();
             await session.until(held);
             if (session.ending !== null) return "closedByPeer";
           }
@@ -311,17 +317,24 @@ export class ChatRoom implements Doorway {
             // Fake lag: the line waits, and so does reading this connection,
             // so a flooder's bytes stay in its own socket buffers.
             if (wait > 0) {
+              releaseBroadcasts();
               this.metrics.floodDelays++;
               await session.sleep(wait);
             }
             if (session.ending !== null) break;
           }
           const handled = conn.interpreter.handle(line, api);
-          if (handled !== undefined) await handled;
+          if (handled !== undefined) {
+            releaseBroadcasts();
+            await handled;
+          }
         }
+        releaseBroadcasts();
       }
     } catch (error) {
       return { error: describeError(error) };
+    } finally {
+      releaseBroadcasts();
     }
     return "closedByPeer";
   }

@@ -8,6 +8,7 @@
 
 import type { Holder, MemberAttributes } from "../engine/engine.ts";
 import type { RoomEvent } from "./events.ts";
+import { beforeDelivery } from "./fan_out.ts";
 import type { EndReason } from "./reasons.ts";
 import type { ChatConnection } from "./session_api.ts";
 
@@ -80,7 +81,10 @@ export class Session {
   send(event: RoomEvent): void {
     if (this.said) return;
     const output = this.conn.renderer.render(event);
-    if (output !== null) this.conn.deliver(output);
+    if (output === null) return;
+    // A run of broadcasts held for this member goes first.
+    beforeDelivery(this);
+    this.conn.deliver(output);
   }
 
   /** Waits for `promise`, or less if the session ends meanwhile. */

@@ -52,6 +52,8 @@ export class FakeConnection implements ChatConnection {
   closedAt: number | null = null;
   /** When each line of {@linkcode received} arrived, by index. */
   readonly arrivedAt: number[] = [];
+  /** How many times the room delivered something (a call of `deliver`). */
+  deliveries = 0;
   #input: (Line[] | null)[] = [];
   #reader: ((lines: Line[] | null) => void) | null = null;
   #stuck: boolean;
@@ -131,6 +133,7 @@ export class FakeConnection implements ChatConnection {
   deliver(output: Rendered): void {
     // A closed socket takes nothing more.
     if (this.closed) return;
+    this.deliveries++;
     const chunks = output instanceof Uint8Array
       ? [output.slice()]
       : (typeof output === "string" ? [output] : output).map((frame) =>
