@@ -25,6 +25,42 @@ function lines(...texts: string[]): Uint8Array {
   return encoder.encode(texts.join("\n") + "\n");
 }
 
+// Small lines sent one at a time (a private message) are encoded into a
+// slab shared by all of them, not each into an ArrayBuffer of its own: an
+// ArrayBuffer is the dearest part of encoding a short line (its backing
+// store, and the garbage collector's work on it afterwards). The slab is
+// small because a view queued to a slow reader keeps all of it alive.
+const SLAB_BYTES = 1024;
+// Longer lines are encoded on their own.
+const SLAB_LINE_CHARS = SLAB_BYTES >> 4;
+let slab = new Uint8Array(SLAB_BYTES);
+let slabUsed = 0;
+
+// `text` and a `\n`, encoded: a view of the slab, never written again.
+function line(text: string): Uint8Array {
+  const length = text.length;
+  // A UTF-16 unit is at most three bytes of UTF-8.
+  if (length > SLAB_LINE_CHARS) return encoder.encode(text + "\n");
+  if (slabUsed + length * 3 + 1 > SLAB_BYTES) {
+    slab = new Uint8Array(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const start = slabUsed;
+  let at = start;
+  for (let i = 0; i < length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit > 0x7f) {
+      // Not ASCII: the encoder does the whole line.
+      at = start + encoder.encodeInto(text, slab.subarray(start)).written;
+      break;
+    }
+    slab[at++] = unit;
+  }
+  slab[at++] = 0x0a;
+  slabUsed = at;
+  return slab.subarray(start, at);
+}
+
 // Lines that never change, encoded once.
 const NAME_PROMPT = lines(serverText.namePrompt);
 const NAME_INVALID = lines(serverText.nameInvalid);
@@ -153,6 +189,12 @@ export const lineFormat: Renderer = {
   echoes: false,
   marksElsewhere: true,
   render(event: RoomEvent): Rendered | null {
+    // The commonest event first, before the switch's string comparisons.
+    if (event.type === "private") {
+      return event.own
+        ? null
+        : line(serverText.privateMessage(event.from, event.text));
+    }
     switch (event.type) {
       case "namePrompt":
         return NAME_PROMPT;
@@ -290,10 +332,6 @@ export const lineFormat: Renderer = {
             ? serverText.noTopic(event.room)
             : serverText.topicOf(event.room, event.topic),
         );
-      case "private":
-        return event.own
-          ? null
-          : lines(serverText.privateMessage(event.from, event.text));
       case "ctcp":
         // IRC's client machinery: the server answers for this member.
         return null;
