@@ -56,6 +56,7 @@ const TEXT_KEY = encoder.encode('","text":"');
 const OWN_FALSE = encoder.encode('","own":false');
 const OWN_TRUE = encoder.encode('","own":true');
 const ROOM_KEY = encoder.encode(',"room":"');
+const ISO_TIME_LENGTH = "2000-01-01T00:00:00.000Z".length;
 
 /** {@linkcode readChatLine}: the event is not a plain chat message. */
 export const NOT_CHAT = -1;
@@ -63,6 +64,8 @@ export const NOT_CHAT = -1;
 export const OWN_ECHO = -2;
 /** Where the line of the last {@linkcode readChatLine} ends (exclusive). */
 export let chatLineEnd = 0;
+/** Where the event of the last {@linkcode readChatLine} ends (exclusive). */
+export let chatEventEnd = 0;
 
 function bytesAt(
   buf: Uint8Array,
@@ -78,26 +81,33 @@ function bytesAt(
 }
 
 // The closing quote of a JSON string starting at `from`; -1 when it holds an
-// escape (then its bytes are not its text) or does not end before `end`.
+// escape (then its bytes are not its text) or does not end on its line
+// before `end`.
 function closingQuote(buf: Uint8Array, from: number, end: number): number {
   for (let i = from; i < end; i++) {
     const b = buf[i];
-    if (b === 34) return i;
-    if (b === 92) return -1;
+    // One test for the common byte: the quote (34), and the newline (10)
+    // among controls, are below 35.
+    if (b < 35 || b === 92) {
+      if (b === 34) return i;
+      if (b < 32 || b === 92) return -1;
+    }
   }
   return -1;
 }
 
 /**
  * Reads the chat message `{"type":"message","time":T,"from":F,"text":X,
- * "own":B,"room":R}` (the web door's field order) in `buf[start..end)`
- * without decoding it, the way the TCP client reads its fixed offsets:
+ * "own":B,"room":R}` (the web door's field order) at `buf[start]`, followed
+ * by `\n` and more events or by `end`, the end of the frame, without
+ * decoding it (nor scanning for the newline after it), the way the TCP client reads its fixed offsets:
  * when none of its strings holds an escape, their bytes are their UTF-8
  * text. For someone else's message it writes `F: ` over the bytes just
  * before X, so that `buf[result..chatLineEnd)` is the TCP protocol's line
  * `F: X` (the JSON is spent), and returns where that line starts;
  * {@linkcode OWN_ECHO} for our own; {@linkcode NOT_CHAT} for any other event
- * or shape, which the caller parses as JSON.
+ * or shape, which the caller parses as JSON. {@linkcode chatEventEnd}
+ * tells where the event ends.
  */
 export function readChatLine(
   buf: Uint8Array,
@@ -105,8 +115,13 @@ export function readChatLine(
   end: number,
 ): number {
   if (!bytesAt(buf, start, end, MESSAGE_HEAD)) return NOT_CHAT;
-  const timeEnd = closingQuote(buf, start + MESSAGE_HEAD.length, end);
-  if (timeEnd < 0 || !bytesAt(buf, timeEnd, end, FROM_KEY)) return NOT_CHAT;
+  // The time is ISO 8601 with milliseconds: 24 bytes, unless the year is not
+  // of four digits.
+  let timeEnd = start + MESSAGE_HEAD.length + ISO_TIME_LENGTH;
+  if (!bytesAt(buf, timeEnd, end, FROM_KEY)) {
+    timeEnd = closingQuote(buf, start + MESSAGE_HEAD.length, end);
+    if (timeEnd < 0 || !bytesAt(buf, timeEnd, end, FROM_KEY)) return NOT_CHAT;
+  }
   const nameStart = timeEnd + FROM_KEY.length;
   const nameEnd = closingQuote(buf, nameStart, end);
   if (nameEnd < 0 || !bytesAt(buf, nameEnd, end, TEXT_KEY)) return NOT_CHAT;
@@ -129,7 +144,10 @@ export function readChatLine(
     if (roomEnd < 0) return NOT_CHAT;
     i = roomEnd + 1;
   }
-  if (i !== end - 1 || buf[i] !== 125) return NOT_CHAT;
+  if (i >= end || buf[i] !== 125 || (i + 1 !== end && buf[i + 1] !== 10)) {
+    return NOT_CHAT;
+  }
+  chatEventEnd = i + 1;
   if (own) return OWN_ECHO;
   // `"from":"F","text":"` becomes `…F: `: the name moves right, behind the
   // text (backwards, as the two places overlap).
@@ -307,19 +325,19 @@ export class WsLoadClient extends StreamClient implements FrameSink {
     // (JSON text never holds a raw newline).
     let p = start;
     while (p < end && !this.closing) {
-      let nl = payload.indexOf(10, p);
-      if (nl < 0 || nl > end) nl = end;
-      if (nl > p) {
-        const line = readChatLine(payload, p, nl);
-        if (line >= 0) {
-          this.handler.onLine(this, payload, line, chatLineEnd, this.#now);
-        } else if (line === OWN_ECHO) {
-          this.ownEchoes++;
-        } else if (!this.#parse(payload, p, nl)) {
-          return;
-        }
+      const line = readChatLine(payload, p, end);
+      if (line >= 0) {
+        this.handler.onLine(this, payload, line, chatLineEnd, this.#now);
+        p = chatEventEnd + 1;
+      } else if (line === OWN_ECHO) {
+        this.ownEchoes++;
+        p = chatEventEnd + 1;
+      } else {
+        let nl = p;
+        while (nl < end && payload[nl] !== 10) nl++;
+        if (nl > p && !this.#parse(payload, p, nl)) return;
+        p = nl + 1;
       }
-      p = nl + 1;
     }
   }
 

@@ -4,6 +4,7 @@
 
 import assert from "node:assert/strict";
 import {
+  chatEventEnd,
   chatLineEnd,
   NOT_CHAT,
   OWN_ECHO,
@@ -102,4 +103,31 @@ Deno.test("a message without its room is still read", () => {
     read('{"type":"message","time":"t","from":"a","text":"b","own":false}'),
     "a: b",
   );
+});
+
+Deno.test("events of one frame are read one after the other", () => {
+  const a = rendered(message("ann", "one"));
+  const b = rendered(message("bob", "two", true));
+  const c = rendered(message("cy", "three"));
+  const bytes = encoder.encode(`${a}\n${b}\n${c}`);
+  const end = bytes.length;
+  const first = readChatLine(bytes, 0, end);
+  assert.equal(decoder.decode(bytes.subarray(first, chatLineEnd)), "ann: one");
+  assert.equal(chatEventEnd, encoder.encode(a).length);
+  assert.equal(readChatLine(bytes, chatEventEnd + 1, end), OWN_ECHO);
+  const third = readChatLine(bytes, chatEventEnd + 1, end);
+  assert.equal(
+    decoder.decode(bytes.subarray(third, chatLineEnd)),
+    "cy: three",
+  );
+  assert.equal(chatEventEnd, end);
+});
+
+Deno.test("a message is not read past the end of its frame", () => {
+  const json = rendered(message("ann", "hi"));
+  const bytes = encoder.encode(`${json}x`);
+  assert.equal(readChatLine(bytes, 0, bytes.length), NOT_CHAT);
+  assert.equal(readChatLine(bytes, 0, bytes.length - 2), NOT_CHAT);
+  const cut = encoder.encode(json.slice(0, -1) + "\n}");
+  assert.equal(readChatLine(cut, 0, cut.length), NOT_CHAT);
 });
