@@ -110,6 +110,8 @@ export class WebConnection implements ChatConnection {
   #maxLineBytes: number;
   #metrics: Metrics;
   #queue: Line[] = [];
+  // A text message that broke a rule, read after lines still queued.
+  #broken: WebSocketError | null = null;
   // Events queued since the last frame, and whether a round will send them.
   #pending: string[] = [];
   #scheduled = false;
@@ -140,22 +142,23 @@ export class WebConnection implements ChatConnection {
 
   /**
    * The next lines: from the last message read, or from the next text
-   * message. Pings are answered and binary messages refused with a notice
-   * meanwhile. When the peer broke a rule of the protocol, the close frame
-   * that says so is queued and the connection cut.
+   * message, and from the text messages after it that were read already
+   * (a sender's lines of one read are handled together, so that they go
+   * out as one run). Pings are answered and binary messages refused with a
+   * notice meanwhile. When the peer broke a rule of the protocol, the
+   * close frame that says so is queued and the connection cut.
    */
   async readLines(): Promise<Line[] | null> {
     while (this.#queue.length === 0) {
       if (this.#closing !== null) return null;
+      const broken = this.#broken;
+      if (broken !== null) return this.#refuse(broken);
       let message;
       try {
         message = await this.#frames.next();
       } catch (error) {
         if (!(error instanceof WebSocketError)) throw error;
-        // The close frame goes out before the socket closes (close()).
-        this.#sendClose(error.code);
-        this.onCut?.(error.reason);
-        return null;
+        return this.#refuse(error);
       }
       if (message === null) return null;
       switch (message.kind) {
@@ -175,7 +178,28 @@ export class WebConnection implements ChatConnection {
           return null;
       }
     }
+    while (
+      this.#queue.length < BATCH_LINES && this.#closing === null &&
+      this.#broken === null && this.#frames.textBuffered()
+    ) {
+      try {
+        const message = await this.#frames.next();
+        if (message?.kind === "text") this.#split(message.text);
+      } catch (error) {
+        if (!(error instanceof WebSocketError)) throw error;
+        // Refused once the lines before it are handled.
+        this.#broken = error;
+      }
+    }
     return this.#queue.splice(0, BATCH_LINES);
+  }
+
+  // The peer broke a rule: the close frame that says so goes out before
+  // the socket closes (close()), and the connection is cut.
+  #refuse(error: WebSocketError): null {
+    this.#sendClose(error.code);
+    this.onCut?.(error.reason);
+    return null;
   }
 
   deliver(output: Rendered): void {

@@ -154,6 +154,30 @@ export class FrameReader {
   }
 
   /**
+   * Whether the next frame is a whole unfragmented text message already in
+   * the buffer, so that {@linkcode next} returns it without reading. Any
+   * other frame, a broken one included, answers false (and is read, and
+   * refused, by `next` as ever).
+   */
+  textBuffered(): boolean {
+    const buffer = this.#buffer;
+    const start = this.#start;
+    const held = this.#end - start;
+    // FIN and text, no reserved bits; masked.
+    if (
+      held < 6 || this.#partsOpcode !== -1 || buffer[start] !== 0x81 ||
+      (buffer[start + 1] & 0x80) === 0
+    ) {
+      return false;
+    }
+    const short = buffer[start + 1] & 0x7f;
+    if (short === 127) return false;
+    if (short < 126) return held >= 6 + short;
+    return held >= 8 &&
+      held >= 8 + ((buffer[start + 2] << 8) | buffer[start + 3]);
+  }
+
+  /**
    * The next message or control frame; null at the end of the stream.
    * Rejects with a {@linkcode WebSocketError} when the peer broke a rule,
    * and as the stream does.
