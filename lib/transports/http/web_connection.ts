@@ -10,8 +10,7 @@
 
 import { describeError } from "../../io/errors.ts";
 import { type Line, LINE_TOO_LONG } from "../../io/line_reader.ts";
-import { Outbox, outputBudget, shareBytes } from "../../io/outbox.ts";
-import { SharedJoin } from "../../io/shared_join.ts";
+import { Outbox, outputBudget } from "../../io/outbox.ts";
 import type { Slot } from "../../room/admission.ts";
 import type { ChatConnection } from "../../room/session_api.ts";
 import { LineLanguage } from "../../languages/line/line_language.ts";
@@ -27,9 +26,9 @@ import {
   closeFrame,
   FrameReader,
   pongFrame,
-  textFrame,
   WebSocketError,
 } from "./websocket.ts";
+import { QueuedTexts } from "./queued_texts.ts";
 
 /** Options of {@linkcode WebConnection}. */
 export interface WebConnectionOptions {
@@ -76,23 +75,7 @@ function flushDue(): void {
   const sockets = due;
   due = [];
   for (const socket of sockets) socket.flush();
-  texts.forget();
-  lastText = null;
-  lastFrame = null;
-}
-
-// Recipients of the same broadcasts queue the same strings in the same
-// order: one joined text, and one frame of it, serves them all.
-const texts = new SharedJoin<string>((parts) => parts.join("\n"));
-let lastText: string | null = null;
-let lastFrame: Uint8Array | null = null;
-
-function frameOf(text: string): Uint8Array {
-  if (text !== lastText) {
-    lastText = text;
-    lastFrame = shareBytes(textFrame(text));
-  }
-  return lastFrame!;
+  QueuedTexts.endRound();
 }
 
 /** A browser's socket, as the chat room sees it. */
@@ -112,8 +95,9 @@ export class WebConnection implements ChatConnection {
   #queue: Line[] = [];
   // A text message that broke a rule, read after lines still queued.
   #broken: WebSocketError | null = null;
-  // Events queued since the last frame, and whether a round will send them.
-  #pending: string[] = [];
+  // Events queued since the last frame (shared with the sockets that got
+  // the same: see QueuedTexts), and whether a round will send them.
+  #pending: QueuedTexts | null = null;
   #scheduled = false;
   #closing: Promise<void> | null = null;
   #closeSent = false;
@@ -203,9 +187,12 @@ export class WebConnection implements ChatConnection {
   }
 
   deliver(output: Rendered): void {
-    if (this.#closeSent || output instanceof Uint8Array) return;
-    if (typeof output === "string") this.#pending.push(output);
-    else for (const text of output) this.#pending.push(text);
+    if (
+      this.#closeSent || output instanceof Uint8Array || output.length === 0
+    ) {
+      return;
+    }
+    this.#pending = (this.#pending ?? QueuedTexts.none).add(output);
     if (!this.#scheduled) {
       this.#scheduled = true;
       due.push(this);
@@ -217,11 +204,10 @@ export class WebConnection implements ChatConnection {
   flush(): void {
     this.#scheduled = false;
     const pending = this.#pending;
-    if (pending.length === 0) return;
-    this.#pending = [];
+    if (pending === null) return;
+    this.#pending = null;
     if (this.#closeSent) return;
-    const text = texts.join(pending);
-    const frame = frameOf(text);
+    const frame = pending.frame();
     this.#metrics.bytesOut += frame.length;
     this.#outbox.send(frame);
   }
