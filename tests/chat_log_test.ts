@@ -243,3 +243,65 @@ Deno.test("chat log tells its problems as values: failing with a reason, then re
     assert.match(await Deno.readTextFile(path), / lost for now\n$/);
   });
 });
+
+Deno.test("chat log writes any text as UTF-8, byte for byte, across many batches", async () => {
+  await inTempDir(async (dir) => {
+    const path = `${dir}/log.txt`;
+    const at = Date.UTC(2024, 0, 2, 3, 4, 5, 678);
+    const log = await ChatLog.open({ path, now: () => at });
+    const events: string[] = [];
+    for (let i = 0; i < 5000; i++) {
+      events.push(
+        i % 5 === 0
+          ? `zoë -> 漢字: ${i} 🙂 ${"é".repeat(i % 300)}`
+          : `ann -> bob: ${i} ${"x".repeat(i % 700)}`,
+      );
+    }
+    // A lone surrogate goes to the file as U+FFFD, as TextEncoder has it.
+    events.push("half \ud83d of a pair");
+    for (const [i, event] of events.entries()) {
+      log.record(event);
+      if (i % 1000 === 999) await log.flush();
+    }
+    assert.equal(await log.close(), 0);
+    const stamp = "2024-01-02T03:04:05.678Z";
+    assert.deepEqual(
+      await Deno.readFile(path),
+      new TextEncoder().encode(
+        events.map((event) => `${stamp} ${event}\n`).join(""),
+      ),
+    );
+  });
+});
+
+Deno.test("chat log keeps the newest events within its bound while it cannot write, and counts the rest lost", async () => {
+  await inTempDir(async (dir) => {
+    const path = `${dir}/sub/log.txt`;
+    await Deno.mkdir(`${dir}/sub`);
+    const at = Date.UTC(2024, 0, 2, 3, 4, 5, 678);
+    const problems: string[] = [];
+    const log = await ChatLog.open({
+      path,
+      now: () => at,
+      flushIntervalMs: 10,
+      // Room for ten lines of 24 + 1 + 9 + 1 bytes and no more.
+      maxBufferedBytes: 350,
+      onProblem: (problem) => problems.push(problem.kind),
+    });
+    await Deno.remove(`${dir}/sub`, { recursive: true });
+    log.record("event 00");
+    await waitUntil(() => problems.length === 1, "the failure");
+    for (let i = 1; i < 25; i++) {
+      log.record(`event ${String(i).padStart(2, "0")}`);
+    }
+    assert.equal(log.lost, 15);
+    assert.equal(log.pending, 10);
+    await Deno.mkdir(`${dir}/sub`);
+    await waitUntil(() => problems.length === 2, "the recovery");
+    assert.equal(await log.close(), 15);
+    assert.deepEqual(
+      fileLines(path).map((line) => line.match(ISO_LINE)?.[2]),
+      Array.from({ length: 10 }, (_, i) => `event ${i + 15}`),
+    );
+  });
+});

@@ -61,18 +61,30 @@ export class ChatLog implements EventLog {
   #maxBuffered: number;
   #onProblem: (problem: LogProblem) => void;
   #now: () => number;
-  #lines: string[] = [];
-  #bufferedBytes = 0;
+  // The lines recorded and not yet handed to a write, as UTF-8: encoded as
+  // they come, so that a batch's lines are not kept as strings for the
+  // flush interval (long enough for the garbage collector to copy them
+  // about and promote them, which cost more than the rest of the log).
+  #buffer: Uint8Array = new Uint8Array(MIN_BUFFER_BYTES);
+  #used = 0;
+  // How many lines the buffer holds.
+  #count = 0;
+  // A buffer written out before, to be filled again.
+  #spare: Uint8Array | null = null;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #writing: Promise<void> | null = null;
   #failing = false;
   #closed = false;
   #lost = 0;
   #stampMs = -1;
-  #stamp = "";
-  // The file ended in the middle of a line (a power cut): it is ended
-  // before the first line written, so that no line runs into it.
+  // The timestamp of #stampMs, encoded (ASCII).
+  #stamp: Uint8Array = new Uint8Array(0);
+  // The file ended in the middle of a line (a power cut, or a write that
+  // failed halfway and whose rest was dropped): it is ended before the
+  // next line written, so that no line runs into it.
   #endLine: boolean;
+  // The buffer starts with the rest of a line whose start is in the file.
+  #midLine = false;
 
   private constructor(options: ChatLogOptions, endLine: boolean) {
     this.#path = options.path;
@@ -117,7 +129,7 @@ export class ChatLog implements EventLog {
 
   /** Events recorded and not yet written. */
   get pending(): number {
-    return this.#lines.length;
+    return this.#count;
   }
 
   /** Events dropped because the file could not be written in time. */
@@ -131,19 +143,39 @@ export class ChatLog implements EventLog {
     const ms = this.#now();
     if (ms !== this.#stampMs) {
       this.#stampMs = ms;
-      this.#stamp = new Date(ms).toISOString();
+      this.#stamp = encoder.encode(new Date(ms).toISOString());
     }
-    const line = `${this.#stamp} ${event}\n`;
-    this.#lines.push(line);
-    this.#bufferedBytes += line.length;
-    if (this.#bufferedBytes > this.#maxBuffered) this.#dropOldest();
+    const stamp = this.#stamp;
+    const length = event.length;
+    // A UTF-16 unit is at most three bytes of UTF-8.
+    const room = stamp.length + 2 + length * 3;
+    let buffer = this.#buffer;
+    if (this.#used + room > buffer.length) buffer = this.#grow(room);
+    let at = this.#used;
+    buffer.set(stamp, at);
+    at += stamp.length;
+    buffer[at++] = 0x20;
+    const start = at;
+    for (let i = 0; i < length; i++) {
+      const unit = event.charCodeAt(i);
+      if (unit > 0x7f) {
+        // Not ASCII: the encoder does the whole event.
+        at = start + encoder.encodeInto(event, buffer.subarray(start)).written;
+        break;
+      }
+      buffer[at++] = unit;
+    }
+    buffer[at++] = 0x0a;
+    this.#used = at;
+    this.#count++;
+    if (at > this.#maxBuffered) this.#dropOldest();
     this.#schedule();
   }
 
   /** Writes every event recorded so far. Resolves even if writing fails. */
   async flush(): Promise<void> {
     while (this.#writing !== null) await this.#writing;
-    if (this.#lines.length === 0) return;
+    if (this.#count === 0) return;
     this.#writing = this.#write(false);
     await this.#writing;
   }
@@ -160,9 +192,19 @@ export class ChatLog implements EventLog {
     while (this.#writing !== null) await this.#writing;
     this.#writing = this.#write(true);
     await this.#writing;
-    this.#lost += this.#lines.length;
-    this.#lines = [];
+    this.#lost += this.#count;
+    this.#count = 0;
+    this.#used = 0;
     return this.#lost;
+  }
+
+  // A buffer with `room` bytes free after what it holds.
+  #grow(room: number): Uint8Array {
+    let size = this.#buffer.length * 2;
+    while (size < this.#used + room) size *= 2;
+    const grown = new Uint8Array(size);
+    grown.set(this.#buffer.subarray(0, this.#used));
+    return this.#buffer = grown;
   }
 
   #schedule(): void {
@@ -174,31 +216,39 @@ export class ChatLog implements EventLog {
   }
 
   async #write(sync: boolean): Promise<void> {
-    const lines = this.#lines;
-    this.#lines = [];
-    this.#bufferedBytes = 0;
+    // The buffer goes to the file; what is recorded meanwhile goes to
+    // another (the spare, when the last write left one).
+    const batch = this.#buffer;
+    const bytes = batch.subarray(0, this.#used);
+    this.#buffer = this.#spare ?? new Uint8Array(MIN_BUFFER_BYTES);
+    this.#spare = null;
+    this.#used = 0;
+    const count = this.#count;
+    this.#count = 0;
+    const midLine = this.#midLine;
+    this.#midLine = false;
     let file: Deno.FsFile | undefined;
+    let offset = 0;
     try {
       file = await Deno.open(this.#path, { append: true, create: true });
-      if (lines.length > 0) {
-        const text = lines.join("");
-        const bytes = encoder.encode(this.#endLine ? "\n" + text : text);
-        let offset = 0;
+      if (bytes.length > 0) {
+        if (this.#endLine) await writeAll(file, NEWLINE);
+        this.#endLine = false;
         while (offset < bytes.length) {
           offset += await file.write(bytes.subarray(offset));
         }
-        this.#endLine = false;
       }
       if (sync) await file.sync();
+      // Kept for the next batch unless a burst made it large.
+      if (batch.length <= MAX_SPARE_BYTES) this.#spare = batch;
       if (this.#failing) {
         this.#failing = false;
         this.#onProblem({ kind: "recovered", path: this.#path });
       }
     } catch (error) {
       // Keep what was not written, ahead of what came meanwhile, and retry.
-      this.#lines = lines.concat(this.#lines);
-      for (const line of this.#lines) this.#bufferedBytes += line.length;
-      if (this.#bufferedBytes > this.#maxBuffered) this.#dropOldest();
+      this.#midLine = offset > 0 ? bytes[offset - 1] !== 0x0a : midLine;
+      this.#keep(bytes.subarray(offset), offset === 0 ? count : -1);
       if (!this.#failing) {
         this.#failing = true;
         this.#onProblem({
@@ -210,19 +260,68 @@ export class ChatLog implements EventLog {
     } finally {
       file?.close();
       this.#writing = null;
-      if (this.#lines.length > 0) this.#schedule();
+      if (this.#count > 0) this.#schedule();
     }
   }
 
+  // Puts `unwritten` (`count` lines, or -1 for lines to be counted) back
+  // ahead of what was recorded since.
+  #keep(unwritten: Uint8Array, count: number): void {
+    if (unwritten.length === 0) return;
+    const later = this.#buffer.subarray(0, this.#used);
+    const kept = new Uint8Array(
+      Math.max(MIN_BUFFER_BYTES, unwritten.length + later.length),
+    );
+    kept.set(unwritten);
+    kept.set(later, unwritten.length);
+    this.#buffer = kept;
+    this.#used = unwritten.length + later.length;
+    this.#count += count >= 0 ? count : linesIn(unwritten);
+    if (this.#used > this.#maxBuffered) this.#dropOldest();
+  }
+
+  // Drops the oldest lines until the rest fit in the bound, counting them
+  // as lost.
   #dropOldest(): void {
+    const buffer = this.#buffer;
+    let cut = 0;
     let dropped = 0;
-    while (
-      this.#bufferedBytes > this.#maxBuffered && dropped < this.#lines.length
-    ) {
-      this.#bufferedBytes -= this.#lines[dropped].length;
+    while (this.#used - cut > this.#maxBuffered && dropped < this.#count) {
+      cut = buffer.indexOf(0x0a, cut) + 1;
       dropped++;
     }
-    this.#lines.splice(0, dropped);
+    if (dropped > 0 && this.#midLine) {
+      this.#midLine = false;
+      this.#endLine = true;
+    }
+    buffer.copyWithin(0, cut, this.#used);
+    this.#used -= cut;
+    this.#count -= dropped;
     this.#lost += dropped;
+  }
+}
+
+// The buffer of lines to be written starts at this size, and a buffer
+// larger than the other bound is not kept for the next batch.
+const MIN_BUFFER_BYTES = 4 * 1024;
+const MAX_SPARE_BYTES = 1024 * 1024;
+const NEWLINE = new Uint8Array([0x0a]);
+
+// The count of lines in `bytes`, whole or begun.
+function linesIn(bytes: Uint8Array): number {
+  let count = 0;
+  for (let at = 0; at < bytes.length;) {
+    const end = bytes.indexOf(0x0a, at);
+    count++;
+    if (end === -1) break;
+    at = end + 1;
+  }
+  return count;
+}
+
+async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) {
+    offset += await file.write(bytes.subarray(offset));
   }
 }
