@@ -43,6 +43,10 @@ Deno.test("line format: a private message is its text and a newline, byte for by
     ["ann", "long ".repeat(2000)],
     ["ann", "é".repeat(3000)],
   ];
+  // Around the longest line put together in the shared slab.
+  for (let n = 80; n < 140; n++) {
+    cases.push(["ann", "y".repeat(n)], ["ann", `${"y".repeat(n)}é`]);
+  }
   for (const [from, text] of cases) {
     assert.deepEqual(rendered(from, text), expected(from, text), text);
   }

@@ -292,6 +292,8 @@ export class Accounts {
 
   /** The mute of `name` now, if any. */
   muteOf(name: string): Mute | undefined {
+    // Asked before every private message: no key made while no one is muted.
+    if (this.#mutes.size === 0) return undefined;
     const mute = this.#mutes.get(nameKey(name));
     return mute !== undefined && inForce(mute, this.#clock())
       ? mute

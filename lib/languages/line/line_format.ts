@@ -32,7 +32,7 @@ function lines(...texts: string[]): Uint8Array {
 // small because a view queued to a slow reader keeps all of it alive.
 const SLAB_BYTES = 1024;
 // Longer lines are encoded on their own.
-const SLAB_LINE_CHARS = SLAB_BYTES >> 4;
+const SLAB_LINE_CHARS = SLAB_BYTES >> 3;
 let slab = new Uint8Array(SLAB_BYTES);
 let slabUsed = 0;
 
@@ -56,6 +56,52 @@ function line(text: string): Uint8Array {
     }
     slab[at++] = unit;
   }
+  slab[at++] = 0x0a;
+  slabUsed = at;
+  return slab.subarray(start, at);
+}
+
+// A private message's line around its sender's name and its text, encoded
+// once (the text itself is texts.ts's): the line is put together from its
+// parts as bytes, not as a string encoded afterwards.
+const PRIVATE_PARTS = serverText.privateMessage("\uE000", "\uE001")
+  .split(/[\uE000\uE001]/).map((part) => encoder.encode(part));
+
+// A private message's line: a view of the slab when its name and text are
+// ASCII.
+function privateLine(from: string, text: string): Uint8Array {
+  const parts = PRIVATE_PARTS;
+  if (parts.length !== 3) {
+    return line(serverText.privateMessage(from, text));
+  }
+  const [before, between, after] = parts;
+  const length = before.length + from.length + between.length + text.length +
+    after.length;
+  if (length > SLAB_LINE_CHARS) {
+    return line(serverText.privateMessage(from, text));
+  }
+  if (slabUsed + length + 1 > SLAB_BYTES) {
+    slab = new Uint8Array(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const start = slabUsed;
+  let at = start;
+  slab.set(before, at);
+  at += before.length;
+  for (let i = 0; i < from.length; i++) {
+    const unit = from.charCodeAt(i);
+    if (unit > 0x7f) return line(serverText.privateMessage(from, text));
+    slab[at++] = unit;
+  }
+  slab.set(between, at);
+  at += between.length;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit > 0x7f) return line(serverText.privateMessage(from, text));
+    slab[at++] = unit;
+  }
+  slab.set(after, at);
+  at += after.length;
   slab[at++] = 0x0a;
   slabUsed = at;
   return slab.subarray(start, at);
@@ -191,9 +237,7 @@ export const lineFormat: Renderer = {
   render(event: RoomEvent): Rendered | null {
     // The commonest event first, before the switch's string comparisons.
     if (event.type === "private") {
-      return event.own
-        ? null
-        : line(serverText.privateMessage(event.from, event.text));
+      return event.own ? null : privateLine(event.from, event.text);
     }
     switch (event.type) {
       case "namePrompt":

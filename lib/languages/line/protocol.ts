@@ -275,7 +275,7 @@ export function parseCommand(text: string): Command {
 }
 
 function parsePrivate(trimmed: string): Command {
-  const space = trimmed.search(WHITESPACE);
+  const space = firstSpace(trimmed);
   if (space === -1) return PRIVATE_USAGE;
   const target = trimmed.slice(1, space);
   const message = trimmed.slice(space + 1).trimStart();
@@ -285,6 +285,17 @@ function parsePrivate(trimmed: string): Command {
     return { kind: "roomSay", room: target, text: message };
   }
   return { kind: "private", target, text: message };
+}
+
+// Where `text` has its first white space (as `\s` has it), or -1: a loop
+// rather than a regular expression, for every private message.
+function firstSpace(text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit === 0x20 || (unit >= 0x09 && unit <= 0x0d)) return i;
+    if (unit >= 0x80 && WHITESPACE.test(text[i])) return i;
+  }
+  return -1;
 }
 
 // An operator's command: `/ban TARGET [DURATION] [reason]` and the rest.
