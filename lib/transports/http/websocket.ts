@@ -233,11 +233,30 @@ export class FrameReader {
       if (!control && this.#partsBytes + length > this.#max) {
         throw new WebSocketError(CloseCode.tooBig, "frameTooLarge");
       }
-      const mask = this.#buffer.slice(at + extra, at + extra + 4);
-      this.#start = at + extra + 4;
+      const maskAt = at + extra;
+      const mask = (this.#buffer[maskAt] << 24 |
+        this.#buffer[maskAt + 1] << 16 | this.#buffer[maskAt + 2] << 8 |
+        this.#buffer[maskAt + 3]) >>> 0;
+      this.#start = maskAt + 4;
+      if (
+        opcode === Op.text && fin && this.#end - this.#start >= length
+      ) {
+        // A whole message in the buffer (most are): read where it is.
+        const from = this.#start;
+        this.#start += length;
+        unmask(this.#buffer, from, this.#start, mask);
+        try {
+          return {
+            kind: "text",
+            text: strictUtf8.decode(this.#buffer.subarray(from, this.#start)),
+          };
+        } catch {
+          throw new WebSocketError(CloseCode.invalidData, "invalidUtf8");
+        }
+      }
       const payload = await this.#payload(length);
       if (payload === null) return null;
-      for (let i = 0; i < payload.length; i++) payload[i] ^= mask[i & 3];
+      unmask(payload, 0, payload.length, mask);
 
       if (control) {
         const message = this.#control(opcode, payload);
@@ -323,6 +342,29 @@ export class FrameReader {
       this.#start = this.#end = 0;
     }
     return payload;
+  }
+}
+
+// XORs `bytes[from..to)` with the 32-bit masking key (RFC 6455, 5.3).
+function unmask(
+  bytes: Uint8Array,
+  from: number,
+  to: number,
+  mask: number,
+): void {
+  const m0 = mask >>> 24;
+  const m1 = (mask >>> 16) & 255;
+  const m2 = (mask >>> 8) & 255;
+  const m3 = mask & 255;
+  let i = from;
+  for (; i + 4 <= to; i += 4) {
+    bytes[i] ^= m0;
+    bytes[i + 1] ^= m1;
+    bytes[i + 2] ^= m2;
+    bytes[i + 3] ^= m3;
+  }
+  for (let k = 0; i < to; i++, k++) {
+    bytes[i] ^= k === 0 ? m0 : k === 1 ? m1 : m2;
   }
 }
 
