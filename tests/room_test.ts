@@ -775,3 +775,34 @@ Deno.test("a run of broadcasts keeps its place before a private line of the same
   await bob.next("carol: after");
   assert.deepEqual(since(bob), ["carol: after"]);
 });
+
+Deno.test("joins that come together reach each member in one delivery; a newcomer hears only the later ones", async () => {
+  await using test = await TestRoom.start();
+  const [alice] = await test.joinAll("alice");
+  const before = alice.deliveries;
+  const names = ["bob", "carol", "dave"];
+  const conns = names.map(() => test.connect());
+  for (const conn of conns) await conn.next(NAME_PROMPT);
+  // All three names in the same moment: a join storm in small.
+  conns.forEach((conn, i) => conn.send(names[i]));
+  for (const name of names) await alice.next(joined(name));
+  assert.deepEqual(since(alice), names.map(joined));
+  assert.ok(
+    alice.deliveries - before < names.length,
+    `${alice.deliveries - before} deliveries for ${names.length} joins`,
+  );
+  // Each newcomer: its welcome, then the joins after its own.
+  for (const [i, conn] of conns.entries()) {
+    const lines = since(conn, 0);
+    const welcomeEnd = lines.indexOf(LAST_WELCOME_LINE);
+    assert.ok(welcomeEnd > 0, `${names[i]} was welcomed`);
+    if (i < names.length - 1) {
+      await conn.next(joined(names[names.length - 1]));
+    }
+    assert.deepEqual(
+      since(conn, 0).slice(welcomeEnd + 1),
+      names.slice(i + 1).map(joined),
+      `what ${names[i]} heard after its welcome`,
+    );
+  }
+});

@@ -22,6 +22,7 @@ import type {
   RoomEvent,
   RoomSummary,
 } from "./events.ts";
+import { beforeDelivery } from "./fan_out.ts";
 import type { Limits } from "./limits.ts";
 import type { Membership } from "./membership.ts";
 import type { Metrics } from "./metrics.ts";
@@ -71,6 +72,10 @@ export class RoomSession implements MemberSession {
   constructor(session: Session, room: MemberSessionRoom) {
     this.#session = session;
     this.#room = room;
+  }
+
+  flushHeld(): void {
+    beforeDelivery(this.#session);
   }
 
   // The account part, made the first time it is asked.

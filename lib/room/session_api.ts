@@ -104,6 +104,11 @@ export interface MemberSession extends AccountApi {
   /** Whether `given` is the server's password (true when there is none). */
   checkPassword(given: string): boolean;
   /**
+   * Delivers first what the room holds back for this member (a run of
+   * broadcasts): a door's own reply must not overtake it.
+   */
+  flushHeld(): void;
+  /**
    * Takes one more flood token for the line being handled (one line that
    * does the work of several, such as a message to several targets): waits
    * as a line would. False once the session is ending: do no more.

@@ -180,6 +180,8 @@ export class IrcClient {
    */
   send(...lines: string[]): void {
     if (lines.length === 0) return;
+    // What the room holds for this member goes first.
+    this.#session?.flushHeld();
     this.#deliver(encodeLines(lines.map(clampLine)));
   }
 
