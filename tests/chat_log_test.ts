@@ -305,3 +305,48 @@ Deno.test("chat log keeps the newest events within its bound while it cannot wri
     );
   });
 });
+
+Deno.test("chat log keeps exactly the newest lines that fit its bound through thousands of drops", async () => {
+  await inTempDir(async (dir) => {
+    const path = `${dir}/sub/log.txt`;
+    await Deno.mkdir(`${dir}/sub`);
+    const at = Date.UTC(2024, 0, 2, 3, 4, 5, 678);
+    const stamp = "2024-01-02T03:04:05.678Z";
+    const problems: string[] = [];
+    const maxBufferedBytes = 10_000;
+    const log = await ChatLog.open({
+      path,
+      now: () => at,
+      flushIntervalMs: 10,
+      maxBufferedBytes,
+      onProblem: (problem) => problems.push(problem.kind),
+    });
+    await Deno.remove(`${dir}/sub`, { recursive: true });
+    log.record("first");
+    await waitUntil(() => problems.length === 1, "the failure");
+    const events = ["first"];
+    for (let i = 0; i < 20_000; i++) {
+      const event = `${i} ${i % 3 === 0 ? "é" : "x"}`.padEnd(i % 97, "-");
+      events.push(event);
+      log.record(event);
+    }
+    // The newest lines whose bytes fit the bound, and the rest lost.
+    const encoder = new TextEncoder();
+    let bytes = 0;
+    let kept = 0;
+    for (let i = events.length - 1; i >= 0; i--) {
+      bytes += encoder.encode(`${stamp} ${events[i]}\n`).length;
+      if (bytes > maxBufferedBytes) break;
+      kept++;
+    }
+    assert.equal(log.pending, kept);
+    assert.equal(log.lost, events.length - kept);
+    await Deno.mkdir(`${dir}/sub`);
+    await waitUntil(() => problems.length === 2, "the recovery");
+    assert.equal(await log.close(), events.length - kept);
+    assert.equal(
+      await Deno.readTextFile(path),
+      events.slice(-kept).map((event) => `${stamp} ${event}\n`).join(""),
+    );
+  });
+});

@@ -66,6 +66,9 @@ export class ChatLog implements EventLog {
   // flush interval (long enough for the garbage collector to copy them
   // about and promote them, which cost more than the rest of the log).
   #buffer: Uint8Array = new Uint8Array(MIN_BUFFER_BYTES);
+  // Where its lines start (the oldest were dropped, see #dropOldest) and
+  // end.
+  #start = 0;
   #used = 0;
   // How many lines the buffer holds.
   #count = 0;
@@ -150,7 +153,7 @@ export class ChatLog implements EventLog {
     // A UTF-16 unit is at most three bytes of UTF-8.
     const room = stamp.length + 2 + length * 3;
     let buffer = this.#buffer;
-    if (this.#used + room > buffer.length) buffer = this.#grow(room);
+    if (this.#used + room > buffer.length) buffer = this.#makeRoom(room);
     let at = this.#used;
     buffer.set(stamp, at);
     at += stamp.length;
@@ -168,7 +171,7 @@ export class ChatLog implements EventLog {
     buffer[at++] = 0x0a;
     this.#used = at;
     this.#count++;
-    if (at > this.#maxBuffered) this.#dropOldest();
+    if (at - this.#start > this.#maxBuffered) this.#dropOldest();
     this.#schedule();
   }
 
@@ -194,16 +197,29 @@ export class ChatLog implements EventLog {
     await this.#writing;
     this.#lost += this.#count;
     this.#count = 0;
-    this.#used = 0;
+    this.#start = this.#used = 0;
     return this.#lost;
   }
 
-  // A buffer with `room` bytes free after what it holds.
-  #grow(room: number): Uint8Array {
-    let size = this.#buffer.length * 2;
-    while (size < this.#used + room) size *= 2;
+  // The buffer with `room` bytes free after its lines: the lines moved to
+  // its start when that leaves half of it free, else a buffer twice as
+  // large, so that each byte is moved a bounded number of times however
+  // long the file cannot be written.
+  #makeRoom(room: number): Uint8Array {
+    const buffer = this.#buffer;
+    const held = this.#used - this.#start;
+    if (held + room <= buffer.length >> 1) {
+      buffer.copyWithin(0, this.#start, this.#used);
+      this.#start = 0;
+      this.#used = held;
+      return buffer;
+    }
+    let size = buffer.length * 2;
+    while (size < (held + room) * 2) size *= 2;
     const grown = new Uint8Array(size);
-    grown.set(this.#buffer.subarray(0, this.#used));
+    grown.set(buffer.subarray(this.#start, this.#used));
+    this.#start = 0;
+    this.#used = held;
     return this.#buffer = grown;
   }
 
@@ -219,10 +235,10 @@ export class ChatLog implements EventLog {
     // The buffer goes to the file; what is recorded meanwhile goes to
     // another (the spare, when the last write left one).
     const batch = this.#buffer;
-    const bytes = batch.subarray(0, this.#used);
+    const bytes = batch.subarray(this.#start, this.#used);
     this.#buffer = this.#spare ?? new Uint8Array(MIN_BUFFER_BYTES);
     this.#spare = null;
-    this.#used = 0;
+    this.#start = this.#used = 0;
     const count = this.#count;
     this.#count = 0;
     const midLine = this.#midLine;
@@ -268,13 +284,14 @@ export class ChatLog implements EventLog {
   // ahead of what was recorded since.
   #keep(unwritten: Uint8Array, count: number): void {
     if (unwritten.length === 0) return;
-    const later = this.#buffer.subarray(0, this.#used);
+    const later = this.#buffer.subarray(this.#start, this.#used);
     const kept = new Uint8Array(
       Math.max(MIN_BUFFER_BYTES, unwritten.length + later.length),
     );
     kept.set(unwritten);
     kept.set(later, unwritten.length);
     this.#buffer = kept;
+    this.#start = 0;
     this.#used = unwritten.length + later.length;
     this.#count += count >= 0 ? count : linesIn(unwritten);
     if (this.#used > this.#maxBuffered) this.#dropOldest();
@@ -284,18 +301,19 @@ export class ChatLog implements EventLog {
   // as lost.
   #dropOldest(): void {
     const buffer = this.#buffer;
-    let cut = 0;
+    let cut = this.#start;
     let dropped = 0;
     while (this.#used - cut > this.#maxBuffered && dropped < this.#count) {
-      cut = buffer.indexOf(0x0a, cut) + 1;
+      const end = buffer.indexOf(0x0a, cut);
+      cut = end === -1 || end >= this.#used ? this.#used : end + 1;
       dropped++;
     }
     if (dropped > 0 && this.#midLine) {
       this.#midLine = false;
       this.#endLine = true;
     }
-    buffer.copyWithin(0, cut, this.#used);
-    this.#used -= cut;
+    // Not moved: the room is made when it is needed (#makeRoom).
+    this.#start = cut;
     this.#count -= dropped;
     this.#lost += dropped;
   }
