@@ -237,3 +237,45 @@ Deno.test("line reader splits a big input read through a small buffer", async ()
   assert.deepEqual(batches.flat(), lines);
   assert.ok(batches.length > 1, "a small buffer needs more than one read");
 });
+
+Deno.test("line reader reads one whole line a read as the splitter does, its ending, limit and invalid bytes included", async () => {
+  const chunks = [
+    bytes("@bob hi\n"),
+    bytes("crlf\r\n"),
+    bytes("\n"),
+    bytes("\r\n"),
+    bytes("x".repeat(10) + "\n"),
+    bytes("x".repeat(11) + "\n"),
+    bytes("x".repeat(10) + "\r\n"),
+    Uint8Array.of(0x61, 0xff, 0x62, 0x0a),
+    bytes("part"),
+    bytes(" of a line\n"),
+    bytes("x".repeat(30)),
+    bytes("rest of a long one\n"),
+    bytes("after\n"),
+    bytes("two\nlines\n"),
+    bytes("zoë\n"),
+  ];
+  const reader = new LineReader(new ChunkReader(chunks), {
+    maxLineBytes: 10,
+    minReadBytes: 64,
+  });
+  const got = (await readAll(reader)).flat();
+  assert.deepEqual(got, split(10, ...chunks));
+  assert.deepEqual(got, [
+    "@bob hi",
+    "crlf",
+    "",
+    "",
+    "x".repeat(10),
+    LINE_TOO_LONG,
+    "x".repeat(10),
+    "a\ufffdb",
+    LINE_TOO_LONG,
+    LINE_TOO_LONG,
+    "after",
+    "two",
+    "lines",
+    "zoë",
+  ]);
+});

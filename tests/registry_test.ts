@@ -375,3 +375,16 @@ Deno.test("reserveNames reserves names and their look-alikes until released", ()
   assert.equal(normalizeName("Grace"), "Grace");
   assert.ok(!isReservedName("teacher"));
 });
+
+Deno.test("nameKey: a printable ASCII name's key is its lower case", () => {
+  for (
+    const name of ["ada", "Ada", "ADA", "a.b-c_d", "[Z]`^{|}~", "x Y", " ", ""]
+  ) {
+    assert.equal(nameKey(name), name.toLowerCase());
+  }
+  // Every printable ASCII character, one at a time.
+  for (let code = 0x20; code <= 0x7e; code++) {
+    const name = `n${String.fromCharCode(code)}`;
+    assert.equal(nameKey(name), name.toLowerCase());
+  }
+});

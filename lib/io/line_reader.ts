@@ -62,6 +62,29 @@ export class LineSplitter {
     return this.#pendingLength;
   }
 
+  /**
+   * Splits the first `length` bytes of `buffer`, appending every completed
+   * line to `out`; `buffer` may be reused afterwards. The same as
+   * `push(buffer.subarray(0, length), out)`, without the views when the
+   * bytes are one whole line (the commonest read of a chat).
+   */
+  pushFrom(buffer: Uint8Array, length: number, out: Line[]): void {
+    if (
+      length > 0 && buffer[length - 1] === LF && this.#pendingLength === 0 &&
+      !this.#discarding && buffer.indexOf(LF) === length - 1
+    ) {
+      let end = length - 1;
+      if (end > 0 && buffer[end - 1] === CR) end--;
+      out.push(
+        end > this.#max
+          ? LINE_TOO_LONG
+          : decoder.decode(buffer.subarray(0, end)),
+      );
+      return;
+    }
+    this.push(buffer.subarray(0, length), out);
+  }
+
   /** Splits `chunk`, appending every completed line to `out`. */
   push(chunk: Uint8Array, out: Line[]): void {
     let start = 0;
@@ -189,7 +212,7 @@ export class LineReader {
     if (count === null) return null;
     const buffer = this.#buffer;
     const out: Line[] = [];
-    this.#splitter.push(buffer.subarray(0, count), out);
+    this.#splitter.pushFrom(buffer, count, out);
     // The splitter copied what it keeps, so the buffer may be swapped now.
     if (count === buffer.length && buffer.length < this.#max) {
       this.#buffer = new Uint8Array(buffer.length * 2);

@@ -173,9 +173,15 @@ export function normalizeName(raw: string): string | null {
  */
 export function nameKey(name: string): string {
   // The fast path matters: every private message looks a name up. Inside
-  // ASCII only case is folded (see confusables.ts), so this is the skeleton.
-  if (ASCII.test(name)) return name.toLowerCase();
-  return skeleton(name);
+  // ASCII only case is folded (see confusables.ts), so this is the skeleton:
+  // a loop, not a regular expression, and no copy of a name in lower case.
+  let upper = false;
+  for (let i = 0; i < name.length; i++) {
+    const unit = name.charCodeAt(i);
+    if (unit < 0x20 || unit > 0x7e) return skeleton(name);
+    if (unit >= 0x41 && unit <= 0x5a) upper = true;
+  }
+  return upper ? name.toLowerCase() : name;
 }
 
 /**
