@@ -246,9 +246,6 @@ export class Outbox implements BudgetMember {
   #tailView: Uint8Array | null = null;
   #unsent = 0;
   #taken = 0;
-  // The write in flight (null when none is) and how much of it is out.
-  #writing: Uint8Array | null = null;
-  #written = 0;
   #busy = false;
   #closed = false;
   #drained: PromiseWithResolvers<void> | null = null;
@@ -381,48 +378,31 @@ export class Outbox implements BudgetMember {
     }
     const bytes = queue.length === 1 ? queue.pop()! : joined.join(queue);
     if (queue.length > 0) this.#queue = [];
-    this.#writing = bytes;
-    this.#written = 0;
-    this.#write(bytes);
+    this.#writeAll(bytes).then(() => {
+      if (this.#closed) return;
+      // What came while the write was in flight waits for the next round, so
+      // that it joins whatever else that round brings.
+      if (this.#queue.length > 0 || this.#tailSlab !== null) {
+        schedule(this, false);
+      } else this.#idle();
+    }, (error) => {
+      // A write failing after close() is the close's own doing: not reported.
+      if (this.#closed) return;
+      this.#fail();
+      this.#onError?.(error);
+    });
   }
 
-  // One write call of the write in flight. Its completion goes to two
-  // functions made once per outbox: a write allocates no closure, no
-  // async frame, only the runtime's promise.
-  #write(bytes: Uint8Array): void {
-    let written: Promise<number>;
-    try {
-      written = this.#writer.write(bytes);
-    } catch (error) {
-      written = Promise.reject(error);
+  async #writeAll(bytes: Uint8Array): Promise<void> {
+    let offset = 0;
+    while (offset < bytes.length && !this.#closed) {
+      const count = await this.#writer.write(
+        offset === 0 ? bytes : bytes.subarray(offset),
+      );
+      offset += count;
+      if (!this.#closed) this.#took(count);
     }
-    written.then(this.#onWritten, this.#onFailed);
   }
-
-  #onWritten = (count: number): void => {
-    // Closed meanwhile: close() dropped everything already.
-    if (this.#closed) return;
-    this.#took(count);
-    const bytes = this.#writing!;
-    const written = this.#written += count;
-    if (written < bytes.length) {
-      this.#write(bytes.subarray(written));
-      return;
-    }
-    this.#writing = null;
-    // What came while the write was in flight waits for the next round, so
-    // that it joins whatever else that round brings.
-    if (this.#queue.length > 0 || this.#tailSlab !== null) {
-      schedule(this, false);
-    } else this.#idle();
-  };
-
-  #onFailed = (error: unknown): void => {
-    // A write failing after close() is the close's own doing: not reported.
-    if (this.#closed) return;
-    this.#fail();
-    this.#onError?.(error);
-  };
 
   #idle(): void {
     this.#busy = false;
@@ -434,7 +414,6 @@ export class Outbox implements BudgetMember {
 
   #fail(): void {
     this.#closed = true;
-    this.#writing = null;
     this.#queue.length = 0;
     this.#tailSlab = this.#tailView = null;
     this.#budget?.leave(this, this.#unsent);
