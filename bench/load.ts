@@ -32,6 +32,10 @@
  * older server.ts does not list in `--help` are left out. Its failures are
  * reported (`REF-FAIL`) but do not fail the bench.
  *
+ * Profiling: with `BENCH_SERVER_CPU_PROF=DIR` in the environment our
+ * server runs with `deno run --cpu-prof` and leaves one `.cpuprofile` a run
+ * in DIR (written at its exit; open it in Chrome's DevTools).
+ *
  * Memory: every run reports the server's peak RSS (`VmHWM`); a server past
  * `--max-rss` MiB (default 2048) is killed and its run fails, so that a
  * runaway cannot take the machine. Our server runs with `--max-sendq` at

@@ -384,6 +384,9 @@ export function pushTail(tail: string[], line: string): void {
   if (tail.length > TAIL_LINES) tail.shift();
 }
 
+// `BENCH_SERVER_CPU_PROF=DIR`: our server runs with `--cpu-prof` into DIR.
+const PROFILE_DIR = Deno.env.get("BENCH_SERVER_CPU_PROF");
+
 /**
  * Starts `deno run ... server.ts --port 0` (pinned with `taskset -c CORE`
  * when requested), waits for `Server is listening on HOST:PORT...` and
@@ -402,6 +405,8 @@ export async function startServer(
     "--allow-write",
     "--allow-env",
     ...(opts.v8Flags ? [`--v8-flags=${opts.v8Flags}`] : []),
+    // A CPU profile of every server run, for finding where its time goes.
+    ...(PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`] : []),
     "server.ts",
     "--port",
     "0",
