@@ -67,44 +67,49 @@ function line(text: string): Uint8Array {
 const PRIVATE_PARTS = serverText.privateMessage("\uE000", "\uE001")
   .split(/[\uE000\uE001]/).map((part) => encoder.encode(part));
 
+// Its parts, if texts.ts's line has them in that order.
+const PRIVATE_SPLIT = PRIVATE_PARTS.length === 3;
+const PRIVATE_BEFORE = PRIVATE_SPLIT ? PRIVATE_PARTS[0] : new Uint8Array(0);
+const PRIVATE_BETWEEN = PRIVATE_SPLIT ? PRIVATE_PARTS[1] : new Uint8Array(0);
+const PRIVATE_AFTER = PRIVATE_SPLIT ? PRIVATE_PARTS[2] : new Uint8Array(0);
+
+// Copies `bytes` into `buffer` at `at`; where it ends. A loop: for a few
+// bytes it is quicker than `set`.
+function put(buffer: Uint8Array, at: number, bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length; i++) buffer[at++] = bytes[i];
+  return at;
+}
+
 // A private message's line: a view of the slab when its name and text are
 // ASCII.
 function privateLine(from: string, text: string): Uint8Array {
-  const parts = PRIVATE_PARTS;
-  if (parts.length !== 3) {
-    return line(serverText.privateMessage(from, text));
-  }
-  const [before, between, after] = parts;
-  const length = before.length + from.length + between.length + text.length +
-    after.length;
-  if (length > SLAB_LINE_CHARS) {
+  const length = PRIVATE_BEFORE.length + from.length + PRIVATE_BETWEEN.length +
+    text.length + PRIVATE_AFTER.length;
+  if (!PRIVATE_SPLIT || length > SLAB_LINE_CHARS) {
     return line(serverText.privateMessage(from, text));
   }
   if (slabUsed + length + 1 > SLAB_BYTES) {
     slab = new Uint8Array(SLAB_BYTES);
     slabUsed = 0;
   }
+  const buffer = slab;
   const start = slabUsed;
-  let at = start;
-  slab.set(before, at);
-  at += before.length;
+  let at = put(buffer, start, PRIVATE_BEFORE);
   for (let i = 0; i < from.length; i++) {
     const unit = from.charCodeAt(i);
     if (unit > 0x7f) return line(serverText.privateMessage(from, text));
-    slab[at++] = unit;
+    buffer[at++] = unit;
   }
-  slab.set(between, at);
-  at += between.length;
+  at = put(buffer, at, PRIVATE_BETWEEN);
   for (let i = 0; i < text.length; i++) {
     const unit = text.charCodeAt(i);
     if (unit > 0x7f) return line(serverText.privateMessage(from, text));
-    slab[at++] = unit;
+    buffer[at++] = unit;
   }
-  slab.set(after, at);
-  at += after.length;
-  slab[at++] = 0x0a;
+  at = put(buffer, at, PRIVATE_AFTER);
+  buffer[at++] = 0x0a;
   slabUsed = at;
-  return slab.subarray(start, at);
+  return buffer.subarray(start, at);
 }
 
 // Lines that never change, encoded once.
