@@ -93,15 +93,18 @@ export function graphProblems(
   return problems;
 }
 
-// The permission flags of a `deno run` or `deno compile` command line, in
-// order, without --target and --output.
-function permissionFlags(command: string): string[] {
-  return command.split(/\s+/).filter((word) => word.startsWith("--allow-"));
+// The permission and V8 flags of a `deno run` or `deno compile` command
+// line, in order, without --target and --output: an executable must run
+// as the task does.
+function runtimeFlags(command: string): string[] {
+  return command.split(/\s+/).filter((word) =>
+    word.startsWith("--allow-") || word.startsWith("--v8-flags=")
+  );
 }
 
 /**
  * What keeps the compile tasks from building each target once with the
- * run task's permissions, given deno.json's tasks.
+ * run task's permissions and V8 flags, given deno.json's tasks.
  */
 export function taskProblems(tasks: Record<string, string>): string[] {
   const problems: string[] = [];
@@ -114,13 +117,13 @@ export function taskProblems(tasks: Record<string, string>): string[] {
       );
       continue;
     }
-    const wanted = permissionFlags(run).join(" ");
+    const wanted = runtimeFlags(run).join(" ");
     const commands = compile.split("&&").map((c) => c.trim());
     const built = new Map<string, number>();
     for (const command of commands) {
       const target = command.match(/--target (\S+)/)?.[1] ?? "(none)";
       built.set(target, (built.get(target) ?? 0) + 1);
-      const flags = permissionFlags(command).join(" ");
+      const flags = runtimeFlags(command).join(" ");
       if (flags !== wanted) {
         problems.push(
           `deno.json: "${program.compileTask}" for ${target} has "${flags}", the "${program.runTask}" task "${wanted}"`,

@@ -344,7 +344,9 @@ const USAGE = `Usage: deno task bench [flags]
                        temporary worktree, removed at the end), alternating
                        with this tree's scenario by scenario; prints both
                        and the ratio this tree / REF
-  --v8-flags FLAGS     V8 flags for this tree's server only (not REF's), e.g.
+  --v8-flags FLAGS     V8 flags for this tree's server only, instead of those
+                       of its deno task server (REF's server runs with its
+                       own task's), e.g.
                        --v8-flags=--max-semi-space-size=2 --against HEAD
   --sendq BYTES        our server's --max-sendq (default 67108864, 64 MiB)
   --max-rss MIB        kill our server if its RSS passes this, failing the

@@ -266,7 +266,11 @@ export interface StartServerOptions {
   args?: string[];
   /** `--max-sendq` (unsent bytes per connection before it is cut). */
   sendqBytes?: number;
-  /** V8 flags for the server's `deno run --v8-flags=...`, if any. */
+  /**
+   * V8 flags for the server's `deno run --v8-flags=...`; by default those
+   * of the tree's own `deno task server`, so that the bench runs each tree
+   * as its users do.
+   */
   v8Flags?: string;
   /**
    * The flags this server.ts lists in `--help` (see
@@ -388,6 +392,23 @@ export function pushTail(tail: string[], line: string): void {
 const PROFILE_DIR = Deno.env.get("BENCH_SERVER_CPU_PROF");
 
 /**
+ * The `--v8-flags` of `deno task server` in `repoDir`'s deno.json, or null
+ * when it has none (or no such task).
+ */
+export async function taskV8Flags(repoDir: string): Promise<string | null> {
+  try {
+    const config = JSON.parse(await Deno.readTextFile(`${repoDir}/deno.json`));
+    const task: unknown = config?.tasks?.server;
+    const found = typeof task === "string"
+      ? /--v8-flags=(\S+)/.exec(task)
+      : null;
+    return found === null ? null : found[1];
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Starts `deno run ... server.ts --port 0` (pinned with `taskset -c CORE`
  * when requested), waits for `Server is listening on HOST:PORT...` and
  * returns a handle. stdout/stderr are drained continuously so the server
@@ -398,13 +419,14 @@ export async function startServer(
   opts: StartServerOptions,
 ): Promise<ServerHandle> {
   const logPath = await makeTempLog();
+  const v8Flags = opts.v8Flags ?? await taskV8Flags(opts.repoDir);
   const serverArgs = [
     "run",
     "--allow-net",
     "--allow-read",
     "--allow-write",
     "--allow-env",
-    ...(opts.v8Flags ? [`--v8-flags=${opts.v8Flags}`] : []),
+    ...(v8Flags ? [`--v8-flags=${v8Flags}`] : []),
     // A CPU profile of every server run, for finding where its time goes.
     ...(PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`] : []),
     "server.ts",

@@ -41,6 +41,18 @@ Deno.test("executables: a compile task that lost a permission or a target is fou
   ]);
 });
 
+Deno.test("executables: a compile task without the run task's V8 flags is found", () => {
+  const all = tasks();
+  const flags = /--v8-flags=\S+ /.exec(all["server"])?.[0];
+  assert.ok(flags !== undefined, "deno task server sets V8 flags");
+  const problems = taskProblems({
+    ...all,
+    "compile:server": all["compile:server"].replace(flags, ""),
+  });
+  assert.equal(problems.length, 1, problems.join("\n"));
+  assert.match(problems[0], /"compile:server" for x86_64-pc-windows-msvc/);
+});
+
 Deno.test("executables: an import that does not resolve or is not a local file is found", () => {
   const root = "file:///repo/";
   assert.deepEqual(
