@@ -35,6 +35,7 @@ export interface ChatLogOptions {
 }
 
 import { describeError } from "./errors.ts";
+import { writeUtf8 } from "./utf8.ts";
 
 const encoder = new TextEncoder();
 
@@ -158,16 +159,7 @@ export class ChatLog implements EventLog {
     buffer.set(stamp, at);
     at += stamp.length;
     buffer[at++] = 0x20;
-    const start = at;
-    for (let i = 0; i < length; i++) {
-      const unit = event.charCodeAt(i);
-      if (unit > 0x7f) {
-        // Not ASCII: the encoder does the whole event.
-        at = start + encoder.encodeInto(event, buffer.subarray(start)).written;
-        break;
-      }
-      buffer[at++] = unit;
-    }
+    at = writeUtf8(event, buffer, at);
     buffer[at++] = 0x0a;
     this.#used = at;
     this.#count++;

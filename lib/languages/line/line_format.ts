@@ -13,6 +13,7 @@ import type {
   RoomProblem,
 } from "../../room/events.ts";
 import { HELP_LINES } from "./protocol.ts";
+import { writeUtf8 } from "../../io/utf8.ts";
 import {
   accountNoticeText,
   accountText,
@@ -46,16 +47,7 @@ function line(text: string): Uint8Array {
     slabUsed = 0;
   }
   const start = slabUsed;
-  let at = start;
-  for (let i = 0; i < length; i++) {
-    const unit = text.charCodeAt(i);
-    if (unit > 0x7f) {
-      // Not ASCII: the encoder does the whole line.
-      at = start + encoder.encodeInto(text, slab.subarray(start)).written;
-      break;
-    }
-    slab[at++] = unit;
-  }
+  let at = writeUtf8(text, slab, start);
   slab[at++] = 0x0a;
   slabUsed = at;
   return slab.subarray(start, at);
