@@ -806,3 +806,17 @@ Deno.test("joins that come together reach each member in one delivery; a newcome
     );
   }
 });
+
+Deno.test("a join held for a member goes out before it switches rooms, marked as it was said", async () => {
+  await using test = await TestRoom.start();
+  const [alice] = await test.joinAll("alice");
+  const bob = test.connect();
+  await bob.next(NAME_PROMPT);
+  bob.send("bob");
+  // Still in this turn of the event loop (the join is held until the
+  // next): bob's registration runs to its end within these microtasks.
+  for (let i = 0; i < 50; i++) await Promise.resolve();
+  alice.send("/join #side");
+  await alice.next(/#side/);
+  assert.equal(since(alice)[0], joined("bob"));
+});

@@ -19,7 +19,7 @@ import type {
   RoomScopedEvent,
   RoomSummary,
 } from "./events.ts";
-import { FanOut } from "./fan_out.ts";
+import { beforeDelivery, FanOut } from "./fan_out.ts";
 import type { Limits } from "./limits.ts";
 import { nameKey } from "./registry.ts";
 import { normalizeRoomName, roomKey } from "./room_names.ts";
@@ -163,7 +163,7 @@ export class Rooms {
     const key = roomKey(name);
     const held = session.rooms.get(key);
     if (held !== undefined) {
-      session.current = held;
+      setCurrent(session, held);
       return { kind: "current", room: held };
     }
     const { maxJoins, maxRooms } = this.#limits;
@@ -203,7 +203,7 @@ export class Rooms {
     const holder = session.holder!;
     const key = roomKey(room);
     session.rooms.set(key, room);
-    session.current = room;
+    setCurrent(session, room);
     this.#engine.setRooms(holder, [...session.rooms.values()]);
     if (quiet) {
       // No notice: it hears the room from now on.
@@ -477,7 +477,7 @@ export class Rooms {
     this.#local.get(key)?.remove(session);
     if (session.current !== null && roomKey(session.current) === key) {
       const rooms = [...session.rooms.values()];
-      session.current = rooms.length > 0 ? rooms[rooms.length - 1] : null;
+      setCurrent(session, rooms.length > 0 ? rooms[rooms.length - 1] : null);
     }
     const holder = session.holder;
     if (holder !== null) {
@@ -510,4 +510,12 @@ function refused(
 
 function ok(room: string): RoomOutcome {
   return { kind: "ok", room };
+}
+
+// Makes `room` the member's current one. A run held for it goes first: it
+// was said while the member's current room was the old one, which decides
+// whether its lines are marked as from elsewhere.
+function setCurrent(session: Session, room: string | null): void {
+  beforeDelivery(session);
+  session.current = room;
 }
