@@ -185,7 +185,10 @@ export function shareBytes(bytes: Uint8Array): Uint8Array {
 }
 
 function schedule(outbox: Outbox, soon: boolean): void {
-  const wait = outbox.pacedUntil - performance.now();
+  // Never paced (most connections): no clock read.
+  const wait = outbox.pacedUntil === 0
+    ? 0
+    : outbox.pacedUntil - performance.now();
   if (wait >= 1) {
     paced.push(outbox);
     pacedTimer ??= setTimeout(runPaced, wait);
