@@ -172,8 +172,7 @@ export class FanOut {
       }
     }
     deliverHeld();
-    const outputs: (Rendered | null)[][] = [];
-    return this.#walk([event], [except], null, stamp, outputs);
+    return this.#walk([event], [except], null, stamp);
   }
 
   #hold(event: RoomEvent, except: Session | null): void {
@@ -192,7 +191,7 @@ export class FanOut {
     this.#joins = false;
     this.#late = null;
     if (held === this) held = null;
-    if (events.length > 0) this.#walk(events, excepts, late, 0, []);
+    if (events.length > 0) this.#walk(events, excepts, late, 0);
   }
 
   // Queues `events` (rendered once per format) to every member but those
@@ -203,14 +202,13 @@ export class FanOut {
     excepts: readonly (Session | null)[],
     late: Map<Session, number> | null,
     stamp: number,
-    scratch: (Rendered | null)[][],
   ): number {
     const members = this.#members;
     const event = events[0];
     const room = roomOf(event);
     // One sender for a run of lines; the excepts of a run of joins are
     // newcomers, members only when they came back (rare).
-    const single = events.length === 1 || !this.#joinsRun(events);
+    const single = events.length === 1 || event.type !== "join";
     const except = single ? excepts[0] : null;
     let special: Set<Session> | null = late === null
       ? null
@@ -220,7 +218,7 @@ export class FanOut {
         if (skipped !== null) (special ??= new Set()).add(skipped);
       }
     }
-    const formats = new Formats(events, scratch);
+    const formats = new Formats(events);
     // Whose line it is, for members who ignore someone; keyed only if one
     // of them is reached.
     const from = event.type === "message" || event.type === "action"
@@ -257,10 +255,6 @@ export class FanOut {
     }
     return members.length;
   }
-
-  #joinsRun(events: readonly RoomEvent[]): boolean {
-    return events[0].type === "join";
-  }
 }
 
 // The outputs of a run, per format: each event rendered once, and the
@@ -271,12 +265,11 @@ class Formats {
   // of formats at most: a short list beats a Map.
   #renderers: Renderer[] = [];
   #outside: boolean[] = [];
-  #each: (Rendered | null)[][];
+  #each: (Rendered | null)[][] = [];
   #wholes: (Rendered | null)[] = [];
 
-  constructor(events: readonly RoomEvent[], scratch: (Rendered | null)[][]) {
+  constructor(events: readonly RoomEvent[]) {
     this.#events = events;
-    this.#each = scratch;
   }
 
   /** The whole run for `renderer`. */
