@@ -37,16 +37,22 @@ const SLAB_LINE_CHARS = SLAB_BYTES >> 3;
 let slab = new Uint8Array(SLAB_BYTES);
 let slabUsed = 0;
 
+// Where `bytes` more can be written in the slab (a new slab when they do
+// not fit in this one).
+function slabFor(bytes: number): number {
+  if (slabUsed + bytes > SLAB_BYTES) {
+    slab = new Uint8Array(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  return slabUsed;
+}
+
 // `text` and a `\n`, encoded: a view of the slab, never written again.
 function line(text: string): Uint8Array {
   const length = text.length;
   // A UTF-16 unit is at most three bytes of UTF-8.
   if (length > SLAB_LINE_CHARS) return encoder.encode(text + "\n");
-  if (slabUsed + length * 3 + 1 > SLAB_BYTES) {
-    slab = new Uint8Array(SLAB_BYTES);
-    slabUsed = 0;
-  }
-  const start = slabUsed;
+  const start = slabFor(length * 3 + 1);
   let at = writeUtf8(text, slab, start);
   slab[at++] = 0x0a;
   slabUsed = at;
@@ -64,6 +70,8 @@ const PRIVATE_SPLIT = PRIVATE_PARTS.length === 3;
 const PRIVATE_BEFORE = PRIVATE_SPLIT ? PRIVATE_PARTS[0] : new Uint8Array(0);
 const PRIVATE_BETWEEN = PRIVATE_SPLIT ? PRIVATE_PARTS[1] : new Uint8Array(0);
 const PRIVATE_AFTER = PRIVATE_SPLIT ? PRIVATE_PARTS[2] : new Uint8Array(0);
+const PRIVATE_FIXED = PRIVATE_BEFORE.length + PRIVATE_BETWEEN.length +
+  PRIVATE_AFTER.length;
 
 // Copies `bytes` into `buffer` at `at`; where it ends. A loop: for a few
 // bytes it is quicker than `set`.
@@ -72,32 +80,18 @@ function put(buffer: Uint8Array, at: number, bytes: Uint8Array): number {
   return at;
 }
 
-// A private message's line: a view of the slab when its name and text are
-// ASCII.
+// A private message's line, as a view of the slab.
 function privateLine(from: string, text: string): Uint8Array {
-  const length = PRIVATE_BEFORE.length + from.length + PRIVATE_BETWEEN.length +
-    text.length + PRIVATE_AFTER.length;
-  if (!PRIVATE_SPLIT || length > SLAB_LINE_CHARS) {
+  const chars = from.length + text.length;
+  if (!PRIVATE_SPLIT || PRIVATE_FIXED + chars > SLAB_LINE_CHARS) {
     return line(serverText.privateMessage(from, text));
   }
-  if (slabUsed + length + 1 > SLAB_BYTES) {
-    slab = new Uint8Array(SLAB_BYTES);
-    slabUsed = 0;
-  }
+  const start = slabFor(PRIVATE_FIXED + chars * 3 + 1);
   const buffer = slab;
-  const start = slabUsed;
   let at = put(buffer, start, PRIVATE_BEFORE);
-  for (let i = 0; i < from.length; i++) {
-    const unit = from.charCodeAt(i);
-    if (unit > 0x7f) return line(serverText.privateMessage(from, text));
-    buffer[at++] = unit;
-  }
+  at = writeUtf8(from, buffer, at);
   at = put(buffer, at, PRIVATE_BETWEEN);
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i);
-    if (unit > 0x7f) return line(serverText.privateMessage(from, text));
-    buffer[at++] = unit;
-  }
+  at = writeUtf8(text, buffer, at);
   at = put(buffer, at, PRIVATE_AFTER);
   buffer[at++] = 0x0a;
   slabUsed = at;
